@@ -1,0 +1,1 @@
+# amd-svm: sources registered by the foundation

@@ -1,0 +1,1 @@
+# boot: sources registered by the foundation

@@ -1,0 +1,1 @@
+# common: sources registered by the foundation

@@ -1,0 +1,1 @@
+# intel-vmx: sources registered by the foundation

@@ -1,0 +1,1 @@
+# platform: sources registered by the foundation

@@ -1,0 +1,1 @@
+# tests: sources registered by the foundation

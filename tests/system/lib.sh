@@ -1,0 +1,141 @@
+# Shared vocabulary for system scenarios (sourced by tests/system/scenarios/*.sh).
+#
+# A scenario boots an emulator in the background with its serial console in
+# a file, waits for lines on it, asserts, and stops the emulator. Everything
+# it makes stays under $LOG_DIR (build/test-logs/<scenario>.d).
+#
+#   mkiso OUT.iso "OPTIONS" [ELF]     a GRUB image whose entry passes OPTIONS
+#   qemu_start NAME ISO [QEMU ARGS]   QEMU/TCG, serial -> $LOG_DIR/NAME.serial
+#   bochs_start NAME MODEL ISO [DISK] Bochs, serial -> $LOG_DIR/NAME.serial
+#   wait_for NAME REGEX SECONDS       until REGEX appears (or the emulator ends)
+#   expect NAME REGEX [WHAT]          assert REGEX is in the serial log
+#   expect_not NAME REGEX [WHAT]      assert it is not
+#   wait_exit NAME SECONDS            until the emulator exits by itself
+#   stop NAME                         kill the emulator
+#   symbolize NAME [ELF]              print the panic backtrace, symbolized
+#   finish                            exit 0 if no assertion failed
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LOG_DIR=${LOG_DIR:-$ROOT/build/test-logs/manual.d}
+mkdir -p "$LOG_DIR"
+LOG_DIR=$(cd "$LOG_DIR" && pwd)
+ELF=${ELF:-$ROOT/build/veneer.elf}
+FAILS=0
+declare -A PIDS
+
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
+
+note() { echo "[$(date +%T)] $*"; }
+
+mkiso() {
+    local out=$1 opts=$2 elf=${3:-$ELF}
+    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" >"$out.log" 2>&1 || {
+        echo "mkiso failed:"; cat "$out.log"; exit 1; }
+}
+
+qemu_start() {
+    local name=$1 iso=$2; shift 2
+    local serial="$LOG_DIR/$name.serial"
+    : >"$serial"
+    note "qemu $name: $*"
+    qemu-system-x86_64 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
+        -serial file:"$serial" -monitor none -display none \
+        -cdrom "$iso" -boot order=d "$@" \
+        >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
+    PIDS[$name]=$!
+}
+
+bochs_start() {
+    local name=$1 model=$2 iso=$3 disk=${4:-}
+    local serial="$LOG_DIR/$name.serial" rc="$LOG_DIR/$name.bochsrc"
+    : >"$serial"
+    {
+        echo "megs: ${BOCHS_MEGS:-512}"
+        echo "cpu: model=$model, count=${BOCHS_CPUS:-1}, ips=50000000, reset_on_triple_fault=0"
+        echo "romimage: file=/usr/share/bochs/BIOS-bochs-latest"
+        echo "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest"
+        echo "display_library: rfb, options=\"timeout=0\""
+        echo "ata0-master: type=cdrom, path=$iso, status=inserted"
+        [ -n "$disk" ] && echo "ata0-slave: type=disk, path=$disk, mode=flat"
+        echo "boot: cdrom"
+        echo "com1: enabled=1, mode=file, dev=$serial"
+        echo "log: $LOG_DIR/$name.bochs.log"
+        echo "panic: action=fatal"
+        echo "error: action=report"
+        echo "info: action=ignore"
+        echo "debug: action=ignore"
+        echo "speaker: enabled=0"
+        echo "clock: sync=none, time0=local"
+        echo "port_e9_hack: enabled=1"
+    } >"$rc"
+    echo c >"$LOG_DIR/$name.cmds"
+    note "bochs $name: model=$model"
+    (cd "$LOG_DIR" && exec bochs -q -f "$rc" -rc "$LOG_DIR/$name.cmds" \
+        >"$LOG_DIR/$name.bochs.out" 2>&1 </dev/null) &
+    PIDS[$name]=$!
+}
+
+running() { kill -0 "${PIDS[$1]}" 2>/dev/null; }
+
+wait_for() {
+    local name=$1 re=$2 secs=$3 t=0
+    while ! grep -aqE -- "$re" "$LOG_DIR/$name.serial"; do
+        if ! running "$name"; then
+            grep -aqE -- "$re" "$LOG_DIR/$name.serial" && return 0
+            note "$name: emulator ended before /$re/"
+            return 1
+        fi
+        if [ $t -ge $((secs * 5)) ]; then
+            note "$name: /$re/ not seen within ${secs}s"
+            return 1
+        fi
+        sleep 0.2; t=$((t + 1))
+    done
+    note "$name: saw /$re/"
+}
+
+wait_exit() {
+    local name=$1 secs=$2 t=0
+    while running "$name"; do
+        [ $t -ge $((secs * 5)) ] && { note "$name: still running after ${secs}s"; return 1; }
+        sleep 0.2; t=$((t + 1))
+    done
+}
+
+stop() {
+    local name=$1
+    kill "${PIDS[$name]}" 2>/dev/null
+    wait "${PIDS[$name]}" 2>/dev/null
+    unset "PIDS[$name]"
+}
+
+expect() {
+    local name=$1 re=$2 what=${3:-$2}
+    if grep -aqE -- "$re" "$LOG_DIR/$name.serial"; then
+        echo "ok   $name: $what"
+    else
+        echo "FAIL $name: $what (no /$re/ in $LOG_DIR/$name.serial)"
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+expect_not() {
+    local name=$1 re=$2 what=${3:-not $2}
+    if grep -aqE -- "$re" "$LOG_DIR/$name.serial"; then
+        echo "FAIL $name: $what (found /$re/ in $LOG_DIR/$name.serial)"
+        FAILS=$((FAILS + 1))
+    else
+        echo "ok   $name: $what"
+    fi
+}
+
+symbolize() {
+    local name=$1 elf=${2:-$ELF}
+    "$ROOT/tools/symbolize.sh" "$elf" <"$LOG_DIR/$name.serial" >"$LOG_DIR/$name.symbolized"
+    cat "$LOG_DIR/$name.symbolized"
+}
+
+finish() {
+    echo "--- serial logs in $LOG_DIR"
+    [ $FAILS = 0 ]
+}
