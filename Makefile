@@ -19,6 +19,7 @@
 #   fuzz-targets  += target            phony targets that make fuzz runs
 
 VENDOR ?= both
+.DEFAULT_GOAL := all
 ifeq ($(filter $(VENDOR),both intel amd),)
 $(error VENDOR must be one of both, intel, amd (got '$(VENDOR)'))
 endif
@@ -33,6 +34,8 @@ TOP := build
 CONFIG_VMX := $(if $(filter $(VENDOR),both intel),1,0)
 CONFIG_SVM := $(if $(filter $(VENDOR),both amd),1,0)
 
+# V=1 shows whole command lines.
+Q := $(if $(V),,@)
 CC      := gcc
 HOSTCC  := gcc
 LD      := ld
@@ -97,20 +100,24 @@ vmm-simd-objs := $(patsubst %,$(BUILD)/obj/%.o,$(vmm-simd-y))
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(VMM_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(VMM_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $@")
 
 $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(VMM_ASFLAGS) -c $< -o $@
+	$(Q)$(CC) $(VMM_ASFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  AS      $@")
 
 $(BUILD)/simd/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(VMM_SIMD_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(VMM_SIMD_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC-SIMD $@")
 
 vmm-simd-objs := $(patsubst %,$(BUILD)/simd/%.o,$(vmm-simd-y))
 
 $(BUILD)/veneer.elf: $(vmm-objs) $(vmm-simd-objs) $(vmm-libs) platform/veneer.ld
-	$(LD) $(VMM_LDFLAGS) -T platform/veneer.ld -Map=$(BUILD)/veneer.map \
+	@echo "  LD      $@"
+	$(Q)$(LD) $(VMM_LDFLAGS) -T platform/veneer.ld -Map=$(BUILD)/veneer.map \
 		-o $@ $(vmm-objs) $(vmm-simd-objs) $(vmm-libs)
 	@tools/check-elf.sh $@ $(VENDOR)
 
@@ -120,7 +127,8 @@ $(BUILD)/veneer.elf: $(vmm-objs) $(vmm-simd-objs) $(vmm-libs) platform/veneer.ld
 define unit_rule
 $(TOP)/unit/$(1): $$(unit-$(1)-srcs) $$(unit-$(1)-deps)
 	@mkdir -p $$(dir $$@)
-	$(HOSTCC) $(HOST_CFLAGS) $$(unit-$(1)-cflags) -o $$@ $$(filter %.c,$$(unit-$(1)-srcs)) $$(unit-$(1)-ldlibs)
+	@echo "  HOSTCC  $$@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $$(unit-$(1)-cflags) -o $$@ $$(filter %.c,$$(unit-$(1)-srcs)) $$(unit-$(1)-ldlibs)
 -include $(TOP)/unit/$(1).d
 endef
 $(foreach t,$(unit-tests),$(eval $(call unit_rule,$(t))))

@@ -1,1 +1,2 @@
-# amd-svm: sources registered by the foundation
+# amd-svm/: the SVM backend (VENDOR=amd or both).
+vmm-y += amd-svm/svm_probe.c

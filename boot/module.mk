@@ -1,1 +1,5 @@
-# boot: sources registered by the foundation
+# boot/: GRUB2 images. VMM_OPTIONS is the command line of build/veneer.iso.
+VMM_OPTIONS ?=
+
+$(BUILD)/veneer.iso: $(BUILD)/veneer.elf boot/mkiso.sh
+	boot/mkiso.sh $< $@ "$(VMM_OPTIONS)"

@@ -1,1 +1,2 @@
-# intel-vmx: sources registered by the foundation
+# intel-vmx/: the VMX backend (VENDOR=intel or both).
+vmm-y += intel-vmx/vmx_probe.c

@@ -1,1 +1,1 @@
-# tests: sources registered by the foundation
+# tests/: the unit-test programs are registered by the modules they test.

@@ -1,0 +1,158 @@
+/* The BSP's boot path: from the long-mode entry to the registered stages. */
+#include <platform/boot.h>
+#include <platform/cpu.h>
+#include <platform/format.h>
+#include <platform/init.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/mem.h>
+#include <platform/options.h>
+#include <platform/paging.h>
+#include <platform/percpu.h>
+#include <platform/trap.h>
+#include <stdarg.h>
+#include <string.h>
+
+struct boot_info boot_info;
+
+static u64 vmm_mem = MiB(32);
+OPTION_SIZE("vmm.mem", vmm_mem, MiB(16), GiB(1),
+            "size of the VMM's reserved region (multiple of 2M; default 32M)");
+
+static int loglevel = LOG_INFO;
+static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL };
+OPTION_CHOICE("vmm.loglevel", loglevel, loglevels,
+              "least severe console messages printed (default info)");
+
+extern const struct option_def __options_start[], __options_end[];
+
+__noreturn void refuse_to_start(const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    kvsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_err("veneer", "refusing to start: %s", msg);
+    log_err("veneer", "the machine is halted; nothing was changed");
+    cpu_halt_forever();
+}
+
+static void option_refused(void *ctx, const char *msg)
+{
+    log_err("options", "%s", msg);
+}
+
+static void options_init(void)
+{
+    size_t n = (size_t)(__options_end - __options_start);
+    int bad;
+
+    log_info("options", "command line: \"%s\"", boot_info.cmdline);
+    bad = options_parse(boot_info.cmdline, __options_start, n, option_refused,
+                        NULL);
+    log_threshold = loglevel;
+    if (bad) {
+        log_err("options", "known options:");
+        for (size_t i = 0; i < n; i++)
+            log_err("options", "  %-22s %s", __options_start[i].key,
+                    __options_start[i].help);
+        refuse_to_start("%d option%s refused; fix the multiboot2 line of "
+                        "the boot entry", bad, bad == 1 ? "" : "s");
+    }
+    if (!IS_ALIGNED(vmm_mem, MiB(2)))
+        refuse_to_start("vmm.mem=0x%llx is not a multiple of 2M",
+                        (unsigned long long)vmm_mem);
+}
+
+static void memmap_print(void)
+{
+    log_info("mem", "physical memory map from %s (%u entries%s):",
+             boot_info.loader[0] ? boot_info.loader : "the boot loader",
+             boot_info.mmap_count,
+             boot_info.mmap_truncated ? ", truncated" : "");
+    for (u32 i = 0; i < boot_info.mmap_count; i++) {
+        const struct mem_range *r = &boot_info.mmap[i];
+        log_info("mem", "  %016llx-%016llx %s", (unsigned long long)r->base,
+                 (unsigned long long)(r->base + r->len - 1),
+                 mem_type_name(r->type));
+    }
+}
+
+static u64 highest_address(void)
+{
+    u64 top = GiB(4);
+
+    for (u32 i = 0; i < boot_info.mmap_count; i++) {
+        u64 end = boot_info.mmap[i].base + boot_info.mmap[i].len;
+        if (end > top && boot_info.mmap[i].type != MEM_RESERVED)
+            top = end;
+    }
+    return ALIGN_UP(top, GiB(1));
+}
+
+static u64 choose_region(void)
+{
+    struct mem_range avoid[2 + BOOT_MAX_MODULES];
+    u32 n = 0;
+    u64 image_len = (u64)(__image_end - __image_start);
+
+    avoid[n++] = (struct mem_range){ LOAD_PHYS, image_len, 0 };
+    avoid[n++] = (struct mem_range){ boot_info.info_phys, boot_info.info_len, 0 };
+    for (u32 i = 0; i < boot_info.module_count; i++)
+        avoid[n++] = (struct mem_range){
+            boot_info.modules[i].start,
+            boot_info.modules[i].end - boot_info.modules[i].start, 0 };
+    return memmap_choose_region(boot_info.mmap, boot_info.mmap_count, vmm_mem,
+                                avoid, n);
+}
+
+void vmm_main(u32 magic, u32 info_phys)
+{
+    const char *why;
+    u64 tables_len;
+
+    console_init();
+    cpu_tables_load(&pcpus[0]);
+    idt_init();
+    console_printf("\nVeneer %s (%s, backends: %s) starting\n", VENEER_VERSION,
+                   VENEER_GITREV, VENEER_VENDOR);
+    if (magic != MB2_BOOT_MAGIC)
+        refuse_to_start("not started by a multiboot2 loader (EAX=0x%x)", magic);
+    /* The boot tables map 0-4 GiB, where GRUB put the information. */
+    const void *info = phys_to_virt(info_phys);
+    u32 total;
+    memcpy(&total, info, 4);
+    if (mb2_parse(info, total, &boot_info, &why) < 0)
+        refuse_to_start("malformed multiboot2 information: %s", why);
+    boot_info.info_phys = info_phys;
+
+    options_init();
+    run_init_stage("early");
+    memmap_print();
+
+    u64 base = choose_region();
+    if (!base)
+        refuse_to_start("no usable range below 4 GiB holds a %llu MiB VMM "
+                        "region (vmm.mem=)", (unsigned long long)(vmm_mem >> 20));
+    u64 image_len = (u64)(__image_end - __image_start);
+    paging_init_and_relocate(base, vmm_mem, highest_address(), &tables_len);
+    mem_init(base, vmm_mem, image_len, tables_len);
+    log_info("mem", "VMM region %016llx-%016llx (%llu MiB) reserved at the top "
+             "of usable RAM below 4 GiB; image %llu KiB, page tables %llu KiB",
+             (unsigned long long)base, (unsigned long long)(base + vmm_mem - 1),
+             (unsigned long long)(vmm_mem >> 20),
+             (unsigned long long)(image_len >> 10),
+             (unsigned long long)(tables_len >> 10));
+
+    run_init_stage("mem");
+    run_init_stage("cpu");
+    run_init_stage("acpi");
+    run_init_stage("backend");
+    run_init_stage("devices");
+    run_init_stage("guest");
+    run_init_stage("late");
+    /* The last stage starts the guest and does not return. */
+    panic("init: no stage started the guest");
+}
