@@ -139,3 +139,75 @@ finish() {
     echo "--- serial logs in $LOG_DIR"
     [ $FAILS = 0 ]
 }
+
+# ---- the real Linux guest (tests/guest, docs/guest.md) ---------------------
+#   guest_disk OUT.img [PARAMS]        a copy of build/guest/disk.img whose
+#                                      kernel gets PARAMS (veneer.test=...)
+#   guest_qemu_disk_args IMG           QEMU args: IMG as an AHCI hard disk
+#   qemu_start_disk NAME IMG [ARGS]    QEMU q35/TCG booting IMG as its hard
+#                                      disk (no CD), serial -> NAME.serial
+#   bochs_start_disk NAME MODEL IMG    Bochs booting IMG (ata0-slave IDE
+#                                      disk, empty CD drive as master)
+#   guest_verdict NAME SECONDS         wait for GUEST-VERDICT, assert PASS
+GUEST_DISK=${GUEST_DISK:-$ROOT/build/guest/disk.img}
+
+guest_disk() {
+    local out=$1 params=${2-}
+    cp --sparse=always "$GUEST_DISK" "$out" || { echo "guest_disk: no $GUEST_DISK"; exit 1; }
+    "$ROOT/tests/guest/set-params.sh" "$out" "$params" || exit 1
+}
+
+guest_qemu_disk_args() {
+    echo "-drive file=$1,format=raw,if=none,id=gdisk -device ahci,id=gahci -device ide-hd,drive=gdisk,bus=gahci.0"
+}
+
+qemu_start_disk() {
+    local name=$1 img=$2; shift 2
+    local serial="$LOG_DIR/$name.serial"
+    : >"$serial"
+    note "qemu $name (disk $img): $*"
+    # shellcheck disable=SC2046
+    qemu-system-x86_64 -machine q35 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
+        -serial file:"$serial" -monitor none -display none -nic none \
+        $(guest_qemu_disk_args "$img") -boot order=c "$@" \
+        >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
+    PIDS[$name]=$!
+}
+
+bochs_start_disk() {
+    local name=$1 model=$2 img=$3
+    local serial="$LOG_DIR/$name.serial" rc="$LOG_DIR/$name.bochsrc"
+    : >"$serial"
+    {
+        echo "megs: ${BOCHS_MEGS:-512}"
+        echo "cpu: model=$model, count=${BOCHS_CPUS:-1}, ips=50000000, reset_on_triple_fault=0"
+        echo "romimage: file=/usr/share/bochs/BIOS-bochs-latest"
+        echo "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest"
+        echo "display_library: rfb, options=\"timeout=0\""
+        echo "ata0-master: type=cdrom, path=none, status=ejected"
+        echo "ata0-slave: type=disk, path=$img, mode=flat"
+        echo "boot: disk"
+        echo "com1: enabled=1, mode=file, dev=$serial"
+        echo "log: $LOG_DIR/$name.bochs.log"
+        echo "panic: action=fatal"
+        echo "error: action=report"
+        echo "info: action=ignore"
+        echo "debug: action=ignore"
+        echo "speaker: enabled=0"
+        echo "clock: sync=none, time0=local"
+        echo "port_e9_hack: enabled=1"
+    } >"$rc"
+    echo c >"$LOG_DIR/$name.cmds"
+    note "bochs $name: model=$model disk=$img"
+    (cd "$LOG_DIR" && exec bochs -q -f "$rc" -rc "$LOG_DIR/$name.cmds" \
+        >"$LOG_DIR/$name.bochs.out" 2>&1 </dev/null) &
+    PIDS[$name]=$!
+}
+
+guest_verdict() {
+    local name=$1 secs=$2
+    if wait_for "$name" '^GUEST-VERDICT' "$secs"; then
+        grep -a '^GUEST-CHECK\|^GUEST-VERDICT\|^GUEST-INFO' "$LOG_DIR/$name.serial" | sed 's/^/    /'
+    fi
+    expect "$name" '^GUEST-VERDICT PASS' "guest verdict PASS"
+}

@@ -1,0 +1,32 @@
+# tests/guest: the real Linux guest of the system scenarios.
+#
+#   build/guest/initramfs.cpio.gz  busybox-static + init + veneerctl + the
+#                                  storage modules of Debian's kernel
+#   build/guest/disk.img           bootable hard disk (GRUB hybrid image):
+#                                  kernel, initramfs, parameter block,
+#                                  scratch partition (docs/guest.md)
+#
+# The kernel is Debian's linux-image-amd64 (the newest /boot/vmlinuz-*
+# that has its /lib/modules directory).
+
+GUEST_KVER := $(lastword $(sort $(foreach k,$(wildcard /boot/vmlinuz-*),\
+	$(if $(wildcard /lib/modules/$(patsubst /boot/vmlinuz-%,%,$(k))/modules.dep),\
+	$(patsubst /boot/vmlinuz-%,%,$(k))))))
+GUEST_KERNEL := /boot/vmlinuz-$(GUEST_KVER)
+
+$(TOP)/guest/initramfs.cpio.gz: tests/guest/init tests/guest/mkinitramfs.sh \
+		$(TOP)/guest/veneerctl /bin/busybox \
+		$(wildcard /lib/modules/$(GUEST_KVER)/modules.dep) tests/guest/module.mk
+	@mkdir -p $(dir $@)
+	@[ -n "$(GUEST_KVER)" ] || { echo "no /boot/vmlinuz-* with modules (linux-image-amd64)"; exit 1; }
+	tests/guest/mkinitramfs.sh $@ $(GUEST_KVER) tests/guest/init $(TOP)/guest/veneerctl
+
+$(TOP)/guest/disk.img: $(TOP)/guest/initramfs.cpio.gz tests/guest/grub.cfg \
+		tests/guest/mkdisk.sh tests/guest/set-params.sh $(wildcard $(GUEST_KERNEL))
+	@mkdir -p $(dir $@)
+	tests/guest/mkdisk.sh $@ $(GUEST_KERNEL) $(TOP)/guest/initramfs.cpio.gz tests/guest/grub.cfg
+
+.PHONY: guest
+guest: $(TOP)/guest/disk.img
+
+check-deps += $(TOP)/guest/disk.img
