@@ -61,7 +61,7 @@ VMM_LDFLAGS     := -nostdlib -static -z max-page-size=0x1000 --gc-sections \
 
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -I. -Itests/unit -DVENEER_HOST_TEST=1 \
+	-fno-omit-frame-pointer -I. -Iplatform/include -Itests/unit -DVENEER_HOST_TEST=1 \
 	-DCONFIG_VMX=1 -DCONFIG_SVM=1 -DVENEER_VERSION='"$(VERSION)"' -MMD -MP
 
 vmm-y :=
