@@ -1,0 +1,77 @@
+# crypto: BearSSL (built from Debian's source package, twice), AES-XTS, KDF.
+#
+#   build/bearssl-src/          `apt-get source bearssl`, unpacked
+#   build/bearssl-vmm/libbearssl.a    freestanding, linked into the VMM
+#   build/bearssl-host/libbearssl.a   ordinary host build: tests, tools, bench
+#   build/openssl-vectors/evpciph_aes_common.txt   IEEE 1619 vectors, taken
+#                               from Debian's openssl source at test-build time
+
+BEARSSL_SRC := $(TOP)/bearssl-src
+BEARSSL_VMM := $(TOP)/bearssl-vmm/libbearssl.a
+BEARSSL_HOST := $(TOP)/bearssl-host/libbearssl.a
+XTS_VECTORS := $(TOP)/openssl-vectors/evpciph_aes_common.txt
+
+# The VMM's flags for third-party code: no stack protector (it reads
+# %fs:0x28, which the VMM does not set up), no red zone (interrupts share
+# the stack), no PIC/GOT, no CET notes, kernel code model; our own libc
+# headers only. -D_MM_MALLOC_H_INCLUDED keeps <x86intrin.h> from including
+# <stdlib.h>. BearSSL must not reach for /dev/urandom or time().
+BEARSSL_VMM_FLAGS := -ffreestanding -nostdinc -isystem $(GCCINC) \
+	-Iplatform/include/libc -mno-red-zone -mcmodel=kernel \
+	-fno-stack-protector -fno-pic -fno-pie -fcf-protection=none \
+	-D_MM_MALLOC_H_INCLUDED -DBR_USE_URANDOM=0 -DBR_USE_UNIX_TIME=0 \
+	-O2 -g -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
+BEARSSL_HOST_FLAGS := -O2 -g -fno-omit-frame-pointer
+
+$(BEARSSL_SRC)/.stamp: crypto/fetch-src.sh
+	crypto/fetch-src.sh bearssl $(BEARSSL_SRC)
+	@touch $@
+
+$(BEARSSL_VMM): $(BEARSSL_SRC)/.stamp crypto/bearssl.mk crypto/module.mk
+	$(MAKE) -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) OUT=$(dir $@) \
+		CC="$(CC)" FLAGS="$(BEARSSL_VMM_FLAGS)"
+	@crypto/check-freestanding.sh $@
+
+$(BEARSSL_HOST): $(BEARSSL_SRC)/.stamp crypto/bearssl.mk crypto/module.mk
+	$(MAKE) -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) OUT=$(dir $@) \
+		CC="$(HOSTCC)" FLAGS="$(BEARSSL_HOST_FLAGS)"
+
+$(XTS_VECTORS): crypto/fetch-src.sh
+	crypto/fetch-src.sh openssl-xts $(dir $@)
+	@touch $@
+
+.PHONY: bearssl
+bearssl: $(BEARSSL_VMM) $(BEARSSL_HOST)
+
+# ---- the VMM ---------------------------------------------------------------
+vmm-simd-y += crypto/xts.c crypto/kdf.c
+vmm-libs += $(BEARSSL_VMM)
+$(BUILD)/simd/crypto/%: VMM_SIMD_CFLAGS += -I$(BEARSSL_SRC)/inc
+$(BUILD)/simd/crypto/kdf.c.o $(BUILD)/simd/crypto/xts.c.o: | $(BEARSSL_SRC)/.stamp
+
+# ---- host unit tests ---------------------------------------------------------
+unit-tests += xts kdf
+unit-xts-srcs := tests/unit/test_xts.c crypto/xts.c crypto/xts.h \
+	crypto/bearssl_aes.h crypto/wipe.h
+unit-xts-cflags := -DXTS_VECTORS_FILE='"$(XTS_VECTORS)"'
+unit-xts-ldlibs := $(BEARSSL_HOST) -lcrypto
+unit-xts-deps := $(BEARSSL_HOST) $(XTS_VECTORS)
+
+unit-kdf-srcs := tests/unit/test_kdf.c crypto/kdf.c crypto/kdf.h crypto/wipe.h
+unit-kdf-cflags := -I$(BEARSSL_SRC)/inc
+unit-kdf-ldlibs := $(BEARSSL_HOST) -lcrypto
+unit-kdf-deps := $(BEARSSL_HOST)
+
+# ---- benchmark -----------------------------------------------------------------
+# Optimized, no sanitizers: timing is only ever done here, never in a test.
+$(TOP)/crypto/xts-bench: crypto/xts_bench.c crypto/xts.c crypto/xts.h \
+		crypto/bearssl_aes.h $(BEARSSL_HOST)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+		-I. -o $@ crypto/xts_bench.c crypto/xts.c $(BEARSSL_HOST) -lcrypto
+
+.PHONY: crypto-bench
+crypto-bench: $(TOP)/crypto/xts-bench
+	$(TOP)/crypto/xts-bench
+
+bench-targets += crypto-bench
