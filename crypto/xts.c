@@ -344,13 +344,9 @@ AESNI_TARGET INLINE void aesni_units(const struct xts_key *k, uint64_t unit,
                                      const int dec)
 {
     const unsigned rounds = k->rounds;
-    const uint8_t *sched = dec ? k->data_dec : k->data_enc;
-    __m128i rk[XTS_MAX_ROUNDS + 1], tk[XTS_MAX_ROUNDS + 1];
+    const __m128i *rk = (const __m128i *)(dec ? k->data_dec : k->data_enc);
+    const __m128i *tk = (const __m128i *)k->tweak_enc;
 
-    for (unsigned r = 0; r <= rounds; r++) {
-        rk[r] = _mm_load_si128((const __m128i *)(sched + 16 * r));
-        tk[r] = _mm_load_si128((const __m128i *)(k->tweak_enc + 16 * r));
-    }
     for (size_t u = 0; u < nunits; u++, unit++) {
         __m128i t = x_encrypt1(tk, rounds, _mm_set_epi64x(0, (long long)unit));
         size_t b = 0;
@@ -413,12 +409,9 @@ AESNI_TARGET static void aesni_dec(const struct xts_key *k, uint64_t unit,
 AESNI_TARGET static void aesni_block(const struct xts_key *k, int op,
                                      const uint8_t in[16], uint8_t out[16])
 {
-    const uint8_t *s = op == 2 ? k->tweak_enc : op == 1 ? k->data_dec
-                                                        : k->data_enc;
-    __m128i rk[XTS_MAX_ROUNDS + 1];
-
-    for (unsigned r = 0; r <= k->rounds; r++)
-        rk[r] = _mm_load_si128((const __m128i *)(s + 16 * r));
+    const __m128i *rk = (const __m128i *)(op == 2   ? k->tweak_enc
+                                          : op == 1 ? k->data_dec
+                                                    : k->data_enc);
     _mm_storeu_si128((__m128i *)out,
                      op == 1 ? x_crypt1(rk, k->rounds,
                                         _mm_loadu_si128((const __m128i *)in), 1)
@@ -454,9 +447,11 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
                                          uint8_t *out, const int dec)
 {
     const unsigned rounds = k->rounds;
-    const uint8_t *sched = dec ? k->data_dec : k->data_enc;
-    __m256i rk[XTS_MAX_ROUNDS + 1];
-    __m128i tk[XTS_MAX_ROUNDS + 1];
+    /* The replicated schedule, 64 bytes per round key; a ymm reads the
+     * first 32 (hence the stride of 2). */
+    const __m256i *rk2 = (const __m256i *)(dec ? k->vdata_dec : k->vdata_enc);
+    const __m128i *tk = (const __m128i *)k->tweak_enc;
+#define rk(r) rk2[2 * (r)]
     /* [T, T*x] from [T, T]; and the step to the next lane pair: x^2. */
     const __m256i cl01 = _mm256_set_epi64x(1, 1, 0, 0);
     const __m256i cr01 = _mm256_set_epi64x(63, 63, 64, 64);
@@ -465,11 +460,6 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
     const __m256i cl4 = _mm256_set1_epi64x(4);
     const __m256i cr4 = _mm256_set1_epi64x(60);
 
-    for (unsigned r = 0; r <= rounds; r++) {
-        rk[r] = _mm256_broadcastsi128_si256(
-            _mm_load_si128((const __m128i *)(sched + 16 * r)));
-        tk[r] = _mm_load_si128((const __m128i *)(k->tweak_enc + 16 * r));
-    }
     for (size_t u = 0; u < nunits; u++, unit++) {
         __m128i t0 = x_encrypt1(tk, rounds, _mm_set_epi64x(0, (long long)unit));
         __m256i t = y_mulx_var(_mm256_broadcastsi128_si256(t0), cl01, cr01);
@@ -491,17 +481,17 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
             for (int i = 0; i < 8; i++)
                 x[i] = _mm256_xor_si256(
                     _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)in + i),
-                                     tw[i]), rk[0]);
+                                     tw[i]), rk(0));
             for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++)
-                    x[i] = dec ? _mm256_aesdec_epi128(x[i], rk[r])
-                               : _mm256_aesenc_epi128(x[i], rk[r]);
+                    x[i] = dec ? _mm256_aesdec_epi128(x[i], rk(r))
+                               : _mm256_aesenc_epi128(x[i], rk(r));
             }
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++) {
-                x[i] = dec ? _mm256_aesdeclast_epi128(x[i], rk[rounds])
-                           : _mm256_aesenclast_epi128(x[i], rk[rounds]);
+                x[i] = dec ? _mm256_aesdeclast_epi128(x[i], rk(rounds))
+                           : _mm256_aesenclast_epi128(x[i], rk(rounds));
                 _mm256_storeu_si256((__m256i *)out + i,
                                     _mm256_xor_si256(x[i], tw[i]));
             }
@@ -512,12 +502,12 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
             __m256i x = _mm256_xor_si256(
                 _mm256_loadu_si256((const __m256i *)in), t);
 
-            x = _mm256_xor_si256(x, rk[0]);
+            x = _mm256_xor_si256(x, rk(0));
             for (unsigned r = 1; r < rounds; r++)
-                x = dec ? _mm256_aesdec_epi128(x, rk[r])
-                        : _mm256_aesenc_epi128(x, rk[r]);
-            x = dec ? _mm256_aesdeclast_epi128(x, rk[rounds])
-                    : _mm256_aesenclast_epi128(x, rk[rounds]);
+                x = dec ? _mm256_aesdec_epi128(x, rk(r))
+                        : _mm256_aesenc_epi128(x, rk(r));
+            x = dec ? _mm256_aesdeclast_epi128(x, rk(rounds))
+                    : _mm256_aesenclast_epi128(x, rk(rounds));
             _mm256_storeu_si256((__m256i *)out, _mm256_xor_si256(x, t));
             t = y_mulx_var(t, cl2, cr2);
             in += 32;
@@ -527,17 +517,18 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
             __m128i tl = _mm256_castsi256_si128(t);
             __m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)in), tl);
 
-            x = _mm_xor_si128(x, _mm256_castsi256_si128(rk[0]));
+            x = _mm_xor_si128(x, _mm256_castsi256_si128(rk(0)));
             for (unsigned r = 1; r < rounds; r++)
-                x = dec ? _mm_aesdec_si128(x, _mm256_castsi256_si128(rk[r]))
-                        : _mm_aesenc_si128(x, _mm256_castsi256_si128(rk[r]));
-            x = dec ? _mm_aesdeclast_si128(x, _mm256_castsi256_si128(rk[rounds]))
-                    : _mm_aesenclast_si128(x, _mm256_castsi256_si128(rk[rounds]));
+                x = dec ? _mm_aesdec_si128(x, _mm256_castsi256_si128(rk(r)))
+                        : _mm_aesenc_si128(x, _mm256_castsi256_si128(rk(r)));
+            x = dec ? _mm_aesdeclast_si128(x, _mm256_castsi256_si128(rk(rounds)))
+                    : _mm_aesenclast_si128(x, _mm256_castsi256_si128(rk(rounds)));
             _mm_storeu_si128((__m128i *)out, _mm_xor_si128(x, tl));
             in += 16;
             out += 16;
         }
     }
+#undef rk
 }
 
 VAES256_TARGET static void vaes256_enc(const struct xts_key *k, uint64_t unit,
@@ -601,14 +592,34 @@ VAES512_TARGET INLINE void z_tweaks(const __m512i *tk, unsigned rounds,
         out[i] = _mm512_aesenclast_epi128(x[i], tk[rounds]);
 }
 
+/* The same for the few units of a short request: only the registers
+ * needed (a one-sector request pays for one tweak, not sixteen). */
+VAES512_TARGET INLINE void z_tweaks_few(const __m512i *tk, unsigned rounds,
+                                        uint64_t unit, size_t nvec,
+                                        __m512i *out)
+{
+    const __m512i step = _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0);
+
+    for (size_t i = 0; i < nvec; i++) {
+        __m512i x = _mm512_xor_si512(
+            _mm512_maskz_add_epi64(0x55,
+                                   _mm512_set1_epi64((long long)(unit + 4 * i)),
+                                   step), tk[0]);
+
+        for (unsigned r = 1; r < rounds; r++)
+            x = _mm512_aesenc_epi128(x, tk[r]);
+        out[i] = _mm512_aesenclast_epi128(x, tk[rounds]);
+    }
+}
+
 VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
                                          uint64_t unit, size_t unit_blocks,
                                          size_t nunits, const uint8_t *in,
                                          uint8_t *out, const int dec)
 {
     const unsigned rounds = k->rounds;
-    const uint8_t *sched = dec ? k->data_dec : k->data_enc;
-    __m512i rk[XTS_MAX_ROUNDS + 1], tk[XTS_MAX_ROUNDS + 1];
+    const __m512i *rk = (const __m512i *)(dec ? k->vdata_dec : k->vdata_enc);
+    const __m512i *tk = (const __m512i *)k->vtweak_enc;
     __m512i tbatch[Z_TWEAK_BATCH / 4];
     /* [T, T*x, T*x^2, T*x^3] from four copies of T. */
     const __m512i cl03 = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
@@ -616,15 +627,13 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
     const __m512i cl4 = _mm512_set1_epi64(4);
     const __m512i cr4 = _mm512_set1_epi64(60);
 
-    for (unsigned r = 0; r <= rounds; r++) {
-        rk[r] = _mm512_broadcast_i32x4(
-            _mm_load_si128((const __m128i *)(sched + 16 * r)));
-        tk[r] = _mm512_broadcast_i32x4(
-            _mm_load_si128((const __m128i *)(k->tweak_enc + 16 * r)));
-    }
     for (size_t u = 0; u < nunits; u++, unit++) {
-        if (u % Z_TWEAK_BATCH == 0)
-            z_tweaks(tk, rounds, unit, tbatch);
+        if (u % Z_TWEAK_BATCH == 0) {
+            if (nunits - u >= Z_TWEAK_BATCH / 2)
+                z_tweaks(tk, rounds, unit, tbatch);
+            else
+                z_tweaks_few(tk, rounds, unit, (nunits - u + 3) / 4, tbatch);
+        }
         /* Pick this unit's T_0 (lane u % 4 of register (u % 16) / 4). */
         __m512i t0 = _mm512_permutexvar_epi64(
             _mm512_set_epi64(2 * (u & 3) + 1, 2 * (u & 3), 2 * (u & 3) + 1,
@@ -685,6 +694,12 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
             out += 16 * n;
         }
     }
+    /* The encrypted tweaks may have been spilled: zero the array and make
+     * the stores observable so they are not dropped as dead. */
+#pragma GCC unroll 4
+    for (int i = 0; i < Z_TWEAK_BATCH / 4; i++)
+        tbatch[i] = _mm512_setzero_si512();
+    __asm__ volatile("" : : "r"(tbatch) : "memory");
 }
 
 VAES512_TARGET static void vaes512_enc(const struct xts_key *k, uint64_t unit,
@@ -768,6 +783,12 @@ int xts_key_setup(struct xts_key *k, const void *key, size_t key_len,
         br_aes_x86ni_keysched_dec(k->data_dec, kb, half);
         r2 = br_aes_x86ni_keysched_enc(k->tweak_enc, kb + half, half);
         xts_wipe_vector_regs();
+        for (unsigned r = 0; r <= XTS_MAX_ROUNDS; r++)
+            for (unsigned i = 0; i < 64; i++) {
+                k->vdata_enc[r][i] = k->data_enc[16 * r + i % 16];
+                k->vdata_dec[r][i] = k->data_dec[16 * r + i % 16];
+                k->vtweak_enc[r][i] = k->tweak_enc[16 * r + i % 16];
+            }
     }
     if (r1 != r2 || (r1 != 10 && r1 != 14)) {
         xts_key_wipe(k);

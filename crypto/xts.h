@@ -37,10 +37,15 @@ enum xts_path {
 
 #define XTS_MAX_ROUNDS 14
 
-/* The schedules are kept in both layouts the paths need; the key is
- * opaque to callers (read nothing, copy it only with the key material's
- * care). 16-byte round keys, 64-byte aligned. */
+/* The schedules are kept in the layouts the paths need, so that no path
+ * copies round keys to its stack: 16-byte round keys for AES-NI, the same
+ * replicated to 64 bytes for VAES (a ymm path reads the first 32), the
+ * compressed bitsliced form for ct64. Opaque to callers; wipe it with
+ * xts_key_wipe(). */
 struct xts_key {
+    uint8_t vdata_enc[XTS_MAX_ROUNDS + 1][64];     /* VAES, K1 encrypt */
+    uint8_t vdata_dec[XTS_MAX_ROUNDS + 1][64];     /* VAES, K1 decrypt */
+    uint8_t vtweak_enc[XTS_MAX_ROUNDS + 1][64];    /* VAES, K2 encrypt */
     uint8_t data_enc[(XTS_MAX_ROUNDS + 1) * 16];   /* AES-NI, K1 encrypt */
     uint8_t data_dec[(XTS_MAX_ROUNDS + 1) * 16];   /* AES-NI, K1 decrypt */
     uint8_t tweak_enc[(XTS_MAX_ROUNDS + 1) * 16];  /* AES-NI, K2 encrypt */
