@@ -127,6 +127,11 @@ void vmm_main(u32 magic, u32 info_phys)
     if (mb2_parse(info, total, &boot_info, &why) < 0)
         refuse_to_start("malformed multiboot2 information: %s", why);
     boot_info.info_phys = info_phys;
+    if (boot_info.efi_system_table)
+        log_info("boot", "UEFI boot (system table 0x%llx); GRUB exited boot "
+                 "services", (unsigned long long)boot_info.efi_system_table);
+    else
+        log_info("boot", "BIOS boot");
 
     options_init();
     run_init_stage("early");

@@ -3,7 +3,7 @@
 # limit, keeps every log under build/test-logs/, prints one line per test
 # and closes with "N passed, N failed" (exit 1 on any failure).
 #
-#   T=glob      run only tests whose name matches (e.g. T='qemu-*')
+#   T='glob ...' run only tests whose name matches one glob (e.g. T='qemu-* xts')
 #   CHECK_JOBS  how many tests run at once (default 2)
 set -u
 cd "$(dirname "$0")/.."
@@ -51,10 +51,14 @@ export -f run_one
 export LOGS
 
 selected=()
+set -f
 for t in "${tests[@]}"; do
-    # shellcheck disable=SC2254
-    case "${t#*:}" in $FILTER) selected+=("$t") ;; esac
+    for g in $FILTER; do
+        # shellcheck disable=SC2254
+        case "${t#*:}" in $g) selected+=("$t"); break ;; esac
+    done
 done
+set +f
 
 if [ ${#selected[@]} = 0 ]; then
     echo "no test matches '$FILTER'"
