@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # tools/symbolize.sh ELF < serial.log: every "backtrace: #N 0xADDR" line
 # gets the function and source line from the ELF's debug information.
 # Return addresses (#1 on) are looked up at ADDR-1, inside the call.
