@@ -32,7 +32,17 @@ grub-editenv "$tmp/env1" create
 { printf 'VENEER-SCRATCH v1\nscratch area of the Veneer test guest; the disk check writes at byte 4096\n'; \
   cat /dev/zero; } 2>/dev/null | head -c $((4 * 1024 * 1024)) >"$tmp/scratch"
 
-grub-mkrescue -d /usr/lib/grub/i386-pc -o "$tmp/disk.img" \
+# grub-mkrescue takes the volume date and UUID (which its embedded config
+# searches for) from the clock: freeze it at SOURCE_DATE_EPOCH when
+# faketime is there, for a bit-identical image.
+fixed_time() {
+    if command -v faketime >/dev/null; then
+        TZ=UTC faketime -f "$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" "$@"
+    else
+        "$@"
+    fi
+}
+fixed_time grub-mkrescue -d /usr/lib/grub/i386-pc -o "$tmp/disk.img" \
     --fonts= --locales= --themes= \
     --install-modules="linux normal serial terminal terminfo loadenv regexp echo test iso9660 biosdisk search search_fs_uuid search_label configfile blocklist cat $(cd /usr/lib/grub/i386-pc && ls part_*.mod | sed "s/\.mod$//" | tr "\n" " ")" \
     "$tmp/iso" -- \

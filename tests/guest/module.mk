@@ -30,3 +30,9 @@ $(TOP)/guest/disk.img: $(TOP)/guest/initramfs.cpio.gz tests/guest/grub.cfg \
 guest: $(TOP)/guest/disk.img
 
 check-deps += $(TOP)/guest/disk.img
+
+# make bench: the guest booted bare in Bochs (minutes per CPU model)
+.PHONY: bench-guest-bare-bochs
+bench-guest-bare-bochs: $(TOP)/guest/disk.img
+	tools/guest-bare-bochs.sh
+bench-targets += bench-guest-bare-bochs
