@@ -27,14 +27,24 @@ $(BEARSSL_SRC)/.stamp: crypto/fetch-src.sh
 	crypto/fetch-src.sh bearssl $(BEARSSL_SRC)
 	@touch $@
 
+# bearssl_lib(flags, compiler): the sub-make rebuilds the objects when the flags
+# (kept in OUT/flags) change; the archive is touched so that this rule does
+# not run again when nothing did.
+define bearssl_lib
+	@mkdir -p $(dir $@)
+	@echo '$(1)' | cmp -s - $(dir $@)flags || echo '$(1)' >$(dir $@)flags
+	@$(MAKE) --no-print-directory -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) \
+		OUT=$(patsubst %/,%,$(dir $@)) CC="$(2)" FLAGS="$(1)"
+endef
+
 $(BEARSSL_VMM): $(BEARSSL_SRC)/.stamp crypto/bearssl.mk crypto/module.mk
-	$(MAKE) -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) OUT=$(dir $@) \
-		CC="$(CC)" FLAGS="$(BEARSSL_VMM_FLAGS)"
+	$(call bearssl_lib,$(BEARSSL_VMM_FLAGS),$(CC))
 	@crypto/check-freestanding.sh $@
+	@touch $@
 
 $(BEARSSL_HOST): $(BEARSSL_SRC)/.stamp crypto/bearssl.mk crypto/module.mk
-	$(MAKE) -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) OUT=$(dir $@) \
-		CC="$(HOSTCC)" FLAGS="$(BEARSSL_HOST_FLAGS)"
+	$(call bearssl_lib,$(BEARSSL_HOST_FLAGS),$(HOSTCC))
+	@touch $@
 
 $(XTS_VECTORS): crypto/fetch-src.sh
 	crypto/fetch-src.sh openssl-xts $(dir $@)
@@ -75,3 +85,11 @@ crypto-bench: $(TOP)/crypto/xts-bench
 	$(TOP)/crypto/xts-bench
 
 bench-targets += crypto-bench
+
+# The crypto objects the VMM links are held to the same rules as BearSSL.
+.PHONY: crypto-vmm-check
+crypto-vmm-check: $(BUILD)/simd/crypto/xts.c.o $(BUILD)/simd/crypto/kdf.c.o $(BEARSSL_VMM)
+	@crypto/check-freestanding.sh $(BUILD)/simd/crypto/xts.c.o
+	@crypto/check-freestanding.sh $(BUILD)/simd/crypto/kdf.c.o
+
+check-deps += crypto-vmm-check
