@@ -493,10 +493,10 @@ static int parse_name_term(struct aml_parser *p)
     }
     n = alias_target(p->ns, &p->ns->nodes[id]);
     if (n->type == AML_T_METHOD ||
-        (n->type == AML_T_EXTERNAL && n->aux8 == 8))
+        (n->type == AML_T_EXTERNAL && n->aux8 == 8)) {
         argc = n->argc;
-    if (argc)
         p->ns->stats.invocations++;
+    }
     for (unsigned i = 0; i < argc; i++)
         if ((err = parse_termarg(p)))
             return err;

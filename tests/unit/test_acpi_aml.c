@@ -1,0 +1,513 @@
+/* Host tests of common/acpi/aml.c: the DSDTs dumped from QEMU, OVMF and
+ * Bochs; ASL cases compiled by iasl at test time (seed 000's pathological
+ * shape, namespace features, External, a large generated DSDT); truncated,
+ * bit-flipped and hand-made hostile AML. Step counts, not times. */
+#include "test_acpi.h"
+
+#include "check.h"
+
+#define ARENA_SIZE (8u << 20)
+static uint8_t arena[ARENA_SIZE];
+
+/* Steps per AML byte the loads below must stay under (measured maxima are
+ * printed; docs/acpi.md records them). */
+#define STEPS_PER_BYTE_MAX 3
+
+static uint8_t *load_aml(const char *name, size_t *len)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s.aml", ACPI_BUILD_DIR, name);
+    return read_file(path, len);
+}
+
+static void fix(uint8_t *t, uint32_t len)
+{
+    memcpy(t + 4, &len, 4);
+    acpi_fix_checksum((struct acpi_header *)t, len);
+}
+
+static void print_stats(const char *what, const struct aml_ns *ns,
+                        size_t bytes)
+{
+    printf("%-22s %7zu bytes %7u nodes %8llu steps (%.2f/byte) %6u terms "
+           "%5u methods %6u calls %u unresolved %u errors depth %u\n", what,
+           bytes, ns->nnodes, (unsigned long long)ns->stats.steps,
+           (double)ns->stats.steps / (double)bytes, ns->stats.terms,
+           ns->stats.methods_parsed, ns->stats.invocations,
+           ns->stats.unresolved, ns->stats.errors, ns->stats.max_depth);
+}
+
+static void check_path(struct aml_ns *ns, aml_node_id id, const char *want)
+{
+    char buf[128];
+
+    CHECK(aml_node_path(ns, id, buf, sizeof(buf)) > 0);
+    CHECK_STR(buf, want);
+}
+
+struct plat_aml {
+    const char *name;
+    uint64_t rsdp;
+    const char *com1;
+    unsigned nuarts;
+    uint8_t s4; /* SLP_TYP of \_S4 (QEMU 2, Bochs 0) */
+};
+
+static const struct plat_aml plats[] = {
+    { "qemu-i440fx", 0xf59d0, "\\_SB_.PCI0.S08_.COM1", 1, 2 },
+    { "qemu-q35-vtd", 0xf59e0, "\\_SB_.PCI0.SF8_.COM1", 1, 2 },
+    { "qemu-q35-amdvi", 0xf59e0, "\\_SB_.PCI0.SF8_.COM1", 1, 2 },
+    { "ovmf", 0x1f77d014, "\\_SB_.PCI0.SF8_.COM1", 1, 2 },
+    { "bochs", 0xf9fa0, "\\_SB_.PCI0.ISA_.COM1", 2, 0 },
+};
+
+static void test_real(const struct plat_aml *pl)
+{
+    struct test_ctx *c = calloc(1, sizeof(*c));
+    struct acpi_env env = { ctx_map, ctx_report, c };
+    struct acpi_tables *t = calloc(1, sizeof(*t));
+    struct aml_ns ns;
+    struct acpi_sleep_types st;
+    aml_node_id ids[8], id;
+    uint64_t rsdp = pl->rsdp;
+    size_t bytes = 0;
+    int n;
+
+    if (mem_load_platform(&c->mem, pl->name) != 0 || c->mem.n == 0) {
+        CHECK(!"platform dump missing");
+        goto out;
+    }
+    c->pr.verbose = 1;
+    if (!rsdp)
+        CHECK_EQ(acpi_find_rsdp_bios(&env, &rsdp), 0);
+    CHECK_EQ(acpi_tables_scan(&env, rsdp, t), 0);
+    CHECK_EQ(aml_ns_load(&ns, arena, sizeof(arena), &env, t), 0);
+    for (unsigned i = 0; i < t->count; i++)
+        if (!strcmp(t->t[i].sig, "DSDT") || !strcmp(t->t[i].sig, "SSDT"))
+            bytes += t->t[i].length;
+    print_stats(pl->name, &ns, bytes);
+    CHECK_EQ(ns.stats.errors, 0);
+    CHECK_EQ(ns.stats.unresolved, 0);
+    CHECK_EQ(c->pr.n, 0);
+    CHECK(ns.stats.steps <= STEPS_PER_BYTE_MAX * bytes);
+
+    CHECK(aml_get_sleep_types(&ns, &st) >= 3);
+    CHECK(st.present[3] && st.present[4] && st.present[5]);
+    /* QEMU: _S3 {1,1}, _S4 {2,2}, _S5 {0,0}; Bochs: _S4 {0,0} */
+    CHECK_EQ(st.typa[3], 1);
+    CHECK_EQ(st.typb[3], 1);
+    CHECK_EQ(st.typa[4], pl->s4);
+    CHECK_EQ(st.typb[4], pl->s4);
+    CHECK_EQ(st.typa[5], 0);
+    CHECK_EQ(acpi_pm1_sleep_state(0x2000, false, &st), 5);
+    CHECK_EQ(acpi_pm1_sleep_state(0x2400, false, &st), 3);
+    for (int s = 0; s <= 5; s++)
+        if (st.present[s])
+            printf("  \\_S%d: SLP_TYPa %u SLP_TYPb %u\n", s, st.typa[s],
+                   st.typb[s]);
+
+    n = aml_find_devices_by_hid(&ns, "PNP0501", ids, 8);
+    CHECK_EQ(n, pl->nuarts);
+    for (int i = 0; i < n && i < 8; i++) {
+        char p[128];
+        aml_node_path(&ns, ids[i], p, sizeof(p));
+        printf("  PNP0501 at %s\n", p);
+    }
+    if (pl->com1 && n >= 1) {
+        check_path(&ns, ids[0], pl->com1);
+        CHECK_EQ(aml_lookup(&ns, pl->com1, &id), 0);
+        CHECK_EQ(id, ids[0]);
+    }
+    CHECK(aml_find_devices_by_hid(&ns, "PNP0303", ids, 8) >= 1);
+    CHECK_EQ(aml_lookup(&ns, "\\_SB.PCI0", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_DEVICE);
+    CHECK_EQ(aml_lookup(&ns, "\\_SB_.NOPE", &id), ACPI_ENOENT);
+out:
+    mem_free(&c->mem);
+    free(t);
+    free(c);
+}
+
+static int load_one(struct aml_ns *ns, struct problems *pr,
+                    struct acpi_env *env, const uint8_t *t, size_t len)
+{
+    int err;
+
+    env->map = NULL;
+    env->report = collect;
+    env->ctx = pr;
+    err = aml_ns_init(ns, arena, sizeof(arena), env);
+    if (err)
+        return err;
+    err = aml_ns_add_table(ns, t, (uint32_t)len);
+    if (err)
+        return err;
+    return aml_ns_parse_methods(ns);
+}
+
+static void test_seed000(void)
+{
+    struct problems pr = { .verbose = 1 };
+    struct acpi_env env;
+    struct aml_ns ns;
+    aml_node_id id;
+    uint64_t v;
+    uint8_t space;
+    size_t len;
+    uint8_t *t = load_aml("seed000", &len);
+
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    CHECK_EQ(load_one(&ns, &pr, &env, t, len), 0);
+    print_stats("seed000", &ns, len);
+    CHECK_EQ(ns.stats.errors, 0);
+    CHECK_EQ(ns.stats.unresolved, 0);
+    CHECK_EQ(pr.n, 0);
+    /* the names after each pathological region were reached, so each
+     * region expression was parsed to its exact end */
+    CHECK_EQ(aml_lookup(&ns, "\\A002", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_REGION);
+    CHECK_EQ(aml_region_info(&ns, id, &space, &v, &v), ACPI_ENOENT);
+    CHECK_EQ(space, 0);
+    CHECK_EQ(aml_lookup(&ns, "\\F002", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_FIELD);
+    CHECK_EQ(aml_lookup(&ns, "\\A004", &id), 0);
+    CHECK_EQ(aml_region_info(&ns, id, &space, &v, &v), ACPI_ENOENT);
+    CHECK_EQ(space, 1);
+    CHECK_EQ(aml_lookup(&ns, "\\F003", &id), 0);
+    CHECK_EQ(aml_lookup(&ns, "\\END0", &id), 0);
+    CHECK_EQ(aml_node_integer(&ns, id, &v), 0);
+    CHECK_EQ(v, 0x5aa5);
+    /* module-level invocations: M001 x7 + M003 x5 in regions */
+    CHECK_EQ(ns.stats.invocations, 12);
+    CHECK(ns.stats.steps <= STEPS_PER_BYTE_MAX * len);
+    free(t);
+}
+
+static void test_features(void)
+{
+    struct problems pr = { .verbose = 1 };
+    struct acpi_env env = { NULL, collect, &pr };
+    struct aml_ns ns;
+    struct acpi_sleep_types st;
+    aml_node_id ids[4], id;
+    uint64_t v, off, rlen;
+    uint8_t space;
+    char s[16];
+    size_t len, len2;
+    uint8_t *t = load_aml("features", &len);
+    uint8_t *x = load_aml("ssdt-ext", &len2);
+
+    CHECK(t && x);
+    if (!t || !x)
+        return;
+    CHECK_EQ(aml_ns_init(&ns, arena, sizeof(arena), &env), 0);
+    CHECK_EQ(aml_ns_add_table(&ns, t, (uint32_t)len), 0);
+    CHECK_EQ(aml_ns_add_table(&ns, x, (uint32_t)len2), 0);
+    CHECK_EQ(aml_ns_parse_methods(&ns), 0);
+    print_stats("features+ssdt-ext", &ns, len + len2);
+    CHECK_EQ(ns.stats.errors, 0);
+    CHECK_EQ(ns.stats.unresolved, 0);
+    CHECK_EQ(pr.n, 0);
+
+    CHECK_EQ(aml_get_sleep_types(&ns, &st), 5);
+    CHECK(st.present[0] && st.present[1] && !st.present[2]);
+    CHECK_EQ(st.typa[1], 1);
+    CHECK_EQ(st.typb[1], 2);
+    CHECK_EQ(st.typa[3], 5);
+    CHECK_EQ(st.typb[3], 6);
+    CHECK_EQ(st.typa[4], 4); /* one-integer form 0x0304 */
+    CHECK_EQ(st.typb[4], 3);
+    CHECK_EQ(st.typa[5], 7);
+    CHECK_EQ(acpi_pm1_sleep_state(0x3400, false, &st), 3);
+    CHECK_EQ(acpi_pm1_sleep_state(0x3800, true, &st), 3);
+    CHECK_EQ(acpi_pm1_sleep_state(0x3c00, false, &st), 5);
+    CHECK_EQ(aml_lookup(&ns, "\\_S3", &id), 0);
+    CHECK(aml_node(&ns, id)->flags & AML_NF_COND);
+
+    CHECK_EQ(aml_find_devices_by_hid(&ns, "PNP0501", ids, 4), 2);
+    check_path(&ns, ids[0], "\\_SB_.PCI0.LPCB.UAR1");
+    check_path(&ns, ids[1], "\\_SB_.PCI0.LPCB.UAR2");
+    CHECK_EQ(aml_node_integer(&ns, aml_child(&ns, ids[1], "_UID"), &v), 0);
+    CHECK_EQ(v, 2);
+    CHECK_EQ(aml_node_string(&ns, aml_child(&ns, ids[1], "_HID"), s,
+                             sizeof(s)), 7);
+    CHECK_STR(s, "PNP0501");
+    CHECK_EQ(aml_find_devices_by_hid(&ns, "PNP0A03", ids, 4), 1);
+    CHECK_EQ(aml_find_devices_by_hid(&ns, "PNP0303", ids, 0), 1);
+
+    CHECK_EQ(aml_lookup(&ns, "\\_SB.PCI0.GET2", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_METHOD);
+    CHECK_EQ(aml_node(&ns, id)->argc, 2);
+    CHECK_EQ(aml_lookup(&ns, "\\_SB.GETA", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_ALIAS);
+    CHECK_EQ(aml_lookup(&ns, "\\LATE", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->argc, 3);
+    CHECK_EQ(aml_lookup(&ns, "\\_SB.PCI0.LPCB.NEST.INNR", &id), 0);
+    CHECK(aml_node(&ns, id)->flags & AML_NF_LOCAL);
+    CHECK_EQ(aml_lookup(&ns, "\\XMTH", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_EXTERNAL);
+    CHECK_EQ(aml_node(&ns, id)->argc, 3);
+    CHECK_EQ(aml_lookup(&ns, "\\_SB.PCI0.EXT0", &id), 0);
+    CHECK_EQ(aml_node_integer(&ns, id, &v), 0);
+    CHECK_EQ(v, 0x1234);
+    CHECK_EQ(aml_lookup(&ns, "\\EXT1", &id), 0); /* after EXR0's call */
+    CHECK_EQ(aml_lookup(&ns, "\\TAIL", &id), 0);
+    CHECK_EQ(aml_node_integer(&ns, id, &v), 0);
+    CHECK_EQ(v, 0xdeadbeef);
+    CHECK_EQ(aml_lookup(&ns, "\\PMIO", &id), 0);
+    CHECK_EQ(aml_region_info(&ns, id, &space, &off, &rlen), 0);
+    CHECK_EQ(space, 1);
+    CHECK_EQ(off, 0x400);
+    CHECK_EQ(rlen, 0x80);
+    CHECK_EQ(aml_lookup(&ns, "\\PM1C", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_FIELD);
+    /* FWD0: LATE x3 + GET2 (forward references); USEA: GETA; NEST: INNR;
+     * EXM1: GET2 + XMTH; module level: GET2 (EXR0) */
+    CHECK_EQ(ns.stats.invocations, 9);
+    free(t);
+    free(x);
+}
+
+static void test_large(void)
+{
+    struct problems pr = { .verbose = 1 };
+    struct acpi_env env;
+    struct aml_ns ns;
+    struct acpi_sleep_types st;
+    aml_node_id ids[16];
+    size_t len;
+    uint8_t *t = load_aml("large", &len);
+
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    CHECK_EQ(load_one(&ns, &pr, &env, t, len), 0);
+    print_stats("large (generated)", &ns, len);
+    CHECK_EQ(ns.stats.errors, 0);
+    CHECK_EQ(ns.stats.unresolved, 0);
+    CHECK_EQ(pr.n, 0);
+    /* numbers from the generator's header comment */
+    CHECK_EQ(ns.stats.methods_parsed, 2400);
+    CHECK_EQ(ns.stats.invocations, 12600);
+    CHECK_EQ(aml_find_devices_by_hid(&ns, "PNP0501", ids, 16), 8);
+    CHECK_EQ(aml_get_sleep_types(&ns, &st), 2);
+    CHECK_EQ(st.typa[5], 7);
+    CHECK(ns.stats.steps <= STEPS_PER_BYTE_MAX * len);
+    free(t);
+}
+
+/* Every prefix of a real DSDT (header length and checksum fixed so the
+ * parser sees it) and one flipped bit per byte: no crash, bounded steps. */
+static void test_damaged_aml(const char *plat)
+{
+    char dir[256];
+    struct mem m;
+    struct problems pr = { 0 };
+    struct acpi_env env;
+    struct aml_ns ns;
+    const struct mem_region *r;
+    uint64_t max_steps = 0;
+    unsigned runs = 0;
+    uint8_t *buf;
+
+    snprintf(dir, sizeof(dir), "%s", plat);
+    if (mem_load_platform(&m, dir) != 0 || !(r = mem_find(&m, "DSDT")))
+        return;
+    buf = malloc(r->len);
+    for (size_t n = 36; n <= r->len; n += 1) {
+        memcpy(buf, r->data, n);
+        fix(buf, (uint32_t)n);
+        load_one(&ns, &pr, &env, buf, n);
+        CHECK(ns.stats.steps <= (uint64_t)AML_STEPS_PER_BYTE * n +
+                                    AML_STEPS_BASE);
+        if (ns.stats.steps > max_steps)
+            max_steps = ns.stats.steps;
+        runs++;
+    }
+    srand(1);
+    for (size_t i = 36; i < r->len; i++) {
+        memcpy(buf, r->data, r->len);
+        buf[i] ^= (uint8_t)(1u << (rand() % 8));
+        fix(buf, (uint32_t)r->len);
+        load_one(&ns, &pr, &env, buf, r->len);
+        CHECK(ns.stats.steps <= (uint64_t)AML_STEPS_PER_BYTE * r->len +
+                                    AML_STEPS_BASE);
+        runs++;
+    }
+    printf("damaged %s DSDT: %u loads, %u problems reported, max %llu "
+           "steps\n", plat, runs, pr.n, (unsigned long long)max_steps);
+    CHECK(pr.n > 0);
+    free(buf);
+    mem_free(&m);
+}
+
+/* Hand-made hostile AML: deep nesting, huge PkgLengths, runaway name
+ * paths, a tiny arena. */
+static void test_hostile(void)
+{
+    static uint8_t t[70000];
+    struct problems pr = { 0 };
+    struct acpi_env env;
+    struct aml_ns ns;
+    size_t n = 36;
+
+    memset(t, 0, sizeof(t));
+    memcpy(t, "SSDT", 4);
+    t[8] = 2;
+    /* 1. Package(1){Package(1){...}} 5000 deep: EDEPTH, reported */
+    for (int i = 0; i < 5000; i++) {
+        t[n++] = 0x08; /* Name(Pxxx, ...) only once at the top */
+        if (i == 0) {
+            memcpy(t + n, "DEEP", 4);
+            n += 4;
+        } else {
+            n--;
+        }
+        t[n++] = 0x12;
+        t[n++] = 0x80 | 0x0f; /* 3-byte PkgLength, patched below */
+        t[n++] = 0xff;
+        t[n++] = 0xff;
+        t[n++] = 0x0f;
+        t[n++] = 0x01;
+    }
+    /* fix nothing: the lengths are wrong on purpose (past the end) */
+    fix(t, (uint32_t)n);
+    CHECK_EQ(load_one(&ns, &pr, &env, t, n), 0);
+    CHECK(ns.stats.errors >= 1);
+    CHECK(ns.stats.max_depth <= AML_MAX_DEPTH);
+
+    /* 2. real nesting with correct lengths, 200 deep: EDEPTH not a crash */
+    n = 36;
+    {
+        size_t depth = 200, inner = 0;
+        /* build from the inside out: each level = 12 [pkglen 2 bytes] 01 */
+        static uint8_t tmp[4096];
+        size_t tl = 1;
+        tmp[0] = 0x00; /* innermost element: Zero */
+        for (size_t i = 0; i < depth; i++) {
+            size_t body = tl + 1; /* NumElements + contents */
+            size_t pl = body + 2; /* 2-byte PkgLength */
+            memmove(tmp + 4, tmp, tl);
+            tmp[0] = 0x12;
+            tmp[1] = (uint8_t)(0x40 | (pl & 0x0f));
+            tmp[2] = (uint8_t)(pl >> 4);
+            tmp[3] = 0x01;
+            tl += 4;
+        }
+        t[n++] = 0x08;
+        memcpy(t + n, "NEST", 4);
+        n += 4;
+        memcpy(t + n, tmp, tl);
+        n += tl;
+        memcpy(t + n, "\x08TAIL\x0a\x2a", 7); /* Name(TAIL, 0x2A) after it */
+        n += 7;
+        (void)inner;
+    }
+    fix(t, (uint32_t)n);
+    pr.n = 0;
+    CHECK_EQ(load_one(&ns, &pr, &env, t, n), 0);
+    CHECK_EQ(ns.stats.errors, 1);
+    CHECK_EQ(pr.last_err, ACPI_EDEPTH);
+    {
+        aml_node_id id;
+        /* the error skips the rest of the innermost PkgLength construct,
+         * here the table itself: TAIL is lost, nothing else happens */
+        CHECK_EQ(aml_lookup(&ns, "\\TAIL", &id), ACPI_ENOENT);
+    }
+
+    /* 3. Scope(\A.B.C...) 255 segments repeated: bounded namespace depth */
+    n = 36;
+    for (int rep = 0; rep < 50; rep++) {
+        t[n++] = 0x10;
+        t[n++] = 0x80 | ((4 + 1 + 2 + 255 * 4) & 0x0f); /* 2-byte pkglen */
+        t[n++] = (uint8_t)((4 + 1 + 2 + 255 * 4) >> 4);
+        t[n++] = '\\';
+        t[n++] = 0x2f;
+        t[n++] = 255;
+        for (int s = 0; s < 255; s++) {
+            memcpy(t + n, "AAAA", 4);
+            t[n + 3] = (uint8_t)('A' + s % 26);
+            n += 4;
+        }
+        t[n - 4 - 255 * 4 + 255 * 4 - 1] = 'Z';
+        t[n++] = 0xa3; /* Noop body */
+    }
+    fix(t, (uint32_t)n);
+    pr.n = 0;
+    CHECK(load_one(&ns, &pr, &env, t, n) == 0);
+    CHECK(ns.stats.errors > 0);
+    CHECK(ns.nnodes < 200);
+    CHECK(ns.stats.steps <= (uint64_t)AML_STEPS_PER_BYTE * n +
+                                AML_STEPS_BASE);
+
+    /* 4. tiny arena: ENOMEM, not a crash */
+    {
+        size_t len;
+        uint8_t *big = load_aml("large", &len);
+        static uint8_t small[4096];
+        if (big) {
+            env.report = collect;
+            env.ctx = &pr;
+            CHECK_EQ(aml_ns_init(&ns, small, sizeof(small), &env), 0);
+            CHECK_EQ(aml_ns_add_table(&ns, big, (uint32_t)len),
+                     ACPI_ENOMEM);
+            CHECK_EQ(aml_ns_init(&ns, small, 100, &env), ACPI_ENOMEM);
+            free(big);
+        }
+    }
+    /* 5. not an AML table */
+    memcpy(t, "FACP", 4);
+    fix(t, 36);
+    CHECK_EQ(aml_ns_init(&ns, arena, sizeof(arena), &env), 0);
+    CHECK_EQ(aml_ns_add_table(&ns, t, 36), ACPI_ESIG);
+}
+
+/* Steps grow linearly: k copies of seed 000's body cost k times one. */
+static void test_linear(void)
+{
+    size_t len;
+    uint8_t *seed = load_aml("seed000", &len);
+    uint64_t first = 0;
+
+    if (!seed)
+        return;
+    for (unsigned k = 1; k <= 64; k *= 4) {
+        /* rename the copies so each declares new names */
+        size_t body = len - 36, n = 36 + k * body;
+        uint8_t *t = malloc(n);
+        struct problems pr = { 0 };
+        struct acpi_env env;
+        struct aml_ns ns;
+
+        memcpy(t, seed, 36);
+        for (unsigned i = 0; i < k; i++)
+            memcpy(t + 36 + i * body, seed + 36, body);
+        fix(t, (uint32_t)n);
+        load_one(&ns, &pr, &env, t, n);
+        if (k == 1)
+            first = ns.stats.steps;
+        printf("seed000 x%-3u %7zu bytes %8llu steps\n", k, n,
+               (unsigned long long)ns.stats.steps);
+        /* duplicates are not re-declared, the parse work is identical */
+        CHECK(ns.stats.steps <= k * first + 64);
+        free(t);
+    }
+    free(seed);
+}
+
+int test_acpi_aml(void)
+{
+    for (unsigned i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
+        test_real(&plats[i]);
+    test_seed000();
+    test_features();
+    test_large();
+    test_linear();
+    test_hostile();
+    test_damaged_aml("qemu-i440fx");
+    test_damaged_aml("qemu-q35-vtd");
+    return check_done("acpi aml");
+}
