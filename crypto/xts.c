@@ -612,6 +612,44 @@ VAES512_TARGET INLINE void z_tweaks_few(const __m512i *tk, unsigned rounds,
     }
 }
 
+/* Fills the tweak batch for units unit.. (left of them still to do). */
+VAES512_TARGET INLINE void z_refill(const __m512i *tk, unsigned rounds,
+                                    uint64_t unit, size_t left,
+                                    __m512i *tbatch)
+{
+    if (left >= Z_TWEAK_BATCH / 2)
+        z_tweaks(tk, rounds, unit, tbatch);
+    else
+        z_tweaks_few(tk, rounds, unit, (left + 3) / 4, tbatch);
+}
+
+/* [T0, T0*x, T0*x^2, T0*x^3] of unit u: T0 is lane u % 4 of register
+ * (u % 16) / 4 of the batch. */
+VAES512_TARGET INLINE __m512i z_unit_tweak(const __m512i *tbatch, size_t u,
+                                           __m512i cl03, __m512i cr03)
+{
+    const long long l = (long long)(2 * (u & 3));
+    __m512i t0 = _mm512_permutexvar_epi64(
+        _mm512_set_epi64(l + 1, l, l + 1, l, l + 1, l, l + 1, l),
+        tbatch[(u % Z_TWEAK_BATCH) / 4]);
+
+    return z_mulx_var(t0, cl03, cr03);
+}
+
+/* The tweaks of a 32-block chunk: tw[i] = t * x^(4i). */
+VAES512_TARGET INLINE void z_chunk_tweaks(__m512i t, __m512i *tw,
+                                          __m512i cl4, __m512i cr4)
+{
+    tw[0] = t;
+    tw[1] = z_mulx_var(t, cl4, cr4);
+    tw[2] = Z_MULX_BYTES(t, 1);
+    tw[3] = Z_MULX_BYTES(tw[1], 1);
+    tw[4] = Z_MULX_BYTES(t, 2);
+    tw[5] = Z_MULX_BYTES(tw[1], 2);
+    tw[6] = Z_MULX_BYTES(tw[2], 2);
+    tw[7] = Z_MULX_BYTES(tw[3], 2);
+}
+
 VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
                                          uint64_t unit, size_t unit_blocks,
                                          size_t nunits, const uint8_t *in,
@@ -620,40 +658,75 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
     const unsigned rounds = k->rounds;
     const __m512i *rk = (const __m512i *)(dec ? k->vdata_dec : k->vdata_enc);
     const __m512i *tk = (const __m512i *)k->vtweak_enc;
-    __m512i tbatch[Z_TWEAK_BATCH / 4];
+    __m512i tbatch[Z_TWEAK_BATCH / 4] = { 0 };
     /* [T, T*x, T*x^2, T*x^3] from four copies of T. */
     const __m512i cl03 = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
     const __m512i cr03 = _mm512_set_epi64(61, 61, 62, 62, 63, 63, 64, 64);
     const __m512i cl4 = _mm512_set1_epi64(4);
     const __m512i cr4 = _mm512_set1_epi64(60);
 
-    for (size_t u = 0; u < nunits; u++, unit++) {
-        if (u % Z_TWEAK_BATCH == 0) {
-            if (nunits - u >= Z_TWEAK_BATCH / 2)
-                z_tweaks(tk, rounds, unit, tbatch);
-            else
-                z_tweaks_few(tk, rounds, unit, (nunits - u + 3) / 4, tbatch);
+    if (unit_blocks % 32 == 0) {
+        /* 512- and 4096-byte sectors: whole 32-block chunks. The next
+         * chunk's tweaks (same sector, or the first of the next) are
+         * computed ahead, while this chunk's rounds run, so their latency
+         * does not delay it. */
+        const size_t chunks = unit_blocks / 32;
+        __m512i tw[8];
+
+        z_refill(tk, rounds, unit, nunits, tbatch);
+        z_chunk_tweaks(z_unit_tweak(tbatch, 0, cl03, cr03), tw, cl4, cr4);
+        for (size_t u = 0; u < nunits; u++) {
+            for (size_t c = 0; c < chunks; c++) {
+                __m512i x[8], nt[8];
+
+#pragma GCC unroll 8
+                for (int i = 0; i < 8; i++)
+                    x[i] = _mm512_ternarylogic_epi64(
+                        _mm512_loadu_si512((const __m512i *)in + i), tw[i],
+                        rk[0], 0x96);
+                if (c + 1 < chunks) {
+                    z_chunk_tweaks(Z_MULX_BYTES(tw[0], 4), nt, cl4, cr4);
+                } else if (u + 1 < nunits) {
+                    if ((u + 1) % Z_TWEAK_BATCH == 0)
+                        z_refill(tk, rounds, unit + u + 1, nunits - u - 1,
+                                 tbatch);
+                    z_chunk_tweaks(z_unit_tweak(tbatch, u + 1, cl03, cr03), nt,
+                                   cl4, cr4);
+                } else {
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++)
+                        nt[i] = _mm512_setzero_si512();
+                }
+                for (unsigned r = 1; r < rounds; r++) {
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++)
+                        x[i] = dec ? _mm512_aesdec_epi128(x[i], rk[r])
+                                   : _mm512_aesenc_epi128(x[i], rk[r]);
+                }
+#pragma GCC unroll 8
+                for (int i = 0; i < 8; i++) {
+                    x[i] = dec ? _mm512_aesdeclast_epi128(x[i], rk[rounds])
+                               : _mm512_aesenclast_epi128(x[i], rk[rounds]);
+                    _mm512_storeu_si512((__m512i *)out + i,
+                                        _mm512_xor_si512(x[i], tw[i]));
+                    tw[i] = nt[i];
+                }
+                in += 512;
+                out += 512;
+            }
         }
-        /* Pick this unit's T_0 (lane u % 4 of register (u % 16) / 4). */
-        __m512i t0 = _mm512_permutexvar_epi64(
-            _mm512_set_epi64(2 * (u & 3) + 1, 2 * (u & 3), 2 * (u & 3) + 1,
-                             2 * (u & 3), 2 * (u & 3) + 1, 2 * (u & 3),
-                             2 * (u & 3) + 1, 2 * (u & 3)),
-            tbatch[(u % Z_TWEAK_BATCH) / 4]);
-        __m512i t = z_mulx_var(t0, cl03, cr03);
+        nunits = 0;     /* done; on to the wipe */
+    }
+    for (size_t u = 0; u < nunits; u++, unit++) {
+        if (u % Z_TWEAK_BATCH == 0)
+            z_refill(tk, rounds, unit, nunits - u, tbatch);
+        __m512i t = z_unit_tweak(tbatch, u, cl03, cr03);
         size_t b = 0;
 
         for (; b + 32 <= unit_blocks; b += 32) {
             __m512i tw[8], x[8];
 
-            tw[0] = t;
-            tw[1] = z_mulx_var(t, cl4, cr4);
-            tw[2] = Z_MULX_BYTES(t, 1);
-            tw[3] = Z_MULX_BYTES(tw[1], 1);
-            tw[4] = Z_MULX_BYTES(t, 2);
-            tw[5] = Z_MULX_BYTES(tw[1], 2);
-            tw[6] = Z_MULX_BYTES(tw[2], 2);
-            tw[7] = Z_MULX_BYTES(tw[3], 2);
+            z_chunk_tweaks(t, tw, cl4, cr4);
             t = Z_MULX_BYTES(t, 4);
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++)
