@@ -631,7 +631,7 @@ static int parse_op_args(struct aml_parser *p, const struct aml_op *op,
     uint8_t saved_cond = p->cond;
     struct aml_name nm;
     unsigned nv = 0;
-    uint32_t data_off = 0;
+    uint32_t data_off = 0, src_off = 0;
     bool dup = false;
     int err = 0;
 
@@ -643,6 +643,7 @@ static int parse_op_args(struct aml_parser *p, const struct aml_op *op,
                 p->end = pkg_end;
             break;
         case 'n':
+            src_off = p->pos;
             err = read_name(p, &nm);
             if (!err && (op->flags & OP_SCOPE)) {
                 /* Scope(): the named scope must be an existing object;
@@ -753,8 +754,11 @@ static int parse_op_args(struct aml_parser *p, const struct aml_op *op,
         return ACPI_EAML;
     if (decl != AML_NONE && !dup && !(op->flags & OP_METHOD))
         record(p, decl, (uint8_t)(op->decl - 1), vals, data_off, p->pos);
-    if (op->decl == D(AML_T_ALIAS) && decl != AML_NONE && !dup)
+    if (op->decl == D(AML_T_ALIAS) && decl != AML_NONE && !dup) {
+        /* a target declared later is resolved before pass 2 */
         p->ns->nodes[decl].alias = ref;
+        p->ns->nodes[decl].off = src_off;
+    }
     (void)op_start;
     return 0;
 }
@@ -922,9 +926,40 @@ int aml_ns_add_table(struct aml_ns *ns, const void *table, uint32_t len)
     return err;
 }
 
+/* Aliases whose target was declared after them (or in a later table). */
+static int resolve_aliases(struct aml_ns *ns)
+{
+    for (uint32_t i = 0; i < ns->nnodes; i++) {
+        struct aml_node *a = &ns->nodes[i];
+        struct aml_parser p;
+        struct aml_name nm;
+        int err = 0;
+
+        if (a->type != AML_T_ALIAS || a->alias != AML_NONE ||
+            a->table >= ns->ntables)
+            continue;
+        p = (struct aml_parser){ .ns = ns, .aml = ns->tables[a->table].data,
+                                 .pos = a->off,
+                                 .end = ns->tables[a->table].len,
+                                 .table = a->table, .scope = a->parent };
+        if (read_name(&p, &nm) == 0)
+            a->alias = lookup(&p, &nm, &err);
+        if (err == ACPI_ESTEPS)
+            return err;
+        if (a->alias == AML_NONE)
+            aml_report(ns, ACPI_ENOENT, "Alias target not found", a->table,
+                       a->off, 0);
+    }
+    return 0;
+}
+
 int aml_ns_parse_methods(struct aml_ns *ns)
 {
     uint32_t n = ns->nnodes;
+    int rerr = resolve_aliases(ns);
+
+    if (rerr)
+        return rerr;
 
     for (uint32_t i = 0; i < n; i++) {
         const struct aml_node *m = &ns->nodes[i];

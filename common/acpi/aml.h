@@ -34,7 +34,7 @@
 #include "common/acpi/acpi.h"
 
 #define AML_MAX_TABLES 64
-#define AML_MAX_DEPTH 64     /* parser recursion (terms and packages) */
+#define AML_MAX_DEPTH 48     /* parser recursion (terms and packages) */
 #define AML_MAX_NS_DEPTH 64  /* namespace tree depth */
 #define AML_STEPS_PER_BYTE 16
 #define AML_STEPS_BASE 65536

@@ -880,9 +880,9 @@ int acpi_root_remove_entry(void *buf, size_t buf_len, uint64_t phys)
     removed = n - w;
     if (removed == 0)
         return 0;
+    /* a trailing partial entry, if any, goes too */
     memset(ents + w * esz, 0, h->length - sizeof(*h) - w * esz);
-    h->length = (uint32_t)(sizeof(*h) + w * esz +
-                           (h->length - sizeof(*h)) % esz);
+    h->length = (uint32_t)(sizeof(*h) + w * esz);
     acpi_fix_checksum(h, h->length);
     return (int)removed;
 }

@@ -265,8 +265,12 @@ static void test_features(void)
     CHECK_EQ(aml_lookup(&ns, "\\PM1C", &id), 0);
     CHECK_EQ(aml_node(&ns, id)->type, AML_T_FIELD);
     /* FWD0: LATE x3 + GET2 (forward references); USEA: GETA; NEST: INNR;
-     * EXM1: GET2 + XMTH; module level: GET2 (EXR0) */
-    CHECK_EQ(ns.stats.invocations, 9);
+     * EXM1: GET2 + XMTH; module level: GET2 (EXR0); FWDA: LATA, an
+     * alias declared before its target */
+    CHECK_EQ(ns.stats.invocations, 10);
+    CHECK_EQ(aml_lookup(&ns, "\\LATA", &id), 0);
+    CHECK_EQ(aml_node(&ns, id)->type, AML_T_ALIAS);
+    CHECK_EQ(aml_node(&ns, aml_node(&ns, id)->alias)->argc, 3);
     free(t);
     free(x);
 }

@@ -20,6 +20,11 @@ DefinitionBlock ("", "DSDT", 2, "VENEER", "FEATURES", 1)
         Offset (0x04),
         PM1C,   16
     }
+    Alias (\LATE, LATA)
+    Method (FWDA, 0, NotSerialized)
+    {
+        Return (LATA (One, One, One))
+    }
     Method (FWD0, 0, NotSerialized)
     {
         Local0 = LATE (One, 0x02, 0x03)
