@@ -3,11 +3,13 @@
  * assists are used when present. */
 #include <amd-svm/svm.h>
 #include <common/backend.h>
+#include <common/vcpu.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
 #include <string.h>
 
 struct svm_caps svm_caps;
+extern const struct vcpu_ops svm_ops;
 
 static bool svm_cpu_has(void)
 {
@@ -70,5 +72,6 @@ const struct backend svm_backend = {
     .feature = "SVM",
     .cpu_has = svm_cpu_has,
     .probe = svm_probe,
+    .ops = &svm_ops,
 };
 REGISTER_BACKEND(svm_backend);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 u64 vmm_cr3;
+u64 direct_map_top;
 phys_addr_t image_phys_base = LOAD_PHYS;
 
 extern void relocate_image(void *dst, const void *src, u64 len, u64 cr3);
@@ -78,6 +79,7 @@ void paging_init_and_relocate(u64 region_base, u64 region_size,
         pd[(va >> 21) & 511] = (region_base + off) | PTE_P | PTE_W | PTE_PS | PTE_G;
     }
     *tables_used = region_base + region_size - next_table;
+    direct_map_top = direct_top;
 
     /* Copy from the image's current physical place (via the direct map of
      * the boot tables, which cover 0-4 GiB) and switch. */

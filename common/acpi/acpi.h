@@ -511,6 +511,17 @@ struct acpi_dmar_info {
 int acpi_dmar_parse(const struct acpi_env *env, const void *table,
                     uint32_t len, struct acpi_dmar_info *out);
 
+/* Turning off DMA remapping firmware left on (VT-d 4.1 11.4.4): read GSTS,
+ * write acpi_vtd_gcmd_disable(gsts) to GCMD, poll GSTS until TES clears. */
+#define ACPI_VTD_REG_GCMD 0x18u
+#define ACPI_VTD_REG_GSTS 0x1cu
+#define ACPI_VTD_GSTS_TES (1u << 31)
+#define ACPI_VTD_GSTS_ONESHOT_KEEP 0x96ffffffu /* drops RTPS FLS WBFS IRTPS */
+static inline uint32_t acpi_vtd_gcmd_disable(uint32_t gsts)
+{
+    return (gsts & ACPI_VTD_GSTS_ONESHOT_KEEP) & ~ACPI_VTD_GSTS_TES;
+}
+
 /* ---- IVRS ---------------------------------------------------------------- */
 #define ACPI_MAX_IVHD 16
 struct acpi_ivhd_info {
@@ -530,6 +541,10 @@ struct acpi_ivrs_info {
 int acpi_ivrs_parse(const struct acpi_env *env, const void *table,
                     uint32_t len, struct acpi_ivrs_info *out);
 
+/* AMD IOMMU 3.08 3.4.2: Control Register (MMIO 0x18), bit 0 IommuEn. */
+#define ACPI_AMDVI_REG_CONTROL 0x18u
+#define ACPI_AMDVI_CONTROL_EN (1ull << 0)
+
 /* ---- HPET ---------------------------------------------------------------- */
 struct acpi_hpet_info {
     uint32_t event_timer_block_id;
@@ -547,6 +562,14 @@ int acpi_hpet_parse(const struct acpi_env *env, const void *table,
  * can still find and use it. buf_len is the mapped size of buf. Returns the
  * number of entries removed (0 if none) or a negative error. */
 int acpi_root_remove_entry(void *buf, size_t buf_len, uint64_t phys);
+
+/* Hides every table with signature sig from the guest: rewrites, through
+ * map_rw, the RSDT and the XSDT the RSDP announces (both: an OS may read
+ * either) without the entries pointing at such tables. The tables
+ * themselves and t stay intact. Returns the number of entries removed. */
+typedef void *(*acpi_map_rw_fn)(void *ctx, uint64_t phys, size_t len);
+int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,
+                    const struct acpi_tables *t, const char *sig);
 
 /* ---- sleep: PM1 control decoding (ACPI 6.5 4.8.3.2.1) -------------------- */
 #define ACPI_PM1_SLP_TYP_SHIFT 10

@@ -1333,3 +1333,54 @@ int aml_find_devices_by_hid(const struct aml_ns *ns, const char *hid,
     }
     return (int)n;
 }
+
+int aml_device_io(const struct aml_ns *ns, aml_node_id dev, uint16_t *base,
+                  uint8_t *len)
+{
+    const struct aml_table *t;
+    const struct aml_node *n;
+    struct aml_parser p;
+    uint32_t pkg_end;
+    uint64_t size;
+
+    if (dev >= ns->nnodes)
+        return ACPI_EINVAL;
+    n = data_node(ns, child(ns, dev, seg_from_str("_CRS")), &t);
+    if (!n)
+        return ACPI_ENOENT;
+    p = (struct aml_parser){ .ns = (struct aml_ns *)ns, .aml = t->data,
+                             .pos = n->off, .end = n->off + n->len,
+                             .query = true };
+    if (need(&p, 1) || p.aml[p.pos++] != 0x11 || read_pkg_end(&p, &pkg_end) ||
+        const_integer(t, &p.pos, pkg_end, &size) || size > pkg_end - p.pos)
+        return ACPI_EINVAL;
+    /* walk the resource descriptors (small items; large ones skipped) */
+    for (uint32_t i = p.pos, end = p.pos + (uint32_t)size; i < end;) {
+        const uint8_t *d = t->data + i;
+        uint32_t dlen;
+
+        if (d[0] & 0x80) {
+            if (end - i < 3)
+                break;
+            dlen = 3 + (uint32_t)(d[1] | d[2] << 8);
+        } else {
+            dlen = 1 + (d[0] & 7u);
+            if ((d[0] >> 3) == 0x0f)
+                break; /* End Tag */
+            if ((d[0] >> 3) == 0x08 && dlen == 8 && end - i >= 8) {
+                *base = (uint16_t)(d[2] | d[3] << 8); /* I/O: minimum */
+                *len = d[7];
+                return 0;
+            }
+            if ((d[0] >> 3) == 0x09 && dlen == 4 && end - i >= 4) {
+                *base = (uint16_t)((d[1] | d[2] << 8) & 0x3ff); /* fixed */
+                *len = d[3];
+                return 0;
+            }
+        }
+        if (dlen > end - i)
+            break;
+        i += dlen;
+    }
+    return ACPI_ENOENT;
+}

@@ -154,5 +154,10 @@ int aml_get_sleep_types(const struct aml_ns *ns, struct acpi_sleep_types *st);
 int aml_find_devices_by_hid(const struct aml_ns *ns, const char *hid,
                             aml_node_id *out, unsigned max);
 void aml_eisaid_to_str(uint32_t id, char out[8]);
+/* First I/O port range of a device's _CRS when _CRS is a Name holding a
+ * resource template (ACPI 6.5 6.4.2.5/6.4.2.6 I/O descriptors); a _CRS
+ * method (computed at run time) gives ACPI_ENOENT. */
+int aml_device_io(const struct aml_ns *ns, aml_node_id dev, uint16_t *base,
+                  uint8_t *len);
 
 #endif

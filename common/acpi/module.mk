@@ -1,10 +1,10 @@
 # common/acpi: ACPI tables and AML namespace (see docs/acpi.md)
-acpi-srcs := common/acpi/tables.c common/acpi/aml.c
+acpi-srcs := common/acpi/tables.c common/acpi/aml.c common/acpi/probe.c
 vmm-y += $(acpi-srcs)
 
 unit-tests += acpi
 unit-acpi-srcs := tests/unit/test_acpi.c tests/unit/test_acpi_aml.c $(acpi-srcs) \
-	common/acpi/acpi.h common/acpi/aml.h tests/unit/test_acpi.h
+	common/acpi/acpi.h common/acpi/aml.h common/acpi/probe.h tests/unit/test_acpi.h
 unit-acpi-cflags := -DACPI_BUILD_DIR='"$(TOP)/acpi"'
 unit-acpi-deps := acpi-aml
 

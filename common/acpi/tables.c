@@ -912,3 +912,43 @@ int acpi_pm1_sleep_state(uint16_t value, bool pm1b,
     }
     return ACPI_ENOENT;
 }
+
+int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,
+                    const struct acpi_tables *t, const char *sig)
+{
+    const uint64_t roots[2] = { t->rsdt_phys, t->xsdt_phys };
+    int total = 0;
+
+    for (int r = 0; r < 2; r++) {
+        const struct acpi_header *h;
+        void *buf;
+
+        if (!roots[r])
+            continue;
+        h = map(env, roots[r], sizeof(*h));
+        if (!h || memcmp(h->signature, r ? "XSDT" : "RSDT", 4) ||
+            h->length < sizeof(*h) || h->length > ACPI_MAX_TABLE_LEN)
+            continue;
+        buf = map_rw(env->ctx, roots[r], h->length);
+        if (!buf) {
+            report(env, ACPI_EMAP, "root table not writable", h->signature,
+                   roots[r], h->length);
+            return ACPI_EMAP;
+        }
+        for (unsigned i = 0; i < t->count; i++) {
+            int n;
+
+            if (memcmp(t->t[i].sig, sig, 4))
+                continue;
+            n = acpi_root_remove_entry(buf, ((struct acpi_header *)buf)->length,
+                                       t->t[i].phys);
+            if (n < 0) {
+                report(env, n, "root table rewrite failed", h->signature,
+                       roots[r], 0);
+                break;
+            }
+            total += n;
+        }
+    }
+    return total;
+}

@@ -26,5 +26,7 @@ void paging_init_and_relocate(u64 region_base, u64 region_size,
 
 /* The physical address of the VMM's PML4 (what APs and VM exits load). */
 extern u64 vmm_cr3;
+/* The end of the physical range the direct map covers. */
+extern u64 direct_map_top;
 
 #endif

@@ -1,0 +1,448 @@
+/* The SVM run loop: event delivery before VMRUN, exit decoding after.
+ *
+ * GIF discipline (seed 004): the host runs with GIF=0 from the first
+ * CLGI on, so no interrupt or NMI is taken between the pending-event check
+ * and VMRUN; an NMI that arrives meanwhile is held and VMRUN's GIF=1 makes
+ * it exit at once. An intercepted NMI stays pending in the CPU, so after an
+ * NMI exit the host opens GIF for one instruction (STGI; CLGI), its NMI
+ * handler counts the NMI, and the count becomes guest NMIs.
+ *
+ * NMI delivery: an injected NMI blocks further NMIs until the guest's
+ * IRET; IRET is intercepted while one is in service. The IRET exit comes
+ * before the IRET executes, so a further NMI is delivered at the next
+ * exit after it: the backend asks for one with the interrupt window
+ * (V_IRQ + VINTR intercept) and HLT/PAUSE intercepts (a guest that waits
+ * with interrupts off, seed 004's Windows hang). */
+#include <amd-svm/svm.h>
+#include <common/decode.h>
+#include <common/guest_mem.h>
+#include <platform/cpu.h>
+#include <platform/log.h>
+#include <platform/percpu.h>
+#include <platform/trap.h>
+#include <string.h>
+
+extern u64 svm_host_vmcb_pa[MAX_CPUS];
+static volatile u32 host_nmis[MAX_CPUS];
+
+static void svm_nmi_hook(struct trap_frame *f)
+{
+    struct pcpu *c = this_cpu();
+
+    host_nmis[c->index]++;
+}
+
+void svm_nmi_hook_init(void)
+{
+    nmi_hook = svm_nmi_hook;
+}
+
+static void record_exit(struct svm_vcpu *s)
+{
+    struct vmcb *b = s->vmcb;
+    struct svm_exit_record *r = &s->history[s->history_next++ % SVM_EXIT_HISTORY];
+
+    r->code = (u32)b->ctl.exitcode;
+    r->info1 = b->ctl.exitinfo1;
+    r->info2 = b->ctl.exitinfo2;
+    r->rip = b->save.rip;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static bool has_error_code(u8 vector)
+{
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+           vector == 21 || vector == 29 || vector == 30;
+}
+
+void svm_inject_exception(struct vcpu *v, u8 vector, u32 error)
+{
+    struct svm_vcpu *s = svm_of(v);
+    u64 evt = vector | SVM_EVT_TYPE_EXCEPTION | SVM_EVT_VALID;
+
+    /* Real mode pushes no error code. */
+    if (has_error_code(vector) && (vcpu_state_get(v, VS_CR0)->cr0 & CR0_PE))
+        evt |= SVM_EVT_ERR_VALID | ((u64)error << 32);
+    if (s->exception) {
+        /* A second exception before delivery: a contributory pair is a #DF
+         * (SDM table 6-5, simplified to "any two faults"); a fault on a #DF
+         * is a shutdown, left to the CPU by injecting the #DF again. */
+        evt = 8 | SVM_EVT_TYPE_EXCEPTION | SVM_EVT_VALID | SVM_EVT_ERR_VALID;
+    }
+    s->exception = evt;
+}
+
+void svm_inject_nmi(struct vcpu *v)
+{
+    svm_of(v)->pending_nmis++;
+}
+
+void svm_inject_interrupt(struct vcpu *v, u8 vector)
+{
+    svm_of(v)->pending_irq = vector;
+}
+
+/* Asks for an exit as soon as the guest can take an interrupt (and at a
+ * HLT or PAUSE), without delivering anything. */
+static void request_window(struct svm_vcpu *s, bool on)
+{
+    struct vmcb *b = s->vmcb;
+    u64 vintr = b->ctl.vintr & ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR |
+                                 (0xfULL << SVM_VINTR_PRIO_SHIFT) |
+                                 (0xffULL << SVM_VINTR_VECTOR_SHIFT));
+
+    if (on)
+        vintr |= SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xfULL << SVM_VINTR_PRIO_SHIFT);
+    vmcb_set_vintr(b, vintr);
+    vmcb_set_intercept1(b, SVM_INTERCEPT_VINTR | SVM_INTERCEPT_HLT |
+                        SVM_INTERCEPT_PAUSE, on);
+    s->irq_window = on;
+}
+
+/* Chooses what to deliver at this entry: an interrupted delivery first,
+ * then a queued exception, then an NMI. A pending interrupt goes through
+ * V_IRQ, which the CPU delivers when the guest allows it; when an NMI
+ * has to wait, V_IRQ serves as the exit-soon window instead. */
+static void prepare_events(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+    u32 me = this_cpu()->index;
+    u32 n = host_nmis[me];
+
+    if (n) {
+        host_nmis[me] = 0;
+        s->pending_nmis += n;
+    }
+    b->ctl.eventinj = 0;
+    if (s->reinject) {
+        b->ctl.eventinj = s->reinject;
+        s->reinject = 0;
+    } else if (s->exception) {
+        b->ctl.eventinj = s->exception;
+        s->exception = 0;
+    } else if (s->pending_nmis && !s->nmi_in_service && !s->after_iret) {
+        b->ctl.eventinj = 2 | SVM_EVT_TYPE_NMI | SVM_EVT_VALID;
+        s->pending_nmis--;
+        s->nmi_in_service = true;
+        vmcb_set_intercept1(b, SVM_INTERCEPT_IRET, true);
+    }
+    if (s->pending_nmis && !s->nmi_in_service) {
+        if (!s->irq_window)
+            request_window(s, true);
+        return;
+    }
+    if (s->irq_window)
+        request_window(s, false);
+    if (s->pending_irq >= 0) {
+        u64 vintr = b->ctl.vintr & ~((0xffULL << SVM_VINTR_VECTOR_SHIFT) |
+                                     (0xfULL << SVM_VINTR_PRIO_SHIFT));
+        vintr |= SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR |
+                 (0xfULL << SVM_VINTR_PRIO_SHIFT) |
+                 ((u64)s->pending_irq << SVM_VINTR_VECTOR_SHIFT);
+        vmcb_set_vintr(b, vintr);
+    }
+}
+
+/* After an exit: what was being delivered, whether V_IRQ was taken, and
+ * whether the IRET that ended an NMI handler has run. */
+static void collect_events(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+    u64 info = b->ctl.exitintinfo;
+
+    if (info & SVM_EVT_VALID) {
+        /* Interrupted mid-delivery: deliver it again (APM 15.7.2). */
+        if ((info & SVM_EVT_TYPE_MASK) == SVM_EVT_TYPE_NMI) {
+            s->nmi_in_service = false; /* not delivered after all */
+            s->pending_nmis++;
+        } else {
+            s->reinject = info;
+        }
+    }
+    if (s->after_iret && (b->save.rip != s->iret_rip ||
+                          b->save.cs.sel != s->iret_cs))
+        s->after_iret = false;
+    if (s->pending_irq >= 0 && !s->irq_window &&
+        !(b->ctl.vintr & SVM_VINTR_V_IRQ))
+        s->pending_irq = -1; /* the CPU delivered it */
+}
+
+/* ---- exits the backend handles itself ---------------------------------- */
+
+static bool handle_internal(struct vcpu *v, u32 code)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+
+    switch (code) {
+    case SVM_EXIT_NMI:
+        vcpu_count_exit(v, EXIT_NMI);
+        /* The NMI is still pending in the CPU: let the host take it. */
+        __asm__ volatile("stgi; nop; clgi" ::: "memory");
+        return true;
+    case SVM_EXIT_INTR:
+        vcpu_count_exit(v, EXIT_INTR);
+        return true;
+    case SVM_EXIT_IRET:
+        vcpu_count_exit(v, EXIT_IRET);
+        /* The guest's NMI handler is returning; the IRET has not run yet.
+         * Keep interrupts from slipping in at it, and if more NMIs wait,
+         * ask for the next possible exit after it. */
+        vmcb_set_intercept1(b, SVM_INTERCEPT_IRET, false);
+        s->nmi_in_service = false;
+        s->after_iret = true;
+        s->iret_rip = b->save.rip;
+        s->iret_cs = b->save.cs.sel;
+        b->ctl.interrupt_shadow |= SVM_INTERRUPT_SHADOW;
+        return true;
+    case SVM_EXIT_VINTR:
+    case SVM_EXIT_HLT:
+    case SVM_EXIT_PAUSE:
+        /* Only intercepted as windows: nothing to skip, HLT and PAUSE run
+         * again after whatever is delivered now. */
+        vcpu_count_exit(v, code == SVM_EXIT_VINTR ? EXIT_WINDOW
+                           : code == SVM_EXIT_HLT ? EXIT_HLT : EXIT_PAUSE);
+        request_window(s, false);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static const char *virt_insn_name(u32 code)
+{
+    switch (code) {
+    case SVM_EXIT_VMRUN: return "VMRUN";
+    case SVM_EXIT_VMLOAD: return "VMLOAD";
+    case SVM_EXIT_VMSAVE: return "VMSAVE";
+    case SVM_EXIT_STGI: return "STGI";
+    case SVM_EXIT_CLGI: return "CLGI";
+    case SVM_EXIT_SKINIT: return "SKINIT";
+    case SVM_EXIT_INVLPGA: return "INVLPGA";
+    default: return NULL;
+    }
+}
+
+static void decode_io(struct vcpu_exit *e, u64 info1, u64 info2)
+{
+    e->kind = EXIT_IO;
+    e->io.port = (u16)(info1 >> 16);
+    e->io.in = info1 & SVM_IOIO_IN;
+    e->io.string = info1 & SVM_IOIO_STR;
+    e->io.rep = info1 & SVM_IOIO_REP;
+    e->io.size = (info1 >> SVM_IOIO_SIZE_SHIFT) & 1 ? 1
+               : (info1 >> SVM_IOIO_SIZE_SHIFT) & 2 ? 2 : 4;
+    e->io.addr_size = (info1 >> SVM_IOIO_ASIZE_SHIFT) & 1 ? 2
+                    : (info1 >> SVM_IOIO_ASIZE_SHIFT) & 2 ? 4 : 8;
+    e->io.seg = (info1 >> SVM_IOIO_SEG_SHIFT) & 7;
+    e->io.next_rip = info2;
+}
+
+static void decode(struct vcpu *v, struct vcpu_exit *e)
+{
+    struct vmcb *b = svm_of(v)->vmcb;
+    u32 code = (u32)b->ctl.exitcode; /* QEMU: VMEXIT_INVALID as 0xffffffff */
+    u64 *g = v->regs.gpr;
+    const char *vi;
+
+    memset(e, 0, sizeof(*e));
+    e->raw_code = code;
+    if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
+        e->kind = EXIT_EXCEPTION;
+        e->exception.vector = (u8)(code - SVM_EXIT_EXCP_BASE);
+        e->exception.error = (u32)b->ctl.exitinfo1;
+        e->exception.has_error = has_error_code(e->exception.vector);
+        e->exception.cr2 = b->ctl.exitinfo2;
+        return;
+    }
+    if ((vi = virt_insn_name(code))) {
+        e->kind = EXIT_VIRT_INSN;
+        e->virt_insn.name = vi;
+        return;
+    }
+    switch (code) {
+    case SVM_EXIT_CPUID:
+        e->kind = EXIT_CPUID;
+        e->cpuid.leaf = (u32)g[GPR_RAX];
+        e->cpuid.subleaf = (u32)g[GPR_RCX];
+        break;
+    case SVM_EXIT_MSR:
+        e->kind = b->ctl.exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+        e->msr.index = (u32)g[GPR_RCX];
+        e->msr.value = (g[GPR_RDX] << 32) | (u32)g[GPR_RAX];
+        break;
+    case SVM_EXIT_IOIO:
+        decode_io(e, b->ctl.exitinfo1, b->ctl.exitinfo2);
+        break;
+    case SVM_EXIT_VMMCALL:
+        e->kind = EXIT_HYPERCALL;
+        break;
+    case SVM_EXIT_XSETBV:
+        e->kind = EXIT_XSETBV;
+        break;
+    case SVM_EXIT_SHUTDOWN:
+        e->kind = EXIT_TRIPLE_FAULT;
+        break;
+    case SVM_EXIT_INIT:
+        e->kind = EXIT_INIT;
+        break;
+    case SVM_EXIT_NPF:
+        e->kind = EXIT_NPF;
+        e->npf.gpa = b->ctl.exitinfo2;
+        e->npf.present = b->ctl.exitinfo1 & 1;
+        e->npf.write = b->ctl.exitinfo1 & 2;
+        e->npf.exec = b->ctl.exitinfo1 & BIT(4);
+        e->npf.read = !e->npf.write && !e->npf.exec;
+        break;
+    case SVM_EXIT_INVALID:
+        e->kind = EXIT_ENTRY_FAILED;
+        break;
+    case SVM_EXIT_TASK_SWITCH:
+        e->kind = EXIT_TASK_SWITCH;
+        e->task.tss_sel = (u16)b->ctl.exitinfo1;
+        break;
+    default:
+        e->kind = EXIT_UNKNOWN;
+        break;
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+void svm_run(struct vcpu *v, struct vcpu_exit *e)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+    u64 host_pa = svm_host_vmcb_pa[this_cpu()->index];
+
+    for (;;) {
+        while (v->wait_for_sipi)
+            cpu_relax();
+        svm_state_write_back(v);
+        prepare_events(v);
+        b->save.rax = v->regs.gpr[GPR_RAX];
+        b->save.rsp = v->regs.gpr[GPR_RSP];
+        svm_vmrun(s->vmcb_pa, &v->regs, host_pa);
+        s->entries++;
+        v->regs.gpr[GPR_RAX] = b->save.rax;
+        v->regs.gpr[GPR_RSP] = b->save.rsp;
+        v->state.valid = 0;
+        b->ctl.tlb_control = SVM_TLB_FLUSH_NOTHING;
+        if (svm_caps.vmcb_clean)
+            b->ctl.clean = VMCB_CLEAN_ALL;
+        record_exit(s);
+        collect_events(v);
+        if (handle_internal(v, (u32)b->ctl.exitcode))
+            continue;
+        decode(v, e);
+        return;
+    }
+}
+
+/* ---- stepping over an instruction -------------------------------------- */
+
+static int kind_insn(const struct vcpu_exit *e, enum insn_kind *k)
+{
+    switch (e->kind) {
+    case EXIT_CPUID: *k = INSN_CPUID; return 0;
+    case EXIT_MSR_READ: *k = INSN_RDMSR; return 0;
+    case EXIT_MSR_WRITE: *k = INSN_WRMSR; return 0;
+    case EXIT_HYPERCALL: *k = INSN_VMMCALL; return 0;
+    case EXIT_XSETBV: *k = INSN_XSETBV; return 0;
+    case EXIT_HLT: *k = INSN_HLT; return 0;
+    default: return -E_INVAL;
+    }
+}
+
+/* Without NRIPS: decode the instruction at CS:RIP. */
+static int decoded_length(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_CS | VS_EFER);
+    u64 at = st->seg[SEG_CS].base + st->rip;
+    bool lm = (st->efer & EFER_LMA) && (st->seg[SEG_CS].attr & BIT(13));
+    enum insn_kind k;
+    u8 bytes[15];
+    size_t n = 15;
+
+    if (!lm)
+        at &= 0xffffffff;
+    if (kind_insn(e, &k) < 0)
+        return -E_INVAL;
+    if (guest_linear_read(v, at, bytes, n) < 0) {
+        n = 4096 - (at & 4095); /* the rest of the page, then */
+        if (n > 15 || guest_linear_read(v, at, bytes, n) < 0)
+            return -E_FAULT;
+    }
+    return insn_length(k, bytes, n, lm);
+}
+
+void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_RFLAGS);
+    u64 next;
+
+    if (e->kind == EXIT_IO && e->io.next_rip) {
+        next = e->io.next_rip;   /* IOIO always gives it (EXITINFO2) */
+    } else if (svm_caps.nrips && s->vmcb->ctl.next_rip) {
+        next = s->vmcb->ctl.next_rip;
+    } else {
+        int len = decoded_length(v, e);
+        if (len < 0) {
+            svm_dump(v);
+            panic("svm: cannot find the length of the %s instruction at "
+                  "rip 0x%llx (error %d)", vcpu_exit_kind_name(e->kind),
+                  (unsigned long long)st->rip, len);
+        }
+        next = st->rip + (u64)len;
+        if (!(vcpu_state_get(v, VS_EFER)->efer & EFER_LMA))
+            next &= 0xffffffff;
+    }
+    st->rip = next;
+    vcpu_state_set(v, VS_RIP);
+    s->vmcb->ctl.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW;
+    if (st->rflags & RFLAGS_TF)
+        svm_inject_exception(v, 1, 0); /* the single step the CPU would take */
+}
+
+void svm_dump(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+
+    console_printf("svm: vcpu %u after %llu entries: exitcode 0x%llx info1 0x%llx "
+                   "info2 0x%llx intinfo 0x%llx\n", v->index,
+                   (unsigned long long)s->entries,
+                   (unsigned long long)b->ctl.exitcode,
+                   (unsigned long long)b->ctl.exitinfo1,
+                   (unsigned long long)b->ctl.exitinfo2,
+                   (unsigned long long)b->ctl.exitintinfo);
+    console_printf("svm: guest cs %04x:%016llx rsp %016llx rflags %llx cr0 %llx "
+                   "cr3 %llx cr4 %llx efer %llx\n", b->save.cs.sel,
+                   (unsigned long long)b->save.rip, (unsigned long long)b->save.rsp,
+                   (unsigned long long)b->save.rflags, (unsigned long long)b->save.cr0,
+                   (unsigned long long)b->save.cr3, (unsigned long long)b->save.cr4,
+                   (unsigned long long)b->save.efer);
+    console_printf("svm: events: eventinj %llx reinject %llx exception %llx "
+                   "nmis pending %u in-service %d irq %d window %d vintr %llx\n",
+                   (unsigned long long)b->ctl.eventinj,
+                   (unsigned long long)s->reinject,
+                   (unsigned long long)s->exception, s->pending_nmis,
+                   s->nmi_in_service, s->pending_irq, s->irq_window,
+                   (unsigned long long)b->ctl.vintr);
+    console_printf("svm: last exits (oldest first):\n");
+    for (u32 i = 0; i < SVM_EXIT_HISTORY; i++) {
+        struct svm_exit_record *r =
+            &s->history[(s->history_next + i) % SVM_EXIT_HISTORY];
+        if (!r->code && !r->rip)
+            continue;
+        console_printf("svm:   code 0x%03x rip %016llx info1 %llx info2 %llx\n",
+                       r->code, (unsigned long long)r->rip,
+                       (unsigned long long)r->info1, (unsigned long long)r->info2);
+    }
+}

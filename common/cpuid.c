@@ -1,0 +1,29 @@
+/* CPUID exits: the policy of cpuid_policy.c applied to the real CPU. */
+#include <common/guest_policy.h>
+#include <platform/cpu.h>
+#include <platform/options.h>
+
+static bool cpuid_veneer_leaf;
+OPTION_BOOL("vmm.cpuid_leaf", cpuid_veneer_leaf,
+            "answer CPUID 0x40000000 with Veneer's signature (default 0: "
+            "the range reads as on bare hardware)");
+
+static void raw_cpuid(u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+    cpuid_count(leaf, sub, r);
+}
+
+enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_CR4);
+    struct cpuid_policy_in in = { s->cr4, cpuid_veneer_leaf };
+    struct cpuid_regs r;
+    u64 *g = v->regs.gpr;
+
+    cpuid_policy(e->cpuid.leaf, e->cpuid.subleaf, &in, raw_cpuid, &r);
+    g[GPR_RAX] = r.eax;
+    g[GPR_RBX] = r.ebx;
+    g[GPR_RCX] = r.ecx;
+    g[GPR_RDX] = r.edx;
+    return EMU_DONE;
+}

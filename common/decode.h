@@ -1,0 +1,21 @@
+/* Just enough instruction decoding for what the VMM must step over or
+ * emulate when the CPU does not tell it the instruction length (SVM
+ * without NRIPS): legacy and REX prefixes, then one expected opcode. */
+#ifndef VENEER_COMMON_DECODE_H
+#define VENEER_COMMON_DECODE_H
+
+#include <platform/types.h>
+
+enum insn_kind {
+    INSN_CPUID, INSN_RDMSR, INSN_WRMSR, INSN_VMMCALL, INSN_VMCALL,
+    INSN_XSETBV, INSN_HLT, INSN_PAUSE, INSN_RDTSC, INSN_RDTSCP,
+    INSN_MONITOR, INSN_MWAIT, INSN_INVD, INSN_WBINVD,
+};
+
+/* Returns the length of the instruction at `bytes` (up to `avail` bytes
+ * valid) if it is `kind`, in the given mode (64-bit mode allows REX), or
+ * -E_INVAL if the bytes are not that instruction. Pure: host-tested. */
+int insn_length(enum insn_kind kind, const u8 *bytes, size_t avail,
+                bool long_mode);
+
+#endif

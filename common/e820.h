@@ -1,0 +1,23 @@
+/* The memory map the guest sees: the firmware's map with the VMM's
+ * region removed and the VMM's real-mode stub area reserved. */
+#ifndef VENEER_COMMON_E820_H
+#define VENEER_COMMON_E820_H
+
+#include <platform/bootinfo.h>
+
+#define E820_MAX 160
+
+/* Builds a sorted map from `in` where each of `cuts` replaces what it
+ * overlaps: type 0 removes the range (a hole), another type re-types it.
+ * Returns the number of entries, or -E_NOMEM if `max` is too small.
+ * Pure: host-tested. */
+int e820_build(const struct mem_range *in, u32 n, const struct mem_range *cuts,
+               u32 ncuts, struct mem_range *out, u32 max);
+
+/* INT 15h E801 and 88h answers derived from a built map: KiB of usable
+ * memory contiguous from 1 MiB up to 16 MiB, 64 KiB blocks contiguous
+ * from 16 MiB, and KiB contiguous from 1 MiB (capped at 0xffff). */
+void e820_legacy_sizes(const struct mem_range *map, u32 n, u32 *kib_1m_16m,
+                       u32 *blocks_above_16m, u32 *kib_above_1m);
+
+#endif

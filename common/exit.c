@@ -1,0 +1,184 @@
+/* Common exit handling: one small handler per decoded exit kind. */
+#include <common/bios_boot.h>
+#include <common/exit.h>
+#include <common/guest_policy.h>
+#include <common/hypercall.h>
+#include <platform/cpu.h>
+#include <platform/log.h>
+#include <platform/trap.h>
+
+static const char *const kind_names[EXIT_KIND_COUNT] = {
+#define X(k, s) [EXIT_##k] = s,
+    VCPU_EXIT_KINDS(X)
+#undef X
+};
+
+const char *vcpu_exit_kind_name(enum vcpu_exit_kind kind)
+{
+    return kind < EXIT_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+static void complete(struct vcpu *v, const struct vcpu_exit *e, enum emu_result r)
+{
+    switch (r) {
+    case EMU_DONE:
+        vcpu_ops->skip_instruction(v, e);
+        break;
+    case EMU_GP:
+        vcpu_ops->inject_exception(v, 13, 0);
+        break;
+    case EMU_UD:
+        vcpu_ops->inject_exception(v, 6, 0);
+        break;
+    }
+}
+
+static void on_cpuid(struct vcpu *v, const struct vcpu_exit *e)
+{
+    complete(v, e, cpuid_emulate(v, e));
+}
+
+static void on_msr(struct vcpu *v, const struct vcpu_exit *e)
+{
+    enum emu_result r = msr_emulate(v, e);
+
+    if (r != EMU_DONE)
+        log_debug("msr", "%s of MSR 0x%x: #GP to the guest",
+                  e->kind == EXIT_MSR_WRITE ? "write" : "read", e->msr.index);
+    complete(v, e, r);
+}
+
+static void on_xsetbv(struct vcpu *v, const struct vcpu_exit *e)
+{
+    complete(v, e, xsetbv_emulate(v, e));
+}
+
+static void on_hypercall(struct vcpu *v, const struct vcpu_exit *e)
+{
+    if (bios_boot_hypercall(v, e))
+        return;
+    hypercall_handle(v);
+    vcpu_ops->skip_instruction(v, e);
+}
+
+static void on_io(struct vcpu *v, const struct vcpu_exit *e)
+{
+    u64 *g = v->regs.gpr;
+
+    if (io_dispatch(v, e))
+        return;
+    /* A port the VMM stopped owning: do the access for the guest. */
+    if (e->io.string) {
+        log_warn("io", "string I/O to port 0x%x with no owner; #UD to the guest",
+                 e->io.port);
+        vcpu_ops->inject_exception(v, 6, 0);
+        return;
+    }
+    if (e->io.in) {
+        u64 val = e->io.size == 1 ? inb(e->io.port)
+                : e->io.size == 2 ? inw(e->io.port) : inl(e->io.port);
+        u64 mask = e->io.size == 4 ? 0xffffffffULL : (1ULL << (e->io.size * 8)) - 1;
+        g[GPR_RAX] = e->io.size == 4 ? val : (g[GPR_RAX] & ~mask) | val;
+    } else if (e->io.size == 1) {
+        outb(e->io.port, (u8)g[GPR_RAX]);
+    } else if (e->io.size == 2) {
+        outw(e->io.port, (u16)g[GPR_RAX]);
+    } else {
+        outl(e->io.port, (u32)g[GPR_RAX]);
+    }
+    vcpu_ops->skip_instruction(v, e);
+}
+
+static void on_virt_insn(struct vcpu *v, const struct vcpu_exit *e)
+{
+    /* Virtualization is hidden: these fault as on a CPU without it. */
+    log_debug("guest", "guest executed %s: #UD", e->virt_insn.name);
+    vcpu_ops->inject_exception(v, 6, 0);
+}
+
+static void on_npf(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_CS);
+
+    log_warn("guest", "access to guest-physical 0x%llx (%s) at %04x:%llx is "
+             "outside guest memory (the VMM region); #GP to the guest",
+             (unsigned long long)e->npf.gpa, e->npf.write ? "write" : "read",
+             s->seg[SEG_CS].sel, (unsigned long long)s->rip);
+    vcpu_ops->inject_exception(v, 13, 0);
+}
+
+static void on_exception(struct vcpu *v, const struct vcpu_exit *e)
+{
+    /* Nothing intercepts exceptions yet: give it back to the guest. */
+    vcpu_ops->inject_exception(v, e->exception.vector, e->exception.error);
+}
+
+static void on_hlt(struct vcpu *v, const struct vcpu_exit *e)
+{
+    vcpu_ops->skip_instruction(v, e);
+}
+
+static void guest_dead(struct vcpu *v, const char *what)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_CS | VS_CR0);
+
+    log_err("guest", "%s at %04x:%016llx (CR0 %llx); resetting the machine",
+            what, s->seg[SEG_CS].sel, (unsigned long long)s->rip,
+            (unsigned long long)s->cr0);
+    vcpu_ops->dump(v);
+    machine_reset();
+}
+
+static void on_triple_fault(struct vcpu *v, const struct vcpu_exit *e)
+{
+    guest_dead(v, "the guest triple-faulted (shutdown)");
+}
+
+static void on_init(struct vcpu *v, const struct vcpu_exit *e)
+{
+    /* One CPU: an INIT to the BSP is a reset request. */
+    guest_dead(v, "INIT signal to the boot CPU");
+}
+
+static void on_sipi(struct vcpu *v, const struct vcpu_exit *e)
+{
+    log_debug("guest", "SIPI vector 0x%x to the running boot CPU ignored",
+              e->sipi.vector);
+}
+
+static void on_vmm_bug(struct vcpu *v, const struct vcpu_exit *e)
+{
+    vcpu_ops->dump(v);
+    panic("exit: %s exit (backend code 0x%llx) the VMM cannot handle",
+          vcpu_exit_kind_name(e->kind), (unsigned long long)e->raw_code);
+}
+
+static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
+                                               const struct vcpu_exit *) = {
+    [EXIT_CPUID] = on_cpuid,
+    [EXIT_MSR_READ] = on_msr,
+    [EXIT_MSR_WRITE] = on_msr,
+    [EXIT_IO] = on_io,
+    [EXIT_HYPERCALL] = on_hypercall,
+    [EXIT_HLT] = on_hlt,
+    [EXIT_XSETBV] = on_xsetbv,
+    [EXIT_NPF] = on_npf,
+    [EXIT_EXCEPTION] = on_exception,
+    [EXIT_VIRT_INSN] = on_virt_insn,
+    [EXIT_TRIPLE_FAULT] = on_triple_fault,
+    [EXIT_INIT] = on_init,
+    [EXIT_SIPI] = on_sipi,
+    [EXIT_CR_ACCESS] = on_vmm_bug,
+    [EXIT_TASK_SWITCH] = on_vmm_bug,
+    [EXIT_ENTRY_FAILED] = on_vmm_bug,
+    [EXIT_UNKNOWN] = on_vmm_bug,
+};
+
+void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+{
+    vcpu_count_exit(v, e->kind);
+    if (e->kind < EXIT_KIND_COUNT && handlers[e->kind])
+        handlers[e->kind](v, e);
+    else
+        on_vmm_bug(v, e);
+}

@@ -1,0 +1,78 @@
+/* Guest memory access for the VMM (see guest_mem.h). */
+#include <common/guest_mem.h>
+#include <platform/layout.h>
+#include <string.h>
+
+static u64 mem_limit, hidden_base, hidden_size;
+
+void guest_mem_init(u64 limit, u64 hide_base, u64 hide_size)
+{
+    mem_limit = limit;
+    hidden_base = hide_base;
+    hidden_size = hide_size;
+}
+
+bool guest_phys_ok(u64 gpa, u64 len)
+{
+    if (len == 0 || gpa + len < gpa || gpa + len > mem_limit)
+        return false;
+    return gpa + len <= hidden_base || gpa >= hidden_base + hidden_size;
+}
+
+int guest_phys_read(u64 gpa, void *buf, size_t len)
+{
+    if (!guest_phys_ok(gpa, len))
+        return -E_FAULT;
+    memcpy(buf, phys_to_virt(gpa), len);
+    return 0;
+}
+
+int guest_phys_write(u64 gpa, const void *buf, size_t len)
+{
+    if (!guest_phys_ok(gpa, len))
+        return -E_FAULT;
+    memcpy(phys_to_virt(gpa), buf, len);
+    return 0;
+}
+
+static int read_pte(void *ctx, u64 gpa, u64 *pte, unsigned size)
+{
+    *pte = 0;
+    return guest_phys_read(gpa, pte, size);
+}
+
+static int linear_copy(struct vcpu *v, u64 gla, void *buf, size_t len,
+                       bool write)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_CR0 | VS_CR3 | VS_CR4 | VS_EFER);
+    struct paging_ctx pc = { s->cr0, s->cr3, s->cr4, s->efer };
+    u8 *p = buf;
+
+    while (len) {
+        struct walk_result w;
+        size_t chunk = 4096 - (gla & 4095);
+        if (chunk > len)
+            chunk = len;
+        int r = guest_walk(&pc, gla, write, read_pte, NULL, &w);
+        if (r < 0)
+            return r;
+        r = write ? guest_phys_write(w.gpa, p, chunk)
+                  : guest_phys_read(w.gpa, p, chunk);
+        if (r < 0)
+            return r;
+        gla += chunk;
+        p += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+int guest_linear_read(struct vcpu *v, u64 gla, void *buf, size_t len)
+{
+    return linear_copy(v, gla, buf, len, false);
+}
+
+int guest_linear_write(struct vcpu *v, u64 gla, const void *buf, size_t len)
+{
+    return linear_copy(v, gla, (void *)buf, len, true);
+}

@@ -1,0 +1,48 @@
+/* Access to guest memory from the VMM: guest-physical (== host-physical
+ * except the VMM region, which the guest cannot name) and guest-linear
+ * through the guest's own page tables. Everything the guest hands us is
+ * checked here: an address in the VMM region or past the end of memory is
+ * refused, never followed. */
+#ifndef VENEER_COMMON_GUEST_MEM_H
+#define VENEER_COMMON_GUEST_MEM_H
+
+#include <common/vcpu.h>
+
+/* The guest-physical space the VMM will touch: [0, limit) minus the
+ * hidden ranges. Set once at boot. */
+void guest_mem_init(u64 limit, u64 hide_base, u64 hide_size);
+
+/* Reads/writes guest-physical memory. Returns 0 or -E_FAULT if any byte
+ * is outside guest memory (nothing is copied then). */
+int guest_phys_read(u64 gpa, void *buf, size_t len);
+int guest_phys_write(u64 gpa, const void *buf, size_t len);
+bool guest_phys_ok(u64 gpa, u64 len);
+
+/* Paging mode inputs of a translation (from struct vcpu_state). */
+struct paging_ctx {
+    u64 cr0, cr3, cr4, efer;
+};
+
+/* Walk result: the physical address and what the walk allows. */
+struct walk_result {
+    u64 gpa;
+    bool writable, user, nx;
+    u32 fault_error; /* #PF error code when the walk fails */
+};
+
+/* Reads the guest's page-table entry at `gpa` (8 or 4 bytes). Provided
+ * by the caller so the walk is testable on the host. */
+typedef int (*pte_reader)(void *ctx, u64 gpa, u64 *pte, unsigned size);
+
+/* Translates a guest-linear address under `pc`. Returns 0, -E_FAULT with
+ * fault_error set for a not-present or reserved-bit fault, or -E_INVAL
+ * for a table outside guest memory. No A/D bits are set. Pure. */
+int guest_walk(const struct paging_ctx *pc, u64 gla, bool write,
+               pte_reader rd, void *rd_ctx, struct walk_result *out);
+
+/* Reads guest-linear memory of vcpu `v` (page by page, through its page
+ * tables), e.g. instruction bytes at CS:RIP. */
+int guest_linear_read(struct vcpu *v, u64 gla, void *buf, size_t len);
+int guest_linear_write(struct vcpu *v, u64 gla, const void *buf, size_t len);
+
+#endif

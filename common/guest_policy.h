@@ -1,0 +1,31 @@
+/* What the guest sees of the CPU: CPUID, the MSRs the VMM owns, and the
+ * I/O ports it owns. Each handler gets the decoded exit and either
+ * completes it (registers set, instruction to be skipped) or asks for a
+ * fault to be injected. */
+#ifndef VENEER_COMMON_GUEST_POLICY_H
+#define VENEER_COMMON_GUEST_POLICY_H
+
+#include <common/vcpu.h>
+#include <platform/cpu.h>
+
+/* Result of an emulated instruction. */
+enum emu_result { EMU_DONE, EMU_GP, EMU_UD };
+
+/* CPUID with the VMM's policy applied. Pure apart from executing CPUID,
+ * which goes through `raw` so tests can feed a recorded CPU. */
+typedef void (*cpuid_fn)(u32 leaf, u32 sub, struct cpuid_regs *r);
+struct cpuid_policy_in {
+    u64 guest_cr4;
+    bool expose_veneer_leaf;
+};
+void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
+                  cpuid_fn raw, struct cpuid_regs *out);
+
+enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e);
+enum emu_result msr_emulate(struct vcpu *v, const struct vcpu_exit *e);
+enum emu_result xsetbv_emulate(struct vcpu *v, const struct vcpu_exit *e);
+
+/* Sets up the MSR bitmap for a new vcpu (what the VMM owns). */
+void msr_policy_init(struct vcpu *v);
+
+#endif
