@@ -14,6 +14,7 @@
 
 #include "common/acpi/acpi.h"
 #include "common/acpi/aml.h"
+#include "common/acpi/probe.h"
 
 #define IMAGE_BASE 0x10000u
 
@@ -155,24 +156,35 @@ static void fuzz_table(const uint8_t *d, size_t n)
     free(t);
 }
 
+static void *image_map_rw(void *ctx, uint64_t phys, size_t len)
+{
+    return (void *)image_map(ctx, phys, len);
+}
+
 static void fuzz_image(const uint8_t *d, size_t n)
 {
-    struct image im = { d, n };
+    static struct acpi_platform pf;
+    static uint8_t copy[1 << 17];
+    struct image im = { copy, n };
     struct acpi_env env = { image_map, ignore, &im };
-    static struct acpi_tables t;
     struct aml_ns ns;
     uint64_t rsdp;
 
-    acpi_rsdp_check(d, n);
-    acpi_rsdp_scan(d, n);
+    if (n > sizeof(copy))
+        return;
+    memcpy(copy, d, n); /* writable: acpi_hide_table rewrites it */
+    acpi_rsdp_check(copy, n);
+    acpi_rsdp_scan(copy, n);
     acpi_find_rsdp_efi(&env, IMAGE_BASE + 36, n / 24 > 8 ? 8 : n / 24,
                        &rsdp);
-    if (acpi_tables_scan(&env, IMAGE_BASE, &t))
+    if (acpi_probe(&pf, &env, IMAGE_BASE, &ns, arena, sizeof(arena)))
         return;
-    for (unsigned i = 0; i < t.count; i++)
-        parse_all(&env, t.t[i].data, t.t[i].length);
-    aml_ns_load(&ns, arena, sizeof(arena), &env, &t);
-    queries(&ns);
+    for (unsigned i = 0; i < pf.tables.count; i++)
+        parse_all(&env, pf.tables.t[i].data, pf.tables.t[i].length);
+    if (pf.aml_status != ACPI_ENOENT && pf.aml_status != ACPI_ENOMEM)
+        queries(&ns);
+    acpi_hide_table(&env, image_map_rw, &pf.tables, "DMAR");
+    acpi_hide_table(&env, image_map_rw, &pf.tables, "FACP");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

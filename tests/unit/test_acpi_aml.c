@@ -4,6 +4,8 @@
  * bit-flipped and hand-made hostile AML. Step counts, not times. */
 #include "test_acpi.h"
 
+#include "common/acpi/probe.h"
+
 #include "check.h"
 
 #define ARENA_SIZE (8u << 20)
@@ -262,6 +264,11 @@ static void test_features(void)
     CHECK_EQ(space, 1);
     CHECK_EQ(off, 0x400);
     CHECK_EQ(rlen, 0x80);
+    {
+        uint16_t port;
+        uint8_t plen;
+        CHECK_EQ(aml_device_io(&ns, ids[0], &port, &plen), ACPI_ENOENT);
+    }
     CHECK_EQ(aml_lookup(&ns, "\\PM1C", &id), 0);
     CHECK_EQ(aml_node(&ns, id)->type, AML_T_FIELD);
     /* FWD0: LATE x3 + GET2 (forward references); USEA: GETA; NEST: INNR;
@@ -502,8 +509,61 @@ static void test_linear(void)
     free(seed);
 }
 
+static void *ctx_map_rw(void *ctx, uint64_t phys, size_t len)
+{
+    return (void *)ctx_map(ctx, phys, len);
+}
+
+/* The boot-time sequence, then hiding DMAR the way the VMM will. */
+static void test_probe(const struct plat_aml *pl)
+{
+    struct test_ctx *c = calloc(1, sizeof(*c));
+    struct acpi_env env = { ctx_map, ctx_report, c };
+    struct acpi_platform *pf = calloc(1, sizeof(*pf));
+    struct aml_ns ns;
+    uint64_t rsdp = 0;
+
+    if (mem_load_platform(&c->mem, pl->name) != 0 || c->mem.n == 0) {
+        CHECK(!"platform dump missing");
+        goto out;
+    }
+    c->pr.verbose = 1;
+    if (!strcmp(pl->name, "ovmf"))
+        rsdp = pl->rsdp; /* UEFI: from the configuration table */
+    CHECK_EQ(acpi_probe(pf, &env, rsdp, &ns, arena, sizeof(arena)), 0);
+    CHECK_EQ(pf->tables.rsdp_phys, pl->rsdp);
+    CHECK_EQ(pf->aml_status, 0);
+    CHECK(pf->have_fadt && pf->have_madt && pf->have_hpet);
+    CHECK_EQ(pf->have_dmar, !strcmp(pl->name, "qemu-q35-vtd"));
+    CHECK_EQ(pf->have_ivrs, !strcmp(pl->name, "qemu-q35-amdvi"));
+    CHECK_EQ(pf->nuarts, pl->nuarts);
+    /* QEMU: Name(_CRS, ResourceTemplate); Bochs: Method _CRS (0) */
+    CHECK_EQ(pf->uarts[0].port, strcmp(pl->name, "bochs") ? 0x3f8 : 0);
+    CHECK(pf->sleep.present[5]);
+    CHECK_EQ(c->pr.n, 0);
+
+    if (pf->have_dmar) {
+        CHECK_EQ(acpi_hide_table(&env, ctx_map_rw, &pf->tables, "DMAR"), 1);
+        CHECK_EQ(acpi_hide_table(&env, ctx_map_rw, &pf->tables, "DMAR"), 0);
+        /* what the guest now finds */
+        struct acpi_platform *g = calloc(1, sizeof(*g));
+        CHECK_EQ(acpi_probe(g, &env, 0, NULL, NULL, 0), 0);
+        CHECK(!g->have_dmar);
+        CHECK_EQ(g->tables.count, pf->tables.count - 1);
+        CHECK_EQ(g->tables.skipped, 0);
+        CHECK_EQ(c->pr.n, 0);
+        free(g);
+    }
+out:
+    mem_free(&c->mem);
+    free(pf);
+    free(c);
+}
+
 int test_acpi_aml(void)
 {
+    for (unsigned i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
+        test_probe(&plats[i]);
     for (unsigned i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
         test_real(&plats[i]);
     test_seed000();
