@@ -441,6 +441,68 @@ VAES256_TARGET INLINE __m256i y_mulx_var(__m256i t, __m256i cl, __m256i cr)
                                     _mm256_set1_epi64x(0x87), 0x00));
 }
 
+/* E_K2 of the tweak inputs of nvec * 2 units from unit (lane j % 2 of
+ * out[j / 2]); tk2: the replicated tweak schedule, a ymm per 64 bytes. */
+#define Y_TWEAK_BATCH 8
+
+VAES256_TARGET INLINE void y_tweaks(const __m256i *tk2, unsigned rounds,
+                                    uint64_t unit, size_t nvec, __m256i *out)
+{
+    __m256i x[Y_TWEAK_BATCH / 2];
+
+    if (nvec == Y_TWEAK_BATCH / 2) {
+#pragma GCC unroll 4
+        for (int i = 0; i < Y_TWEAK_BATCH / 2; i++)
+            x[i] = _mm256_xor_si256(
+                _mm256_set_epi64x(0, (long long)(unit + 2 * i + 1), 0,
+                                  (long long)(unit + 2 * i)), tk2[0]);
+        for (unsigned r = 1; r < rounds; r++) {
+#pragma GCC unroll 4
+            for (int i = 0; i < Y_TWEAK_BATCH / 2; i++)
+                x[i] = _mm256_aesenc_epi128(x[i], tk2[2 * r]);
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < Y_TWEAK_BATCH / 2; i++)
+            out[i] = _mm256_aesenclast_epi128(x[i], tk2[2 * rounds]);
+        return;
+    }
+    for (size_t i = 0; i < nvec; i++) {
+        __m256i v = _mm256_xor_si256(
+            _mm256_set_epi64x(0, (long long)(unit + 2 * i + 1), 0,
+                              (long long)(unit + 2 * i)), tk2[0]);
+
+        for (unsigned r = 1; r < rounds; r++)
+            v = _mm256_aesenc_epi128(v, tk2[2 * r]);
+        out[i] = _mm256_aesenclast_epi128(v, tk2[2 * rounds]);
+    }
+}
+
+/* [T0, T0*x] of unit u of the batch. */
+VAES256_TARGET INLINE __m256i y_unit_tweak(const __m256i *tb, size_t u,
+                                           __m256i cl01, __m256i cr01)
+{
+    __m256i v = tb[(u % Y_TWEAK_BATCH) / 2];
+
+    v = (u & 1) ? _mm256_permute2x128_si256(v, v, 0x11)
+                : _mm256_permute2x128_si256(v, v, 0x00);
+    return y_mulx_var(v, cl01, cr01);
+}
+
+/* The tweaks of a 16-block chunk: tw[i] = t * x^(2i). */
+VAES256_TARGET INLINE void y_chunk_tweaks(__m256i t, __m256i *tw,
+                                          __m256i cl2, __m256i cr2,
+                                          __m256i cl4, __m256i cr4)
+{
+    tw[0] = t;
+    tw[1] = y_mulx_var(t, cl2, cr2);
+    tw[2] = y_mulx_var(t, cl4, cr4);
+    tw[3] = y_mulx_var(tw[1], cl4, cr4);
+    tw[4] = Y_MULX_BYTES(t, 1);
+    tw[5] = Y_MULX_BYTES(tw[1], 1);
+    tw[6] = Y_MULX_BYTES(tw[2], 1);
+    tw[7] = Y_MULX_BYTES(tw[3], 1);
+}
+
 VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
                                          uint64_t unit, size_t unit_blocks,
                                          size_t nunits, const uint8_t *in,
@@ -460,6 +522,65 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
     const __m256i cl4 = _mm256_set1_epi64x(4);
     const __m256i cr4 = _mm256_set1_epi64x(60);
 
+    if (unit_blocks % 16 == 0) {
+        /* Whole 16-block chunks (512- and 4096-byte sectors): tweaks of 8
+         * sectors encrypted together, the next chunk's computed while the
+         * current chunk's rounds run (as in the zmm path). */
+        const __m256i *tk2 = (const __m256i *)k->vtweak_enc;
+        const size_t chunks = unit_blocks / 16;
+        __m256i tb[Y_TWEAK_BATCH / 2] = { 0 }, tw[8];
+        size_t left = nunits;
+
+        y_tweaks(tk2, rounds, unit,
+                 left >= Y_TWEAK_BATCH ? Y_TWEAK_BATCH / 2 : (left + 1) / 2, tb);
+        y_chunk_tweaks(y_unit_tweak(tb, 0, cl01, cr01), tw, cl2, cr2, cl4, cr4);
+        for (size_t u = 0; u < nunits; u++) {
+            for (size_t c = 0; c < chunks; c++) {
+                __m256i x[8], nt[8];
+
+#pragma GCC unroll 8
+                for (int i = 0; i < 8; i++)
+                    x[i] = _mm256_xor_si256(
+                        _mm256_xor_si256(
+                            _mm256_loadu_si256((const __m256i *)in + i), tw[i]),
+                        rk(0));
+                if (c + 1 < chunks) {
+                    y_chunk_tweaks(Y_MULX_BYTES(tw[0], 2), nt, cl2, cr2, cl4,
+                                   cr4);
+                } else if (u + 1 < nunits) {
+                    if ((u + 1) % Y_TWEAK_BATCH == 0) {
+                        left = nunits - u - 1;
+                        y_tweaks(tk2, rounds, unit + u + 1,
+                                 left >= Y_TWEAK_BATCH ? Y_TWEAK_BATCH / 2
+                                                       : (left + 1) / 2, tb);
+                    }
+                    y_chunk_tweaks(y_unit_tweak(tb, u + 1, cl01, cr01), nt,
+                                   cl2, cr2, cl4, cr4);
+                } else {
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++)
+                        nt[i] = _mm256_setzero_si256();
+                }
+                for (unsigned r = 1; r < rounds; r++) {
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++)
+                        x[i] = dec ? _mm256_aesdec_epi128(x[i], rk(r))
+                                   : _mm256_aesenc_epi128(x[i], rk(r));
+                }
+#pragma GCC unroll 8
+                for (int i = 0; i < 8; i++) {
+                    x[i] = dec ? _mm256_aesdeclast_epi128(x[i], rk(rounds))
+                               : _mm256_aesenclast_epi128(x[i], rk(rounds));
+                    _mm256_storeu_si256((__m256i *)out + i,
+                                        _mm256_xor_si256(x[i], tw[i]));
+                    tw[i] = nt[i];
+                }
+                in += 256;
+                out += 256;
+            }
+        }
+        return;
+    }
     for (size_t u = 0; u < nunits; u++, unit++) {
         __m128i t0 = x_encrypt1(tk, rounds, _mm_set_epi64x(0, (long long)unit));
         __m256i t = y_mulx_var(_mm256_broadcastsi128_si256(t0), cl01, cr01);
