@@ -265,16 +265,23 @@ static void ct64_units(const struct xts_key *k, uint64_t unit,
 
     br_aes_ct64_skey_expand(sk_data, k->rounds, k->ct_data);
     br_aes_ct64_skey_expand(sk_tweak, k->rounds, k->ct_tweak);
+    uint8_t t0[64];
+
     for (size_t u = 0; u < nunits; u++, unit++) {
-        uint8_t t0[16], lba[16] = {0};
-        uint64_t zero[4][2] = {{0}};
         uint64_t lo, hi;
 
-        store64le(lba, unit);
-        ct64_pass(sk_tweak, k->rounds, 0, lba, t0, 1, zero);
-        lo = load64le(t0);
-        hi = load64le(t0 + 8);
-        xts_wipe(t0, sizeof(t0));
+        if (u % 4 == 0) {
+            /* The tweaks of the next four units in one bitsliced pass. */
+            uint8_t lba[64] = {0};
+            uint64_t zero[4][2] = {{0}};
+            size_t n = nunits - u < 4 ? nunits - u : 4;
+
+            for (size_t i = 0; i < n; i++)
+                store64le(lba + 16 * i, unit + i);
+            ct64_pass(sk_tweak, k->rounds, 0, lba, t0, n, zero);
+        }
+        lo = load64le(t0 + 16 * (u % 4));
+        hi = load64le(t0 + 16 * (u % 4) + 8);
         for (size_t b = 0; b < unit_blocks; b += 4) {
             size_t n = unit_blocks - b < 4 ? unit_blocks - b : 4;
 
@@ -289,6 +296,7 @@ static void ct64_units(const struct xts_key *k, uint64_t unit,
         }
         lo = hi = 0;
     }
+    xts_wipe(t0, sizeof(t0));
     xts_wipe(tw, sizeof(tw));
     xts_wipe(sk_data, sizeof(sk_data));
     xts_wipe(sk_tweak, sizeof(sk_tweak));
