@@ -6,6 +6,8 @@
 
 /* ---- parser state -------------------------------------------------------- */
 
+_Static_assert(sizeof(struct aml_node) == 32, "namespace node size");
+
 struct aml_parser {
     struct aml_ns *ns;
     const uint8_t *aml; /* the whole table */
