@@ -1117,8 +1117,8 @@ static int xts_units(const struct xts_key *k, uint64_t unit, size_t unit_len,
         }
     }
     scrub_stack(k);
-    if (k->path != XTS_PATH_CT64)
-        xts_wipe_vector_regs();
+    /* ct64 too: the compiler may use SSE registers in BearSSL's code. */
+    xts_wipe_vector_regs();
     return XTS_OK;
 }
 
