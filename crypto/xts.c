@@ -967,6 +967,8 @@ int xts_key_setup(struct xts_key *k, const void *key, size_t key_len,
     size_t half = key_len / 2;
     unsigned r1, r2;
 
+    if ((uintptr_t)k & 63)
+        return XTS_ERR_ALIGN;
     xts_key_wipe(k);
     if (key_len != 32 && key_len != 64)
         return XTS_ERR_KEY_SIZE;

@@ -34,6 +34,7 @@ enum xts_path {
 #define XTS_ERR_LENGTH     (-5)  /* data unit shorter than one block */
 #define XTS_ERR_NOKEY      (-6)  /* key not set up (or wiped) */
 #define XTS_ERR_LBA        (-7)  /* LBA range wraps past 2^64 */
+#define XTS_ERR_ALIGN      (-8)  /* struct xts_key not 64-byte aligned */
 
 #define XTS_MAX_ROUNDS 14
 
@@ -55,7 +56,9 @@ struct xts_key {
     uint32_t path;                                 /* enum xts_path */
 } __attribute__((aligned(64)));
 
-/* Sets up K1 || K2 (32 bytes: AES-128, 64 bytes: AES-256). Refuses equal
+/* Sets up K1 || K2 (32 bytes: AES-128, 64 bytes: AES-256) in k, which
+ * must be 64-byte aligned (the vector paths load round keys with aligned
+ * loads; a heap copy must keep the alignment). Refuses equal
  * halves (IEEE 1619-2018 5.1, and what FIPS mode OpenSSL does). On error
  * the key is left wiped. */
 int xts_key_setup(struct xts_key *k, const void *key, size_t key_len,

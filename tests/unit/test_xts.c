@@ -346,6 +346,14 @@ static void refusals(void)
     CHECK_EQ(xts_encrypt_sectors(&k, 0, 512, 1, buf, buf), XTS_ERR_NOKEY);
     CHECK(xts_path_available(XTS_PATH_CT64));
     CHECK(!xts_path_available(XTS_PATH_AUTO));
+    {
+        static uint8_t raw[sizeof(struct xts_key) + 64]
+            __attribute__((aligned(64)));
+
+        fill_random(key, sizeof(key));
+        CHECK_EQ(xts_key_setup((struct xts_key *)(raw + 16), key, 64,
+                               XTS_PATH_AUTO), XTS_ERR_ALIGN);
+    }
 }
 
 /* The paths' vector registers are zero after a call (read back with the
