@@ -6,7 +6,7 @@ unit-tests += acpi
 unit-acpi-srcs := tests/unit/test_acpi.c tests/unit/test_acpi_aml.c $(acpi-srcs) \
 	common/acpi/acpi.h common/acpi/aml.h common/acpi/probe.h tests/unit/test_acpi.h
 unit-acpi-cflags := -DACPI_BUILD_DIR='"$(TOP)/acpi"'
-unit-acpi-deps := acpi-aml
+unit-acpi-deps = $(acpi-aml-out)
 
 # ASL test cases, compiled with iasl at test time into build/acpi/*.aml
 acpi-asl := $(wildcard tests/data/acpi/asl/*.asl)
@@ -15,15 +15,27 @@ acpi-aml-out := $(patsubst tests/data/acpi/asl/%.asl,$(TOP)/acpi/%.aml,$(acpi-as
 
 $(TOP)/acpi/%.aml: tests/data/acpi/asl/%.asl
 	@mkdir -p $(dir $@)
-	iasl -f -vi -p $(basename $@) $< >$(basename $@).iasl.log 2>&1 || \
+	iasl -f -vi -ln -p $(basename $@) $< >$(basename $@).iasl.log 2>&1 || \
 		{ cat $(basename $@).iasl.log; exit 1; }
 
 $(TOP)/acpi/large.asl: tests/data/acpi/gen-large-asl.py
 	@mkdir -p $(dir $@)
 	python3 $< >$@
 
+# ACPICA's view of each dumped DSDT, to compare namespaces with: iasl -d
+# disassembles, iasl -ln recompiles and lists the namespace (.nsp).
+acpi-plats := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/data/acpi/*/DSDT@*.dat)))))
+define acpi_nsp_rule
+$(TOP)/acpi/nsp/$(1).nsp: $(wildcard tests/data/acpi/$(1)/DSDT@*.dat)
+	@mkdir -p $(TOP)/acpi/nsp
+	cd $(TOP)/acpi/nsp && iasl -d -p $(1) $(abspath $$<) >$(1).dis.log 2>&1 && \
+		iasl -f -ln -p $(1) $(1).dsl >$(1).nsp.log 2>&1
+endef
+$(foreach p,$(acpi-plats),$(eval $(call acpi_nsp_rule,$(p))))
+acpi-aml-out += $(patsubst %,$(TOP)/acpi/nsp/%.nsp,$(acpi-plats))
+
 $(TOP)/acpi/large.aml: $(TOP)/acpi/large.asl
-	iasl -f -vi -p $(basename $@) $< >$(basename $@).iasl.log 2>&1 || \
+	iasl -f -vi -ln -p $(basename $@) $< >$(basename $@).iasl.log 2>&1 || \
 		{ tail -20 $(basename $@).iasl.log; exit 1; }
 
 .PHONY: acpi-aml

@@ -132,6 +132,124 @@ out:
 }
 
 static int load_one(struct aml_ns *ns, struct problems *pr,
+                    struct acpi_env *env, const uint8_t *t, size_t len);
+
+/* ACPICA's namespace of the same DSDT (iasl -d, then iasl -ln: the .nsp
+ * listing) against ours: every object ACPICA declares exists here with a
+ * matching type, and we declare nothing more. */
+static int type_matches(const struct aml_ns *ns, const char *acpica,
+                        const struct aml_node *n)
+{
+    static const struct { const char *name; int type; } map[] = {
+        { "Device", AML_T_DEVICE }, { "Method", AML_T_METHOD },
+        { "Mutex", AML_T_MUTEX }, { "Region", AML_T_REGION },
+        { "RegionField", AML_T_FIELD }, { "BufferField", AML_T_BUFFER_FIELD },
+        { "Integer", AML_T_NAME }, { "String", AML_T_NAME },
+        { "Buffer", AML_T_NAME }, { "Package", AML_T_NAME },
+        { "Processor", AML_T_PROCESSOR }, { "Power", AML_T_POWER },
+        { "Thermal", AML_T_THERMAL }, { "Event", AML_T_EVENT },
+        { "Scope", AML_T_SCOPE }, { "Alias", AML_T_ALIAS },
+        { "BankField", AML_T_FIELD }, { "IndexField", AML_T_FIELD },
+        { "FieldUnit", AML_T_FIELD },
+    };
+
+    if (n->flags & AML_NF_BUILTIN)
+        return 1; /* \_SB is a Device to iasl, a predefined scope here */
+    if (n->type == AML_T_ALIAS && n->alias != AML_NONE)
+        n = aml_node(ns, n->alias); /* iasl shows the target's type */
+    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (!strcmp(acpica, map[i].name))
+            return n->type == map[i].type;
+    return 0;
+}
+
+static void compare_nsp(const char *plat, const char *nsp,
+                        const uint8_t *table, size_t len)
+{
+    char path[256], line[512], names[AML_MAX_NS_DEPTH][5];
+    struct problems pr = { .verbose = 1 };
+    struct acpi_env env;
+    struct aml_ns ns;
+    unsigned listed = 0, found = 0, typed = 0, ours = 0;
+    FILE *f = fopen(nsp, "r");
+
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    CHECK_EQ(load_one(&ns, &pr, &env, table, len), 0);
+    while (fgets(line, sizeof(line), f)) {
+        unsigned count, depth;
+        char name[8], type[32];
+        aml_node_id id;
+        size_t n = 0;
+
+        if (sscanf(line, " %u [%u] %4s - %31s", &count, &depth, name,
+                   type) != 4 || depth < 1 || depth > AML_MAX_NS_DEPTH)
+            continue;
+        memcpy(names[depth - 1], name, 5);
+        if (!strncmp(type, "Resource", 8))
+            continue; /* iasl's compile-time resource descriptor names */
+        listed++;
+        path[n++] = '\\';
+        for (unsigned i = 0; i < depth; i++) {
+            if (i)
+                path[n++] = '.';
+            memcpy(path + n, names[i], 4);
+            n += 4;
+        }
+        path[n] = 0;
+        if (aml_lookup(&ns, path, &id) != 0) {
+            fprintf(stderr, "%s: ACPICA has %s (%s), we do not\n", plat,
+                    path, type);
+            continue;
+        }
+        found++;
+        if (type_matches(&ns, type, aml_node(&ns, id)))
+            typed++;
+        else
+            fprintf(stderr, "%s: %s is a %s to ACPICA, type %u here\n",
+                    plat, path, type, aml_node(&ns, id)->type);
+    }
+    fclose(f);
+    ours = ns.nnodes - 1; /* all but the root, predefined objects included */
+    printf("ACPICA namespace of %s: %u objects, %u found here, %u "
+           "with the same type; %u declared here\n", plat, listed, found,
+           typed, ours);
+    CHECK(listed > 10);
+    CHECK_EQ(found, listed);
+    CHECK_EQ(typed, listed);
+    CHECK_EQ(ours, listed); /* so both namespaces are the same set */
+}
+
+static void test_acpica_namespace(const char *plat)
+{
+    char nsp[256];
+    struct mem m;
+    const struct mem_region *dsdt;
+
+    snprintf(nsp, sizeof(nsp), "%s/nsp/%s.nsp", ACPI_BUILD_DIR, plat);
+    if (mem_load_platform(&m, plat) || !(dsdt = mem_find(&m, "DSDT"))) {
+        CHECK(!"dump missing");
+        return;
+    }
+    compare_nsp(plat, nsp, dsdt->data, dsdt->len);
+    mem_free(&m);
+}
+
+static void test_acpica_namespace_asl(const char *name)
+{
+    char nsp[256];
+    size_t len;
+    uint8_t *t = load_aml(name, &len);
+
+    snprintf(nsp, sizeof(nsp), "%s/%s.nsp", ACPI_BUILD_DIR, name);
+    CHECK(t != NULL);
+    if (t)
+        compare_nsp(name, nsp, t, len);
+    free(t);
+}
+
+static int load_one(struct aml_ns *ns, struct problems *pr,
                     struct acpi_env *env, const uint8_t *t, size_t len)
 {
     int err;
@@ -566,6 +684,11 @@ int test_acpi_aml(void)
         test_probe(&plats[i]);
     for (unsigned i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
         test_real(&plats[i]);
+    for (unsigned i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
+        test_acpica_namespace(plats[i].name);
+    test_acpica_namespace_asl("seed000");
+    test_acpica_namespace_asl("features");
+    test_acpica_namespace_asl("large");
     test_seed000();
     test_features();
     test_large();
