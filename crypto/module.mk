@@ -54,15 +54,17 @@ $(XTS_VECTORS): crypto/fetch-src.sh
 bearssl: $(BEARSSL_VMM) $(BEARSSL_HOST)
 
 # ---- the VMM ---------------------------------------------------------------
-vmm-simd-y += crypto/xts.c crypto/kdf.c
+XTS_SRCS := crypto/xts.c crypto/xts_ct64.c crypto/xts_aesni.c crypto/xts_vaes.c
+XTS_HDRS := crypto/xts.h crypto/xts_internal.h crypto/bearssl_aes.h crypto/wipe.h
+
+vmm-simd-y += $(XTS_SRCS) crypto/kdf.c
 vmm-libs += $(BEARSSL_VMM)
 $(BUILD)/simd/crypto/%: VMM_SIMD_CFLAGS += -I$(BEARSSL_SRC)/inc
-$(BUILD)/simd/crypto/kdf.c.o $(BUILD)/simd/crypto/xts.c.o: | $(BEARSSL_SRC)/.stamp
+$(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c): | $(BEARSSL_SRC)/.stamp
 
 # ---- host unit tests ---------------------------------------------------------
 unit-tests += xts kdf
-unit-xts-srcs := tests/unit/test_xts.c crypto/xts.c crypto/xts.h \
-	crypto/bearssl_aes.h crypto/wipe.h
+unit-xts-srcs := tests/unit/test_xts.c $(XTS_SRCS) $(XTS_HDRS)
 unit-xts-cflags := -DXTS_VECTORS_FILE='"$(XTS_VECTORS)"'
 unit-xts-ldlibs := $(BEARSSL_HOST) -lcrypto
 unit-xts-deps := $(BEARSSL_HOST) $(XTS_VECTORS)
@@ -74,11 +76,10 @@ unit-kdf-deps := $(BEARSSL_HOST)
 
 # ---- benchmark -----------------------------------------------------------------
 # Optimized, no sanitizers: timing is only ever done here, never in a test.
-$(TOP)/crypto/xts-bench: crypto/xts_bench.c crypto/xts.c crypto/xts.h \
-		crypto/bearssl_aes.h $(BEARSSL_HOST)
+$(TOP)/crypto/xts-bench: crypto/xts_bench.c $(XTS_SRCS) $(XTS_HDRS) $(BEARSSL_HOST)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-		-I. -o $@ crypto/xts_bench.c crypto/xts.c $(BEARSSL_HOST) -lcrypto
+		-I. -o $@ crypto/xts_bench.c $(XTS_SRCS) $(BEARSSL_HOST) -lcrypto
 
 .PHONY: crypto-bench
 crypto-bench: $(TOP)/crypto/xts-bench
@@ -88,8 +89,9 @@ bench-targets += crypto-bench
 
 # The crypto objects the VMM links are held to the same rules as BearSSL.
 .PHONY: crypto-vmm-check
-crypto-vmm-check: $(BUILD)/simd/crypto/xts.c.o $(BUILD)/simd/crypto/kdf.c.o $(BEARSSL_VMM)
-	@crypto/check-freestanding.sh $(BUILD)/simd/crypto/xts.c.o
-	@crypto/check-freestanding.sh $(BUILD)/simd/crypto/kdf.c.o
+crypto-vmm-check: $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c) \
+		$(BEARSSL_VMM)
+	@for o in $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c); do \
+		crypto/check-freestanding.sh $$o || exit 1; done
 
 check-deps += crypto-vmm-check

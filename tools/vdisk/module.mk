@@ -3,10 +3,10 @@
 VDISK_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -I$(BEARSSL_SRC)/inc
 
-$(TOP)/tools/vdisk: tools/vdisk/vdisk.c crypto/xts.c crypto/xts.h crypto/kdf.c \
-		crypto/kdf.h crypto/wipe.h crypto/bearssl_aes.h $(BEARSSL_HOST)
+$(TOP)/tools/vdisk: tools/vdisk/vdisk.c $(XTS_SRCS) $(XTS_HDRS) crypto/kdf.c \
+		crypto/kdf.h $(BEARSSL_HOST)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(VDISK_CFLAGS) -o $@ tools/vdisk/vdisk.c crypto/xts.c \
+	$(HOSTCC) $(VDISK_CFLAGS) -o $@ tools/vdisk/vdisk.c $(XTS_SRCS) \
 		crypto/kdf.c $(BEARSSL_HOST)
 
 $(TOP)/tools/vdisk-ref: tests/unit/test_vdisk_ref.c
