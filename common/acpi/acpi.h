@@ -424,7 +424,8 @@ const struct acpi_table_ref *acpi_tables_find(const struct acpi_tables *t,
 struct acpi_fadt_info {
     uint8_t revision;
     uint32_t flags;
-    uint64_t dsdt;   /* X_DSDT when valid, else DSDT */
+    uint64_t dsdt;   /* X_DSDT when set, else DSDT */
+    uint64_t dsdt32; /* the 32-bit DSDT when it differs from X_DSDT */
     uint64_t facs;
     uint16_t sci_int;
     uint32_t smi_cmd; /* I/O port, 0: no SMM transition needed */

@@ -494,6 +494,11 @@ static int parse_name_term(struct aml_parser *p)
         return 0;
     }
     n = alias_target(p->ns, &p->ns->nodes[id]);
+    if (n->type == AML_T_EXTERNAL && n->aux8 == 0) {
+        /* External (X, UnknownObj) defined nowhere: its arity is unknown */
+        p->ns->stats.unresolved++;
+        return 0;
+    }
     if (n->type == AML_T_METHOD ||
         (n->type == AML_T_EXTERNAL && n->aux8 == 8)) {
         argc = n->argc;

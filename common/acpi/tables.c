@@ -390,8 +390,20 @@ int acpi_tables_scan(const struct acpi_env *env, uint64_t rsdp_phys,
         struct acpi_fadt_info fi;
 
         if (acpi_fadt_parse(env, f->data, f->length, &fi) == 0) {
+            unsigned before = out->count;
+
             if (fi.dsdt)
                 add_table(env, out, fi.dsdt, "DSDT", "DSDT invalid");
+            if (fi.dsdt32) {
+                /* X_DSDT and DSDT differ: ACPICA uses X_DSDT; fall back
+                 * to the 32-bit one only when X_DSDT is unusable. */
+                report(env, ACPI_EINVAL, "DSDT and X_DSDT differ", "FACP",
+                       fi.dsdt, fi.dsdt32);
+                if (out->count == before) {
+                    add_table(env, out, fi.dsdt32, "DSDT", "DSDT invalid");
+                    out->skipped -= out->count != before;
+                }
+            }
             if (fi.facs)
                 add_table(env, out, fi.facs, "FACS", "FACS invalid");
         }
@@ -472,8 +484,7 @@ int acpi_fadt_parse(const struct acpi_env *env, const void *table,
     out->iapc_boot_arch = f.iapc_boot_arch;
     out->dsdt = f.x_dsdt ? f.x_dsdt : f.dsdt;
     if (f.x_dsdt && f.dsdt && f.x_dsdt != f.dsdt)
-        report(env, ACPI_EINVAL, "DSDT and X_DSDT differ; using X_DSDT",
-               "FACP", f.x_dsdt, f.dsdt);
+        out->dsdt32 = f.dsdt;
     out->facs = f.x_firmware_ctrl ? f.x_firmware_ctrl : f.firmware_ctrl;
     out->pm1a_evt = pick_gas(&f.x_pm1a_evt_blk, f.pm1a_evt_blk,
                              f.pm1_evt_len);

@@ -319,6 +319,20 @@ static void test_walk_damage(void)
     CHECK_EQ(c->pr.n, 1);
     CHECK_EQ(c->pr.last_err, ACPI_EMAP);
 
+    /* 2b. X_DSDT points at nothing: the differing 32-bit DSDT is used */
+    r = mem_find(&c->mem, "FACP");
+    {
+        uint64_t bogus = 0x7777000;
+        memcpy(r->data + 140, &bogus, 8);
+        acpi_fix_checksum((struct acpi_header *)r->data, r->len);
+    }
+    c->pr.n = 0;
+    CHECK_EQ(acpi_tables_scan(&env, rsdp, t), 0);
+    CHECK(acpi_tables_find(t, "DSDT", 0) != NULL);
+    CHECK_EQ(acpi_tables_find(t, "DSDT", 0)->phys, 0x1ffe0040);
+    CHECK_EQ(t->skipped, 1); /* MCFG */
+    CHECK_EQ(c->pr.n, 3); /* MCFG, X_DSDT unmappable, DSDTs differ */
+
     /* 3. RSDT entry pointing at nothing, and the RSDT listing DMAR twice */
     r = mem_find(&c->mem, "RSDT");
     {
@@ -338,7 +352,7 @@ static void test_walk_damage(void)
     CHECK_EQ(acpi_tables_scan(&env, rsdp, t), 0);
     CHECK_EQ(t->skipped, 3); /* MCFG still broken, bogus, DMAR twice */
     CHECK(acpi_tables_find(t, "DMAR", 1) == NULL);
-    CHECK(acpi_tables_find(t, "DSDT", 0) != NULL || acpi_tables_find(t, "FACP", 0) == NULL);
+    CHECK(acpi_tables_find(t, "FACP", 0) == NULL); /* entry 0 overwritten */
 
     /* 4. RSDP checksum broken: nothing is followed */
     r = mem_find(&c->mem, "RSDP");
@@ -511,6 +525,36 @@ static void test_rsdp_scan(void)
     CHECK_EQ(acpi_rsdp_check(r, 30), ACPI_ETRUNC);
 }
 
+/* RSDP in the EBDA (segment at 0x40E) is found before the BIOS area, and
+ * a broken EBDA pointer falls through to 0xE0000. */
+static void test_ebda(void)
+{
+    struct test_ctx *c = calloc(1, sizeof(*c));
+    struct acpi_env env = { ctx_map, ctx_report, c };
+    uint8_t *bda = calloc(1, 0x100), *ebda = calloc(1, 0x400);
+    uint8_t *bios = calloc(1, 0x20000);
+    struct acpi_rsdp *r = (struct acpi_rsdp *)(ebda + 0x30);
+    uint64_t found = 0;
+
+    bda[0x0e] = 0xc0; /* 0x40E: segment 0x9FC0 */
+    bda[0x0f] = 0x9f;
+    memcpy(r->signature, "RSD PTR ", 8);
+    r->checksum = (uint8_t)-acpi_checksum(r, 20);
+    memcpy(bios + 0x100, r, 20);
+    mem_add(&c->mem, 0x400, bda, 0x100, "bda");
+    mem_add(&c->mem, 0x9fc00, ebda, 0x400, "ebda");
+    mem_add(&c->mem, 0xe0000, bios, 0x20000, "bios");
+    CHECK_EQ(acpi_find_rsdp_bios(&env, &found), 0);
+    CHECK_EQ(found, 0x9fc30);
+    bda[0x0f] = 0xa0; /* EBDA at 0xA0000: not below 640 KiB */
+    CHECK_EQ(acpi_find_rsdp_bios(&env, &found), 0);
+    CHECK_EQ(found, 0xe0100);
+    bios[0x100] = 'X';
+    CHECK_EQ(acpi_find_rsdp_bios(&env, &found), ACPI_ENOENT);
+    mem_free(&c->mem);
+    free(c);
+}
+
 int main(void)
 {
     int aml;
@@ -518,6 +562,7 @@ int main(void)
     for (unsigned i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
         test_platform(&plats[i]);
     test_rsdp_scan();
+    test_ebda();
     test_xsdt_fallback();
     test_walk_damage();
     test_hide_dmar();
