@@ -440,6 +440,8 @@ struct acpi_fadt_info {
     uint8_t reset_value;
     uint16_t iapc_boot_arch;
     bool hw_reduced;
+    /* HW-reduced ACPI (ACPI 6.5 4.8.3.7): sleep through these instead */
+    struct acpi_gas sleep_control, sleep_status;
 };
 int acpi_fadt_parse(const struct acpi_env *env, const void *table,
                     uint32_t len, struct acpi_fadt_info *out);
@@ -598,5 +600,12 @@ struct acpi_pm1_write acpi_pm1_decode(uint16_t value);
  * type. */
 int acpi_pm1_sleep_state(uint16_t value, bool pm1b,
                          const struct acpi_sleep_types *st);
+
+/* The same for a write to the HW-reduced Sleep Control Register (ACPI 6.5
+ * 4.8.3.7: SLP_TYPx in bits 4:2, SLP_EN bit 5), compared with SLP_TYPa. */
+#define ACPI_SLEEP_CTL_TYP_SHIFT 2
+#define ACPI_SLEEP_CTL_SLP_EN (1u << 5)
+int acpi_sleep_control_state(uint8_t value,
+                             const struct acpi_sleep_types *st);
 
 #endif

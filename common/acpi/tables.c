@@ -500,6 +500,11 @@ int acpi_fadt_parse(const struct acpi_env *env, const void *table,
         out->reset_reg = f.reset_reg;
         out->reset_value = f.reset_value;
     }
+    if (flen >= offsetof(struct acpi_fadt, sleep_status_reg) +
+                   sizeof(struct acpi_gas)) {
+        out->sleep_control = f.sleep_control_reg;
+        out->sleep_status = f.sleep_status_reg;
+    }
     if (out->pm1a_cnt.address == 0 && !out->hw_reduced)
         report(env, ACPI_EINVAL, "FADT without PM1a control block", "FACP",
                0, 0);
@@ -908,20 +913,33 @@ struct acpi_pm1_write acpi_pm1_decode(uint16_t value)
         .slp_en = value & ACPI_PM1_SLP_EN };
 }
 
+static int sleep_state(uint8_t slp_typ, bool slp_en, bool pm1b,
+                       const struct acpi_sleep_types *st)
+{
+    if (!slp_en)
+        return 0;
+    for (int s = 5; s >= 0; s--) {
+        uint8_t typ = pm1b ? st->typb[s] : st->typa[s];
+
+        if (st->present[s] && (typ & 7) == slp_typ)
+            return s;
+    }
+    return ACPI_ENOENT;
+}
+
 int acpi_pm1_sleep_state(uint16_t value, bool pm1b,
                          const struct acpi_sleep_types *st)
 {
     struct acpi_pm1_write w = acpi_pm1_decode(value);
 
-    if (!w.slp_en)
-        return 0;
-    for (int s = 5; s >= 0; s--) {
-        uint8_t typ = pm1b ? st->typb[s] : st->typa[s];
+    return sleep_state(w.slp_typ, w.slp_en, pm1b, st);
+}
 
-        if (st->present[s] && (typ & 7) == w.slp_typ)
-            return s;
-    }
-    return ACPI_ENOENT;
+int acpi_sleep_control_state(uint8_t value,
+                             const struct acpi_sleep_types *st)
+{
+    return sleep_state((value >> ACPI_SLEEP_CTL_TYP_SHIFT) & 7,
+                       value & ACPI_SLEEP_CTL_SLP_EN, false, st);
 }
 
 int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,

@@ -503,6 +503,10 @@ static void test_pm1(void)
     CHECK_EQ(acpi_pm1_sleep_state(0x2000, false, &st), 5);
     st.present[5] = false;
     CHECK_EQ(acpi_pm1_sleep_state(0x2000, false, &st), 0);
+    /* HW-reduced sleep control register: SLP_TYP 4:2, SLP_EN 5 */
+    CHECK_EQ(acpi_sleep_control_state(0x20 | (1 << 2), &st), 3);
+    CHECK_EQ(acpi_sleep_control_state(0x20 | (2 << 2), &st), 4);
+    CHECK_EQ(acpi_sleep_control_state(1 << 2, &st), 0);
 }
 
 static void test_rsdp_scan(void)
