@@ -23,8 +23,11 @@ VDISK=build/tools/vdisk
 
 KVER=$(ls /lib/modules | grep -E 'amd64$' | sort -V | tail -1)
 KERNEL=/boot/vmlinuz-$KVER
-for need in "$KERNEL" /usr/sbin/cryptsetup /usr/bin/busybox /usr/bin/qemu-system-x86_64; do
-    [ -e "$need" ] || { echo "missing $need (make deps installs it)"; exit 1; }
+CRYPTSETUP=$(PATH=$PATH:/usr/sbin:/sbin command -v cryptsetup)
+BUSYBOX=$(command -v busybox)
+for need in "$KERNEL" "$CRYPTSETUP" "$BUSYBOX" /usr/bin/qemu-system-x86_64; do
+    [ -n "$need" ] && [ -e "$need" ] || {
+        echo "missing ${need:-cryptsetup or busybox} (make deps installs it)"; exit 1; }
 done
 
 FAILS=0
@@ -44,12 +47,12 @@ sum=$(sha256sum "$W/plain.img" | cut -c1-64)
 # ---- initramfs: busybox, cryptsetup and its libraries, the modules ----------
 R="$W/root"
 mkdir -p "$R"/{bin,sbin,dev,proc,sys,run,tmp,lib/modules/$KVER}
-cp /usr/bin/busybox "$R/bin/"
+cp "$BUSYBOX" "$R/bin/busybox"
 for a in sh mount echo cat sha256sum insmod poweroff sleep ls dd sync head; do
     ln -s busybox "$R/bin/$a"
 done
-cp /usr/sbin/cryptsetup "$R/sbin/"
-for lib in $(ldd /usr/sbin/cryptsetup | grep -o '/[^ ]*'); do
+cp "$CRYPTSETUP" "$R/sbin/cryptsetup"
+for lib in $(ldd "$CRYPTSETUP" | grep -o '/[^ ]*'); do
     mkdir -p "$R$(dirname "$lib")"
     cp -L "$lib" "$R$lib"
 done
@@ -119,7 +122,7 @@ chmod +x "$R/init"
 (cd "$R" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$W/initrd.gz"
 
 # ---- the guest ----------------------------------------------------------------
-echo "booting $KERNEL in QEMU (TCG) with cryptsetup $(cryptsetup --version | cut -d' ' -f2)"
+echo "booting $KERNEL in QEMU (TCG) with cryptsetup $("$CRYPTSETUP" --version | cut -d' ' -f2)"
 timeout 300 qemu-system-x86_64 -machine q35 -cpu max -m 512 -smp 1 \
     -nographic -no-reboot -kernel "$KERNEL" -initrd "$W/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet" \

@@ -187,7 +187,8 @@ else
     why="no /dev/mapper/control"
     [ -e /dev/mapper/control ] && why="dmsetup cannot reach device-mapper"
     [ "$(id -u)" = 0 ] || why="not root"
-    echo "note cryptsetup not runnable here ($why): OpenSSL EVP with the plain64 IV was the reference"
+    echo "note cryptsetup not runnable here ($why): OpenSSL EVP with the plain64 IV was the reference;"
+    echo "     vdisk-cryptsetup-qemu runs cryptsetup in a QEMU guest instead"
 fi
 
 echo "$FAILS failure(s)"
