@@ -3,3 +3,13 @@ vmm-y += common/cpu_probe.c common/selftest.c common/vcpu.c common/exit.c \
 	common/io.c common/hypercall.c common/cpuid.c common/cpuid_policy.c \
 	common/msr.c common/guest_mem.c common/guest_walk.c common/decode.c \
 	common/e820.c common/bios_boot.c common/bios_stub.S
+
+unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops
+unit-decode-srcs := tests/unit/test_decode.c common/decode.c
+unit-e820-srcs := tests/unit/test_e820.c common/e820.c
+unit-guest_walk-srcs := tests/unit/test_guest_walk.c common/guest_walk.c
+unit-cpuid_policy-srcs := tests/unit/test_cpuid_policy.c common/cpuid_policy.c
+# Reads the ops tables out of the built VMM images (every backend, every
+# operation filled, pointing into code).
+unit-vcpu_ops-srcs := tests/unit/test_vcpu_ops.c
+unit-vcpu_ops-cflags := -DVMM_IMAGES='"$(TOP)/veneer.elf $(TOP)/intel/veneer.elf $(TOP)/amd/veneer.elf"'

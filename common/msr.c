@@ -114,7 +114,7 @@ static enum emu_result syscfg_wr(struct vcpu *v, u32 msr, u64 val)
     return EMU_DONE;
 }
 
-static enum emu_result vmx_cap_rd(struct vcpu *v, u32 msr, u64 *val)
+static enum emu_result hidden_vmx_cap_rd(struct vcpu *v, u32 msr, u64 *val)
 {
     return EMU_GP; /* VMX is hidden: its capability MSRs do not exist */
 }
@@ -126,7 +126,7 @@ static const struct owned_msr owned[] = {
     { MSR_IA32_TSC, MSR_IA32_TSC, false, true, NULL, tsc_wr },
     { MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_ADJUST, true, true, tsc_adjust_rd, tsc_adjust_wr },
     { MSR_AMD_SYSCFG, MSR_AMD_SYSCFG, false, true, NULL, syscfg_wr },
-    { 0x480, 0x491, true, false, vmx_cap_rd, NULL },
+    { 0x480, 0x491, true, false, hidden_vmx_cap_rd, NULL },
 };
 
 static const struct owned_msr *find_owned(u32 msr)

@@ -60,6 +60,10 @@ static int guest_launch(void)
     struct vcpu_exit e;
     int r;
 
+    if (!active_backend->ops)
+        refuse_to_start("the %s backend cannot run a guest in this version "
+                        "(its guest operations are not built yet)",
+                        active_backend->name);
     vcpu_ops = active_backend->ops;
     panic_report_hook = vmm_panic_report;
     host_cr4_setup();

@@ -1,0 +1,47 @@
+# The Linux guest under Veneer (sourced by the linux-* scenarios after
+# lib.sh). linux_run START_FN HIDDEN_RANGE BACKEND: boots the guest disk
+# bare (control: the hidden range is present there, and MemTotal is the
+# reference) and then under Veneer, and asserts what the guest checked
+# from inside and what the VMM logged.
+#   START_FN NAME ISO DISK  starts an emulator; ISO empty = boot the disk bare.
+
+linux_run() {
+    local start=$1 hidden=$2 backend=$3 limit=${4:-240}
+    local lo=${hidden%-*} hi=${hidden#*-}
+
+    guest_disk "$LOG_DIR/bare.img" "veneer.test=e820,cpu veneer.hidden=$hidden"
+    "$start" bare "" "$LOG_DIR/bare.img"
+    wait_for bare '^GUEST-VERDICT' "$limit"
+    stop bare
+    expect bare "^GUEST-CHECK e820 FAIL hidden $hidden overlapped" "control: bare, the range is usable RAM"
+    local bare_mem
+    bare_mem=$(sed -n 's/.*MemTotal=\([0-9]*\)kB.*/\1/p' "$LOG_DIR/bare.serial" | head -1)
+
+    guest_disk "$LOG_DIR/guest.img" "veneer.test=all veneer.hidden=$hidden"
+    mkiso "$LOG_DIR/veneer.iso" ""
+    "$start" veneer "$LOG_DIR/veneer.iso" "$LOG_DIR/guest.img"
+    guest_verdict veneer "$limit"
+    wait_exit veneer 60 || stop veneer
+    printf -v lo16 '%016x' "$lo"; printf -v hi16 '%016x' "$hi"
+    expect veneer "I mem: VMM region $lo16-$hi16 " "VMM region where the guest is told it is"
+    expect veneer "backend $backend" "backend $backend"
+    expect veneer "I guest: boot sector of drive 0x80 read" "boot sector read through INT 13h"
+    expect veneer "I guest: the guest read the memory map \(INT 15h E820" "E820 answered by the hook"
+    expect veneer "^GUEST-CHECK hypercall PASS veneer [0-9.]+ $backend" "hypercall answers with the version"
+    expect veneer "^GUEST-CHECK e820 PASS hidden $hidden absent" "VMM region absent from the guest's E820"
+    expect veneer "^GUEST-CHECK nosvm PASS" "no svm/vmx flag in /proc/cpuinfo"
+    expect veneer "^GUEST-CHECK cpu PASS" "CPU workload"
+    expect veneer "^GUEST-CHECK disk PASS" "disk write and read-back"
+    expect veneer "^GUEST-EXITS cpuid [1-9]" "exit counters reported"
+    expect veneer "reboot: Power down" "guest powered off"
+    expect_not veneer "PANIC|Kernel panic|refusing" "no panic"
+    local mem
+    mem=$(sed -n 's/.*e820 PASS.*MemTotal=\([0-9]*\)kB.*/\1/p' "$LOG_DIR/veneer.serial" | head -1)
+    if [ -n "$mem" ] && [ -n "$bare_mem" ] && [ "$mem" -lt "$bare_mem" ]; then
+        echo "ok   MemTotal under Veneer ${mem} kB < bare ${bare_mem} kB"
+    else
+        echo "FAIL MemTotal under Veneer '${mem}' kB not below bare '${bare_mem}' kB"
+        FAILS=$((FAILS + 1))
+    fi
+    grep -a '^GUEST-EXITS' "$LOG_DIR/veneer.serial" | grep -v ' 0$' | sed 's/^/    /'
+}
