@@ -157,6 +157,17 @@ static int type_matches(const struct aml_ns *ns, const char *acpica,
         return 1; /* \_SB is a Device to iasl, a predefined scope here */
     if (n->type == AML_T_ALIAS && n->alias != AML_NONE)
         n = aml_node(ns, n->alias); /* iasl shows the target's type */
+    if (n->type == AML_T_EXTERNAL) {
+        /* ACPI object type numbers (ACPI 6.5 19.6.96 ObjectType) */
+        static const char *const ext[] = {
+            "Untyped", "Integer", "String", "Buffer", "Package",
+            "FieldUnit", "Device", "Event", "Method", "Mutex", "Region",
+            "Power", "Processor", "Thermal", "BufferField" };
+        return n->aux8 < sizeof(ext) / sizeof(ext[0]) &&
+               !strcmp(acpica, ext[n->aux8]);
+    }
+    if (n->type == AML_T_DATA_REGION)
+        return !strcmp(acpica, "Region");
     for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (!strcmp(acpica, map[i].name))
             return n->type == map[i].type;
@@ -398,6 +409,35 @@ static void test_features(void)
     CHECK_EQ(aml_node(&ns, aml_node(&ns, id)->alias)->argc, 3);
     free(t);
     free(x);
+}
+
+/* Every opcode once: clean parse, every invocation resolved. */
+static void test_grammar(void)
+{
+    struct problems pr = { .verbose = 1 };
+    struct acpi_env env;
+    struct aml_ns ns;
+    aml_node_id id;
+    size_t len;
+    uint8_t *t = load_aml("grammar", &len);
+
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    CHECK_EQ(load_one(&ns, &pr, &env, t, len), 0);
+    print_stats("grammar", &ns, len);
+    CHECK_EQ(ns.stats.errors, 0);
+    CHECK_EQ(ns.stats.unresolved, 0);
+    CHECK_EQ(pr.n, 0);
+    CHECK_EQ(aml_lookup(&ns, "\\M003.M004.SEN4", &id), 0);
+    CHECK_EQ(aml_lookup(&ns, "\\M001.SEN0", &id), 0);
+    CHECK_EQ(aml_lookup(&ns, "\\TAIL", &id), 0);
+    CHECK_EQ(aml_lookup(&ns, "\\ALI0", &id), 0);
+    CHECK_EQ(aml_node_integer(&ns, id, &(uint64_t){ 0 }), 0);
+    /* M001: M002 x4 (Switch), M003, EXM2 x2; _REG: M001; M002: none;
+     * M003: M002 x3, _REG, M004; _OSI at module level */
+    CHECK_EQ(ns.stats.invocations, 14);
+    free(t);
 }
 
 static void test_large(void)
@@ -689,6 +729,8 @@ int test_acpi_aml(void)
     test_acpica_namespace_asl("seed000");
     test_acpica_namespace_asl("features");
     test_acpica_namespace_asl("large");
+    test_acpica_namespace_asl("grammar");
+    test_grammar();
     test_seed000();
     test_features();
     test_large();
