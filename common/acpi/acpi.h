@@ -363,6 +363,30 @@ struct acpi_efi_config_entry {
 } ACPI_PACKED;
 _Static_assert(sizeof(struct acpi_efi_config_entry) == 24, "EFI config entry");
 
+/* EFI system table, x86-64 (UEFI 2.10 4.3): only what locating the
+ * configuration table needs. */
+struct acpi_efi_system_table {
+    uint64_t signature; /* "IBI SYST" */
+    uint32_t revision;
+    uint32_t header_size;
+    uint32_t crc32;
+    uint32_t reserved;
+    uint64_t firmware_vendor;
+    uint32_t firmware_revision;
+    uint32_t pad0;
+    uint64_t console_in_handle, con_in, console_out_handle, con_out;
+    uint64_t standard_error_handle, std_err;
+    uint64_t runtime_services, boot_services;
+    uint64_t number_of_table_entries;
+    uint64_t configuration_table;
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_efi_system_table) == 120, "EFI systab");
+_Static_assert(offsetof(struct acpi_efi_system_table,
+                        number_of_table_entries) == 104, "systab.n");
+_Static_assert(offsetof(struct acpi_efi_system_table,
+                        configuration_table) == 112, "systab.cfg");
+#define ACPI_EFI_SYSTAB_SIGNATURE 0x5453595320494249ull /* "IBI SYST" */
+
 /* ---- basic checks -------------------------------------------------------- */
 uint8_t acpi_checksum(const void *p, size_t len);
 /* Sets the header's checksum so the len bytes at hdr sum to zero. */
@@ -385,6 +409,9 @@ int acpi_find_rsdp_bios(const struct acpi_env *env, uint64_t *rsdp_phys);
  * the ACPI 2.0 GUID, then the ACPI 1.0 GUID, and validates the RSDP. */
 int acpi_find_rsdp_efi(const struct acpi_env *env, uint64_t config_table,
                        uint64_t count, uint64_t *rsdp_phys);
+/* The same starting from the EFI system table the loader passes. */
+int acpi_find_rsdp_efi_systab(const struct acpi_env *env, uint64_t systab,
+                              uint64_t *rsdp_phys);
 
 /* ---- table directory ------------------------------------------------------ */
 #define ACPI_MAX_TABLES 64

@@ -226,6 +226,25 @@ int acpi_find_rsdp_efi(const struct acpi_env *env, uint64_t config_table,
     return ACPI_ENOENT;
 }
 
+int acpi_find_rsdp_efi_systab(const struct acpi_env *env, uint64_t systab,
+                              uint64_t *rsdp_phys)
+{
+    const struct acpi_efi_system_table *st = map(env, systab, sizeof(*st));
+    struct acpi_efi_system_table s;
+
+    if (!st)
+        return ACPI_EMAP;
+    memcpy(&s, st, sizeof(s));
+    if (s.signature != ACPI_EFI_SYSTAB_SIGNATURE ||
+        s.header_size < sizeof(s)) {
+        report(env, ACPI_ESIG, "EFI system table invalid", NULL, systab,
+               s.signature);
+        return ACPI_ESIG;
+    }
+    return acpi_find_rsdp_efi(env, s.configuration_table,
+                              s.number_of_table_entries, rsdp_phys);
+}
+
 /* ---- table directory ------------------------------------------------------ */
 
 /* Maps and validates a whole table at phys; returns it or NULL (reported). */

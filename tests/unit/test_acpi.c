@@ -70,6 +70,23 @@ static void test_platform(const struct plat *pl)
         add_efi_config(&c->mem, pl->rsdp);
         err = acpi_find_rsdp_efi(&env, 0x7000, 3, &rsdp);
         CHECK_EQ(err, 0);
+        {
+            struct acpi_efi_system_table *st = calloc(1, sizeof(*st));
+            st->signature = ACPI_EFI_SYSTAB_SIGNATURE;
+            st->header_size = sizeof(*st);
+            st->number_of_table_entries = 3;
+            st->configuration_table = 0x7000;
+            mem_add(&c->mem, 0x6000, (uint8_t *)st, sizeof(*st), "systab");
+            rsdp = 0;
+            CHECK_EQ(acpi_find_rsdp_efi_systab(&env, 0x6000, &rsdp), 0);
+            CHECK_EQ(rsdp, pl->rsdp);
+            st->signature ^= 1;
+            CHECK_EQ(acpi_find_rsdp_efi_systab(&env, 0x6000, &rsdp),
+                     ACPI_ESIG);
+            CHECK_EQ(acpi_find_rsdp_efi_systab(&env, 0x5000, &rsdp),
+                     ACPI_EMAP);
+            c->pr.n = 0;
+        }
         CHECK_EQ(acpi_find_rsdp_bios(&env, &rsdp) < 0, 1);
         rsdp = 0;
         CHECK_EQ(acpi_find_rsdp_efi(&env, 0x7000, 1, &rsdp), ACPI_ENOENT);
