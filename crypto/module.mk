@@ -33,7 +33,7 @@ $(BEARSSL_SRC)/.stamp: crypto/fetch-src.sh
 define bearssl_lib
 	@mkdir -p $(dir $@)
 	@echo '$(1)' | cmp -s - $(dir $@)flags || echo '$(1)' >$(dir $@)flags
-	@$(MAKE) --no-print-directory -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) \
+	+@$(MAKE) --no-print-directory -f crypto/bearssl.mk SRC=$(BEARSSL_SRC) \
 		OUT=$(patsubst %/,%,$(dir $@)) CC="$(2)" FLAGS="$(1)"
 endef
 
