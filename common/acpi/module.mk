@@ -34,6 +34,20 @@ endef
 $(foreach p,$(acpi-plats),$(eval $(call acpi_nsp_rule,$(p))))
 acpi-aml-out += $(patsubst %,$(TOP)/acpi/nsp/%.nsp,$(acpi-plats))
 
+# ACPICA's own example of each static table (iasl -T), every sub-table
+# type it knows; zero base addresses replaced by plausible ones.
+acpi-tmpl := dmar ivrs apic facp mcfg hpet
+$(TOP)/acpi/tmpl/stamp: common/acpi/module.mk
+	@rm -rf $(TOP)/acpi/tmpl && mkdir -p $(TOP)/acpi/tmpl
+	cd $(TOP)/acpi/tmpl && iasl -T DMAR IVRS APIC FACP MCFG HPET >tmpl.log 2>&1 && \
+	sed -i 's/\(Register Base Address : \)0000000000000000/\100000000FED90000/' dmar.asl && \
+	sed -i 's/\(Base Address : \)0000000000000000/\100000000FED80000/' ivrs.asl && \
+	sed -i 's/\(Base Address : \)0000000000000000/\100000000E0000000/' mcfg.asl && \
+	sed -i 's/\(Address : \)0000000000000000/\100000000FED00000/' hpet.asl && \
+	for t in $(acpi-tmpl); do iasl $$t.asl >>tmpl.log 2>&1 || exit 1; done
+	@touch $@
+acpi-aml-out += $(TOP)/acpi/tmpl/stamp
+
 $(TOP)/acpi/large.aml: $(TOP)/acpi/large.asl
 	iasl -f -vi -ln -p $(basename $@) $< >$(basename $@).iasl.log 2>&1 || \
 		{ tail -20 $(basename $@).iasl.log; exit 1; }

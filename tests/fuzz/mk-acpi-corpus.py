@@ -80,6 +80,8 @@ for f in sorted(glob.glob(os.path.join(TOP, 'build/acpi/*.aml'))):
     t = open(f, 'rb').read()
     if len(t) < 60000:
         put('aml-asl-%s' % name, b'\x00' + t[36:])
+for f in sorted(glob.glob(os.path.join(TOP, 'build/acpi/tmpl/*.aml'))):
+    put('table-iasl-template-%s' % os.path.basename(f)[:-4], b'\x01' + open(f, 'rb').read())
 feat = os.path.join(TOP, 'build/acpi/features.aml')
 ext = os.path.join(TOP, 'build/acpi/ssdt-ext.aml')
 if os.path.exists(feat) and os.path.exists(ext):

@@ -608,6 +608,80 @@ static void test_ebda(void)
     free(c);
 }
 
+/* ACPICA's template of each table (iasl -T: every sub-table type ACPICA
+ * knows, ARM GIC entries in the MADT included), compiled at test time. */
+static void test_templates(void)
+{
+    struct problems pr = { .verbose = 1 };
+    struct acpi_env env = { NULL, collect, &pr };
+    static const char *const names[] = { "dmar", "ivrs", "apic", "facp",
+                                         "mcfg", "hpet" };
+    uint8_t *t[6];
+    size_t len[6];
+
+    for (int i = 0; i < 6; i++) {
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/tmpl/%s.aml", ACPI_BUILD_DIR,
+                 names[i]);
+        t[i] = read_file(path, &len[i]);
+        CHECK(t[i] != NULL);
+        if (!t[i])
+            return;
+        CHECK_EQ(acpi_table_check(t[i], len[i], NULL), 0);
+    }
+    {
+        struct acpi_dmar_info d;
+        CHECK_EQ(acpi_dmar_parse(&env, t[0], (uint32_t)len[0], &d), 0);
+        CHECK_EQ(d.ndrhd, 1);
+        CHECK_EQ(d.drhd[0].register_base, 0xfed90000);
+        CHECK_EQ(d.drhd[0].flags, 1); /* INCLUDE_PCI_ALL */
+        CHECK_EQ(d.nrmrr, 1);
+        CHECK_EQ(d.rmrr[0].limit, 0xfff);
+        CHECK(d.nother >= 2); /* ATSR, RHSA, ... */
+        CHECK_EQ(d.skipped, 0);
+    }
+    {
+        struct acpi_ivrs_info v;
+        CHECK_EQ(acpi_ivrs_parse(&env, t[1], (uint32_t)len[1], &v), 0);
+        CHECK_EQ(v.nivhd, 2);
+        CHECK_EQ(v.ivhd[0].base_address, 0xfed80000);
+        CHECK_EQ(v.ivhd[1].base_address, 0xfed80000);
+        CHECK_EQ(v.nivmd, 2);
+        CHECK_EQ(v.skipped, 0);
+    }
+    {
+        struct acpi_madt_info *m = malloc(sizeof(*m));
+        CHECK_EQ(acpi_madt_parse(&env, t[2], (uint32_t)len[2], m), 0);
+        CHECK_EQ(m->nioapics, 1);
+        CHECK_EQ(m->nisos, 1);
+        CHECK(m->ncpus >= 1);
+        printf("iasl -T APIC: %u CPUs, %u I/O APICs, %u overrides, %u "
+               "skipped\n", m->ncpus, m->nioapics, m->nisos, m->skipped);
+        free(m);
+    }
+    {
+        struct acpi_fadt_info f;
+        CHECK_EQ(acpi_fadt_parse(&env, t[3], (uint32_t)len[3], &f), 0);
+        CHECK_EQ(f.revision, 6);
+        CHECK(f.pm1a_cnt.address != 0);
+    }
+    {
+        struct acpi_mcfg_info m;
+        CHECK_EQ(acpi_mcfg_parse(&env, t[4], (uint32_t)len[4], &m), 0);
+        CHECK_EQ(m.count, 1);
+        CHECK_EQ(m.ecam[0].base, 0xe0000000);
+    }
+    {
+        struct acpi_hpet_info h;
+        CHECK_EQ(acpi_hpet_parse(&env, t[5], (uint32_t)len[5], &h), 0);
+        CHECK_EQ(h.base.address, 0xfed00000);
+    }
+    printf("iasl -T templates: %u problems reported\n", pr.n);
+    for (int i = 0; i < 6; i++)
+        free(t[i]);
+}
+
 int main(void)
 {
     int aml;
@@ -616,6 +690,7 @@ int main(void)
         test_platform(&plats[i]);
     test_rsdp_scan();
     test_ebda();
+    test_templates();
     test_xsdt_fallback();
     test_walk_damage();
     test_hide_dmar();
