@@ -143,7 +143,8 @@ check: deps
 	$(MAKE) all vendors unit $(check-deps)
 	@UNIT_TESTS="$(unit-tests)" tests/run.sh
 
-run: deps all
+run: deps
+	$(MAKE) all $(TOP)/guest/disk.img
 	@tools/run-demo.sh
 
 bench: deps

@@ -12,5 +12,5 @@ start() {
         bochs_start_disk "$name" ryzen "$disk"
     fi
 }
-linux_run start 0x1de00000-0x1fdfffff svm 420
+linux_run start 0x1de00000-0x1fdfffff svm 800
 finish

@@ -13,5 +13,5 @@ start() {
         qemu_start_disk "$name" "$disk" -cpu EPYC,+svm,+npt
     fi
 }
-linux_run start 0x3de00000-0x3fdfffff svm 200
+linux_run start 0x3de00000-0x3fdfffff svm 200 bare
 finish
