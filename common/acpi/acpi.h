@@ -188,6 +188,27 @@ _Static_assert(offsetof(struct acpi_fadt, sleep_control_reg) == 244, "FADT.sleep
 #define ACPI_FADT_RESET_REG_SUP (1u << 10)
 #define ACPI_FADT_HW_REDUCED (1u << 20)
 
+/* FACS (ACPI 6.5 5.2.10): no checksum; the S3 resume path goes through
+ * its waking vectors, which the VMM must see before the guest's OS does. */
+struct acpi_facs {
+    char signature[4];
+    uint32_t length; /* >= 64 */
+    uint32_t hardware_signature;
+    uint32_t firmware_waking_vector;
+    uint32_t global_lock;
+    uint32_t flags;
+    uint64_t x_firmware_waking_vector;
+    uint8_t version;
+    uint8_t reserved[3];
+    uint32_t ospm_flags;
+    uint8_t reserved2[24];
+} ACPI_PACKED;
+_Static_assert(sizeof(struct acpi_facs) == 64, "FACS size");
+_Static_assert(offsetof(struct acpi_facs, firmware_waking_vector) == 12,
+               "FACS.waking");
+_Static_assert(offsetof(struct acpi_facs, x_firmware_waking_vector) == 24,
+               "FACS.x_waking");
+
 /* MADT (ACPI 6.5 5.2.12) */
 struct acpi_madt {
     struct acpi_header hdr;
@@ -472,6 +493,16 @@ struct acpi_fadt_info {
 };
 int acpi_fadt_parse(const struct acpi_env *env, const void *table,
                     uint32_t len, struct acpi_fadt_info *out);
+
+/* ---- FACS ---------------------------------------------------------------- */
+struct acpi_facs_info {
+    uint32_t hardware_signature;
+    uint32_t waking_vector;   /* real-mode entry after S3 */
+    uint64_t x_waking_vector; /* protected/long-mode entry, 0 if unused */
+    uint8_t version;
+};
+int acpi_facs_parse(const struct acpi_env *env, const void *table,
+                    uint32_t len, struct acpi_facs_info *out);
 
 /* ---- MADT ---------------------------------------------------------------- */
 #define ACPI_MAX_CPUS 256

@@ -50,6 +50,8 @@ int acpi_probe(struct acpi_platform *pf, const struct acpi_env *env,
         return err;
     if ((t = find(pf, "FACP", &len)))
         pf->have_fadt = !acpi_fadt_parse(env, t, len, &pf->fadt);
+    if ((t = find(pf, "FACS", &len)))
+        pf->have_facs = !acpi_facs_parse(env, t, len, &pf->facs);
     if ((t = find(pf, "APIC", &len)))
         pf->have_madt = !acpi_madt_parse(env, t, len, &pf->madt);
     if ((t = find(pf, "MCFG", &len)))

@@ -14,8 +14,10 @@
 
 struct acpi_platform {
     struct acpi_tables tables;
-    bool have_fadt, have_madt, have_mcfg, have_dmar, have_ivrs, have_hpet;
+    bool have_fadt, have_facs, have_madt, have_mcfg, have_dmar, have_ivrs,
+        have_hpet;
     struct acpi_fadt_info fadt;
+    struct acpi_facs_info facs;
     struct acpi_madt_info madt;
     struct acpi_mcfg_info mcfg;
     struct acpi_dmar_info dmar;

@@ -530,6 +530,31 @@ int acpi_fadt_parse(const struct acpi_env *env, const void *table,
     return 0;
 }
 
+/* ---- FACS ---------------------------------------------------------------- */
+
+int acpi_facs_parse(const struct acpi_env *env, const void *table,
+                    uint32_t len, struct acpi_facs_info *out)
+{
+    struct acpi_facs f;
+
+    if (len < sizeof(f)) {
+        report(env, ACPI_ETRUNC, "FACS too short", "FACS", 0, len);
+        return ACPI_ETRUNC;
+    }
+    memcpy(&f, table, sizeof(f));
+    if (memcmp(f.signature, "FACS", 4) || f.length < sizeof(f) ||
+        f.length > len) {
+        report(env, ACPI_ESIG, "FACS invalid", "FACS", 0, f.length);
+        return ACPI_ESIG;
+    }
+    *out = (struct acpi_facs_info){
+        .hardware_signature = f.hardware_signature,
+        .waking_vector = f.firmware_waking_vector,
+        .x_waking_vector = f.version >= 1 ? f.x_firmware_waking_vector : 0,
+        .version = f.version };
+    return 0;
+}
+
 /* ---- sub-structure walking ----------------------------------------------- */
 
 /* Iterates over variable-length sub-structures from off to the end of the

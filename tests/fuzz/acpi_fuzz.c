@@ -128,7 +128,9 @@ static void parse_all(const struct acpi_env *env, const void *t, uint32_t n)
     struct acpi_dmar_info d;
     struct acpi_ivrs_info v;
     struct acpi_hpet_info h;
+    struct acpi_facs_info fs;
 
+    acpi_facs_parse(env, t, n, &fs);
     acpi_fadt_parse(env, t, n, &f);
     acpi_madt_parse(env, t, n, &madt);
     acpi_mcfg_parse(env, t, n, &m);

@@ -691,7 +691,8 @@ static void test_probe(const struct plat_aml *pl)
     CHECK_EQ(acpi_probe(pf, &env, rsdp, &ns, arena, sizeof(arena)), 0);
     CHECK_EQ(pf->tables.rsdp_phys, pl->rsdp);
     CHECK_EQ(pf->aml_status, 0);
-    CHECK(pf->have_fadt && pf->have_madt && pf->have_hpet);
+    CHECK(pf->have_fadt && pf->have_facs && pf->have_madt && pf->have_hpet);
+    CHECK_EQ(pf->facs.waking_vector, 0); /* not suspended yet */
     CHECK_EQ(pf->have_dmar, !strcmp(pl->name, "qemu-q35-vtd"));
     CHECK_EQ(pf->have_ivrs, !strcmp(pl->name, "qemu-q35-amdvi"));
     CHECK_EQ(pf->nuarts, pl->nuarts);
