@@ -23,7 +23,11 @@ ELF=${ELF:-$ROOT/build/veneer.elf}
 FAILS=0
 declare -A PIDS
 
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
+# Emulators never outlive their scenario, however it ends (the runner's
+# time limit sends TERM).
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+trap 'cleanup; exit 143' TERM INT
 
 note() { echo "[$(date +%T)] $*"; }
 
@@ -144,8 +148,10 @@ finish() {
 #   guest_disk OUT.img [PARAMS]        a copy of build/guest/disk.img whose
 #                                      kernel gets PARAMS (veneer.test=...)
 #   guest_qemu_disk_args IMG           QEMU args: IMG as an AHCI hard disk
+#   guest_qemu_nvme_args IMG           QEMU args: IMG as an NVMe disk
 #   qemu_start_disk NAME IMG [ARGS]    QEMU q35/TCG booting IMG as its hard
-#                                      disk (no CD), serial -> NAME.serial
+#                                      disk (no CD), serial -> NAME.serial;
+#                                      GUEST_DISK_BUS=nvme: as an NVMe disk
 #   bochs_start_disk NAME MODEL IMG    Bochs booting IMG (ata0-slave IDE
 #                                      disk, empty CD drive as master)
 #   guest_verdict NAME SECONDS         wait for GUEST-VERDICT, assert PASS
@@ -153,12 +159,18 @@ GUEST_DISK=${GUEST_DISK:-$ROOT/build/guest/disk.img}
 
 guest_disk() {
     local out=$1 params=${2-}
+    # a killed Bochs leaves OUT.lock behind, which makes the next one refuse OUT
+    rm -f "$out.lock"
     cp --sparse=always "$GUEST_DISK" "$out" || { echo "guest_disk: no $GUEST_DISK"; exit 1; }
     "$ROOT/tests/guest/set-params.sh" "$out" "$params" || exit 1
 }
 
 guest_qemu_disk_args() {
     echo "-drive file=$1,format=raw,if=none,id=gdisk -device ahci,id=gahci -device ide-hd,drive=gdisk,bus=gahci.0"
+}
+
+guest_qemu_nvme_args() {
+    echo "-drive file=$1,format=raw,if=none,id=gdisk -device nvme,serial=veneer-guest,drive=gdisk"
 }
 
 qemu_start_disk() {
@@ -169,7 +181,7 @@ qemu_start_disk() {
     # shellcheck disable=SC2046
     qemu-system-x86_64 -machine q35 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
         -serial file:"$serial" -monitor none -display none -nic none \
-        $(guest_qemu_disk_args "$img") -boot order=c "$@" \
+        $(guest_qemu_${GUEST_DISK_BUS:-disk}_args "$img") -boot order=c "$@" \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
     PIDS[$name]=$!
 }
