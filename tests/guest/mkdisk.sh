@@ -9,12 +9,15 @@
 #              guest's disk check writes at byte 4096 onwards
 #
 # then padded to a whole number of 16-head/63-sector cylinders (Bochs).
+# The ISO volume UUID (which GRUB searches for its root) comes from
+# SOURCE_DATE_EPOCH, an unusual fixed value so that it differs from the
+# Veneer CD's.
 #
 #   mkdisk.sh OUT.img KERNEL INITRD GRUB.CFG
 set -eu
 out=$1 kernel=$2 initrd=$3 cfg=$4
 here=$(cd "$(dirname "$0")" && pwd)
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1712345678}
 
 tmp=$(mktemp -d "${out}.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
