@@ -634,6 +634,75 @@ static void test_hostile(void)
     CHECK_EQ(aml_ns_add_table(&ns, t, 36), ACPI_ESIG);
 }
 
+/* A model of a parser without a namespace (BitVisor's approach): every
+ * name may be a call with 0 to 7 arguments and each hypothesis is pursued,
+ * depth first, without memoization. AML is prefix notation, so a parse is
+ * a left-to-right walk keeping the number of terms still owed. The model
+ * even knows where the region's arguments end (BitVisor does not), so its
+ * counts are a lower bound. */
+#define GUESS_CAP 20000000ull
+static uint64_t guess_states;
+
+static uint64_t guess(const uint8_t *a, size_t pos, size_t end, unsigned need)
+{
+    unsigned arity;
+    size_t next;
+
+    if (++guess_states > GUESS_CAP)
+        return 0;
+    if (need == 0)
+        return pos == end;
+    if (pos >= end)
+        return 0;
+    if (a[pos] >= 'A' && a[pos] <= 'Z') { /* a NameSeg: call or not? */
+        uint64_t ways = 0;
+        for (unsigned argc = 0; argc <= 7; argc++)
+            ways += guess(a, pos + 4, end, need - 1 + argc);
+        return ways;
+    }
+    switch (a[pos]) {
+    case 0x00: case 0x01: arity = 0; next = pos + 1; break;
+    case 0x0a: arity = 0; next = pos + 2; break;
+    case 0x0b: arity = 0; next = pos + 3; break;
+    case 0x83: arity = 1; next = pos + 1; break;  /* DerefOf */
+    case 0x72: case 0x88: arity = 3; next = pos + 1; break; /* Add, Index */
+    default: return 0;
+    }
+    return guess(a, next, end, need - 1 + arity);
+}
+
+static void test_guessing_model(void)
+{
+    size_t len;
+    uint8_t *t = load_aml("seed000", &len);
+
+    if (!t)
+        return;
+    for (size_t i = 36; i + 1 < len; i++) {
+        size_t start, end;
+        uint64_t ways;
+
+        if (t[i] != 0x5b || t[i + 1] != 0x80)
+            continue;
+        start = i + 2 + 4 + 1; /* OpRegionOp, NameSeg, RegionSpace */
+        for (end = start; end + 1 < len; end++)
+            if (t[end] == 0x5b && t[end + 1] == 0x81)
+                break;
+        guess_states = 0;
+        ways = guess(t, start, end, 2); /* RegionOffset, RegionLen */
+        printf("seed000 %.4s without a namespace: %s%llu states explored, "
+               "%s%llu complete parses; with it: 1 parse\n",
+               (const char *)t + i + 2,
+               guess_states > GUESS_CAP ? "> " : "",
+               (unsigned long long)(guess_states > GUESS_CAP ? GUESS_CAP
+                                                               : guess_states),
+               guess_states > GUESS_CAP ? ">= " : "",
+               (unsigned long long)ways);
+        CHECK(guess_states > 100);
+    }
+    free(t);
+}
+
 /* Steps grow linearly: k copies of seed 000's body cost k times one. */
 static void test_linear(void)
 {
@@ -736,6 +805,7 @@ int test_acpi_aml(void)
     test_features();
     test_large();
     test_linear();
+    test_guessing_model();
     test_hostile();
     test_damaged_aml("qemu-i440fx");
     test_damaged_aml("qemu-q35-vtd");
