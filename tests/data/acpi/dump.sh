@@ -145,7 +145,7 @@ clock: sync=none, time0=local
 EOF
     echo c >"$WORK/cmds"
     : >"$WORK/bochs.log"
-    (cd "$WORK" && timeout 900 bochs -q -f bochsrc -rc cmds </dev/null >bochs-out.log 2>&1) &
+    (cd "$WORK" && exec timeout 900 bochs -q -f bochsrc -rc cmds </dev/null >bochs-out.log 2>&1) &
     local pid=$!
     # Bochs exits on ACPI power off; stop it as soon as the dump is complete.
     for _ in $(seq 900); do
