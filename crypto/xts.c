@@ -237,10 +237,14 @@ int xts_key_setup(struct xts_key *k, const void *key, size_t key_len,
 }
 
 /* The paths keep tweaks (E_K2 outputs) in registers, but the compiler
- * spills some; their frames are below 1 KiB (objdump: the zmm path's is
- * the largest, about 0x300 bytes). Called right after a path returns, from
- * the same frame, this overwrites the stack the path used. */
+ * spills some. Called right after a path returns, from the same frame,
+ * these overwrite the stack the path used: the vector paths' frames are
+ * below 1.1 KiB (objdump, host build: vaes256 about 0x3f8 bytes with its
+ * pushes, vaes512 0x300 plus alignment); ct64 zeroes its own 2 KiB of
+ * arrays, and below them BearSSL's bitsliced rounds spill their state, so
+ * it gets the deeper scrub. */
 #define SCRUB_BYTES 1536
+#define SCRUB_DEEP_BYTES 4096
 
 /* Plain stores (not rep stos, which the compiler would pick for a loop
  * and which costs more than a one-sector request). */
@@ -251,6 +255,17 @@ static void scrub_stack_sse(void)
 
 #pragma GCC unroll 8
     for (size_t i = 0; i < SCRUB_BYTES / 16; i++)
+        _mm_store_si128(&buf[i], _mm_setzero_si128());
+    __asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+__attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
+static void scrub_stack_deep(void)
+{
+    __m128i buf[SCRUB_DEEP_BYTES / 16];
+
+#pragma GCC unroll 8
+    for (size_t i = 0; i < SCRUB_DEEP_BYTES / 16; i++)
         _mm_store_si128(&buf[i], _mm_setzero_si128());
     __asm__ volatile("" : : "r"(buf) : "memory");
 }
@@ -270,6 +285,8 @@ static void scrub_stack(const struct xts_key *k)
 {
     if (k->path == XTS_PATH_VAES512)
         scrub_stack_zmm();
+    else if (k->path == XTS_PATH_CT64)
+        scrub_stack_deep();
     else
         scrub_stack_sse();
 }
