@@ -629,144 +629,177 @@ static void record(struct aml_parser *p, aml_node_id id, uint8_t type,
     }
 }
 
-/* Parses the arguments of an opcode whose bytes have been consumed. */
-static int parse_op_args(struct aml_parser *p, const struct aml_op *op,
-                         uint32_t op_start)
+/* What parsing one opcode's arguments has gathered so far. */
+struct op_state {
+    const struct aml_op *op;
+    uint32_t pkg_end;      /* end of the object when it has a PkgLength */
+    uint32_t vals[4];      /* first byte of each b/w/d/q argument */
+    unsigned nv;
+    uint32_t data_off;     /* where the declared object's data starts */
+    uint32_t src_off;      /* Alias: the source NameString */
+    aml_node_id decl, ref; /* declared node; Scope/Alias referenced node */
+    bool dup;              /* decl existed already: record nothing */
+};
+
+/* 'n': a NameString naming an existing object (Scope, Alias source). */
+static int arg_ref_name(struct aml_parser *p, struct op_state *s)
 {
-    uint32_t saved_end = p->end, pkg_end = p->end, vals[4] = { 0 };
-    aml_node_id saved_scope = p->scope, decl = AML_NONE, ref = AML_NONE;
-    uint8_t saved_cond = p->cond;
     struct aml_name nm;
-    unsigned nv = 0;
-    uint32_t data_off = 0, src_off = 0;
-    bool dup = false;
+    int err;
+
+    s->src_off = p->pos;
+    if ((err = read_name(p, &nm)))
+        return err;
+    if (s->op->flags & OP_SCOPE) {
+        /* Scope(): a missing scope is created (an SSDT may name it
+         * before any External does). */
+        s->ref = lookup(p, &nm, &err);
+        if (s->ref == AML_NONE && !err)
+            s->ref = declare(p, &nm, AML_T_SCOPE, &err);
+    } else if (s->op->decl == D(AML_T_ALIAS)) {
+        s->ref = lookup(p, &nm, &err);
+    }
+    return err;
+}
+
+/* 'N': the NameString an object declares. Objects declared in a method
+ * body exist only while it runs; pass 2 still records them (AML_NF_LOCAL)
+ * so that names later in that body resolve. */
+static int arg_decl_name(struct aml_parser *p, struct op_state *s)
+{
+    struct aml_name nm;
+    int err = read_name(p, &nm);
+
+    if (!err && nm.nsegs == 0)
+        err = ACPI_EAML;
+    if (!err && p->query)
+        err = ACPI_EINVAL;
+    if (err)
+        return err;
+    s->decl = declare(p, &nm, (uint8_t)(s->op->decl - 1), &err);
+    if (err == ACPI_EDUP) {
+        s->dup = true;
+        err = 0;
+    }
+    s->data_off = p->pos;
+    return err;
+}
+
+/* b w d q c: fixed data; the first byte of each number is kept. */
+static int arg_data(struct aml_parser *p, struct op_state *s, char kind)
+{
+    unsigned n = kind == 'b' ? 1 : kind == 'w' ? 2 : kind == 'd' ? 4 : 8;
+    const uint8_t *z;
+
+    if (kind == 'c') {
+        z = memchr(p->aml + p->pos, 0, p->end - p->pos);
+        if (!z)
+            return ACPI_ETRUNC;
+        p->pos = (uint32_t)(z - p->aml) + 1;
+        return 0;
+    }
+    if (need(p, n))
+        return ACPI_ETRUNC;
+    if (s->nv < 4)
+        s->vals[s->nv++] = p->aml[p->pos];
+    p->pos += n;
+    return 0;
+}
+
+/* 'D': a Name's value; a NameString there is a reference. */
+static int arg_name_value(struct aml_parser *p, struct op_state *s)
+{
+    struct aml_name nm;
+    int err;
+
+    s->data_off = p->pos;
+    if ((err = need(p, 1)))
+        return err;
+    if (name_start(p->aml[p->pos]))
+        return read_name(p, &nm);
+    return parse_termarg(p);
+}
+
+/* 'L': a TermList up to the object's end, in the declared node's scope for
+ * Scope/Device/Method/...; method bodies wait for pass 2. */
+static int arg_body(struct aml_parser *p, struct op_state *s)
+{
+    const struct aml_op *op = s->op;
+
+    if (op->flags & OP_METHOD) {
+        if (s->decl != AML_NONE && !s->dup)
+            record(p, s->decl, AML_T_METHOD, s->vals, p->pos, s->pkg_end);
+        if (!p->in_method) {
+            p->pos = s->pkg_end;
+            return 0;
+        }
+        p->ns->stats.methods_parsed++;
+    }
+    if (op->flags & OP_SCOPE) {
+        p->scope = s->decl != AML_NONE ? s->decl : s->ref;
+        if (p->scope == AML_NONE)
+            return ACPI_EAML;
+    }
+    if ((op->flags & OP_COND) && !p->in_method)
+        p->cond = 1;
+    return parse_termlist(p, s->pkg_end);
+}
+
+static int parse_arg(struct aml_parser *p, struct op_state *s, char a)
+{
+    int err;
+
+    switch (a) {
+    case 'p':
+        if (!(err = read_pkg_end(p, &s->pkg_end)))
+            p->end = s->pkg_end;
+        return err;
+    case 'n': return arg_ref_name(p, s);
+    case 'N': return arg_decl_name(p, s);
+    case 't': return parse_termarg(p);
+    case 's': return parse_supername(p, false);
+    case 'r': return parse_supername(p, true);
+    case 'b': case 'w': case 'd': case 'q': case 'c':
+        return arg_data(p, s, a);
+    case 'D': return arg_name_value(p, s);
+    case 'B': p->pos = s->pkg_end; return 0;
+    case 'P': return parse_package_elements(p, s->pkg_end);
+    case 'F': return parse_fieldlist(p, s->pkg_end);
+    case 'L': return arg_body(p, s);
+    default: return ACPI_EAML;
+    }
+}
+
+/* Parses the arguments of an opcode whose bytes have been consumed, then
+ * records what it declared. */
+static int parse_op_args(struct aml_parser *p, const struct aml_op *op)
+{
+    struct op_state s = { .op = op, .pkg_end = p->end, .decl = AML_NONE,
+                          .ref = AML_NONE };
+    uint32_t saved_end = p->end;
+    aml_node_id saved_scope = p->scope;
+    uint8_t saved_cond = p->cond;
     int err = 0;
 
-    for (const char *a = op->args; *a && !err; a++) {
-        switch (*a) {
-        case 'p':
-            err = read_pkg_end(p, &pkg_end);
-            if (!err)
-                p->end = pkg_end;
-            break;
-        case 'n':
-            src_off = p->pos;
-            err = read_name(p, &nm);
-            if (!err && (op->flags & OP_SCOPE)) {
-                /* Scope(): the named scope must be an existing object;
-                 * a missing one is created (SSDTs may precede External). */
-                ref = lookup(p, &nm, &err);
-                if (ref == AML_NONE && !err)
-                    ref = declare(p, &nm, AML_T_SCOPE, &err);
-            } else if (!err && op->decl == D(AML_T_ALIAS)) {
-                ref = lookup(p, &nm, &err);
-            }
-            break;
-        case 'N':
-            err = read_name(p, &nm);
-            if (!err && nm.nsegs == 0)
-                err = ACPI_EAML;
-            if (!err && p->query)
-                err = ACPI_EINVAL;
-            /* Names, methods and the like declared in a method body exist
-             * only while it runs; pass 2 still records them, so names
-             * later in that body resolve. Pass 2 otherwise never
-             * redeclares. */
-            if (!err && (!p->methods || p->in_method)) {
-                decl = declare(p, &nm, (uint8_t)(op->decl - 1), &err);
-                if (err == ACPI_EDUP) {
-                    dup = true;
-                    err = 0;
-                }
-            } else if (!err) {
-                decl = lookup(p, &nm, &err);
-                dup = true;
-            }
-            data_off = p->pos;
-            break;
-        case 't':
-            err = parse_termarg(p);
-            break;
-        case 's':
-            err = parse_supername(p, false);
-            break;
-        case 'r':
-            err = parse_supername(p, true);
-            break;
-        case 'b':
-        case 'w':
-        case 'd':
-        case 'q': {
-            unsigned n = *a == 'b' ? 1 : *a == 'w' ? 2 : *a == 'd' ? 4 : 8;
-            if (!(err = need(p, n))) {
-                if (nv < 4)
-                    vals[nv++] = p->aml[p->pos];
-                p->pos += n;
-            }
-            break;
-        }
-        case 'c': {
-            const uint8_t *z = memchr(p->aml + p->pos, 0, p->end - p->pos);
-            if (!z)
-                err = ACPI_ETRUNC;
-            else
-                p->pos = (uint32_t)(z - p->aml) + 1;
-            break;
-        }
-        case 'D':
-            data_off = p->pos;
-            if (!(err = need(p, 1)) && name_start(p->aml[p->pos]))
-                err = read_name(p, &nm);
-            else if (!err)
-                err = parse_termarg(p);
-            break;
-        case 'B':
-            p->pos = pkg_end;
-            break;
-        case 'P':
-            err = parse_package_elements(p, pkg_end);
-            break;
-        case 'F':
-            err = parse_fieldlist(p, pkg_end);
-            break;
-        case 'L':
-            if (op->flags & OP_METHOD) {
-                if (decl != AML_NONE && !dup)
-                    record(p, decl, AML_T_METHOD, vals, p->pos, pkg_end);
-                if (!p->in_method) {
-                    p->pos = pkg_end; /* parsed in pass 2 */
-                    break;
-                }
-                p->ns->stats.methods_parsed++;
-            }
-            if (op->flags & OP_SCOPE) {
-                p->scope = decl != AML_NONE ? decl : ref;
-                if (p->scope == AML_NONE) {
-                    err = ACPI_EAML;
-                    break;
-                }
-            }
-            if ((op->flags & OP_COND) && !p->in_method)
-                p->cond = 1;
-            err = parse_termlist(p, pkg_end);
-            break;
-        }
-    }
+    for (const char *a = op->args; *a && !err; a++)
+        err = parse_arg(p, &s, *a);
     p->scope = saved_scope;
     p->cond = saved_cond;
     p->end = saved_end;
     if (err)
         return err;
-    if (p->pos != pkg_end && op->args[0] == 'p')
+    if (op->args[0] == 'p' && p->pos != s.pkg_end)
         return ACPI_EAML;
-    if (decl != AML_NONE && !dup && !(op->flags & OP_METHOD))
-        record(p, decl, (uint8_t)(op->decl - 1), vals, data_off, p->pos);
-    if (op->decl == D(AML_T_ALIAS) && decl != AML_NONE && !dup) {
+    if (s.decl == AML_NONE || s.dup)
+        return 0;
+    if (!(op->flags & OP_METHOD))
+        record(p, s.decl, (uint8_t)(op->decl - 1), s.vals, s.data_off,
+               p->pos);
+    if (op->decl == D(AML_T_ALIAS)) {
         /* a target declared later is resolved before pass 2 */
-        p->ns->nodes[decl].alias = ref;
-        p->ns->nodes[decl].off = src_off;
+        p->ns->nodes[s.decl].alias = s.ref;
+        p->ns->nodes[s.decl].off = s.src_off;
     }
-    (void)op_start;
     return 0;
 }
 
@@ -774,7 +807,6 @@ static int parse_op_args(struct aml_parser *p, const struct aml_op *op,
 static int parse_term(struct aml_parser *p, bool statement)
 {
     const struct aml_op *op;
-    uint32_t start = p->pos;
     uint8_t c;
     int err;
 
@@ -802,7 +834,7 @@ static int parse_term(struct aml_parser *p, bool statement)
         err = ACPI_EAML; /* If/Else/While are not expressions */
         goto out;
     }
-    err = parse_op_args(p, op, start);
+    err = parse_op_args(p, op);
 out:
     p->depth--;
     return err;
