@@ -325,8 +325,7 @@ static void add_table(const struct acpi_env *env, struct acpi_tables *out,
 }
 
 static const struct acpi_header *map_root(const struct acpi_env *env,
-                                          struct acpi_tables *out,
-                                          const struct acpi_rsdp *rsdp)
+                                          struct acpi_tables *out)
 {
     const struct acpi_header *root = NULL;
 
@@ -349,8 +348,57 @@ static const struct acpi_header *map_root(const struct acpi_env *env,
             return root;
         }
     }
-    (void)rsdp;
     return NULL;
+}
+
+/* Maps and validates the RSDP (20 bytes, or its revision 2 length). */
+static const struct acpi_rsdp *map_rsdp(const struct acpi_env *env,
+                                        uint64_t phys, int *len)
+{
+    const struct acpi_rsdp *r = map(env, phys, ACPI_RSDP_V1_LEN);
+
+    if (!r) {
+        *len = ACPI_EMAP;
+        return NULL;
+    }
+    *len = acpi_rsdp_check(r, ACPI_RSDP_V1_LEN);
+    if (*len == ACPI_ETRUNC) {
+        /* revision >= 2: map the whole structure and check again */
+        const struct acpi_rsdp *r2 = map(env, phys, sizeof(*r2));
+        uint32_t l2 = r2 ? r2->length : 0;
+
+        if (r2 && l2 >= sizeof(*r2) && l2 <= 4096)
+            r2 = map(env, phys, l2);
+        *len = r2 ? acpi_rsdp_check(r2, l2) : ACPI_EMAP;
+        r = r2;
+    }
+    return *len > 0 ? r : NULL;
+}
+
+/* The DSDT and FACS are reached through the FADT only. */
+static void add_fadt_tables(const struct acpi_env *env,
+                            struct acpi_tables *out)
+{
+    const struct acpi_table_ref *f = acpi_tables_find(out, "FACP", 0);
+    struct acpi_fadt_info fi;
+    unsigned before = out->count;
+
+    if (!f || acpi_fadt_parse(env, f->data, f->length, &fi) != 0)
+        return;
+    if (fi.dsdt)
+        add_table(env, out, fi.dsdt, "DSDT", "DSDT invalid");
+    if (fi.dsdt32) {
+        /* X_DSDT and DSDT differ: ACPICA uses X_DSDT; fall back to the
+         * 32-bit one only when X_DSDT is unusable. */
+        report(env, ACPI_EINVAL, "DSDT and X_DSDT differ", "FACP", fi.dsdt,
+               fi.dsdt32);
+        if (out->count == before) {
+            add_table(env, out, fi.dsdt32, "DSDT", "DSDT invalid");
+            out->skipped -= out->count != before;
+        }
+    }
+    if (fi.facs)
+        add_table(env, out, fi.facs, "FACS", "FACS invalid");
 }
 
 int acpi_tables_scan(const struct acpi_env *env, uint64_t rsdp_phys,
@@ -363,22 +411,8 @@ int acpi_tables_scan(const struct acpi_env *env, uint64_t rsdp_phys,
 
     memset(out, 0, sizeof(*out));
     out->rsdp_phys = rsdp_phys;
-    rsdp = map(env, rsdp_phys, ACPI_RSDP_V1_LEN);
-    if (!rsdp)
-        return ACPI_EMAP;
-    len = acpi_rsdp_check(rsdp, ACPI_RSDP_V1_LEN);
-    if (len == ACPI_ETRUNC) {
-        /* revision >= 2: map the whole structure and check again */
-        const struct acpi_rsdp *r2 = map(env, rsdp_phys, sizeof(*r2));
-        uint32_t l2 = r2 ? r2->length : 0;
-
-        if (r2 && l2 >= sizeof(*r2) && l2 <= 4096)
-            r2 = map(env, rsdp_phys, l2);
-        len = r2 ? acpi_rsdp_check(r2, l2) : ACPI_EMAP;
-        if (len > 0)
-            rsdp = r2;
-    }
-    if (len < 0) {
+    rsdp = map_rsdp(env, rsdp_phys, &len);
+    if (!rsdp) {
         report(env, len, "RSDP invalid", NULL, rsdp_phys, 0);
         return len;
     }
@@ -386,7 +420,7 @@ int acpi_tables_scan(const struct acpi_env *env, uint64_t rsdp_phys,
     out->rsdt_phys = rsdp->rsdt_address;
     if (len >= (int)sizeof(*rsdp))
         out->xsdt_phys = rsdp->xsdt_address;
-    root = map_root(env, out, rsdp);
+    root = map_root(env, out);
     if (!root)
         return ACPI_ENOENT;
     esz = out->use_xsdt ? 8 : 4;
@@ -403,30 +437,7 @@ int acpi_tables_scan(const struct acpi_env *env, uint64_t rsdp_phys,
         }
         add_table(env, out, phys, NULL, "table invalid");
     }
-    /* The DSDT and FACS are reached through the FADT only. */
-    const struct acpi_table_ref *f = acpi_tables_find(out, "FACP", 0);
-    if (f) {
-        struct acpi_fadt_info fi;
-
-        if (acpi_fadt_parse(env, f->data, f->length, &fi) == 0) {
-            unsigned before = out->count;
-
-            if (fi.dsdt)
-                add_table(env, out, fi.dsdt, "DSDT", "DSDT invalid");
-            if (fi.dsdt32) {
-                /* X_DSDT and DSDT differ: ACPICA uses X_DSDT; fall back
-                 * to the 32-bit one only when X_DSDT is unusable. */
-                report(env, ACPI_EINVAL, "DSDT and X_DSDT differ", "FACP",
-                       fi.dsdt, fi.dsdt32);
-                if (out->count == before) {
-                    add_table(env, out, fi.dsdt32, "DSDT", "DSDT invalid");
-                    out->skipped -= out->count != before;
-                }
-            }
-            if (fi.facs)
-                add_table(env, out, fi.facs, "FACS", "FACS invalid");
-        }
-    }
+    add_fadt_tables(env, out);
     return 0;
 }
 
@@ -756,6 +767,60 @@ int acpi_mcfg_parse(const struct acpi_env *env, const void *table,
 
 /* ---- DMAR ---------------------------------------------------------------- */
 
+static void dmar_drhd(const struct acpi_env *env, struct acpi_dmar_info *out,
+                      const uint8_t *p, unsigned slen, uint32_t off)
+{
+    struct acpi_dmar_drhd e;
+
+    if (slen < sizeof(e)) {
+        report(env, ACPI_ETRUNC, "DRHD too short", "DMAR", off, slen);
+        out->skipped++;
+        return;
+    }
+    memcpy(&e, p, sizeof(e));
+    if (e.register_base == 0 || (e.register_base & 0xfff)) {
+        report(env, ACPI_EINVAL, "DRHD register base invalid", "DMAR",
+               e.register_base, 0);
+        out->skipped++;
+        return;
+    }
+    if (out->ndrhd == ACPI_MAX_DRHD) {
+        report(env, ACPI_ENOMEM, "too many DRHDs", "DMAR", e.register_base,
+               0);
+        out->skipped++;
+        return;
+    }
+    out->drhd[out->ndrhd++] = (struct acpi_drhd_info){
+        .register_base = e.register_base, .segment = e.segment,
+        .flags = e.flags, .register_size = 4096u << (e.size & 15) };
+}
+
+static void dmar_rmrr(const struct acpi_env *env, struct acpi_dmar_info *out,
+                      const uint8_t *p, unsigned slen, uint32_t off)
+{
+    struct acpi_dmar_rmrr e;
+
+    if (slen < sizeof(e)) {
+        report(env, ACPI_ETRUNC, "RMRR too short", "DMAR", off, slen);
+        out->skipped++;
+        return;
+    }
+    memcpy(&e, p, sizeof(e));
+    if (e.limit < e.base) {
+        report(env, ACPI_EINVAL, "RMRR limit below base", "DMAR", e.base,
+               e.limit);
+        out->skipped++;
+        return;
+    }
+    if (out->nrmrr == ACPI_MAX_RMRR) {
+        report(env, ACPI_ENOMEM, "too many RMRRs", "DMAR", e.base, 0);
+        out->skipped++;
+        return;
+    }
+    out->rmrr[out->nrmrr++] = (struct acpi_rmrr_info){
+        .base = e.base, .limit = e.limit, .segment = e.segment };
+}
+
 int acpi_dmar_parse(const struct acpi_env *env, const void *table,
                     uint32_t len, struct acpi_dmar_info *out)
 {
@@ -773,57 +838,12 @@ int acpi_dmar_parse(const struct acpi_env *env, const void *table,
     out->flags = d.flags;
     it = (struct sub_iter){ table, sizeof(d), d.hdr.length, true };
     while ((p = sub_next(env, &it, "DMAR", &type, &slen))) {
-        if (type == ACPI_DMAR_DRHD) {
-            struct acpi_dmar_drhd e;
-
-            if (slen < sizeof(e)) {
-                report(env, ACPI_ETRUNC, "DRHD too short", "DMAR",
-                       it.off - slen, slen);
-                out->skipped++;
-                continue;
-            }
-            memcpy(&e, p, sizeof(e));
-            if (e.register_base == 0 || (e.register_base & 0xfff)) {
-                report(env, ACPI_EINVAL, "DRHD register base invalid",
-                       "DMAR", e.register_base, 0);
-                out->skipped++;
-                continue;
-            }
-            if (out->ndrhd == ACPI_MAX_DRHD) {
-                report(env, ACPI_ENOMEM, "too many DRHDs", "DMAR",
-                       e.register_base, 0);
-                out->skipped++;
-                continue;
-            }
-            out->drhd[out->ndrhd++] = (struct acpi_drhd_info){
-                .register_base = e.register_base, .segment = e.segment,
-                .flags = e.flags,
-                .register_size = 4096u << (e.size & 15) };
-        } else if (type == ACPI_DMAR_RMRR) {
-            struct acpi_dmar_rmrr e;
-
-            if (slen < sizeof(e)) {
-                report(env, ACPI_ETRUNC, "RMRR too short", "DMAR",
-                       it.off - slen, slen);
-                out->skipped++;
-                continue;
-            }
-            memcpy(&e, p, sizeof(e));
-            if (e.limit < e.base) {
-                report(env, ACPI_EINVAL, "RMRR limit below base", "DMAR",
-                       e.base, e.limit);
-                out->skipped++;
-                continue;
-            }
-            if (out->nrmrr == ACPI_MAX_RMRR) {
-                out->skipped++;
-                continue;
-            }
-            out->rmrr[out->nrmrr++] = (struct acpi_rmrr_info){
-                .base = e.base, .limit = e.limit, .segment = e.segment };
-        } else {
+        if (type == ACPI_DMAR_DRHD)
+            dmar_drhd(env, out, p, slen, it.off - slen);
+        else if (type == ACPI_DMAR_RMRR)
+            dmar_rmrr(env, out, p, slen, it.off - slen);
+        else
             out->nother++;
-        }
     }
     if (it.off < it.end)
         out->skipped++;
