@@ -69,6 +69,14 @@ unit-xts-cflags := -DXTS_VECTORS_FILE='"$(XTS_VECTORS)"'
 unit-xts-ldlibs := $(BEARSSL_HOST) -lcrypto
 unit-xts-deps := $(BEARSSL_HOST) $(XTS_VECTORS)
 
+# Built like the VMM's code (optimized, no sanitizers: their frames are
+# what the stack scrub is sized for).
+unit-tests += xts_stack
+unit-xts_stack-srcs := tests/unit/test_xts_stack.c $(XTS_SRCS) $(XTS_HDRS)
+unit-xts_stack-cflags := -O2 -fno-sanitize=all -mno-red-zone
+unit-xts_stack-ldlibs := $(BEARSSL_HOST) -lcrypto
+unit-xts_stack-deps := $(BEARSSL_HOST)
+
 unit-kdf-srcs := tests/unit/test_kdf.c crypto/kdf.c crypto/kdf.h crypto/wipe.h
 unit-kdf-cflags := -I$(BEARSSL_SRC)/inc
 unit-kdf-ldlibs := $(BEARSSL_HOST) -lcrypto
