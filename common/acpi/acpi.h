@@ -626,8 +626,9 @@ int acpi_root_remove_entry(void *buf, size_t buf_len, uint64_t phys);
 
 /* Hides every table with signature sig from the guest: rewrites, through
  * map_rw, the RSDT and the XSDT the RSDP announces (both: an OS may read
- * either) without the entries pointing at such tables. The tables
- * themselves and t stay intact. Returns the number of entries removed. */
+ * either, and each may point at its own copy) without the entries whose
+ * target has that signature. The tables themselves and t stay intact.
+ * Returns the number of entries removed. */
 typedef void *(*acpi_map_rw_fn)(void *ctx, uint64_t phys, size_t len);
 int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,
                     const struct acpi_tables *t, const char *sig);

@@ -1006,6 +1006,39 @@ int acpi_sleep_control_state(uint8_t value,
                        value & ACPI_SLEEP_CTL_SLP_EN, false, st);
 }
 
+/* Removes from one root table (mapped writable at buf) every entry whose
+ * target carries signature sig; the targets' headers are read through
+ * env->map, as each root may point at its own copy of a table. */
+static int root_hide_sig(const struct acpi_env *env, uint8_t *buf,
+                         uint64_t root_phys, const char *sig)
+{
+    struct acpi_header *h = (struct acpi_header *)buf;
+    unsigned esz = memcmp(h->signature, "XSDT", 4) ? 4 : 8;
+    int total = 0;
+
+    if (acpi_table_check(buf, h->length, NULL)) {
+        report(env, ACPI_ECSUM, "root table invalid", h->signature,
+               root_phys, 0);
+        return 0;
+    }
+    for (unsigned i = 0; i < (h->length - sizeof(*h)) / esz;) {
+        const uint8_t *e = buf + sizeof(*h) + i * esz;
+        uint64_t phys = esz == 8 ? rd64(e) : rd32(e);
+        const struct acpi_header *th = phys ? map(env, phys, 4) : NULL;
+        int n;
+
+        if (!th || memcmp(th->signature, sig, 4)) {
+            i++;
+            continue;
+        }
+        n = acpi_root_remove_entry(buf, h->length, phys);
+        if (n <= 0)
+            return n < 0 ? n : total; /* cannot happen: entry present */
+        total += n;
+    }
+    return total;
+}
+
 int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,
                     const struct acpi_tables *t, const char *sig)
 {
@@ -1014,7 +1047,8 @@ int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,
 
     for (int r = 0; r < 2; r++) {
         const struct acpi_header *h;
-        void *buf;
+        uint8_t *buf;
+        int n;
 
         if (!roots[r])
             continue;
@@ -1028,20 +1062,10 @@ int acpi_hide_table(const struct acpi_env *env, acpi_map_rw_fn map_rw,
                    roots[r], h->length);
             return ACPI_EMAP;
         }
-        for (unsigned i = 0; i < t->count; i++) {
-            int n;
-
-            if (memcmp(t->t[i].sig, sig, 4))
-                continue;
-            n = acpi_root_remove_entry(buf, ((struct acpi_header *)buf)->length,
-                                       t->t[i].phys);
-            if (n < 0) {
-                report(env, n, "root table rewrite failed", h->signature,
-                       roots[r], 0);
-                break;
-            }
-            total += n;
-        }
+        n = root_hide_sig(env, buf, roots[r], sig);
+        if (n < 0)
+            return n;
+        total += n;
     }
     return total;
 }

@@ -421,6 +421,11 @@ out:
     free(c);
 }
 
+static void *ctx_map_rw(void *ctx, uint64_t phys, size_t len)
+{
+    return (void *)ctx_map(ctx, phys, len);
+}
+
 /* XSDT invalid but RSDT valid: fall back (a synthetic ACPI 2.0 image). */
 static void test_xsdt_fallback(void)
 {
@@ -465,6 +470,30 @@ static void test_xsdt_fallback(void)
     CHECK_EQ(t->root_phys, 0x10100);
     CHECK_EQ(t->count, 1);
     CHECK_EQ(c->pr.last_err, ACPI_ECSUM);
+    /* acpi_hide_table: the RSDT and the XSDT each list their own copy of
+     * a table; both entries go */
+    {
+        struct acpi_header *ssdt2 = (struct acpi_header *)(img + 0x400);
+        uint32_t e2 = 0x10400;
+
+        memcpy(ssdt2, ssdt, 36);
+        memcpy(rsdt + 1, &e2, 4);
+        acpi_fix_checksum(rsdt, 40);
+        xsdt->checksum ^= 1;
+        CHECK_EQ(acpi_tables_scan(&env, 0x10000, t), 0);
+        CHECK_EQ(acpi_hide_table(&env, ctx_map_rw, t, "SSDT"), 2);
+        CHECK_EQ(rsdt->length, 36);
+        CHECK_EQ(xsdt->length, 36);
+        CHECK_EQ(acpi_table_check(rsdt, 36, "RSDT"), 0);
+        CHECK_EQ(acpi_table_check(xsdt, 36, "XSDT"), 0);
+        CHECK_EQ(acpi_table_check(ssdt2, 36, "SSDT"), 0); /* untouched */
+        CHECK_EQ(acpi_hide_table(&env, ctx_map_rw, t, "SSDT"), 0);
+        /* put the XSDT entry back for what follows */
+        xsdt->length = 44;
+        memcpy(xsdt + 1, &e64, 8);
+        acpi_fix_checksum(xsdt, 44);
+        xsdt->checksum ^= 1;
+    }
     /* removing an XSDT entry */
     xsdt->checksum ^= 1;
     CHECK_EQ(acpi_root_remove_entry(xsdt, 0x100, 0x10300), 1);
