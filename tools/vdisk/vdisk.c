@@ -389,7 +389,11 @@ static int run(const struct opts *o)
     if (fd < 0)
         die("%s: %s", o->image, strerror(errno));
     nsec = image_sectors(fd, o->image, ss);
-    if (o->offset > nsec)
+    if (nsec == 0)
+        die("%s: empty image", o->image);
+    if (o->have_count && o->count == 0)
+        die("range: --count 0 selects nothing");
+    if (o->offset >= nsec)
         die("range: --offset %" PRIu64 " is beyond the image (%" PRIu64
             " sectors of %zu bytes)", o->offset, nsec, ss);
     if (o->have_count && o->count > nsec - o->offset)

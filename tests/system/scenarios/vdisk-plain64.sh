@@ -151,6 +151,13 @@ refuse "a range beyond the image" 'beyond the image' \
     $VDISK encrypt "$W/plain.img" --key-file "$W/k512.bin" --offset 6000 --count 200
 refuse "an offset beyond the image" 'beyond the image' \
     $VDISK decrypt "$W/plain.img" --key-file "$W/k512.bin" --offset 7000
+refuse "an offset at the end" 'beyond the image' \
+    $VDISK encrypt "$W/plain.img" --key-file "$W/k512.bin" --offset 6144
+refuse "an empty range" 'count 0' \
+    $VDISK encrypt "$W/plain.img" --key-file "$W/k512.bin" --count 0
+: >"$W/empty.img"
+refuse "an empty image" 'empty image' \
+    $VDISK encrypt "$W/empty.img" --key-file "$W/k512.bin"
 refuse "an unknown path" 'unknown path' \
     $VDISK encrypt "$W/plain.img" --key-file "$W/k512.bin" --path fast
 refuse "a missing image" 'No such file' \
