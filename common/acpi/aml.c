@@ -489,14 +489,15 @@ static int parse_name_term(struct aml_parser *p)
     id = lookup(p, &nm, &err);
     if (err)
         return err;
-    if (id == AML_NONE) {
+    n = id == AML_NONE ? NULL : alias_target(p->ns, &p->ns->nodes[id]);
+    if (!n || (n->type == AML_T_EXTERNAL && n->aux8 == 0)) {
+        /* Found nowhere, or only as External (X, UnknownObj): the arity
+         * is unknown. Taking 0 may silently misparse what follows, so
+         * each one is reported. */
         p->ns->stats.unresolved++;
-        return 0;
-    }
-    n = alias_target(p->ns, &p->ns->nodes[id]);
-    if (n->type == AML_T_EXTERNAL && n->aux8 == 0) {
-        /* External (X, UnknownObj) defined nowhere: its arity is unknown */
-        p->ns->stats.unresolved++;
+        aml_report(p->ns, ACPI_ENOENT, "AML name unresolved, taken as 0 "
+                   "arguments", p->table, nm.segs,
+                   seg_at(p->aml + nm.segs + 4 * (nm.nsegs - 1)));
         return 0;
     }
     if (n->type == AML_T_METHOD ||

@@ -327,18 +327,20 @@ static void test_features(void)
     uint64_t v, off, rlen;
     uint8_t space;
     char s[16];
-    size_t len, len2;
+    size_t len, len2, len3;
     uint8_t *t = load_aml("features", &len);
     uint8_t *x = load_aml("ssdt-ext", &len2);
+    uint8_t *y = load_aml("ssdt-noext", &len3);
 
-    CHECK(t && x);
-    if (!t || !x)
+    CHECK(t && x && y);
+    if (!t || !x || !y)
         return;
     CHECK_EQ(aml_ns_init(&ns, arena, sizeof(arena), &env), 0);
     CHECK_EQ(aml_ns_add_table(&ns, t, (uint32_t)len), 0);
     CHECK_EQ(aml_ns_add_table(&ns, x, (uint32_t)len2), 0);
+    CHECK_EQ(aml_ns_add_table(&ns, y, (uint32_t)len3), 0);
     CHECK_EQ(aml_ns_parse_methods(&ns), 0);
-    print_stats("features+ssdt-ext", &ns, len + len2);
+    print_stats("features+2 SSDTs", &ns, len + len2 + len3);
     CHECK_EQ(ns.stats.errors, 0);
     CHECK_EQ(ns.stats.unresolved, 0);
     CHECK_EQ(pr.n, 0);
@@ -403,12 +405,27 @@ static void test_features(void)
     /* FWD0: LATE x3 + GET2 (forward references); USEA: GETA; NEST: INNR;
      * EXM1: GET2 + XMTH; module level: GET2 (EXR0); FWDA: LATA, an
      * alias declared before its target */
-    CHECK_EQ(ns.stats.invocations, 10);
+    CHECK_EQ(ns.stats.invocations, 13); /* + ssdt-noext: M038 x2, GET2 */
+    /* ssdt-noext declares nothing for M038: only the DSDT's namespace
+     * gives its arity, and the body's last Name is reached */
+    CHECK_EQ(aml_lookup(&ns, "\\M009.SEN9", &id), 0);
     CHECK_EQ(aml_lookup(&ns, "\\LATA", &id), 0);
     CHECK_EQ(aml_node(&ns, id)->type, AML_T_ALIAS);
     CHECK_EQ(aml_node(&ns, aml_node(&ns, id)->alias)->argc, 3);
+    {
+        /* alone (the arena is reused: ns is gone after this), the SSDT's
+         * callees are unknown and its calls cannot be parsed right */
+        struct aml_ns alone;
+        struct problems pr2 = { 0 };
+        struct acpi_env env2;
+        load_one(&alone, &pr2, &env2, y, len3);
+        CHECK_EQ(alone.stats.unresolved, 3);
+        CHECK_EQ(pr2.n, 3); /* each reported: the misparse is silent */
+        CHECK_EQ(pr2.last_err, ACPI_ENOENT);
+    }
     free(t);
     free(x);
+    free(y);
 }
 
 /* Every opcode once: clean parse, every invocation resolved. */

@@ -77,5 +77,9 @@ DefinitionBlock ("", "DSDT", 2, "VENEER", "FEATURES", 1)
         }
         Return (INNR (One, 0x02))
     }
+    Method (M038, 1, NotSerialized)
+    {
+        Return (Arg0)
+    }
     Name (TAIL, 0xDEADBEEF)
 }
