@@ -16,6 +16,7 @@ struct aml_parser {
     bool methods;       /* pass 2: parse method bodies */
     bool in_method;     /* declarations are method-local */
     bool query;         /* read-only walk of a stored object */
+    bool prescan;       /* pass 1a: collect names only, report nothing */
     uint64_t qbudget;   /* step budget of a query walk */
     uint8_t cond;       /* inside module-level If/Else/While */
     unsigned depth;
@@ -490,6 +491,8 @@ static int parse_name_term(struct aml_parser *p)
     if (err)
         return err;
     n = id == AML_NONE ? NULL : alias_target(p->ns, &p->ns->nodes[id]);
+    if ((!n || (n->type == AML_T_EXTERNAL && n->aux8 == 0)) && p->prescan)
+        return 0;
     if (!n || (n->type == AML_T_EXTERNAL && n->aux8 == 0)) {
         /* Found nowhere, or only as External (X, UnknownObj): the arity
          * is unknown. Taking 0 may silently misparse what follows, so
@@ -503,7 +506,7 @@ static int parse_name_term(struct aml_parser *p)
     if (n->type == AML_T_METHOD ||
         (n->type == AML_T_EXTERNAL && n->aux8 == 8)) {
         argc = n->argc;
-        p->ns->stats.invocations++;
+        p->ns->stats.invocations += !p->prescan;
     }
     for (unsigned i = 0; i < argc; i++)
         if ((err = parse_termarg(p)))
@@ -862,9 +865,10 @@ static int parse_termlist(struct aml_parser *p, uint32_t end)
             return err;
         }
         if (err) {
-            p->ns->stats.errors++;
-            aml_report(p->ns, err, "AML term skipped", p->table, at,
-                       p->aml[at]);
+            p->ns->stats.errors += !p->prescan;
+            if (!p->prescan)
+                aml_report(p->ns, err, "AML term skipped", p->table, at,
+                           p->aml[at]);
             p->pos = end;
         }
     }
@@ -960,7 +964,19 @@ int aml_ns_add_table(struct aml_ns *ns, const void *table, uint32_t len)
                              .end = t->len, .table = (uint8_t)ns->ntables,
                              .scope = AML_ROOT };
     ns->ntables++;
+    /* 1a: collect the table's declarations; a name used in module-level
+     * code before its declaration in the same table is not known yet and
+     * taken as 0 arguments, silently. 1b: walk the module-level code
+     * again with all of them known (as ACPICA's second load pass does);
+     * what 1a declared is kept, what it missed is added, and only 1b
+     * reports. Both walks skip method bodies, so this stays linear. */
+    p.prescan = true;
     err = parse_termlist(&p, t->len);
+    if (!err) {
+        p.prescan = false;
+        p.pos = sizeof(struct acpi_header);
+        err = parse_termlist(&p, t->len);
+    }
     if (err)
         aml_report(ns, err, "AML load stopped", p.table, p.pos, 0);
     return err;

@@ -20,6 +20,8 @@ DefinitionBlock ("", "DSDT", 2, "VENEER", "FEATURES", 1)
         Offset (0x04),
         PM1C,   16
     }
+    /* module-level call of a method declared further down this table */
+    OperationRegion (FWRG, SystemMemory, LATE (0x10, 0x20, 0x30), 0x10)
     Alias (\LATE, LATA)
     Method (FWDA, 0, NotSerialized)
     {
