@@ -6,15 +6,17 @@
  *      every declaration (Scope, Name, Method with its ArgCount, Device,
  *      External with its ArgCount, Alias, OperationRegion, Field units,
  *      Processor, PowerResource, ThermalZone, Mutex, Event, Create*Field,
- *      DataRegion). Method bodies are skipped by their PkgLength. A name
- *      invoked in module-level code resolves against what is declared so
- *      far, which is what the interpreter sees when it runs that code.
+ *      DataRegion). Method bodies are skipped by their PkgLength. The
+ *      module-level code is walked twice: once to collect the table's
+ *      declarations, once more (as ACPICA's second load pass) so that a
+ *      name invoked there resolves against all of them and against the
+ *      tables loaded before.
  *   2. aml_ns_parse_methods(), once all tables are in: parses every method
  *      body, resolving each invocation against the complete namespace and
  *      reading exactly the ArgCount the namespace holds.
  * A NameString in a SuperName or Target position is a reference, never an
  * invocation (as in ACPICA). A name that resolves nowhere is a reference
- * (0 arguments) and is counted as unresolved.
+ * (0 arguments), counted as unresolved and reported.
  *
  * Every step (term, name probe, hash probe) is counted; a load never takes
  * more than AML_STEPS_PER_BYTE steps per AML byte plus a constant, and
