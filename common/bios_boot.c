@@ -123,7 +123,7 @@ int bios_boot_prepare(struct vcpu *v)
     set_real_segment(s, SEG_FS, 0, 0x93);
     set_real_segment(s, SEG_GS, 0, 0x93);
     set_real_segment(s, SEG_SS, 0, 0x93);
-    s->seg[SEG_LDTR] = (struct segment){ 0, 0x82, 0xffff, 0 };
+    s->seg[SEG_LDTR] = (struct segment){ 0, SEG_ATTR_UNUSABLE, 0xffff, 0 };
     s->seg[SEG_TR] = (struct segment){ 0, 0x8b, 0xffff, 0 };
     s->gdtr = (struct dtable){ 0, 0xffff };
     s->idtr = (struct dtable){ 0, 0x3ff };

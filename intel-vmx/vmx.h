@@ -34,4 +34,64 @@ struct vmx_caps {
 
 extern struct vmx_caps vmx_caps;
 
+#include <common/vcpu.h>
+#include <intel-vmx/vmcs.h>
+
+#define VMX_EXIT_HISTORY 16
+
+struct vmx_exit_record {
+    u32 reason;
+    u64 qual, rip;
+};
+
+/* Per-vcpu state of the backend (v->arch). */
+struct vmx_vcpu {
+    u64 vmcs_pa;
+    u8 *msr_bitmap, *io_bitmaps;
+    u64 msr_bitmap_pa, io_bitmaps_pa;
+    bool launched;
+    u32 proc, proc2, entry;   /* current control values */
+    u64 cr0_mask, cr4_mask;
+    /* Events. */
+    u32 reinject_info, reinject_err, reinject_len;
+    u32 exception_info, exception_err;
+    u32 pending_nmis;
+    int pending_irq;
+    /* Diagnostics. */
+    struct vmx_exit_record history[VMX_EXIT_HISTORY];
+    u32 history_next;
+    u64 entries;
+    u32 exit_reason;
+    u64 exit_qual;
+};
+
+static inline struct vmx_vcpu *vmx_of(struct vcpu *v)
+{
+    return v->arch;
+}
+
+/* Fixed bits of CR0/CR4 in VMX operation (with unrestricted guest, CR0.PE
+ * and CR0.PG are free). */
+extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
+
+int vmx_ept_init(u64 top, u64 hide_base, u64 hide_size);
+int vmx_ept_protect(u64 gpa, u64 len, bool present);
+extern u64 vmx_eptp;
+
+void vmx_state_load(struct vcpu *v, u32 mask);
+void vmx_state_write_back(struct vcpu *v);
+u64 vmx_guest_cr0(u64 requested);
+u64 vmx_guest_cr4(u64 requested);
+
+void vmx_run(struct vcpu *v, struct vcpu_exit *e);
+void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *e);
+void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error);
+void vmx_inject_nmi(struct vcpu *v);
+void vmx_inject_interrupt(struct vcpu *v, u8 vector);
+void vmx_dump(struct vcpu *v);
+void vmx_nmi_hook_init(void);
+void vmx_set_proc(struct vmx_vcpu *x, u32 bits, bool on);
+
+int vmx_enter(struct guest_regs *regs, u64 launched, volatile u32 *nmis);
+
 #endif

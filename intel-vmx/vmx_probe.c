@@ -10,6 +10,7 @@
 #include <string.h>
 
 struct vmx_caps vmx_caps;
+extern const struct vcpu_ops vmx_ops;
 
 #define FC_LOCK BIT(0)
 #define FC_VMXON_OUTSIDE_SMX BIT(2)
@@ -120,5 +121,6 @@ const struct backend vmx_backend = {
     .feature = "VMX",
     .cpu_has = vmx_cpu_has,
     .probe = vmx_probe,
+    .ops = &vmx_ops,
 };
 REGISTER_BACKEND(vmx_backend);

@@ -1,0 +1,320 @@
+/* The VMX backend's operations (common/vcpu.h): VMXON, the VMCS, bitmaps. */
+#include <intel-vmx/vmx.h>
+#include <platform/cpu.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/mem.h>
+#include <platform/paging.h>
+#include <platform/percpu.h>
+#include <platform/trap.h>
+#include <string.h>
+
+u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
+extern char vmx_exit_point[];
+
+#define FC_LOCK BIT(0)
+#define FC_VMXON_OUTSIDE_SMX BIT(2)
+
+u64 vmcs_read_raw(u32 field)
+{
+    u64 v;
+    u8 fail;
+
+    __asm__ volatile("vmread %2, %0; setna %1" : "=rm"(v), "=qm"(fail)
+                     : "r"((u64)field) : "cc");
+    if (fail)
+        panic("vmx: VMREAD of field 0x%x failed", field);
+    return v;
+}
+
+void vmcs_write_raw(u32 field, u64 value)
+{
+    u8 fail;
+
+    __asm__ volatile("vmwrite %1, %2; setna %0" : "=qm"(fail)
+                     : "rm"(value), "r"((u64)field) : "cc", "memory");
+    if (fail)
+        panic("vmx: VMWRITE of 0x%llx to field 0x%x failed (error %llu)",
+              (unsigned long long)value, field,
+              (unsigned long long)vmcs_read_raw(VM_INSTRUCTION_ERROR));
+}
+
+static int vmx_cpu_enable(void)
+{
+    u32 me = this_cpu()->index;
+    u64 fc = 0, region;
+    u8 fail;
+
+    rdmsr_safe(MSR_IA32_FEATURE_CONTROL, &fc);
+    if (!(fc & FC_LOCK)) {
+        /* Firmware left it open: enable VMXON and lock it (SDM 23.7). */
+        fc |= FC_LOCK | FC_VMXON_OUTSIDE_SMX;
+        if (wrmsr_safe(MSR_IA32_FEATURE_CONTROL, fc) < 0)
+            return -E_NOTSUP;
+    } else if (!(fc & FC_VMXON_OUTSIDE_SMX)) {
+        log_err("vmx", "CPU %u: VMX disabled and locked by firmware", me);
+        return -E_NOTSUP;
+    }
+    vmx_cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+    vmx_cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+    vmx_cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+    vmx_cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+    write_cr0((read_cr0() | vmx_cr0_fixed0) & vmx_cr0_fixed1);
+    write_cr4((read_cr4() | vmx_cr4_fixed0 | CR4_VMXE) & vmx_cr4_fixed1);
+    region = alloc_pages(1);
+    if (!region)
+        return -E_NOMEM;
+    *(u32 *)phys_to_virt(region) = vmx_caps.revision;
+    __asm__ volatile("vmxon %1; setna %0" : "=qm"(fail) : "m"(region) : "cc", "memory");
+    if (fail) {
+        log_err("vmx", "CPU %u: VMXON failed", me);
+        return -E_NOTSUP;
+    }
+    vmx_nmi_hook_init();
+    log_info("vmx", "CPU %u: VMX operation entered (VMXON region %llx)", me,
+             (unsigned long long)region);
+    return 0;
+}
+
+static int vmx_memory_init(u64 top, u64 hide_base, u64 hide_size)
+{
+    return vmx_ept_init(top, hide_base, hide_size);
+}
+
+/* A control value: what we want, forced by allowed-0 (low dword must be
+ * 1) and allowed-1 (high dword may be 1). Fails if a required bit is not
+ * allowed. */
+static int adjust(u64 cap, u32 want, u32 required, u32 *out, const char *name)
+{
+    u32 v = (want | (u32)cap) & (u32)(cap >> 32);
+
+    if ((v & required) != required) {
+        log_err("vmx", "%s: required bits 0x%x not allowed (allowed-1 0x%x)",
+                name, required & ~v, (u32)(cap >> 32));
+        return -E_NOTSUP;
+    }
+    *out = v;
+    return 0;
+}
+
+static int setup_controls(struct vcpu *v, struct vmx_vcpu *x)
+{
+    struct vmx_caps *c = &vmx_caps;
+    u32 pin, exit, want2;
+
+    /* Interrupts go straight to the guest (no external-interrupt exiting);
+     * NMIs exit so that none is lost (seed 004). */
+    if (adjust(c->pin, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
+               PIN_NMI_EXITING | PIN_VIRTUAL_NMIS, &pin, "pin-based") < 0)
+        return -E_NOTSUP;
+    if (pin & PIN_EXTINT_EXITING)
+        log_warn("vmx", "external-interrupt exiting is forced on by this CPU");
+    u32 proc_want = PROC_TSC_OFFSETTING | PROC_IO_BITMAPS | PROC_MSR_BITMAPS |
+                    PROC_SECONDARY;
+    /* True controls let CR3 accesses and friends run without exits. */
+    if (adjust(c->proc, proc_want, proc_want, &x->proc, "processor-based") < 0)
+        return -E_NOTSUP;
+    want2 = PROC2_EPT | PROC2_UNRESTRICTED;
+    if (c->vpid)
+        want2 |= PROC2_VPID;
+    if (c->rdtscp)
+        want2 |= PROC2_RDTSCP;
+    if (c->invpcid)
+        want2 |= PROC2_INVPCID; /* with EPT and unrestricted guest (seed 004) */
+    if (c->xsaves)
+        want2 |= PROC2_XSAVES;
+    if (adjust(c->proc2, want2, PROC2_EPT | PROC2_UNRESTRICTED, &x->proc2,
+               "secondary") < 0)
+        return -E_NOTSUP;
+    if (adjust(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
+               EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
+               EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER, &exit, "exit") < 0)
+        return -E_NOTSUP;
+    if (adjust(c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG,
+               ENTRY_LOAD_EFER, &x->entry, "entry") < 0)
+        return -E_NOTSUP;
+    x->entry &= ~ENTRY_IA32E_GUEST; /* follows the guest's EFER.LMA */
+
+    vmcs_write32(PIN_BASED_CONTROLS, pin);
+    vmcs_write32(PROC_BASED_CONTROLS, x->proc);
+    vmcs_write32(PROC_BASED_CONTROLS2, x->proc2);
+    vmcs_write32(VM_EXIT_CONTROLS, exit);
+    vmcs_write32(VM_ENTRY_CONTROLS, x->entry);
+    vmcs_write32(EXCEPTION_BITMAP, 0);
+    vmcs_write32(PF_ERROR_MASK, 0);
+    vmcs_write32(PF_ERROR_MATCH, 0);
+    vmcs_write32(CR3_TARGET_COUNT, 0);
+    vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VM_ENTRY_INTR_INFO, 0);
+    vmcs_write64(IO_BITMAP_A, x->io_bitmaps_pa);
+    vmcs_write64(IO_BITMAP_B, x->io_bitmaps_pa + PAGE_SIZE);
+    vmcs_write64(MSR_BITMAP, x->msr_bitmap_pa);
+    vmcs_write64(TSC_OFFSET, 0);
+    vmcs_write64(EPT_POINTER, vmx_eptp);
+    if (x->proc2 & PROC2_VPID)
+        vmcs_write16(VMCS_VPID, v->index + 1);
+    if (x->proc2 & PROC2_XSAVES)
+        vmcs_write64(XSS_EXIT_BITMAP, 0); /* seed 004: left unset, XSAVES exited */
+    vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
+    /* CR0/CR4 bits VMX fixes are the host's; the guest sees its own
+     * values in the read shadows (CR4.VMXE hidden, CR0.NE in real mode). */
+    x->cr0_mask = (vmx_cr0_fixed0 | ~vmx_cr0_fixed1) & ~(CR0_PE | CR0_PG) & 0xffffffff;
+    x->cr4_mask = (vmx_cr4_fixed0 | ~vmx_cr4_fixed1) & 0xffffffff;
+    vmcs_writen(CR0_GUEST_HOST_MASK, x->cr0_mask);
+    vmcs_writen(CR4_GUEST_HOST_MASK, x->cr4_mask);
+    return 0;
+}
+
+static void setup_host_state(void)
+{
+    struct pcpu *c = this_cpu();
+    struct { u16 limit; u64 base; } __packed idtr;
+
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    vmcs_writen(HOST_CR0, read_cr0());
+    vmcs_writen(HOST_CR3, vmm_cr3);
+    vmcs_writen(HOST_CR4, read_cr4());
+    vmcs_write16(HOST_CS_SEL, SEL_CODE64);
+    vmcs_write16(HOST_SS_SEL, SEL_DATA);
+    vmcs_write16(HOST_DS_SEL, SEL_DATA);
+    vmcs_write16(HOST_ES_SEL, SEL_DATA);
+    vmcs_write16(HOST_FS_SEL, 0);
+    vmcs_write16(HOST_GS_SEL, 0);
+    vmcs_write16(HOST_TR_SEL, SEL_TSS); /* must not be 0 (TESTING.md) */
+    vmcs_writen(HOST_FS_BASE, 0);
+    vmcs_writen(HOST_GS_BASE, (u64)c);
+    vmcs_writen(HOST_TR_BASE, (u64)&c->tss);
+    vmcs_writen(HOST_GDTR_BASE, (u64)c->gdt);
+    vmcs_writen(HOST_IDTR_BASE, idtr.base);
+    vmcs_write32(HOST_SYSENTER_CS, 0);
+    vmcs_writen(HOST_SYSENTER_ESP, 0);
+    vmcs_writen(HOST_SYSENTER_EIP, 0);
+    vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_EFER));
+    vmcs_write64(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+    vmcs_writen(HOST_RIP, (u64)vmx_exit_point);
+}
+
+static int vmx_vcpu_create(struct vcpu *v)
+{
+    struct vmx_vcpu *x = kzalloc(sizeof(*x));
+    u64 vmcs;
+    u8 fail;
+
+    if (!x)
+        return -E_NOMEM;
+    vmcs = alloc_pages(1);
+    x->msr_bitmap_pa = alloc_pages(1);
+    x->io_bitmaps_pa = alloc_pages(2);
+    if (!vmcs || !x->msr_bitmap_pa || !x->io_bitmaps_pa)
+        return -E_NOMEM;
+    x->msr_bitmap = phys_to_virt(x->msr_bitmap_pa);
+    x->io_bitmaps = phys_to_virt(x->io_bitmaps_pa);
+    *(u32 *)phys_to_virt(vmcs) = vmx_caps.revision;
+    x->vmcs_pa = vmcs;
+    x->pending_irq = -1;
+    v->arch = x;
+    __asm__ volatile("vmclear %1; setna %0" : "=qm"(fail) : "m"(vmcs) : "cc", "memory");
+    if (!fail)
+        __asm__ volatile("vmptrld %1; setna %0" : "=qm"(fail) : "m"(vmcs) : "cc", "memory");
+    if (fail)
+        return -E_IO;
+    if (setup_controls(v, x) < 0)
+        return -E_NOTSUP;
+    setup_host_state();
+    vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
+    vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+    vmcs_writen(GUEST_PENDING_DBG, 0);
+    vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+    v->state.valid = 0;
+    v->state.dirty = 0;
+    return 0;
+}
+
+/* MSR bitmap (SDM 24.6.9): read low, read high, write low, write high,
+ * 1 KiB each, for MSRs 0-1fff and c0000000-c0001fff; others always exit. */
+static void set_bit_to(u8 *map, u32 bit, bool on)
+{
+    if (on)
+        map[bit / 8] |= (u8)(1u << (bit % 8));
+    else
+        map[bit / 8] &= (u8)~(1u << (bit % 8));
+}
+
+static void vmx_msr_intercept(struct vcpu *v, u32 msr, bool read, bool write)
+{
+    u32 base;
+
+    if (msr <= 0x1fff)
+        base = 0;
+    else if (msr >= 0xc0000000 && msr <= 0xc0001fff)
+        base = 1024 * 8, msr -= 0xc0000000;
+    else
+        return;
+    set_bit_to(vmx_of(v)->msr_bitmap, base + msr, read);
+    set_bit_to(vmx_of(v)->msr_bitmap, base + 2048 * 8 + msr, write);
+}
+
+static void vmx_io_intercept(struct vcpu *v, u16 port, u16 count, bool on)
+{
+    for (u32 p = port; p < (u32)port + count && p <= 0xffff; p++)
+        set_bit_to(vmx_of(v)->io_bitmaps, p, on);
+}
+
+static void vmx_set_tsc_offset(struct vcpu *v, u64 offset)
+{
+    vmcs_write64(TSC_OFFSET, offset);
+}
+
+static void vmx_flush_guest_tlb(struct vcpu *v)
+{
+    struct { u64 vpid, addr; } desc = { v->index + 1, 0 };
+
+    if ((vmx_of(v)->proc2 & PROC2_VPID) && vmx_caps.invvpid)
+        __asm__ volatile("invvpid %0, %1" ::"m"(desc), "r"(1ULL) : "memory", "cc");
+}
+
+static int vmx_memory_protect(u64 gpa, u64 len, bool present)
+{
+    return vmx_ept_protect(gpa, len, present);
+}
+
+static void vmx_wait_for_sipi(struct vcpu *v)
+{
+    v->wait_for_sipi = true;
+    vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
+}
+
+static void vmx_start_at_sipi(struct vcpu *v, u8 vector)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_ALL);
+
+    s->seg[SEG_CS] = (struct segment){ (u16)(vector << 8), 0x9b, 0xffff,
+                                       (u64)vector << 12 };
+    s->rip = 0;
+    s->activity = ACT_ACTIVE;
+    vcpu_state_set(v, VS_CS | VS_RIP | VS_ACTIVITY);
+    __atomic_store_n(&v->wait_for_sipi, false, __ATOMIC_RELEASE);
+}
+
+const struct vcpu_ops vmx_ops = {
+    .cpu_enable = vmx_cpu_enable,
+    .memory_init = vmx_memory_init,
+    .vcpu_create = vmx_vcpu_create,
+    .run = vmx_run,
+    .state_load = vmx_state_load,
+    .skip_instruction = vmx_skip_instruction,
+    .inject_exception = vmx_inject_exception,
+    .inject_nmi = vmx_inject_nmi,
+    .inject_interrupt = vmx_inject_interrupt,
+    .msr_intercept = vmx_msr_intercept,
+    .io_intercept = vmx_io_intercept,
+    .set_tsc_offset = vmx_set_tsc_offset,
+    .memory_protect = vmx_memory_protect,
+    .flush_guest_tlb = vmx_flush_guest_tlb,
+    .wait_for_sipi = vmx_wait_for_sipi,
+    .start_at_sipi = vmx_start_at_sipi,
+    .dump = vmx_dump,
+    .hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
+};

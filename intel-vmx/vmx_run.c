@@ -1,0 +1,471 @@
+/* The VMX run loop: event delivery before entry, exit decoding after.
+ *
+ * NMIs (seed 004): NMI exiting with virtual NMIs. An NMI that exits is
+ * counted for the guest; the CPU keeps NMIs blocked after such an exit
+ * until an IRET, so the loop executes one to itself. A counted NMI is
+ * injected when the guest is not blocking NMIs (or blocking by STI/MOV SS,
+ * which some CPUs refuse at entry); otherwise NMI-window exiting brings
+ * the exit that lets it in — right after the guest's IRET, so an NMI that
+ * arrives during the guest's NMI handler is delivered, not lost. An NMI
+ * taken by the VMM itself is counted by the handler below; if it lands in
+ * the entry path's critical range the entry is abandoned and retried
+ * (vmx_entry.S).
+ *
+ * Interrupts: external interrupts reach the guest without exits. An
+ * interrupt the VMM injects goes in when RFLAGS.IF=1 and neither STI nor
+ * MOV SS blocking is set; otherwise interrupt-window exiting waits. */
+#include <intel-vmx/vmx.h>
+#include <platform/cpu.h>
+#include <platform/log.h>
+#include <platform/percpu.h>
+#include <platform/trap.h>
+#include <string.h>
+
+extern char vmx_critical_start[], vmx_critical_end[], vmx_nmi_abort[];
+static volatile u32 host_nmis[MAX_CPUS];
+
+static void vmx_nmi_hook(struct trap_frame *f)
+{
+    host_nmis[this_cpu()->index]++;
+    if (f->rip >= (u64)vmx_critical_start && f->rip < (u64)vmx_critical_end)
+        f->rip = (u64)vmx_nmi_abort;
+}
+
+void vmx_nmi_hook_init(void)
+{
+    nmi_hook = vmx_nmi_hook;
+}
+
+/* After an NMI VM exit the CPU blocks NMIs until an IRET (SDM 27.2.3? /
+ * 31.7.1.2): end that with an IRET to the next instruction. */
+static void unblock_nmis(void)
+{
+    __asm__ volatile("mov %%rsp, %%rax\n\t"
+                     "pushq $0x10\n\t"
+                     "pushq %%rax\n\t"
+                     "pushfq\n\t"
+                     "pushq $0x08\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "iretq\n"
+                     "1:" ::: "rax", "memory", "cc");
+}
+
+void vmx_set_proc(struct vmx_vcpu *x, u32 bits, bool on)
+{
+    u32 proc = on ? x->proc | bits : x->proc & ~bits;
+
+    if (proc != x->proc) {
+        x->proc = proc;
+        vmcs_write32(PROC_BASED_CONTROLS, proc);
+    }
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static bool has_error_code(u8 vector)
+{
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+           vector == 21 || vector == 29 || vector == 30;
+}
+
+void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    u32 info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
+
+    /* Real mode pushes no error code (and entry refuses one, SDM 26.2.1.3). */
+    if (has_error_code(vector) && (vcpu_state_get(v, VS_CR0)->cr0 & CR0_PE))
+        info |= INTR_INFO_ERR_VALID;
+    if (x->exception_info) {
+        info = 8 | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID | INTR_INFO_ERR_VALID;
+        error = 0;
+    }
+    x->exception_info = info;
+    x->exception_err = error;
+}
+
+void vmx_inject_nmi(struct vcpu *v)
+{
+    vmx_of(v)->pending_nmis++;
+}
+
+void vmx_inject_interrupt(struct vcpu *v, u8 vector)
+{
+    vmx_of(v)->pending_irq = vector;
+}
+
+static void prepare_events(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    u32 me = this_cpu()->index;
+    u32 n = __atomic_exchange_n(&host_nmis[me], 0, __ATOMIC_ACQ_REL);
+    u32 info = 0, err = 0, len = 0;
+
+    x->pending_nmis += n;
+    if (x->reinject_info) {
+        info = x->reinject_info;
+        err = x->reinject_err;
+        len = x->reinject_len;
+        x->reinject_info = 0;
+    } else if (x->exception_info) {
+        info = x->exception_info;
+        err = x->exception_err;
+        x->exception_info = 0;
+    }
+    u32 gi = vmcs_read32(GUEST_INTERRUPTIBILITY);
+    bool nmi_ok = !(gi & (GI_NMI | GI_STI | GI_MOV_SS));
+    if (!info && x->pending_nmis && nmi_ok) {
+        info = 2 | INTR_TYPE_NMI | INTR_INFO_VALID;
+        x->pending_nmis--;
+        nmi_ok = false;
+    }
+    if (!info && x->pending_irq >= 0 &&
+        (vcpu_state_get(v, VS_RFLAGS)->rflags & RFLAGS_IF) &&
+        !(gi & (GI_STI | GI_MOV_SS))) {
+        info = (u32)x->pending_irq | INTR_TYPE_EXT_INT | INTR_INFO_VALID;
+        x->pending_irq = -1;
+    }
+    if (info) {
+        vmcs_write32(VM_ENTRY_INTR_INFO, info);
+        if (info & INTR_INFO_ERR_VALID)
+            vmcs_write32(VM_ENTRY_EXCEPTION_ERROR, err);
+        if (len)
+            vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, len);
+        if (vmcs_read32(GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
+            vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+    }
+    /* Ask for the exits that let the rest in. */
+    vmx_set_proc(x, PROC_NMI_WINDOW, x->pending_nmis != 0);
+    vmx_set_proc(x, PROC_INTR_WINDOW, x->pending_irq >= 0);
+}
+
+/* After an exit: an event whose delivery the exit interrupted goes again. */
+static void collect_events(struct vmx_vcpu *x)
+{
+    u32 idt = vmcs_read32(IDT_VECTORING_INFO);
+
+    if (!(idt & INTR_INFO_VALID))
+        return;
+    x->reinject_info = idt & ~INTR_INFO_NMI_UNBLOCK;
+    if (idt & INTR_INFO_ERR_VALID)
+        x->reinject_err = vmcs_read32(IDT_VECTORING_ERROR);
+    u32 type = idt & INTR_TYPE_MASK;
+    x->reinject_len = (type == INTR_TYPE_SW_INT || type == INTR_TYPE_SW_EXCEPTION ||
+                       type == INTR_TYPE_PRIV_SW_EXC)
+                          ? vmcs_read32(VM_EXIT_INSTRUCTION_LEN) : 0;
+}
+
+/* ---- CR0/CR4 writes that touch bits the VMM owns ----------------------- */
+
+static u64 gpr_value(struct vcpu *v, unsigned r)
+{
+    return v->regs.gpr[r];
+}
+
+static bool emulate_cr_write(struct vcpu *v, unsigned cr, u64 val)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_CR0 | VS_CR4 | VS_EFER);
+
+    if (cr == 0) {
+        if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+            ((val & CR0_NW) && !(val & CR0_CD)))
+            return false;
+        bool pg_on = (val & CR0_PG) && !(s->cr0 & CR0_PG);
+        bool pg_off = !(val & CR0_PG) && (s->cr0 & CR0_PG);
+        if (pg_on && (s->efer & EFER_LME)) {
+            if (!(s->cr4 & CR4_PAE))
+                return false;
+            s->efer |= EFER_LMA;
+            vcpu_state_set(v, VS_EFER);
+        } else if (pg_off && (s->efer & EFER_LMA)) {
+            s->efer &= ~EFER_LMA;
+            vcpu_state_set(v, VS_EFER);
+        }
+        s->cr0 = val;
+        vcpu_state_set(v, VS_CR0);
+        return true;
+    }
+    if (cr == 4) {
+        if ((val & CR4_VMXE) || (val >> 32))
+            return false; /* VMX is hidden: as on a CPU without it */
+        s->cr4 = val;
+        vcpu_state_set(v, VS_CR4);
+        return true;
+    }
+    return false;
+}
+
+/* A CR-access exit (SDM table 27-3): only writes of masked bits exit. */
+static void handle_cr_access(struct vcpu *v, u64 qual)
+{
+    unsigned cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+    struct vcpu_state *s = vcpu_state_get(v, VS_CR0);
+    bool ok = false;
+    u64 val;
+
+    switch (type) {
+    case 0: /* MOV to CR */
+        ok = emulate_cr_write(v, cr, gpr_value(v, reg));
+        break;
+    case 2: /* CLTS */
+        ok = emulate_cr_write(v, 0, s->cr0 & ~CR0_TS);
+        break;
+    case 3: /* LMSW: PE can be set, not cleared */
+        val = (s->cr0 & ~0xeULL) | ((qual >> 16) & 0xf);
+        if (s->cr0 & CR0_PE)
+            val |= CR0_PE;
+        ok = emulate_cr_write(v, 0, val);
+        break;
+    default:
+        break;
+    }
+    if (ok)
+        vmx_skip_instruction(v, NULL);
+    else
+        vmx_inject_exception(v, 13, 0);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static const char *virt_insn_name(u32 reason)
+{
+    switch (reason) {
+    case VMX_EXIT_VMCLEAR: return "VMCLEAR";
+    case VMX_EXIT_VMLAUNCH: return "VMLAUNCH";
+    case VMX_EXIT_VMPTRLD: return "VMPTRLD";
+    case VMX_EXIT_VMPTRST: return "VMPTRST";
+    case VMX_EXIT_VMREAD: return "VMREAD";
+    case VMX_EXIT_VMRESUME: return "VMRESUME";
+    case VMX_EXIT_VMWRITE: return "VMWRITE";
+    case VMX_EXIT_VMXOFF: return "VMXOFF";
+    case VMX_EXIT_VMXON: return "VMXON";
+    case VMX_EXIT_INVEPT: return "INVEPT";
+    case VMX_EXIT_INVVPID: return "INVVPID";
+    case VMX_EXIT_VMFUNC: return "VMFUNC";
+    case VMX_EXIT_GETSEC: return "GETSEC";
+    default: return NULL;
+    }
+}
+
+static void decode_io(struct vcpu *v, struct vcpu_exit *e, u64 q)
+{
+    e->kind = EXIT_IO;
+    e->io.size = (u8)((q & 7) + 1);
+    e->io.in = q & BIT(3);
+    e->io.string = q & BIT(4);
+    e->io.rep = q & BIT(5);
+    e->io.port = (u16)(q >> 16);
+    if (e->io.string) {
+        u32 info = vmcs_read32(VM_EXIT_INSTRUCTION_INFO);
+        e->io.addr_size = (u8)(2 << ((info >> 7) & 7));
+        e->io.seg = e->io.in ? SEG_ES : (u8)((info >> 15) & 7);
+    }
+    e->io.next_rip = vcpu_state_get(v, VS_RIP)->rip + e->insn_len;
+}
+
+static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
+{
+    u64 *g = v->regs.gpr;
+    const char *vi;
+
+    memset(e, 0, sizeof(*e));
+    e->raw_code = reason;
+    e->insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+    if ((vi = virt_insn_name(reason))) {
+        e->kind = EXIT_VIRT_INSN;
+        e->virt_insn.name = vi;
+        return;
+    }
+    switch (reason) {
+    case VMX_EXIT_EXCEPTION_NMI: {
+        u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+        e->kind = EXIT_EXCEPTION;
+        e->exception.vector = (u8)info;
+        e->exception.has_error = info & INTR_INFO_ERR_VALID;
+        e->exception.error = e->exception.has_error ? vmcs_read32(VM_EXIT_INTR_ERROR) : 0;
+        e->exception.cr2 = qual;
+        break;
+    }
+    case VMX_EXIT_CPUID:
+        e->kind = EXIT_CPUID;
+        e->cpuid.leaf = (u32)g[GPR_RAX];
+        e->cpuid.subleaf = (u32)g[GPR_RCX];
+        break;
+    case VMX_EXIT_RDMSR:
+    case VMX_EXIT_WRMSR:
+        e->kind = reason == VMX_EXIT_WRMSR ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+        e->msr.index = (u32)g[GPR_RCX];
+        e->msr.value = (g[GPR_RDX] << 32) | (u32)g[GPR_RAX];
+        break;
+    case VMX_EXIT_IO:
+        decode_io(v, e, qual);
+        break;
+    case VMX_EXIT_VMCALL:
+        e->kind = EXIT_HYPERCALL;
+        break;
+    case VMX_EXIT_XSETBV:
+        e->kind = EXIT_XSETBV;
+        break;
+    case VMX_EXIT_HLT:
+        e->kind = EXIT_HLT;
+        break;
+    case VMX_EXIT_TRIPLE_FAULT:
+        e->kind = EXIT_TRIPLE_FAULT;
+        break;
+    case VMX_EXIT_INIT:
+        e->kind = EXIT_INIT;
+        break;
+    case VMX_EXIT_SIPI:
+        e->kind = EXIT_SIPI;
+        e->sipi.vector = (u8)qual;
+        break;
+    case VMX_EXIT_EPT_VIOLATION:
+        e->kind = EXIT_NPF;
+        e->npf.gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+        e->npf.read = qual & 1;
+        e->npf.write = qual & 2;
+        e->npf.exec = qual & 4;
+        e->npf.present = qual & (7 << 3);
+        e->npf.gva_valid = qual & BIT(7);
+        if (e->npf.gva_valid)
+            e->npf.gva = vmcs_readn(GUEST_LINEAR_ADDRESS);
+        break;
+    case VMX_EXIT_TASK_SWITCH:
+        e->kind = EXIT_TASK_SWITCH;
+        e->task.tss_sel = (u16)qual;
+        e->task.reason = (u8)((qual >> 30) & 3);
+        break;
+    default:
+        e->kind = (reason & BIT(31)) || reason == VMX_EXIT_BAD_GUEST ||
+                          reason == VMX_EXIT_BAD_MSR_LOAD || reason == VMX_EXIT_MCE_ENTRY
+                      ? EXIT_ENTRY_FAILED : EXIT_UNKNOWN;
+        e->failed.reason = reason;
+        e->failed.qualification = qual;
+        break;
+    }
+}
+
+/* Exits that only serve a mechanism; true if handled here. */
+static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+
+    switch (reason) {
+    case VMX_EXIT_EXCEPTION_NMI: {
+        u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+        if ((info & INTR_TYPE_MASK) != INTR_TYPE_NMI)
+            return false;
+        vcpu_count_exit(v, EXIT_NMI);
+        x->pending_nmis++;
+        unblock_nmis();
+        return true;
+    }
+    case VMX_EXIT_EXTINT:
+        vcpu_count_exit(v, EXIT_INTR);
+        return true;
+    case VMX_EXIT_NMI_WINDOW:
+    case VMX_EXIT_INTR_WINDOW:
+        vcpu_count_exit(v, EXIT_WINDOW);
+        return true; /* prepare_events injects now */
+    case VMX_EXIT_CR_ACCESS:
+        vcpu_count_exit(v, EXIT_CR_ACCESS);
+        handle_cr_access(v, qual);
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void record_exit(struct vmx_vcpu *x, u32 reason, u64 qual, u64 rip)
+{
+    struct vmx_exit_record *r = &x->history[x->history_next++ % VMX_EXIT_HISTORY];
+
+    r->reason = reason;
+    r->qual = qual;
+    r->rip = rip;
+}
+
+void vmx_run(struct vcpu *v, struct vcpu_exit *e)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    volatile u32 *nmis = &host_nmis[this_cpu()->index];
+
+    for (;;) {
+        vmx_state_write_back(v);
+        prepare_events(v);
+        vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
+        int r = vmx_enter(&v->regs, x->launched, nmis);
+        if (r == 1)
+            continue; /* an NMI arrived on the way in: inject it first */
+        if (r == 2) {
+            vmx_dump(v);
+            panic("vmx: VM%s failed with VM-instruction error %u",
+                  x->launched ? "RESUME" : "LAUNCH",
+                  vmcs_read32(VM_INSTRUCTION_ERROR));
+        }
+        x->launched = true;
+        x->entries++;
+        v->state.valid = 0;
+        v->regs.gpr[GPR_RSP] = vmcs_readn(GUEST_RSP);
+        x->exit_reason = vmcs_read32(VM_EXIT_REASON);
+        x->exit_qual = vmcs_readn(EXIT_QUALIFICATION);
+        record_exit(x, x->exit_reason, x->exit_qual, vmcs_readn(GUEST_RIP));
+        collect_events(x);
+        u32 basic = x->exit_reason & 0xffff;
+        if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
+            continue;
+        decode(v, e, (x->exit_reason & BIT(31)) ? x->exit_reason : basic, x->exit_qual);
+        return;
+    }
+}
+
+void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_RFLAGS | VS_EFER | VS_CS);
+    u64 len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+
+    s->rip += len;
+    if (!((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13))))
+        s->rip &= 0xffffffff;
+    vcpu_state_set(v, VS_RIP);
+    u32 gi = vmcs_read32(GUEST_INTERRUPTIBILITY);
+    if (gi & (GI_STI | GI_MOV_SS))
+        vmcs_write32(GUEST_INTERRUPTIBILITY, gi & ~(GI_STI | GI_MOV_SS));
+    if (s->rflags & RFLAGS_TF)
+        vmx_inject_exception(v, 1, 0);
+}
+
+void vmx_dump(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+
+    console_printf("vmx: vcpu %u after %llu entries: exit reason 0x%x qual 0x%llx "
+                   "insn error %u\n", v->index, (unsigned long long)x->entries,
+                   x->exit_reason, (unsigned long long)x->exit_qual,
+                   vmcs_read32(VM_INSTRUCTION_ERROR));
+    console_printf("vmx: guest cs %04x:%016llx rsp %016llx rflags %llx cr0 %llx "
+                   "cr3 %llx cr4 %llx efer %llx activity %u intr %x\n",
+                   vmcs_read16(GUEST_CS_SEL), (unsigned long long)vmcs_readn(GUEST_RIP),
+                   (unsigned long long)vmcs_readn(GUEST_RSP),
+                   (unsigned long long)vmcs_readn(GUEST_RFLAGS),
+                   (unsigned long long)vmcs_readn(GUEST_CR0),
+                   (unsigned long long)vmcs_readn(GUEST_CR3),
+                   (unsigned long long)vmcs_readn(GUEST_CR4),
+                   (unsigned long long)vmcs_read64(GUEST_IA32_EFER),
+                   vmcs_read32(GUEST_ACTIVITY_STATE),
+                   vmcs_read32(GUEST_INTERRUPTIBILITY));
+    console_printf("vmx: controls pin %x proc %x proc2 %x entry %x; events: "
+                   "reinject %x exception %x nmis %u irq %d\n",
+                   vmcs_read32(PIN_BASED_CONTROLS), x->proc, x->proc2, x->entry,
+                   x->reinject_info, x->exception_info, x->pending_nmis,
+                   x->pending_irq);
+    console_printf("vmx: last exits (oldest first):\n");
+    for (u32 i = 0; i < VMX_EXIT_HISTORY; i++) {
+        struct vmx_exit_record *r = &x->history[(x->history_next + i) % VMX_EXIT_HISTORY];
+        if (!r->reason && !r->rip)
+            continue;
+        console_printf("vmx:   reason %u rip %016llx qual %llx\n", r->reason,
+                       (unsigned long long)r->rip, (unsigned long long)r->qual);
+    }
+}
