@@ -46,11 +46,12 @@ static void aml_report(struct aml_ns *ns, int err, const char *what,
 
 static int step(struct aml_ns *ns, uint64_t n)
 {
-    ns->stats.steps += n;
     if (ns->budget < n) {
+        ns->stats.steps += ns->budget; /* never counts past the budget */
         ns->budget = 0;
         return ACPI_ESTEPS;
     }
+    ns->stats.steps += n;
     ns->budget -= n;
     return 0;
 }
@@ -95,15 +96,20 @@ static aml_node_id find_child(struct aml_ns *ns, aml_node_id parent,
 {
     aml_node_id id = ns->buckets[hash(parent, name) & ns->bucket_mask];
 
+    /* one step per probe, and one per chained node visited */
+    if (step(ns, 1)) {
+        *err = ACPI_ESTEPS;
+        return AML_NONE;
+    }
     while (id != AML_NONE) {
         const struct aml_node *n = &ns->nodes[id];
 
+        if (n->name == name && n->parent == parent)
+            return id;
         if (step(ns, 1)) {
             *err = ACPI_ESTEPS;
             return AML_NONE;
         }
-        if (n->name == name && n->parent == parent)
-            return id;
         id = n->hash_next;
     }
     return AML_NONE;

@@ -630,6 +630,40 @@ static void test_hostile(void)
     CHECK(ns.stats.steps <= (uint64_t)AML_STEPS_PER_BYTE * n +
                                 AML_STEPS_BASE);
 
+    /* 3b. worst case for name lookups: a Scope 60 segments deep holding
+     * thousands of unknown names, each searched up to the root. The
+     * budget holds (the load may stop with ACPI_ESTEPS, never run on). */
+    n = 36;
+    {
+        size_t body = 3 + 60 * 4, names = 12000;
+        size_t pl = 3 + body + names * 4;
+        t[n++] = 0x10;
+        t[n++] = (uint8_t)(0x80 | (pl & 0x0f)); /* 3-byte PkgLength */
+        t[n++] = (uint8_t)(pl >> 4);
+        t[n++] = (uint8_t)(pl >> 12);
+        t[n++] = '\\';
+        t[n++] = 0x2f;
+        t[n++] = 60;
+        for (int i = 0; i < 60; i++, n += 4)
+            memcpy(t + n, "DEEP", 4);
+        for (size_t i = 0; i < names; i++, n += 4) {
+            memcpy(t + n, "UNKN", 4);
+            t[n + 3] = (uint8_t)('A' + i % 26);
+        }
+    }
+    fix(t, (uint32_t)n);
+    pr.n = 0;
+    {
+        int e = load_one(&ns, &pr, &env, t, n);
+        printf("deep scope, %u unknown names: %s, %llu steps (%.1f/byte, "
+               "budget %u/byte)\n", ns.stats.unresolved, acpi_strerror(e),
+               (unsigned long long)ns.stats.steps,
+               (double)ns.stats.steps / (double)n, AML_STEPS_PER_BYTE);
+        CHECK(e == 0 || e == ACPI_ESTEPS);
+        CHECK(ns.stats.steps <= (uint64_t)AML_STEPS_PER_BYTE * n +
+                                    AML_STEPS_BASE);
+    }
+
     /* 4. tiny arena: ENOMEM, not a crash */
     {
         size_t len;
