@@ -171,6 +171,7 @@ static void test_misc(void)
     CHECK_STR(vc_status_name(0), "ok");
     CHECK_STR(vc_status_name((uint64_t)-2), "ENOENT");
     CHECK_STR(vc_status_name((uint64_t)-22), "EINVAL");
+    CHECK_STR(vc_status_name((uint64_t)-38), "ENOSYS");
     CHECK_STR(vc_status_name((uint64_t)-1), "error");
     CHECK_STR(vc_status_name(5), "error");
 }

@@ -90,6 +90,8 @@ const char *vc_status_name(uint64_t rax)
         return "ENOENT";
     if ((int64_t)rax == VC_EINVAL)
         return "EINVAL";
+    if ((int64_t)rax == VC_ENOSYS)
+        return "ENOSYS";
     return "error";
 }
 

@@ -6,7 +6,8 @@
  *                little-endian, zero padded) -> RAX = number (> 0) or
  *                (uint64_t)-1 for an unknown name.
  *   call         RAX=number, args in RBX RCX RDX RSI RDI -> RAX = 0 or a
- *                negative error (-2 no such entry, -22 invalid argument),
+ *                negative error (-2 no such entry, -22 invalid argument,
+ *                -38 no such call number),
  *                results in RBX RCX RDX RSI RDI.
  */
 #ifndef VENEERCTL_ABI_H
@@ -21,6 +22,7 @@
 #define VC_UNKNOWN      ((uint64_t)-1)
 #define VC_ENOENT       (-2LL)
 #define VC_EINVAL       (-22LL)
+#define VC_ENOSYS       (-38LL)     /* no such call number */
 
 /* The register frame of one hypercall, in and out. */
 struct vc_regs {
@@ -46,7 +48,7 @@ int vc_parse_u64(const char *s, uint64_t *out);
 void vc_format_version(uint64_t v, char *out, size_t len);
 
 /* A name for a hypercall status in RAX ("ok", "ENOENT", "EINVAL",
- * "error"). */
+ * "ENOSYS", "error"). */
 const char *vc_status_name(uint64_t rax);
 
 /* Builds the register frame of `veneerctl call NUMBER ARGS...`: up to
