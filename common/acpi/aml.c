@@ -480,7 +480,8 @@ static int enter(struct aml_parser *p)
 }
 
 /* Method invocation or reference: reads the ArgCount the namespace holds
- * for the name; a name found nowhere takes no arguments. */
+ * for the name (through an Alias, or an External's ArgumentCount); any
+ * other object takes no arguments. */
 static int parse_name_term(struct aml_parser *p)
 {
     struct aml_name nm;
@@ -497,12 +498,12 @@ static int parse_name_term(struct aml_parser *p)
     if (err)
         return err;
     n = id == AML_NONE ? NULL : alias_target(p->ns, &p->ns->nodes[id]);
-    if ((!n || (n->type == AML_T_EXTERNAL && n->aux8 == 0)) && p->prescan)
-        return 0;
     if (!n || (n->type == AML_T_EXTERNAL && n->aux8 == 0)) {
         /* Found nowhere, or only as External (X, UnknownObj): the arity
          * is unknown. Taking 0 may silently misparse what follows, so
-         * each one is reported. */
+         * each one is reported (by the final walk only). */
+        if (p->prescan)
+            return 0;
         p->ns->stats.unresolved++;
         aml_report(p->ns, ACPI_ENOENT, "AML name unresolved, taken as 0 "
                    "arguments", p->table, nm.segs,
