@@ -31,14 +31,6 @@ static void vmm_panic_report(void)
         vcpu_ops->dump(v);
 }
 
-/* XSETBV and CPUID leaf 0xD are answered by the real CPU: the VMM needs
- * CR4.OSXSAVE itself (XCR0 is not switched on VM entry or exit). */
-static void host_cr4_setup(void)
-{
-    if (cpuid(1).ecx & BIT(26))
-        write_cr4(read_cr4() | CR4_OSXSAVE | CR4_OSFXSR | CR4_OSXMMEXCPT);
-}
-
 /* Physical address space the second-level map covers: everything the CPU
  * can address (MMIO windows above RAM included), capped where 2 MiB pages
  * would cost too much. */
@@ -66,7 +58,6 @@ static int guest_launch(void)
                         active_backend->name);
     vcpu_ops = active_backend->ops;
     panic_report_hook = vmm_panic_report;
-    host_cr4_setup();
     guest_mem_init(direct_map_top, vmm_region_base, vmm_region_size);
     if ((r = vcpu_ops->cpu_enable()) < 0)
         refuse_to_start("the %s backend could not enable virtualization on "
