@@ -37,6 +37,7 @@ linux_run() {
     expect veneer "^GUEST-CHECK disk PASS" "disk write and read-back"
     expect veneer "^GUEST-EXITS cpuid [1-9]" "exit counters reported"
     expect veneer "reboot: Power down" "guest powered off"
+    expect veneer "I acpi: the guest requests S5 \(soft off\) through PM1a" "the VMM saw the S5 request"
     expect_not veneer "PANIC|Kernel panic|refusing" "no panic"
     local mem
     mem=$(sed -n 's/.*e820 PASS.*MemTotal=\([0-9]*\)kB.*/\1/p' "$LOG_DIR/veneer.serial" | head -1)
