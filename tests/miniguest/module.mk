@@ -12,3 +12,8 @@ bench-targets += cpuid-bench
 .PHONY: cpuid-bench
 cpuid-bench: $(TOP)/miniguest/cpuid_bench.img all vendors
 	tools/bench-cpuid.sh
+
+bench-targets += boot-bench
+.PHONY: boot-bench
+boot-bench: all $(TOP)/guest/disk.img
+	tools/bench-boot.sh

@@ -49,5 +49,5 @@ linux_run() {
         echo "FAIL MemTotal under Veneer '${mem}' kB not below bare '${bare_mem}' kB"
         FAILS=$((FAILS + 1))
     fi
-    grep -a '^GUEST-EXITS' "$LOG_DIR/veneer.serial" | grep -v ' 0$' | sed 's/^/    /'
+    tr -d '\r' <"$LOG_DIR/veneer.serial" | grep -a '^GUEST-EXITS' | grep -v ' 0$' | sed 's/^/    /'
 }

@@ -1,0 +1,45 @@
+#!/bin/bash
+# make bench (boot-bench): the Linux guest booted bare and under Veneer in
+# the same emulator, one after the other in one run; wall time from the
+# emulator's start to the guest's verdict line, and the ratio. QEMU (SVM)
+# always; Bochs (VMX, and SVM) unless BENCH_BOCHS=0 — minutes each.
+# Also prints the exit counts by kind for the Veneer boot.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export LOG_DIR=${LOG_DIR:-$ROOT/build/bench/boot}
+mkdir -p "$LOG_DIR"
+. "$ROOT/tests/system/lib.sh"
+PARAMS="veneer.test=cpu,disk,exits"
+mkiso "$LOG_DIR/veneer.iso" ""
+
+timed() {  # NAME START-COMMAND...: seconds to the verdict
+    local name=$1; shift
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >&2
+    wait_for "$name" '^GUEST-VERDICT' "${LIMIT:-1500}" >&2 || { stop "$name"; echo fail; return; }
+    t1=$(date +%s.%N)
+    stop "$name" >&2
+    awk "BEGIN{printf \"%.1f\", $t1 - $t0}"
+}
+
+report() {  # LABEL BARE VENEER NAME
+    echo "BENCH boot $1: bare=${2}s veneer=${3}s ratio=$(awk "BEGIN{ if ($2 > 0) printf \"%.2f\", $3 / $2; else print \"n/a\" }")"
+    tr -d '\r' <"$LOG_DIR/$4.serial" | grep -a '^GUEST-EXITS' | grep -v ' 0$' | sed "s/^GUEST-EXITS/BENCH exits $1/"
+}
+
+guest_disk "$LOG_DIR/q-bare.img" "$PARAMS"
+guest_disk "$LOG_DIR/q-veneer.img" "$PARAMS"
+b=$(timed q-bare qemu_start_disk q-bare "$LOG_DIR/q-bare.img" -cpu EPYC,+svm,+npt)
+v=$(timed q-veneer qemu_start q-veneer "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt \
+    -machine q35 -nic none $(guest_qemu_disk_args "$LOG_DIR/q-veneer.img"))
+report "qemu-svm" "$b" "$v" q-veneer
+
+[ "${BENCH_BOCHS:-1}" = 0 ] && exit 0
+for model in corei7_skylake_x ryzen; do
+    guest_disk "$LOG_DIR/b-bare-$model.img" "$PARAMS ${BOCHS_GUEST_PARAMS:-}"
+    guest_disk "$LOG_DIR/b-veneer-$model.img" "$PARAMS ${BOCHS_GUEST_PARAMS:-}"
+    b=$(timed "b-bare-$model" bochs_start_disk "b-bare-$model" "$model" "$LOG_DIR/b-bare-$model.img")
+    v=$(timed "b-veneer-$model" bochs_start "b-veneer-$model" "$model" "$LOG_DIR/veneer.iso" "$LOG_DIR/b-veneer-$model.img")
+    report "bochs-$model" "$b" "$v" "b-veneer-$model"
+done
