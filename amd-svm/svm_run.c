@@ -182,12 +182,18 @@ static bool handle_internal(struct vcpu *v, u32 code)
         vcpu_count_exit(v, EXIT_NMI);
         /* The NMI is still pending in the CPU: let the host take it. */
         __asm__ volatile("stgi; nop; clgi" ::: "memory");
+        log_debug("svm", "NMI exit %llu; %u for the guest, %s",
+                  (unsigned long long)v->exit_counts[EXIT_NMI],
+                  s->pending_nmis + host_nmis[this_cpu()->index],
+                  s->nmi_in_service ? "one in service" : "none in service");
         return true;
     case SVM_EXIT_INTR:
         vcpu_count_exit(v, EXIT_INTR);
         return true;
     case SVM_EXIT_IRET:
         vcpu_count_exit(v, EXIT_IRET);
+        log_debug("svm", "IRET of the guest's NMI handler; %u NMI%s waiting",
+                  s->pending_nmis, s->pending_nmis == 1 ? "" : "s");
         /* The guest's NMI handler is returning; the IRET has not run yet.
          * Keep interrupts from slipping in at it, and if more NMIs wait,
          * ask for the next possible exit after it. */

@@ -359,6 +359,8 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
         vcpu_count_exit(v, EXIT_NMI);
         x->pending_nmis++;
         unblock_nmis();
+        log_debug("vmx", "NMI exit %llu; %u for the guest",
+                  (unsigned long long)v->exit_counts[EXIT_NMI], x->pending_nmis);
         return true;
     }
     case VMX_EXIT_EXTINT:
@@ -367,6 +369,9 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
     case VMX_EXIT_NMI_WINDOW:
     case VMX_EXIT_INTR_WINDOW:
         vcpu_count_exit(v, EXIT_WINDOW);
+        if (reason == VMX_EXIT_NMI_WINDOW)
+            log_debug("vmx", "NMI window open; %u NMI%s waiting", x->pending_nmis,
+                      x->pending_nmis == 1 ? "" : "s");
         return true; /* prepare_events injects now */
     case VMX_EXIT_CR_ACCESS:
         vcpu_count_exit(v, EXIT_CR_ACCESS);

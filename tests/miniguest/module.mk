@@ -1,10 +1,12 @@
 # tests/miniguest: tiny boot-sector guests (no OS) for measurements and
 # probes: built into raw disk images the VMM boots as drive 0x80.
+check-deps += $(TOP)/miniguest/nmi_test.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -c -m32 -o $(TOP)/miniguest/$*.o $<
 	$(LD) -m elf_i386 -Ttext 0x7c00 --oformat binary -o $(TOP)/miniguest/$*.bin $(TOP)/miniguest/$*.o
-	@test $$(stat -c %s $(TOP)/miniguest/$*.bin) = 512 || { echo "$@: boot sector is not 512 bytes"; exit 1; }
+	@n=$$(stat -c %s $(TOP)/miniguest/$*.bin); [ $$((n % 512)) = 0 ] && [ $$n -le 65536 ] || \
+		{ echo "$@: $$n bytes, not whole sectors (at most 64 KiB)"; exit 1; }
 	cp $(TOP)/miniguest/$*.bin $@
 	truncate -s 1032192 $@  # two cylinders of 16 heads x 63 sectors (Bochs geometry)
 

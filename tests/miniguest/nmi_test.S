@@ -1,0 +1,258 @@
+/* A boot-sector guest that checks NMI delivery from inside: it sends
+ * itself NMIs through its local APIC (fixed destination = its own APIC ID,
+ * delivery mode NMI) and counts what its NMI handler sees.
+ *   A: five NMIs, one at a time: five handler runs.
+ *   B: an NMI sent from inside the handler (NMIs are blocked there): it
+ *      must arrive after the handler's IRET, not be lost — two runs.
+ *   C: two NMIs sent back to back: the second is held while the first is
+ *      handled — two runs.
+ * Prints "NMI-TEST a=N b=N c=N PASS|FAIL" on COM1 and stops the emulator
+ * (Bochs: "Shutdown" to 0x8900; QEMU: isa-debug-exit at 0xf4).
+ * Sector 0 loads sectors 1-3 (the 32-bit part) with INT 13h. */
+#define COM1 0x3f8
+#define APIC 0xfee00000
+#define WAIT 2000000            /* spin iterations before giving up */
+
+        .code16
+        .section .text
+        .globl _start
+_start:
+        cli
+        xorw    %ax, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %ss
+        movw    $0x7c00, %sp
+        ljmp    $0, $1f
+1:      movw    $0x0203, %ax            /* read 3 sectors (CHS 0/0/2) */
+        movw    $0x0002, %cx
+        xorb    %dh, %dh
+        movw    $0x7e00, %bx
+        int     $0x13
+        jc      1b
+        lgdt    gdt_desc
+        movl    %cr0, %eax
+        orb     $1, %al
+        movl    %eax, %cr0
+        ljmp    $0x08, $pm32
+
+        .balign 8
+gdt:    .quad   0
+        .quad   0x00cf9a000000ffff      /* 0x08 flat code */
+        .quad   0x00cf92000000ffff      /* 0x10 flat data */
+gdt_desc:
+        .word   gdt_desc - gdt - 1
+        .long   gdt
+        .org    510
+        .byte   0x55, 0xaa
+
+        .code32
+pm32:   movw    $0x10, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %ss
+        movl    $0x7c00, %esp
+        call    uart_init
+        /* IDT: every vector to `unexpected`, vector 2 to the NMI handler */
+        movl    $idt, %edi
+        movl    $256, %ecx
+2:      movl    $unexpected, %eax
+        movw    %ax, (%edi)
+        movw    $0x08, 2(%edi)
+        movw    $0x8e00, 4(%edi)
+        shrl    $16, %eax
+        movw    %ax, 6(%edi)
+        addl    $8, %edi
+        loop    2b
+        movl    $nmi_handler, %eax
+        movw    %ax, idt + 16
+        shrl    $16, %eax
+        movw    %ax, idt + 22
+        lidt    idt_desc
+        /* the local APIC: software-enabled, our APIC ID */
+        movl    APIC + 0xf0, %eax
+        orl     $0x100, %eax
+        movl    %eax, APIC + 0xf0
+        movl    APIC + 0x20, %eax
+        andl    $0xff000000, %eax
+        movl    %eax, apic_id
+
+        /* A: five, one at a time */
+        movl    $5, %ebx
+3:      movl    count, %esi
+        call    send_nmi
+        incl    %esi
+        call    wait_count
+        decl    %ebx
+        jnz     3b
+        movl    count, %eax
+        movl    %eax, res_a
+
+        /* B: the handler sends one more from inside (nested flag) */
+        movl    count, %esi
+        movl    $1, nested
+        call    send_nmi
+        addl    $2, %esi
+        call    wait_count
+        movl    count, %eax
+        subl    res_a, %eax
+        movl    %eax, res_b
+
+        /* C: two back to back */
+        movl    count, %esi
+        call    send_nmi
+        call    send_nmi
+        addl    $2, %esi
+        call    wait_count
+        call    settle
+        movl    count, %eax
+        subl    res_a, %eax
+        subl    res_b, %eax
+        movl    %eax, res_c
+
+        movl    $m_head, %esi
+        call    puts
+        movl    res_a, %eax
+        call    putdec
+        movl    $m_b, %esi
+        call    puts
+        movl    res_b, %eax
+        call    putdec
+        movl    $m_c, %esi
+        call    puts
+        movl    res_c, %eax
+        call    putdec
+        movl    $m_pass, %esi
+        cmpl    $5, res_a
+        jne     4f
+        cmpl    $2, res_b
+        jne     4f
+        cmpl    $2, res_c
+        je      5f
+4:      movl    $m_fail, %esi
+5:      call    puts
+        jmp     stop
+
+/* ICR: destination = our APIC ID, delivery mode NMI (100b), assert */
+send_nmi:
+        movl    apic_id, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x00004400, APIC + 0x300
+6:      testl   $0x1000, APIC + 0x300   /* delivery status */
+        jnz     6b
+        ret
+
+/* Spins until count >= ESI (or gives up), then a little longer so that a
+ * duplicate would show. */
+wait_count:
+        movl    $WAIT, %ecx
+7:      cmpl    %esi, count
+        jae     settle
+        pause
+        loop    7b
+        ret
+settle: movl    $20000, %ecx
+8:      pause
+        loop    8b
+        ret
+
+nmi_handler:
+        pushl   %eax
+        pushl   %ecx
+        incl    count
+        cmpl    $0, nested
+        je      9f
+        movl    $0, nested
+        call    send_nmi                /* blocked until our IRET */
+        movl    $20000, %ecx
+10:     pause
+        loop    10b
+9:      popl    %ecx
+        popl    %eax
+        iret
+
+unexpected:
+        movl    $m_unexp, %esi
+        call    puts
+        jmp     stop
+
+uart_init:
+        movw    $COM1 + 3, %dx
+        movb    $0x80, %al
+        outb    %al, %dx
+        movw    $COM1, %dx
+        movb    $1, %al
+        outb    %al, %dx
+        incw    %dx
+        xorb    %al, %al
+        outb    %al, %dx
+        movw    $COM1 + 3, %dx
+        movb    $3, %al
+        outb    %al, %dx
+        ret
+
+putc:   pushl   %eax
+        movw    $COM1 + 5, %dx
+11:     inb     %dx, %al
+        testb   $0x20, %al
+        jz      11b
+        popl    %eax
+        movw    $COM1, %dx
+        outb    %al, %dx
+        ret
+
+puts:   lodsb
+        testb   %al, %al
+        jz      12f
+        call    putc
+        jmp     puts
+12:     ret
+
+putdec: movl    $10, %ecx               /* EAX in decimal */
+        xorl    %ebx, %ebx
+13:     xorl    %edx, %edx
+        divl    %ecx
+        pushl   %edx
+        incl    %ebx
+        testl   %eax, %eax
+        jnz     13b
+14:     popl    %eax
+        addb    $'0', %al
+        call    putc
+        decl    %ebx
+        jnz     14b
+        ret
+
+stop:   movw    $0x8900, %dx
+        movl    $m_shutdown, %esi
+15:     lodsb
+        testb   %al, %al
+        jz      16f
+        outb    %al, %dx
+        jmp     15b
+16:     movb    $0, %al
+        outb    %al, $0xf4
+17:     cli
+        hlt
+        jmp     17b
+
+m_head: .asciz  "\r\nNMI-TEST a="
+m_b:    .asciz  " b="
+m_c:    .asciz  " c="
+m_pass: .asciz  " PASS\r\n"
+m_fail: .asciz  " FAIL\r\n"
+m_unexp: .asciz "\r\nNMI-TEST unexpected exception FAIL\r\n"
+m_shutdown: .asciz "Shutdown"
+        .balign 4
+count:  .long   0
+nested: .long   0
+apic_id: .long  0
+res_a:  .long   0
+res_b:  .long   0
+res_c:  .long   0
+        .balign 8
+idt_desc:
+        .word   256 * 8 - 1
+        .long   idt
+        .org    2048
+idt:                                    /* 2 KiB, not part of the image */

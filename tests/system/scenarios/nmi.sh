@@ -1,0 +1,36 @@
+#!/bin/bash
+# timeout: 300
+# NMIs from inside the guest (tests/miniguest/nmi_test.S sends itself NMIs
+# through its local APIC): one at a time, one sent from inside its NMI
+# handler (must come after the IRET, not be lost), two back to back. Bare
+# QEMU first as the control, then under Veneer on QEMU SVM, Bochs VMX and
+# Bochs SVM; the debug log shows the NMIs went through the VMM.
+. "$(dirname "$0")/../lib.sh"
+IMG=$ROOT/build/miniguest/nmi_test.img
+want='NMI-TEST a=5 b=2 c=2 PASS'
+mkiso "$LOG_DIR/debug.iso" "vmm.loglevel=debug"
+
+cp "$IMG" "$LOG_DIR/bare.img"
+qemu_start_disk bare "$LOG_DIR/bare.img" -cpu EPYC -device isa-debug-exit,iobase=0xf4
+wait_for bare "NMI-TEST" 60; stop bare
+expect bare "$want" "control: the test passes bare"
+
+cp "$IMG" "$LOG_DIR/q.img"
+qemu_start qemu "$LOG_DIR/debug.iso" -cpu EPYC,+svm,+npt -machine q35 \
+    $(guest_qemu_disk_args "$LOG_DIR/q.img") -device isa-debug-exit,iobase=0xf4
+wait_for qemu "NMI-TEST" 60; stop qemu
+expect qemu "$want" "QEMU SVM: every NMI delivered once"
+expect qemu "D svm: NMI exit 9; " "QEMU SVM: nine NMI exits"
+expect qemu "D svm: IRET of the guest's NMI handler; 1 NMI waiting" "QEMU SVM: an NMI held until the IRET"
+
+for m in corei7_skylake_x:vmx ryzen:svm; do
+    model=${m%:*} b=${m#*:}
+    cp "$IMG" "$LOG_DIR/$model.img"
+    bochs_start "$model" "$model" "$LOG_DIR/debug.iso" "$LOG_DIR/$model.img"
+    wait_for "$model" "NMI-TEST" 120; stop "$model"
+    expect "$model" "$want" "Bochs $model: every NMI delivered once"
+    expect "$model" "D $b: NMI exit 9; " "Bochs $model: nine NMI exits"
+done
+expect corei7_skylake_x "D vmx: NMI window open; 1 NMI waiting" "Bochs VMX: an NMI blocked in the handler waits for the NMI window"
+expect ryzen "D svm: IRET of the guest's NMI handler; 1 NMI waiting" "Bochs SVM: an NMI held until the IRET"
+finish
