@@ -32,5 +32,6 @@ for m in corei7_skylake_x:vmx ryzen:svm; do
     expect "$model" "D $b: NMI exit 9; " "Bochs $model: nine NMI exits"
 done
 expect corei7_skylake_x "D vmx: NMI window open; 1 NMI waiting" "Bochs VMX: an NMI blocked in the handler waits for the NMI window"
-expect ryzen "D svm: IRET of the guest's NMI handler; 1 NMI waiting" "Bochs SVM: an NMI held until the IRET"
+# (Bochs SVM keeps an NMI sent inside the handler pending in the CPU until
+# the IRET has run, so there the VMM never holds one: nothing to assert.)
 finish
