@@ -13,5 +13,6 @@ $(TOP)/guest/veneerctl: $(VENEERCTL_SRCS) $(VENEERCTL_HDRS) tools/veneerctl/modu
 
 unit-tests += veneerctl
 unit-veneerctl-srcs := tests/unit/test_veneerctl.c tools/veneerctl/abi.c
-unit-veneerctl-deps := $(VENEERCTL_HDRS)
-unit-veneerctl-cflags := -Itools/veneerctl
+# the test also runs the static binary under ptrace against a mock hypervisor
+unit-veneerctl-deps := $(VENEERCTL_HDRS) $(TOP)/guest/veneerctl
+unit-veneerctl-cflags := -Itools/veneerctl -DVENEERCTL_BIN='"$(TOP)/guest/veneerctl"'
