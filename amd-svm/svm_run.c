@@ -143,6 +143,9 @@ static void prepare_events(struct vcpu *v)
                  ((u64)s->pending_irq << SVM_VINTR_VECTOR_SHIFT);
         vmcb_set_vintr(b, vintr);
     }
+    /* A HLT with an interrupt waiting ends at once (see handle_internal):
+     * not every CPU wakes from HLT for V_IRQ (Bochs does not). */
+    vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, s->pending_irq >= 0);
 }
 
 /* After an exit: what was being delivered, whether V_IRQ was taken, and
@@ -166,8 +169,10 @@ static void collect_events(struct vcpu *v)
                           b->save.cs.sel != s->iret_cs))
         s->after_iret = false;
     if (s->pending_irq >= 0 && !s->irq_window &&
-        !(b->ctl.vintr & SVM_VINTR_V_IRQ))
+        !(b->ctl.vintr & SVM_VINTR_V_IRQ)) {
+        log_debug("svm", "V_IRQ vector 0x%x taken by the guest", s->pending_irq);
         s->pending_irq = -1; /* the CPU delivered it */
+    }
 }
 
 /* ---- exits the backend handles itself ---------------------------------- */
@@ -204,13 +209,28 @@ static bool handle_internal(struct vcpu *v, u32 code)
         s->iret_cs = b->save.cs.sel;
         b->ctl.interrupt_shadow |= SVM_INTERRUPT_SHADOW;
         return true;
-    case SVM_EXIT_VINTR:
     case SVM_EXIT_HLT:
+        vcpu_count_exit(v, EXIT_HLT);
+        if (s->pending_irq >= 0 && (b->save.rflags & RFLAGS_IF) && !s->reinject) {
+            /* The interrupt waiting for delivery ends the HLT, as it
+             * would on hardware: step over it and deliver it with the
+             * entry itself (V_IRQ may be taken an instruction late, after
+             * a CLI: Bochs). */
+            struct vcpu_exit hlt = { .kind = EXIT_HLT };
+            svm_skip_instruction(v, &hlt);
+            s->reinject = (u32)s->pending_irq | SVM_EVT_TYPE_INTR | SVM_EVT_VALID;
+            log_debug("svm", "vector 0x%x ends a HLT", s->pending_irq);
+            s->pending_irq = -1;
+            vmcb_set_vintr(b, b->ctl.vintr & ~SVM_VINTR_V_IRQ);
+        }
+        if (s->irq_window)
+            request_window(s, false);
+        return true;
+    case SVM_EXIT_VINTR:
     case SVM_EXIT_PAUSE:
-        /* Only intercepted as windows: nothing to skip, HLT and PAUSE run
-         * again after whatever is delivered now. */
-        vcpu_count_exit(v, code == SVM_EXIT_VINTR ? EXIT_WINDOW
-                           : code == SVM_EXIT_HLT ? EXIT_HLT : EXIT_PAUSE);
+        /* Only intercepted as windows: nothing to skip; PAUSE runs again
+         * after whatever is delivered now. */
+        vcpu_count_exit(v, code == SVM_EXIT_VINTR ? EXIT_WINDOW : EXIT_PAUSE);
         request_window(s, false);
         return true;
     default:

@@ -2,6 +2,7 @@
 #include <common/hypercall.h>
 #include <common/backend.h>
 #include <platform/log.h>
+#include <platform/cpu.h>
 #include <platform/format.h>
 #include <string.h>
 
@@ -24,16 +25,35 @@ void hypercall_unpack(const u64 regs[3], char out[25])
 
 static const u64 arg_regs[HC_ARGS] = { GPR_RBX, GPR_RCX, GPR_RDX, GPR_RSI, GPR_RDI };
 
+/* Outside 64-bit mode the registers are 32 bits wide: their upper halves
+ * are not the caller's, and a name is packed 4 bytes per register. */
+static bool caller_is_64bit(struct vcpu *v)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_EFER | VS_CS);
+
+    return (s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13));
+}
+
 void hypercall_handle(struct vcpu *v)
 {
     u64 *g = v->regs.gpr;
     size_t count = (size_t)(__hypercalls_end - __hypercalls_start);
-    u64 nr = g[GPR_RAX];
+    bool wide = caller_is_64bit(v);
 
+    if (!wide)
+        for (int r = 0; r < GPR_COUNT; r++)
+            g[r] &= 0xffffffff;
+    u64 nr = g[GPR_RAX];
     if (nr == 0) {
         u64 name_regs[3] = { g[GPR_RBX], g[GPR_RCX], g[GPR_RDX] };
         char name[25];
-        hypercall_unpack(name_regs, name);
+        if (wide) {
+            hypercall_unpack(name_regs, name);
+        } else {
+            for (int r = 0; r < 3; r++)
+                memcpy(name + 4 * r, &name_regs[r], 4);
+            name[12] = '\0';
+        }
         g[GPR_RAX] = (u64)-1;
         for (size_t i = 0; i < count; i++)
             if (strcmp(name, __hypercalls_start[i].name) == 0)
@@ -50,10 +70,10 @@ void hypercall_handle(struct vcpu *v)
     for (int i = 0; i < HC_ARGS; i++)
         in[i] = out[i] = g[arg_regs[i]];
     int r = __hypercalls_start[nr - 1].fn(v, in, out);
-    g[GPR_RAX] = (u64)(s64)r;
+    g[GPR_RAX] = wide ? (u64)(s64)r : (u32)r;
     if (r == 0)
         for (int i = 0; i < HC_ARGS; i++)
-            g[arg_regs[i]] = out[i];
+            g[arg_regs[i]] = wide ? out[i] : (u32)out[i];
 }
 
 /* version: RBX/RCX/RDX = "veneer X.Y.Z VENDOR", RSI = major<<32|minor<<16|patch. */

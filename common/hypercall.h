@@ -7,7 +7,9 @@
  *   call:   RAX = number, arguments in RBX, RCX, RDX, RSI, RDI. Returns
  *           RAX = 0 or a negative error (-2 no such entry, -22 invalid
  *           argument, -38 no such call), results in RBX, RCX, RDX, RSI, RDI.
- * Calls are allowed at any privilege level (as BitVisor's). */
+ * Calls are allowed at any privilege level (as BitVisor's). Outside 64-bit
+ * mode registers are 32 bits: a name is packed 4 bytes per register (12
+ * bytes at most) and results are truncated to 32 bits. */
 #ifndef VENEER_COMMON_HYPERCALL_H
 #define VENEER_COMMON_HYPERCALL_H
 

@@ -135,9 +135,11 @@ static void prepare_events(struct vcpu *v)
         if (vmcs_read32(GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
             vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
     }
-    /* Ask for the exits that let the rest in. */
+    /* Ask for the exits that let the rest in; a HLT with an interrupt
+     * waiting exits too (an interrupt window does not end a HLT on every
+     * CPU: Bochs keeps halting). */
     vmx_set_proc(x, PROC_NMI_WINDOW, x->pending_nmis != 0);
-    vmx_set_proc(x, PROC_INTR_WINDOW, x->pending_irq >= 0);
+    vmx_set_proc(x, PROC_INTR_WINDOW | PROC_HLT_EXITING, x->pending_irq >= 0);
 }
 
 /* After an exit: an event whose delivery the exit interrupted goes again. */
@@ -372,7 +374,19 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
         if (reason == VMX_EXIT_NMI_WINDOW)
             log_debug("vmx", "NMI window open; %u NMI%s waiting", x->pending_nmis,
                       x->pending_nmis == 1 ? "" : "s");
+        else
+            log_debug("vmx", "interrupt window open; injecting vector 0x%x",
+                      x->pending_irq);
         return true; /* prepare_events injects now */
+    case VMX_EXIT_HLT:
+        if (x->pending_irq < 0)
+            return false;
+        vcpu_count_exit(v, EXIT_HLT);
+        /* The interrupt waiting for delivery ends the HLT, as it would on
+         * hardware: step over it; prepare_events injects when IF allows. */
+        if (vcpu_state_get(v, VS_RFLAGS)->rflags & RFLAGS_IF)
+            vmx_skip_instruction(v, NULL);
+        return true;
     case VMX_EXIT_CR_ACCESS:
         vcpu_count_exit(v, EXIT_CR_ACCESS);
         handle_cr_access(v, qual);

@@ -1,9 +1,9 @@
 # tests/miniguest: tiny boot-sector guests (no OS) for measurements and
 # probes: built into raw disk images the VMM boots as drive 0x80.
-check-deps += $(TOP)/miniguest/nmi_test.img
-$(TOP)/miniguest/%.img: tests/miniguest/%.S
+check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img
+$(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
-	$(CC) -c -m32 -o $(TOP)/miniguest/$*.o $<
+	$(CC) -c -m32 -Itests/miniguest -o $(TOP)/miniguest/$*.o $<
 	$(LD) -m elf_i386 -Ttext 0x7c00 --oformat binary -o $(TOP)/miniguest/$*.bin $(TOP)/miniguest/$*.o
 	@n=$$(stat -c %s $(TOP)/miniguest/$*.bin); [ $$((n % 512)) = 0 ] && [ $$n -le 65536 ] || \
 		{ echo "$@: $$n bytes, not whole sectors (at most 64 KiB)"; exit 1; }

@@ -9,42 +9,10 @@
  * Prints "NMI-TEST a=N b=N c=N PASS|FAIL" on COM1 and stops the emulator
  * (Bochs: "Shutdown" to 0x8900; QEMU: isa-debug-exit at 0xf4).
  * Sector 0 loads sectors 1-3 (the 32-bit part) with INT 13h. */
-#define COM1 0x3f8
 #define APIC 0xfee00000
 #define WAIT 2000000            /* spin iterations before giving up */
 
-        .code16
-        .section .text
-        .globl _start
-_start:
-        cli
-        xorw    %ax, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        movw    $0x7c00, %sp
-        ljmp    $0, $1f
-1:      movw    $0x0203, %ax            /* read 3 sectors (CHS 0/0/2) */
-        movw    $0x0002, %cx
-        xorb    %dh, %dh
-        movw    $0x7e00, %bx
-        int     $0x13
-        jc      1b
-        lgdt    gdt_desc
-        movl    %cr0, %eax
-        orb     $1, %al
-        movl    %eax, %cr0
-        ljmp    $0x08, $pm32
-
-        .balign 8
-gdt:    .quad   0
-        .quad   0x00cf9a000000ffff      /* 0x08 flat code */
-        .quad   0x00cf92000000ffff      /* 0x10 flat data */
-gdt_desc:
-        .word   gdt_desc - gdt - 1
-        .long   gdt
-        .org    510
-        .byte   0x55, 0xaa
+#include "boot32.inc"
 
         .code32
 pm32:   movw    $0x10, %ax
@@ -176,65 +144,7 @@ unexpected:
         call    puts
         jmp     stop
 
-uart_init:
-        movw    $COM1 + 3, %dx
-        movb    $0x80, %al
-        outb    %al, %dx
-        movw    $COM1, %dx
-        movb    $1, %al
-        outb    %al, %dx
-        incw    %dx
-        xorb    %al, %al
-        outb    %al, %dx
-        movw    $COM1 + 3, %dx
-        movb    $3, %al
-        outb    %al, %dx
-        ret
-
-putc:   pushl   %eax
-        movw    $COM1 + 5, %dx
-11:     inb     %dx, %al
-        testb   $0x20, %al
-        jz      11b
-        popl    %eax
-        movw    $COM1, %dx
-        outb    %al, %dx
-        ret
-
-puts:   lodsb
-        testb   %al, %al
-        jz      12f
-        call    putc
-        jmp     puts
-12:     ret
-
-putdec: movl    $10, %ecx               /* EAX in decimal */
-        xorl    %ebx, %ebx
-13:     xorl    %edx, %edx
-        divl    %ecx
-        pushl   %edx
-        incl    %ebx
-        testl   %eax, %eax
-        jnz     13b
-14:     popl    %eax
-        addb    $'0', %al
-        call    putc
-        decl    %ebx
-        jnz     14b
-        ret
-
-stop:   movw    $0x8900, %dx
-        movl    $m_shutdown, %esi
-15:     lodsb
-        testb   %al, %al
-        jz      16f
-        outb    %al, %dx
-        jmp     15b
-16:     movb    $0, %al
-        outb    %al, $0xf4
-17:     cli
-        hlt
-        jmp     17b
+#include "lib32.inc"
 
 m_head: .asciz  "\r\nNMI-TEST a="
 m_b:    .asciz  " b="
@@ -242,7 +152,6 @@ m_c:    .asciz  " c="
 m_pass: .asciz  " PASS\r\n"
 m_fail: .asciz  " FAIL\r\n"
 m_unexp: .asciz "\r\nNMI-TEST unexpected exception FAIL\r\n"
-m_shutdown: .asciz "Shutdown"
         .balign 4
 count:  .long   0
 nested: .long   0
