@@ -50,19 +50,12 @@ static void record_exit(struct svm_vcpu *s)
 
 /* ---- events ------------------------------------------------------------ */
 
-static bool has_error_code(u8 vector)
-{
-    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-           vector == 21 || vector == 29 || vector == 30;
-}
-
 void svm_inject_exception(struct vcpu *v, u8 vector, u32 error)
 {
     struct svm_vcpu *s = svm_of(v);
     u64 evt = vector | SVM_EVT_TYPE_EXCEPTION | SVM_EVT_VALID;
 
-    /* Real mode pushes no error code. */
-    if (has_error_code(vector) && (vcpu_state_get(v, VS_CR0)->cr0 & CR0_PE))
+    if (exception_pushes_error(vector, vcpu_state_get(v, VS_CR0)->cr0))
         evt |= SVM_EVT_ERR_VALID | ((u64)error << 32);
     if (s->exception) {
         /* A second exception before delivery: a contributory pair is a #DF
@@ -282,7 +275,7 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
         e->kind = EXIT_EXCEPTION;
         e->exception.vector = (u8)(code - SVM_EXIT_EXCP_BASE);
         e->exception.error = (u32)b->ctl.exitinfo1;
-        e->exception.has_error = has_error_code(e->exception.vector);
+        e->exception.has_error = exception_pushes_error(e->exception.vector, b->save.cr0);
         e->exception.cr2 = b->ctl.exitinfo2;
         return;
     }

@@ -190,6 +190,16 @@ static inline void vcpu_count_exit(struct vcpu *v, enum vcpu_exit_kind kind)
 
 const char *vcpu_exit_kind_name(enum vcpu_exit_kind kind);
 
+/* Whether delivering exception `vector` pushes an error code (SDM table
+ * 6-1), and whether it may here: real mode pushes none. */
+static inline bool exception_pushes_error(u8 vector, u64 guest_cr0)
+{
+    bool has = vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+               vector == 21 || vector == 29 || vector == 30;
+
+    return has && (guest_cr0 & 1 /* CR0.PE */);
+}
+
 /* ---- the operations a backend provides -------------------------------- *
  *
  * X(return type, name, parameters, contract). One list generates the

@@ -63,19 +63,13 @@ void vmx_set_proc(struct vmx_vcpu *x, u32 bits, bool on)
 
 /* ---- events ------------------------------------------------------------ */
 
-static bool has_error_code(u8 vector)
-{
-    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-           vector == 21 || vector == 29 || vector == 30;
-}
-
 void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error)
 {
     struct vmx_vcpu *x = vmx_of(v);
     u32 info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
 
-    /* Real mode pushes no error code (and entry refuses one, SDM 26.2.1.3). */
-    if (has_error_code(vector) && (vcpu_state_get(v, VS_CR0)->cr0 & CR0_PE))
+    /* (VM entry refuses an error code in real mode, SDM 26.2.1.3) */
+    if (exception_pushes_error(vector, vcpu_state_get(v, VS_CR0)->cr0))
         info |= INTR_INFO_ERR_VALID;
     if (x->exception_info) {
         info = 8 | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID | INTR_INFO_ERR_VALID;

@@ -15,21 +15,9 @@ pm32:   movw    $0x10, %ax
         movw    %ax, %ss
         movl    $0x7c00, %esp
         call    uart_init
-        movl    $idt, %edi
-        movl    $256, %ecx
-1:      movl    $unexpected, %eax
-        movw    %ax, (%edi)
-        movw    $0x08, 2(%edi)
-        movw    $0x8e00, 4(%edi)
-        shrl    $16, %eax
-        movw    %ax, 6(%edi)
-        addl    $8, %edi
-        loop    1b
-        movl    $irq_handler, %eax
-        movw    %ax, idt + 0x40 * 8
-        shrl    $16, %eax
-        movw    %ax, idt + 0x40 * 8 + 6
-        lidt    idt_desc
+        movb    $0x40, %al
+        movl    $irq_handler, %ebx
+        call    idt_init
         movb    $0xff, %al              /* mask the PICs: the BIOS timer */
         outb    %al, $0x21              /* would arrive as vector 8 */
         outb    %al, $0xa1

@@ -22,21 +22,9 @@ pm32:   movw    $0x10, %ax
         movl    $0x7c00, %esp
         call    uart_init
         /* IDT: every vector to `unexpected`, vector 2 to the NMI handler */
-        movl    $idt, %edi
-        movl    $256, %ecx
-2:      movl    $unexpected, %eax
-        movw    %ax, (%edi)
-        movw    $0x08, 2(%edi)
-        movw    $0x8e00, 4(%edi)
-        shrl    $16, %eax
-        movw    %ax, 6(%edi)
-        addl    $8, %edi
-        loop    2b
-        movl    $nmi_handler, %eax
-        movw    %ax, idt + 16
-        shrl    $16, %eax
-        movw    %ax, idt + 22
-        lidt    idt_desc
+        movb    $2, %al
+        movl    $nmi_handler, %ebx
+        call    idt_init
         /* the local APIC: software-enabled, our APIC ID */
         movl    APIC + 0xf0, %eax
         orl     $0x100, %eax
