@@ -1,9 +1,11 @@
 #!/bin/bash
 # timeout: 900
 # Debian's Linux boots from the IDE disk as Veneer's guest on Bochs ryzen
-# (SVM with NPT and NRIPS: the next-RIP path).
+# (SVM with NPT and NRIPS: the next-RIP path), from the AMD-only image
+# (VENDOR=amd).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../linux.sh"
+ELF=$ROOT/build/amd/veneer.elf
 start() {
     local name=$1 iso=$2 disk=$3
     if [ -n "$iso" ]; then
