@@ -2,17 +2,19 @@
  * on a machine (the test harness uses them; a user can too). */
 #include <common/hypercall.h>
 #include <platform/cpu.h>
+#include <platform/layout.h>
 #include <platform/init.h>
 #include <platform/log.h>
 #include <platform/options.h>
 #include <platform/trap.h>
 
 static int selftest;
-static const char *const selftests[] = { "none", "fault", "panic", "irq", NULL };
+static const char *const selftests[] = { "none", "fault", "panic", "events", NULL };
 OPTION_CHOICE("vmm.selftest", selftest, selftests,
               "none, or a deliberate failure after boot: fault (a page "
-              "fault in the VMM), panic; or irq: the guest may ask for an "
-              "interrupt injection (selftest_irq hypercall)");
+              "fault in the VMM), panic; or events: the guest may ask for "
+              "an interrupt injection or an NMI taken in the VMM "
+              "(selftest_irq, selftest_nmi hypercalls)");
 
 /* An address nothing maps: the VMM's tables have no low identity map. */
 static volatile u64 selftest_fault_address = 0xdead000;
@@ -41,7 +43,7 @@ static int selftest_run(void)
 }
 INIT_FUNC(late, 10, selftest_run);
 
-/* selftest_irq (vmm.selftest=irq only): RBX = vector 32-255, delivered to
+/* selftest_irq (vmm.selftest=events only): RBX = vector 32-255, delivered to
  * the calling vcpu as an external interrupt as soon as it can take one:
  * the test of the interrupt-window mechanisms (V_IRQ, interrupt-window
  * exiting). Off by default: a guest's user space must not inject
@@ -58,3 +60,26 @@ static int hc_selftest_irq(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARG
     return 0;
 }
 HYPERCALL("selftest_irq", hc_selftest_irq);
+
+/* selftest_nmi (vmm.selftest=events only): the VMM sends an NMI to its own
+ * CPU through the local APIC, so that it arrives while the VMM runs (root
+ * mode / GIF=0), and returns to the guest. The guest must see that NMI on
+ * this very entry, not at some later exit (seed 004). */
+static int hc_selftest_nmi(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS])
+{
+    u64 base = rdmsr(MSR_IA32_APIC_BASE);
+
+    if (selftest != 3)
+        return -E_NOSYS;
+    if (base & BIT(10)) { /* x2APIC: ICR is one MSR */
+        wrmsr(0x830, ((u64)rdmsr(0x802) << 32) | 0x4400);
+    } else {
+        volatile u32 *apic = phys_to_virt(base & ~0xfffULL);
+        u32 id = apic[0x20 / 4] & 0xff000000;
+        apic[0x310 / 4] = id;
+        apic[0x300 / 4] = 0x4400; /* fixed destination, NMI, assert */
+    }
+    log_debug("selftest", "NMI sent to this CPU from the VMM");
+    return 0;
+}
+HYPERCALL("selftest_nmi", hc_selftest_nmi);

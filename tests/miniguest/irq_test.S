@@ -1,11 +1,10 @@
 /* A guest that checks interrupt injection windows from inside: it asks
- * Veneer (hypercall selftest_irq, needs vmm.selftest=irq) for vector 0x40
+ * Veneer (hypercall selftest_irq, needs vmm.selftest=events) for vector 0x40
  * while RFLAGS.IF=0, checks nothing arrives, then sets IF and checks the
  * vector arrives exactly once; then once more with IF=1 from the start
  * and one STI; HLT (the interrupt must end the HLT).
  * Prints "IRQ-TEST masked=N delivered=N hlt=N PASS|FAIL" and stops. The
- * hypercall instruction is VMMCALL on AMD and VMCALL on Intel, chosen by
- * the CPUID vendor (true of the emulators this runs on). */
+ * hypercall goes through lib32.inc's hc_lookup/hypercall. */
 #include "boot32.inc"
 
         .code32
@@ -21,17 +20,11 @@ pm32:   movw    $0x10, %ax
         movb    $0xff, %al              /* mask the PICs: the BIOS timer */
         outb    %al, $0x21              /* would arrive as vector 8 */
         outb    %al, $0xa1
-        xorl    %eax, %eax              /* vendor: "AuthenticAMD"? */
-        cpuid
-        cmpl    $0x68747541, %ebx
-        sete    amd
-
-        /* the call's number */
-        xorl    %eax, %eax
+        call    hc_init
         movl    $0x666c6573, %ebx       /* "self" */
         movl    $0x74736574, %ecx       /* "test" */
         movl    $0x7172695f, %edx       /* "_irq" */
-        call    hypercall
+        call    hc_lookup
         cmpl    $0xffffffff, %eax
         je      nocall
         movl    %eax, hc_nr
@@ -95,14 +88,6 @@ refused:
         call    puts
         jmp     stop
 
-hypercall:
-        cmpb    $0, amd
-        je      4f
-        vmmcall
-        ret
-4:      vmcall
-        ret
-
 spin:   movl    $200000, %ecx
 5:      pause
         loop    5b
@@ -127,7 +112,6 @@ m_fail: .asciz  " FAIL\r\n"
 m_refused: .asciz "\r\nIRQ-TEST injection refused by the VMM\r\n"
 m_nocall: .asciz "\r\nIRQ-TEST no selftest_irq hypercall FAIL\r\n"
 m_unexp: .asciz "\r\nIRQ-TEST unexpected exception FAIL\r\n"
-amd:    .byte   0
         .balign 4
 hc_nr:  .long   0
 count:  .long   0

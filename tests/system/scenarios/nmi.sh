@@ -2,18 +2,20 @@
 # timeout: 300
 # NMIs from inside the guest (tests/miniguest/nmi_test.S sends itself NMIs
 # through its local APIC): one at a time, one sent from inside its NMI
-# handler (must come after the IRET, not be lost), two back to back. Bare
+# handler (must come after the IRET, not be lost), two back to back, and
+# one the VMM sends itself while it runs (selftest_nmi): it must reach the
+# guest on that same return, not wait for a later exit (seed 004). Bare
 # QEMU first as the control, then under Veneer on QEMU SVM, Bochs VMX and
 # Bochs SVM; the debug log shows the NMIs went through the VMM.
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nmi_test.img
-want='NMI-TEST a=5 b=2 c=2 PASS'
-mkiso "$LOG_DIR/debug.iso" "vmm.loglevel=debug"
+want='NMI-TEST a=5 b=2 c=2 d=1 PASS'
+mkiso "$LOG_DIR/debug.iso" "vmm.loglevel=debug vmm.selftest=events"
 
 cp "$IMG" "$LOG_DIR/bare.img"
 qemu_start_disk bare "$LOG_DIR/bare.img" -cpu EPYC -device isa-debug-exit,iobase=0xf4
 wait_for bare "NMI-TEST" 60; stop bare
-expect bare "$want" "control: the test passes bare"
+expect bare "NMI-TEST a=5 b=2 c=2 d=- PASS" "control: the test passes bare (no hypercall: d skipped)"
 
 cp "$IMG" "$LOG_DIR/q.img"
 qemu_start qemu "$LOG_DIR/debug.iso" -cpu EPYC,+svm,+npt -machine q35 \
@@ -30,6 +32,9 @@ for m in corei7_skylake_x:vmx ryzen:svm; do
     wait_for "$model" "NMI-TEST" 120; stop "$model"
     expect "$model" "$want" "Bochs $model: every NMI delivered once"
     expect "$model" "D $b: NMI exit 9; " "Bochs $model: nine NMI exits"
+done
+for n in qemu corei7_skylake_x ryzen; do
+    expect $n "D selftest: NMI sent to this CPU from the VMM" "$n: the VMM took an NMI itself"
 done
 expect corei7_skylake_x "D vmx: NMI window open; 1 NMI waiting" "Bochs VMX: an NMI blocked in the handler waits for the NMI window"
 # (Bochs SVM keeps an NMI sent inside the handler pending in the CPU until
