@@ -35,6 +35,7 @@ linux_run() {
     expect veneer "^GUEST-CHECK nosvm PASS" "no svm/vmx flag in /proc/cpuinfo"
     expect veneer "^GUEST-CHECK cpu PASS" "CPU workload"
     expect veneer "^GUEST-CHECK disk PASS" "disk write and read-back"
+    expect veneer "^GUEST-CHECK simd PASS .*registers preserved, MXCSR preserved" "the VMM's vector work leaves the guest's registers alone"
     expect veneer "^GUEST-EXITS cpuid [1-9]" "exit counters reported"
     expect veneer "reboot: Power down" "guest powered off"
     expect veneer "I acpi: the guest requests S5 \(soft off\) through PM1a" "the VMM saw the S5 request"

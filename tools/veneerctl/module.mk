@@ -2,8 +2,8 @@
 # with the host gcc for the guest initramfs (tests/guest/module.mk).
 
 VENEERCTL_SRCS := tools/veneerctl/veneerctl.c tools/veneerctl/abi.c \
-	tools/veneerctl/hypercall.c
-VENEERCTL_HDRS := tools/veneerctl/abi.h tools/veneerctl/hypercall.h
+	tools/veneerctl/hypercall.c tools/veneerctl/simd.c
+VENEERCTL_HDRS := tools/veneerctl/abi.h tools/veneerctl/hypercall.h tools/veneerctl/simd.h
 VENEERCTL_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -static
 
 $(TOP)/guest/veneerctl: $(VENEERCTL_SRCS) $(VENEERCTL_HDRS) tools/veneerctl/module.mk

@@ -3,11 +3,13 @@
  *   veneerctl version              the hypervisor's version string
  *   veneerctl exit-counters        "kind count" per exit kind
  *   veneerctl call NAME|NUM [ARG]  a raw call (up to 5 args), prints regs
+ *   veneerctl simd-check           the VMM's vector work leaves ours alone
  *
  * Exit status: 0 success, 1 the hypervisor answered with an error,
  * 2 not running under Veneer (no hypervisor answered), 64 usage. */
 #include "abi.h"
 #include "hypercall.h"
+#include "simd.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,7 +26,8 @@ static int usage(void)
             "usage: veneerctl version\n"
             "       veneerctl exit-counters\n"
             "       veneerctl call NAME|NUMBER [ARG...]   (up to %d args:"
-            " decimal, 0xhex, -N)\n", VC_NARGS);
+            " decimal, 0xhex, -N)\n"
+            "       veneerctl simd-check\n", VC_NARGS);
     return EX_USAGE;
 }
 
@@ -168,6 +171,28 @@ static int cmd_call(int argc, char **argv)
     return r.rax == 0 ? EX_OK : EX_ERR;
 }
 
+static int cmd_simd_check(void)
+{
+    static const char *const paths[] = { "auto", "ct64", "aesni", "vaes256", "vaes512" };
+    struct vc_simd_result res;
+    uint64_t nr;
+    int rc = lookup("simd_selftest", &nr);
+
+    if (rc)
+        return rc;
+    vc_simd_check(nr, vc_hypercall_method() == VC_VMMCALL, &res);
+    if (res.status != 0) {
+        fprintf(stderr, "veneerctl: simd_selftest: %s\n", vc_status_name((uint64_t)res.status));
+        return EX_ERR;
+    }
+    printf("simd-check: VMM path %s, XTS vector %s, %d-bit registers %s, "
+           "MXCSR %s\n", res.path < 5 ? paths[res.path] : "?",
+           res.vector_ok ? "ok" : "WRONG", res.width,
+           res.regs_ok ? "preserved" : "CHANGED",
+           res.mxcsr_ok ? "preserved" : "CHANGED");
+    return res.vector_ok && res.regs_ok && res.mxcsr_ok ? EX_OK : EX_ERR;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -179,5 +204,7 @@ int main(int argc, char **argv)
         return cmd_exit_counters();
     if (strcmp(argv[1], "call") == 0)
         return cmd_call(argc - 2, argv + 2);
+    if (strcmp(argv[1], "simd-check") == 0 && argc == 2)
+        return cmd_simd_check();
     return usage();
 }
