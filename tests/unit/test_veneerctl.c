@@ -253,14 +253,18 @@ static void mock_answer(struct mock *m, struct user_regs_struct *r)
     }
 }
 
-/* Finds the one VMMCALL (0f 01 d9) and VMCALL (0f 01 c1) in the
- * executable segments of a static, non-PIE ELF. */
-static int find_insns(const char *path, uint64_t *vmmcall, uint64_t *vmcall)
+/* Finds the VMMCALL (0f 01 d9) and VMCALL (0f 01 c1) sites in the
+ * executable segments of a static, non-PIE ELF: at[i] with kind[i] 0 for
+ * VMMCALL, 1 for VMCALL; at least one of each, MAX_SITES at most (the
+ * generic calls, and simd-check's, which keeps the vector registers loaded
+ * across its own sites). Returns the count, or -1. */
+#define MAX_SITES 8
+static int find_insns(const char *path, uint64_t *at, int *kind)
 {
     int fd = open(path, O_RDONLY);
     struct stat st;
     unsigned char *buf;
-    int nmm = 0, nm = 0;
+    int nmm = 0, nm = 0, n = 0;
 
     if (fd < 0 || fstat(fd, &st) != 0)
         return -1;
@@ -283,31 +287,32 @@ static int find_insns(const char *path, uint64_t *vmmcall, uint64_t *vmcall)
         for (uint64_t o = ph->p_offset; o + 3 <= ph->p_offset + ph->p_filesz; o++) {
             if (buf[o] != 0x0f || buf[o + 1] != 0x01)
                 continue;
-            if (buf[o + 2] == 0xd9) {
-                *vmmcall = ph->p_vaddr + (o - ph->p_offset);
-                nmm++;
-            } else if (buf[o + 2] == 0xc1) {
-                *vmcall = ph->p_vaddr + (o - ph->p_offset);
-                nm++;
+            if ((buf[o + 2] == 0xd9 || buf[o + 2] == 0xc1) && n < MAX_SITES) {
+                at[n] = ph->p_vaddr + (o - ph->p_offset);
+                kind[n] = buf[o + 2] == 0xc1;
+                nmm += !kind[n];
+                nm += kind[n];
+                n++;
             }
         }
     }
     free(buf);
-    return nmm == 1 && nm == 1 ? 0 : -1;
+    return nmm >= 1 && nm >= 1 && n < MAX_SITES ? n : -1;
 }
 
 /* Runs veneerctl ARGS under the mock; returns its exit status (or -1),
  * its stdout+stderr in OUT. */
 static int run_mock(struct mock *m, char *out, size_t outlen, char *const args[])
 {
-    uint64_t at[2];         /* vmmcall, vmcall */
-    long saved[2];
+    uint64_t at[MAX_SITES];
+    int kind[MAX_SITES], nsites;
+    long saved[MAX_SITES];
     char tmpl[] = "/tmp/veneerctl-test.XXXXXX";
     int fd = mkstemp(tmpl), status, rc = -1;
     pid_t pid;
 
     out[0] = '\0';
-    if (fd < 0 || find_insns(VENEERCTL_BIN, &at[0], &at[1]) != 0) {
+    if (fd < 0 || (nsites = find_insns(VENEERCTL_BIN, at, kind)) < 0) {
         fprintf(stderr, "run_mock: cannot inspect %s\n", VENEERCTL_BIN);
         if (fd >= 0)
             close(fd);
@@ -324,7 +329,7 @@ static int run_mock(struct mock *m, char *out, size_t outlen, char *const args[]
     }
     if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
         goto out;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < nsites; i++) {
         errno = 0;
         saved[i] = ptrace(PTRACE_PEEKTEXT, pid, (void *)at[i], 0);
         if (errno)
@@ -353,11 +358,14 @@ static int run_mock(struct mock *m, char *out, size_t outlen, char *const args[]
         }
         struct user_regs_struct r;
         ptrace(PTRACE_GETREGS, pid, 0, &r);
-        int which = r.rip - 1 == at[0] ? 0 : r.rip - 1 == at[1] ? 1 : -1;
+        int which = -1;
+        for (int i = 0; i < nsites; i++)
+            if (r.rip - 1 == at[i])
+                which = i;
         if (which < 0)
             goto kill;
-        int answer = (which == 0 && m->mode == MOCK_AMD) ||
-                     (which == 1 && m->mode == MOCK_INTEL);
+        int answer = (kind[which] == 0 && m->mode == MOCK_AMD) ||
+                     (kind[which] == 1 && m->mode == MOCK_INTEL);
         if (answer) {
             mock_answer(m, &r);
             r.rip = at[which] + 3;
