@@ -58,6 +58,8 @@ static void report(void *ctx, const struct acpi_problem *p)
 
 static const struct acpi_env env = { map_ro, report, NULL };
 
+const struct acpi_platform *acpi_platform(void) { return acpi_found ? &pf : NULL; }
+
 static void log_tables(void)
 {
     char list[ACPI_MAX_TABLES * 5 + 1];

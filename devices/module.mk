@@ -1,3 +1,8 @@
 # devices/: PCI mediation and device mediators (they use common/ and crypto/).
 vmm-y += devices/crypt_selftest.c
 $(BUILD)/obj/devices/crypt_selftest.c.o: | $(BEARSSL_SRC)/.stamp
+# PCI configuration mediation (docs/pci.md)
+vmm-y += devices/pci.c devices/pci_acpi.c devices/pci_rules.c \
+	devices/pci_selftest.c
+unit-tests += pci
+unit-pci-srcs := tests/unit/test_pci.c devices/pci_rules.c platform/lib/format.c

@@ -1,0 +1,390 @@
+/* PCI configuration space: the boot scan, the VMM's accessors, and the
+ * guest's ports 0xcf8-0xcff (see pci.h and docs/pci.md). */
+#include <common/exit.h>
+#include <devices/pci.h>
+#include <platform/boot.h>
+#include <platform/cpu.h>
+#include <platform/format.h>
+#include <platform/init.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/options.h>
+#include <platform/spinlock.h>
+#include <string.h>
+
+static char pci_option[256];
+OPTION_STRING("vmm.pci", pci_option,
+              "PCI devices: comma-separated conceal=SEL, pass=SEL, mediate=SEL; "
+              "SEL is BB:DD.F, VVVV:DDDD, VVVV:* or class:CC[SS[PP]] (docs/pci.md)");
+
+#define PCI_MAX_DEVICES 256
+#define PCI_CONCEAL_LOGS 8 /* concealed devices whose first probe is logged */
+
+extern const struct pci_mediator *const __pci_mediators_start[],
+    *const __pci_mediators_end[];
+
+static struct pci_dev devices[PCI_MAX_DEVICES];
+static unsigned ndevices;
+static u64 ecam_base[256]; /* per bus: bus 0's address in its window, or 0 */
+static struct pci_rule rules[PCI_MAX_RULES];
+static unsigned nrules;
+static unsigned conceal_logs;
+
+/* One lock for every cycle through ports 0xcf8/0xcfc, the VMM's and the
+ * guest's: the address write and the data access happen under it as one
+ * unit. hw_latch caches what port 0xcf8 holds, so a run of accesses to one
+ * dword writes it once. guest_latch is the guest's view of 0xcf8; the
+ * hardware latch never holds it except during the guest's own cycle. */
+static spinlock_t pci_lock = SPINLOCK_INIT;
+static u32 hw_latch;
+static bool hw_latch_known;
+static u32 guest_latch;
+
+static u32 size_mask(u8 size)
+{
+    return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+/* ---- raw cycles ------------------------------------------------------- */
+
+static u32 port_cycle(const struct pci_addr *a, u8 size, bool write, u32 value)
+{
+    u32 latch = pci_cf8_value(a->bus, a->dev, a->fn, a->offset);
+    u16 port = PCI_CONFIG_DATA + (a->offset & 3);
+    u64 flags = spin_lock_irqsave(&pci_lock);
+
+    if (!hw_latch_known || hw_latch != latch) {
+        outl(PCI_CONFIG_ADDRESS, latch);
+        hw_latch = latch;
+        hw_latch_known = true;
+    }
+    if (write) {
+        if (size == 1)
+            outb(port, (u8)value);
+        else if (size == 2)
+            outw(port, (u16)value);
+        else
+            outl(port, value);
+        value = 0;
+    } else {
+        value = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+    }
+    spin_unlock_irqrestore(&pci_lock, flags);
+    return value;
+}
+
+static volatile u8 *ecam_ptr(u8 bus, u8 dev, u8 fn)
+{
+    if (!ecam_base[bus])
+        return NULL;
+    return (volatile u8 *)phys_to_virt(ecam_base[bus] + ((u64)bus << 20) +
+                                       ((u64)dev << 15) + ((u64)fn << 12));
+}
+
+/* ECAM needs no lock: each access is one memory operation. */
+static u32 ecam_cycle(volatile u8 *w, u16 offset, u8 size, bool write, u32 value)
+{
+    volatile void *p = w + offset;
+
+    if (write) {
+        if (size == 1)
+            *(volatile u8 *)p = (u8)value;
+        else if (size == 2)
+            *(volatile u16 *)p = (u16)value;
+        else
+            *(volatile u32 *)p = value;
+        return 0;
+    }
+    return size == 1 ? *(volatile u8 *)p : size == 2 ? *(volatile u16 *)p
+                                                     : *(volatile u32 *)p;
+}
+
+/* ---- the VMM's API ------------------------------------------------------ */
+
+unsigned pci_config_size(const struct pci_dev *d)
+{
+    return d->ecam ? PCI_CFG_SIZE_ECAM : PCI_CFG_SIZE_LEGACY;
+}
+
+static bool access_ok(const struct pci_dev *d, u16 offset, u8 size, bool write)
+{
+    if ((size == 1 || size == 2 || size == 4) && !(offset & (size - 1)) &&
+        offset + size <= pci_config_size(d))
+        return true;
+    log_warn("pci", "%02x:%02x.%x: VMM config %s of %u bytes at 0x%x refused "
+             "(misaligned or beyond %u bytes)", d->id.bus, d->id.dev, d->id.fn,
+             write ? "write" : "read", size, offset, pci_config_size(d));
+    return false;
+}
+
+u32 pci_config_read(const struct pci_dev *d, u16 offset, u8 size)
+{
+    struct pci_addr a = { d->id.bus, d->id.dev, d->id.fn, offset };
+
+    if (!access_ok(d, offset, size, false))
+        return size_mask(size);
+    if (d->ecam)
+        return ecam_cycle(d->ecam, offset, size, false, 0);
+    return port_cycle(&a, size, false, 0);
+}
+
+void pci_config_write(const struct pci_dev *d, u16 offset, u8 size, u32 value)
+{
+    struct pci_addr a = { d->id.bus, d->id.dev, d->id.fn, offset };
+
+    if (!access_ok(d, offset, size, true))
+        return;
+    if (d->ecam)
+        ecam_cycle(d->ecam, offset, size, true, value);
+    else
+        port_cycle(&a, size, true, value);
+}
+
+unsigned pci_device_count(void)
+{
+    return ndevices;
+}
+
+struct pci_dev *pci_device(unsigned i)
+{
+    return i < ndevices ? &devices[i] : NULL;
+}
+
+struct pci_dev *pci_find_slot(u8 bus, u8 dev, u8 fn)
+{
+    for (unsigned i = 0; i < ndevices; i++)
+        if (devices[i].id.bus == bus && devices[i].id.dev == dev &&
+            devices[i].id.fn == fn)
+            return &devices[i];
+    return NULL;
+}
+
+/* ---- the guest's ports 0xcf8-0xcff ------------------------------------ */
+
+static void guest_config_read(struct pci_dev *d, const struct pci_addr *a,
+                              u8 size, u32 *value)
+{
+    if (d) {
+        d->guest_reads++;
+        if (d->concealed) {
+            if (!d->guest_probe_logged && conceal_logs < PCI_CONCEAL_LOGS) {
+                d->guest_probe_logged = true;
+                conceal_logs++;
+                log_info("pci", "the guest probed concealed %02x:%02x.%x "
+                         "(%04x:%04x): it reads as absent", a->bus, a->dev,
+                         a->fn, d->id.vendor, d->id.device);
+            }
+            *value = size_mask(size);
+            return;
+        }
+        if (d->mediator && d->mediator->config_read &&
+            d->mediator->config_read(d, a->offset, size, value) == PCI_HANDLED) {
+            *value &= size_mask(size);
+            return;
+        }
+    }
+    *value = port_cycle(a, size, false, 0);
+}
+
+static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
+                               u8 size, u32 value)
+{
+    if (d) {
+        d->guest_writes++;
+        if (d->concealed)
+            return;
+        if (d->mediator && d->mediator->config_write &&
+            d->mediator->config_write(d, a->offset, size, value) == PCI_HANDLED)
+            return;
+    }
+    port_cycle(a, size, true, value);
+}
+
+/* Ordinary I/O to a port of the range that is no config access (0xcf9 is
+ * the reset control register on many chipsets): done as asked. */
+static u32 plain_io(const struct vcpu_exit *e, u32 value)
+{
+    u16 p = e->io.port;
+
+    if (e->io.in)
+        return e->io.size == 1 ? inb(p) : e->io.size == 2 ? inw(p) : inl(p);
+    if (e->io.size == 1)
+        outb(p, (u8)value);
+    else if (e->io.size == 2)
+        outw(p, (u16)value);
+    else
+        outl(p, value);
+    return 0;
+}
+
+static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
+{
+    u64 *g = v->regs.gpr;
+    u32 value = (u32)g[GPR_RAX] & size_mask(e->io.size);
+    struct pci_addr a;
+
+    if (e->io.string)
+        return false; /* the generic path refuses it */
+    if (pci_is_latch_access(e->io.port, e->io.size)) {
+        if (e->io.in)
+            value = __atomic_load_n(&guest_latch, __ATOMIC_RELAXED);
+        else
+            __atomic_store_n(&guest_latch, value, __ATOMIC_RELAXED);
+    } else if (e->io.port < PCI_CONFIG_DATA) {
+        value = plain_io(e, value);
+    } else if (!pci_latch_decode(__atomic_load_n(&guest_latch, __ATOMIC_RELAXED),
+                                 e->io.port, e->io.size, &a)) {
+        value = size_mask(e->io.size); /* no config cycle: nothing answers */
+    } else if (e->io.in) {
+        guest_config_read(pci_find_slot(a.bus, a.dev, a.fn), &a, e->io.size,
+                          &value);
+    } else {
+        guest_config_write(pci_find_slot(a.bus, a.dev, a.fn), &a, e->io.size,
+                           value);
+    }
+    if (e->io.in) {
+        u32 mask = size_mask(e->io.size);
+        g[GPR_RAX] = e->io.size == 4 ? value : (g[GPR_RAX] & ~(u64)mask) | value;
+    }
+    vcpu_ops->skip_instruction(v, e);
+    return true;
+}
+
+static struct io_owner pci_owner = {
+    .port = PCI_CONFIG_ADDRESS, .count = 8, .name = "PCI configuration",
+    .handle = pci_io_handle,
+};
+IO_OWNER(pci_owner);
+
+/* ---- the boot scan ---------------------------------------------------- */
+
+static void attach_mediator(struct pci_dev *d, int action)
+{
+    for (const struct pci_mediator *const *m = __pci_mediators_start;
+         m < __pci_mediators_end; m++) {
+        if (!pci_mediator_matches(*m, &d->id) ||
+            ((*m)->opt_in && action != PCI_MEDIATE))
+            continue;
+        if ((*m)->attach && (*m)->attach(d) < 0) {
+            log_info("pci", "%02x:%02x.%x: mediator %s declined it", d->id.bus,
+                     d->id.dev, d->id.fn, (*m)->name);
+            continue;
+        }
+        d->mediator = *m;
+        return;
+    }
+}
+
+static void log_device(const struct pci_dev *d)
+{
+    char extra[64] = "";
+
+    if ((d->header_type & 0x7f) == 1) {
+        u32 buses = pci_config_read(d, 0x18, 4);
+        ksnprintf(extra, sizeof(extra), " bridge to buses %02x-%02x",
+                  (buses >> 8) & 0xff, (buses >> 16) & 0xff);
+    }
+    log_info("pci", "%02x:%02x.%x %04x:%04x class %06x rev %02x %s%s%s%s%s",
+             d->id.bus, d->id.dev, d->id.fn, d->id.vendor, d->id.device,
+             d->id.class, d->revision, d->ecam ? "ecam" : "ports", extra,
+             d->concealed ? " concealed" : "",
+             d->mediator ? " mediator " : "",
+             d->mediator ? d->mediator->name : "");
+}
+
+/* Reads one function's identity; false if nothing answers there. */
+static bool probe_function(u8 bus, u8 dev, u8 fn, struct pci_dev *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->id.bus = bus;
+    d->id.dev = dev;
+    d->id.fn = fn;
+    d->ecam = ecam_ptr(bus, dev, fn);
+    u32 id = pci_config_read(d, PCI_VENDOR_ID, 4);
+    if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0)
+        return false;
+    u32 cls = pci_config_read(d, PCI_REVISION, 4);
+    d->id.vendor = (u16)id;
+    d->id.device = (u16)(id >> 16);
+    d->id.class = cls >> 8;
+    d->revision = (u8)cls;
+    d->header_type = (u8)pci_config_read(d, PCI_HEADER_TYPE, 1);
+    return true;
+}
+
+static void add_device(const struct pci_dev *probe)
+{
+    if (ndevices == PCI_MAX_DEVICES) {
+        if (ndevices++ == PCI_MAX_DEVICES)
+            log_warn("pci", "more than %u functions: the rest pass through "
+                     "unmediated and cannot be concealed", PCI_MAX_DEVICES);
+        return;
+    }
+    struct pci_dev *d = &devices[ndevices++];
+    *d = *probe;
+    int action = pci_rules_action(rules, nrules, &d->id);
+    if (action == PCI_CONCEAL)
+        d->concealed = true;
+    else if (action != PCI_PASS)
+        attach_mediator(d, action);
+    log_device(d);
+}
+
+static void scan(void)
+{
+    struct pci_dev probe;
+
+    for (unsigned bus = 0; bus < 256; bus++)
+        for (u8 dev = 0; dev < 32; dev++) {
+            if (!probe_function((u8)bus, dev, 0, &probe))
+                continue;
+            bool multi = probe.header_type & PCI_HEADER_MULTIFUNCTION;
+            add_device(&probe);
+            for (u8 fn = 1; multi && fn < 8; fn++)
+                if (probe_function((u8)bus, dev, fn, &probe))
+                    add_device(&probe);
+        }
+    if (ndevices > PCI_MAX_DEVICES)
+        ndevices = PCI_MAX_DEVICES;
+}
+
+static void check_rules_used(void)
+{
+    for (unsigned r = 0; r < nrules; r++) {
+        bool used = false;
+        for (unsigned i = 0; i < ndevices && !used; i++)
+            used = pci_sel_match(&rules[r].sel, &devices[i].id);
+        if (!used) {
+            char sel[32];
+            pci_sel_format(&rules[r].sel, sel, sizeof(sel));
+            log_warn("pci", "vmm.pci: %s=%s matches no device",
+                     pci_action_name(rules[r].action), sel);
+        }
+    }
+}
+
+static int pci_init(void)
+{
+    char why[160];
+    int n = pci_rules_parse(pci_option, rules, PCI_MAX_RULES, why, sizeof(why));
+    unsigned ecam_buses = 0, concealed = 0, mediated = 0;
+
+    if (n < 0)
+        refuse_to_start("vmm.pci=%s: %s", pci_option, why);
+    nrules = (unsigned)n;
+    for (unsigned bus = 0; bus < 256; bus++) {
+        ecam_base[bus] = pci_ecam_base((u8)bus);
+        ecam_buses += ecam_base[bus] != 0;
+    }
+    scan();
+    for (unsigned i = 0; i < ndevices; i++) {
+        concealed += devices[i].concealed;
+        mediated += devices[i].mediator != NULL;
+    }
+    check_rules_used();
+    log_info("pci", "%u functions (%u concealed, %u mediated); the VMM's config "
+             "access: ECAM on %u buses, ports elsewhere; guest ports 0xcf8-0xcff "
+             "mediated", ndevices, concealed, mediated, ecam_buses);
+    return 0;
+}
+INIT_FUNC(devices, 10, pci_init);

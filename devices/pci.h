@@ -1,0 +1,105 @@
+/* PCI configuration space: the VMM's one API, and mediation of the guest's
+ * accesses (docs/pci.md).
+ *
+ * The VMM reads and writes a device's configuration space with
+ * pci_config_read/write on a `struct pci_dev` found by the boot scan; the
+ * mechanism (ECAM through the direct map when MCFG covers the bus, else
+ * ports 0xcf8/0xcfc) is chosen inside, and every cycle through the ports
+ * holds one lock. The guest's 0xcf8 latch is virtual: the VMM owns ports
+ * 0xcf8-0xcff, keeps the guest's latch value and performs the guest's
+ * data-port accesses itself under the same lock, so neither side ever
+ * sees or clobbers the other's address (seed 000: BitVisor's races).
+ *
+ * Mediators register with PCI_MEDIATOR and a match; they see the guest's
+ * config accesses to their devices. Everything else passes through
+ * untouched, except devices that `vmm.pci=conceal=...` hides. */
+#ifndef VENEER_DEVICES_PCI_H
+#define VENEER_DEVICES_PCI_H
+
+#include <devices/pci_rules.h>
+
+/* Standard header offsets (PCI Local Bus 3.0, 6.1). */
+enum pci_cfg {
+    PCI_VENDOR_ID = 0x00,
+    PCI_DEVICE_ID = 0x02,
+    PCI_COMMAND = 0x04,
+    PCI_STATUS = 0x06,
+    PCI_REVISION = 0x08,
+    PCI_CLASS_PROG = 0x09,
+    PCI_HEADER_TYPE = 0x0e,
+    PCI_BAR0 = 0x10,
+    PCI_SECONDARY_BUS = 0x19, /* type 1 (bridge) header */
+    PCI_SUBORDINATE_BUS = 0x1a,
+    PCI_CAP_PTR = 0x34,
+};
+#define PCI_HEADER_MULTIFUNCTION 0x80
+#define PCI_CFG_SIZE_LEGACY 256u
+#define PCI_CFG_SIZE_ECAM 4096u
+
+struct pci_mediator;
+
+struct pci_dev {
+    struct pci_ident id;       /* slot, vendor:device, class */
+    u8 revision, header_type;
+    volatile u8 *ecam;         /* the function's 4 KiB ECAM window, or NULL */
+    bool concealed;            /* vmm.pci=conceal: absent to the guest */
+    const struct pci_mediator *mediator; /* NULL: passed through */
+    void *priv;                /* the mediator's per-device state */
+    u32 guest_reads, guest_writes; /* the guest's config accesses, counted */
+    bool guest_probe_logged;   /* a concealed device's first probe logged */
+};
+
+/* The VMM's access: `size` 1, 2 or 4, `offset` aligned to it and below
+ * the device's config size (4096 with ECAM, else 256). Out of range reads
+ * give all ones and writes are dropped (with a logged warning). Safe from
+ * any CPU at any time, including from a mediator's callbacks. */
+u32 pci_config_read(const struct pci_dev *d, u16 offset, u8 size);
+void pci_config_write(const struct pci_dev *d, u16 offset, u8 size, u32 value);
+/* How many bytes of config space the VMM can reach (256 or 4096). */
+unsigned pci_config_size(const struct pci_dev *d);
+
+/* Devices found at boot (segment 0). */
+unsigned pci_device_count(void);
+struct pci_dev *pci_device(unsigned i);
+struct pci_dev *pci_find_slot(u8 bus, u8 dev, u8 fn);
+
+/* What a mediator's callback did with a guest access. */
+enum pci_verdict {
+    PCI_FORWARD, /* do it on the device as the guest asked */
+    PCI_HANDLED, /* done by the mediator (*value filled for a read) */
+};
+
+/* A mediator matches devices by class and/or vendor:device: every
+ * selector with a kind other than PCI_SEL_ANY must match. One with neither
+ * matches nothing, unless it is opt-in: then vmm.pci=mediate=SEL alone
+ * chooses its devices. */
+struct pci_mediator {
+    const char *name;
+    struct pci_sel match_class;
+    struct pci_sel match_id;
+    bool opt_in; /* attached only where vmm.pci=mediate=... selects */
+    /* At boot, for each matching device; < 0 declines it (passed through). */
+    int (*attach)(struct pci_dev *d);
+    /* The guest's config accesses to an attached device. Called without
+     * the config lock held: pci_config_read/write may be used. Either may
+     * be NULL (forwarded). A mediator that wants to see a BAR or command
+     * write take effect writes it with pci_config_write and returns
+     * PCI_HANDLED. */
+    enum pci_verdict (*config_read)(struct pci_dev *d, u16 offset, u8 size,
+                                    u32 *value);
+    enum pci_verdict (*config_write)(struct pci_dev *d, u16 offset, u8 size,
+                                     u32 value);
+};
+#define PCI_MEDIATOR(var)                                                 \
+    static const struct pci_mediator *const pci_mediator_ref_##var __used \
+        __section(".pci_mediators") = &(var)
+
+/* The mediator matching rule alone (pure, host-tested). */
+bool pci_mediator_matches(const struct pci_mediator *m,
+                          const struct pci_ident *id);
+
+/* ECAM from MCFG (devices/pci_acpi.c): the physical base of segment 0's
+ * window covering `bus` (the address of bus 0 in it), or 0 if none. */
+u64 pci_ecam_base(u8 bus);
+
+#endif

@@ -1,0 +1,101 @@
+/* The pure parts of PCI mediation, host-tested (tests/unit/test_pci.c):
+ * decoding the guest's 0xCF8 latch, the match rules of mediators, and the
+ * `vmm.pci=` option syntax (docs/pci.md). No hardware access here. */
+#ifndef VENEER_DEVICES_PCI_RULES_H
+#define VENEER_DEVICES_PCI_RULES_H
+
+#include <platform/types.h>
+
+/* ---- configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2) -------- */
+
+#define PCI_CONFIG_ADDRESS 0xcf8
+#define PCI_CONFIG_DATA    0xcfc
+#define PCI_CF8_ENABLE     BIT(31)
+
+/* Where a config access goes: one function, a byte offset in its space. */
+struct pci_addr {
+    u8 bus, dev, fn;
+    u16 offset;
+};
+
+static inline u32 pci_cf8_value(u8 bus, u8 dev, u8 fn, u16 offset)
+{
+    return (u32)PCI_CF8_ENABLE | (u32)bus << 16 | (u32)(dev & 0x1f) << 11 |
+           (u32)(fn & 7) << 8 | (offset & 0xfc);
+}
+
+/* True when an access of `size` bytes to data port `port` (0xcfc-0xcff)
+ * under `latch` is a configuration cycle, with *out its target. False
+ * when the enable bit is clear or the access would cross the dword (the
+ * hardware makes no config cycle then). Bits 30:24 (reserved; AMD's
+ * extended-register bits) are ignored: offsets stay below 256. */
+bool pci_latch_decode(u32 latch, u16 port, u8 size, struct pci_addr *out);
+
+/* True for the accesses to ports 0xcf8-0xcff that touch the address latch:
+ * only 32-bit accesses at 0xcf8 (a byte at 0xcf9 is the chipset's reset
+ * control register, other sizes go to the bus as ordinary I/O). */
+static inline bool pci_is_latch_access(u16 port, u8 size)
+{
+    return port == PCI_CONFIG_ADDRESS && size == 4;
+}
+
+/* ---- identity and matching --------------------------------------------- */
+
+struct pci_ident {
+    u8 bus, dev, fn;
+    u16 vendor, device;
+    u32 class; /* class << 16 | subclass << 8 | prog-if */
+};
+
+enum pci_sel_kind { PCI_SEL_ANY, PCI_SEL_SLOT, PCI_SEL_ID, PCI_SEL_CLASS };
+
+/* Selects devices by slot, by vendor:device (device PCI_ANY_ID for any of
+ * the vendor's), or by class (class_mask chooses which bytes count). */
+#define PCI_ANY_ID 0xffffffffu
+struct pci_sel {
+    enum pci_sel_kind kind;
+    u8 bus, dev, fn;
+    u32 vendor, device;
+    u32 class, class_mask;
+};
+
+bool pci_sel_match(const struct pci_sel *s, const struct pci_ident *id);
+
+/* Parses one selector: "BB:DD.F", "VVVV:DDDD", "VVVV:*", "class:CC",
+ * "class:CCSS" or "class:CCSSPP" (hex). Returns 0, or < 0 with the reason
+ * in why. */
+int pci_sel_parse(const char *s, size_t len, struct pci_sel *out, char *why,
+                  size_t why_size);
+
+/* Writes a selector in the syntax it was parsed from. */
+void pci_sel_format(const struct pci_sel *s, char *buf, size_t size);
+
+/* ---- the vmm.pci= option ------------------------------------------------ */
+
+enum pci_action {
+    PCI_CONCEAL, /* the guest sees no device there (vendor ID 0xffff) */
+    PCI_PASS,    /* no mediator: the guest gets the device untouched */
+    PCI_MEDIATE, /* attach opt-in mediators (e.g. one under test) */
+};
+
+struct pci_rule {
+    enum pci_action action;
+    struct pci_sel sel;
+};
+
+#define PCI_MAX_RULES 16
+
+/* Parses "ACTION=SEL,ACTION=SEL,..." (actions conceal, pass, mediate).
+ * Returns the number of rules (0 for an empty string), or < 0 with why set
+ * (naming the offending item). */
+int pci_rules_parse(const char *s, struct pci_rule *rules, unsigned max,
+                    char *why, size_t why_size);
+
+/* What the rules say about a device: the first matching rule of the
+ * strongest action (conceal, then pass, then mediate); -1 if none. */
+int pci_rules_action(const struct pci_rule *rules, unsigned n,
+                     const struct pci_ident *id);
+
+const char *pci_action_name(enum pci_action a);
+
+#endif

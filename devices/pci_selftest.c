@@ -1,0 +1,58 @@
+/* pci-cfgcheck: an opt-in mediator that tests the config lock and the
+ * virtual 0xcf8 latch on a live guest (vmm.pci=mediate=SEL, docs/pci.md).
+ *
+ * Before each of the guest's config accesses to a selected device is
+ * forwarded, it makes VMM cycles of its own through the ports, to another
+ * function and to the device, so the hardware latch points elsewhere when
+ * the guest's access is done. Were the guest's latch the hardware's, the
+ * guest would read the wrong function and its driver would fail. It also
+ * reads the device's ID and class dwords through ECAM and through the
+ * ports and checks that they agree (one API, two mechanisms). */
+#include <devices/pci.h>
+#include <platform/log.h>
+
+static u32 checks, mismatches;
+
+static void interleave(struct pci_dev *d)
+{
+    struct pci_dev other = *pci_device(0), self = *d;
+
+    other.ecam = NULL; /* through the ports, whatever MCFG offers */
+    self.ecam = NULL;
+    (void)pci_config_read(&other, PCI_VENDOR_ID, 4);
+    for (u16 off = PCI_VENDOR_ID; off <= PCI_REVISION; off += 8) {
+        u32 port = pci_config_read(&self, off, 4);
+        u32 direct = pci_config_read(d, off, 4);
+        if (port != direct && mismatches++ < 4)
+            log_warn("pci", "cfgcheck %02x:%02x.%x: offset 0x%x reads %08x "
+                     "through the ports, %08x through %s", d->id.bus,
+                     d->id.dev, d->id.fn, off, port, direct,
+                     d->ecam ? "ECAM" : "the ports again");
+    }
+    (void)pci_config_read(&other, PCI_CLASS_PROG, 1);
+    if (++checks == 1 || (checks >= 64 && !(checks & (checks - 1))))
+        log_info("pci", "cfgcheck: %u guest config accesses interleaved with "
+                 "VMM port cycles, %u ECAM/port mismatches", checks, mismatches);
+}
+
+static enum pci_verdict cfgcheck_read(struct pci_dev *d, u16 offset, u8 size,
+                                      u32 *value)
+{
+    interleave(d);
+    return PCI_FORWARD;
+}
+
+static enum pci_verdict cfgcheck_write(struct pci_dev *d, u16 offset, u8 size,
+                                       u32 value)
+{
+    interleave(d);
+    return PCI_FORWARD;
+}
+
+static const struct pci_mediator cfgcheck = {
+    .name = "pci-cfgcheck",
+    .opt_in = true, /* no match of its own: vmm.pci=mediate=SEL chooses */
+    .config_read = cfgcheck_read,
+    .config_write = cfgcheck_write,
+};
+PCI_MEDIATOR(cfgcheck);

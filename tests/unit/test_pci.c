@@ -1,0 +1,187 @@
+/* PCI mediation's pure parts: the guest's 0xcf8 latch decoded as the
+ * hardware does, selectors and mediator matches, and vmm.pci= (accepted
+ * forms and a clear refusal for each malformed one). */
+#include "check.h"
+#include <devices/pci.h>
+
+static void test_latch(void)
+{
+    struct pci_addr a;
+    u32 l = pci_cf8_value(0x00, 0x1f, 2, 0x40);
+
+    CHECK_EQ(l, 0x8000fa40);
+    CHECK(pci_latch_decode(l, 0xcfc, 4, &a));
+    CHECK_EQ(a.bus, 0);
+    CHECK_EQ(a.dev, 0x1f);
+    CHECK_EQ(a.fn, 2);
+    CHECK_EQ(a.offset, 0x40);
+    /* byte and word lanes of the dword */
+    CHECK(pci_latch_decode(l, 0xcfe, 2, &a));
+    CHECK_EQ(a.offset, 0x42);
+    CHECK(pci_latch_decode(l, 0xcff, 1, &a));
+    CHECK_EQ(a.offset, 0x43);
+    /* crossing the dword: no config cycle */
+    CHECK(!pci_latch_decode(l, 0xcfd, 4, &a));
+    CHECK(!pci_latch_decode(l, 0xcff, 2, &a));
+    /* enable bit clear */
+    CHECK(!pci_latch_decode(l & ~PCI_CF8_ENABLE, 0xcfc, 4, &a));
+    /* the low two bits of the latch do not move the offset */
+    CHECK(pci_latch_decode(l | 3, 0xcfc, 1, &a));
+    CHECK_EQ(a.offset, 0x40);
+    /* reserved bits 30:24 ignored; bus 0xff */
+    CHECK(pci_latch_decode(0xff000000u | pci_cf8_value(0xff, 0, 7, 0xfc), 0xcfd, 1, &a));
+    CHECK_EQ(a.bus, 0xff);
+    CHECK_EQ(a.fn, 7);
+    CHECK_EQ(a.offset, 0xfd);
+    /* not a data port, a bad size */
+    CHECK(!pci_latch_decode(l, 0xcf8, 4, &a));
+    CHECK(!pci_latch_decode(l, 0xcfc, 3, &a));
+    /* only a dword at 0xcf8 is the latch; 0xcf9 bytes are reset control */
+    CHECK(pci_is_latch_access(0xcf8, 4));
+    CHECK(!pci_is_latch_access(0xcf9, 1));
+    CHECK(!pci_is_latch_access(0xcf8, 1));
+    CHECK(!pci_is_latch_access(0xcf8, 2));
+}
+
+static const struct pci_ident ahci = { 0, 0x1f, 2, 0x8086, 0x2922, 0x010601 };
+static const struct pci_ident e1000 = { 0, 0x02, 0, 0x8086, 0x100e, 0x020000 };
+static const struct pci_ident nvme = { 1, 0x00, 0, 0x1b36, 0x0010, 0x010802 };
+
+static int sel(const char *s, struct pci_sel *out, char *why)
+{
+    return pci_sel_parse(s, strlen(s), out, why, 160);
+}
+
+static void test_selectors(void)
+{
+    struct pci_sel s;
+    char why[160], buf[32];
+
+    CHECK_EQ(sel("00:1f.2", &s, why), 0);
+    CHECK_EQ(s.kind, PCI_SEL_SLOT);
+    CHECK(pci_sel_match(&s, &ahci));
+    CHECK(!pci_sel_match(&s, &e1000));
+    pci_sel_format(&s, buf, sizeof(buf));
+    CHECK_STR(buf, "00:1f.2");
+
+    CHECK_EQ(sel("8086:100E", &s, why), 0);
+    CHECK(pci_sel_match(&s, &e1000));
+    CHECK(!pci_sel_match(&s, &ahci));
+    pci_sel_format(&s, buf, sizeof(buf));
+    CHECK_STR(buf, "8086:100e");
+
+    CHECK_EQ(sel("8086:*", &s, why), 0);
+    CHECK(pci_sel_match(&s, &e1000));
+    CHECK(pci_sel_match(&s, &ahci));
+    CHECK(!pci_sel_match(&s, &nvme));
+    pci_sel_format(&s, buf, sizeof(buf));
+    CHECK_STR(buf, "8086:*");
+
+    CHECK_EQ(sel("class:01", &s, why), 0);
+    CHECK(pci_sel_match(&s, &ahci));
+    CHECK(pci_sel_match(&s, &nvme));
+    CHECK(!pci_sel_match(&s, &e1000));
+    pci_sel_format(&s, buf, sizeof(buf));
+    CHECK_STR(buf, "class:01");
+    CHECK_EQ(sel("class:0106", &s, why), 0);
+    CHECK(pci_sel_match(&s, &ahci));
+    CHECK(!pci_sel_match(&s, &nvme));
+    CHECK_EQ(sel("class:010802", &s, why), 0);
+    CHECK(pci_sel_match(&s, &nvme));
+    CHECK(!pci_sel_match(&s, &ahci));
+    pci_sel_format(&s, buf, sizeof(buf));
+    CHECK_STR(buf, "class:010802");
+
+    static const char *const bad[] = {
+        "", "00", "0:1f.2", "00:20.0", "00:1f.8", "00:1f.", "00:1g.2",
+        "808:100e", "8086:100", "8086:100e0", "8086:10g0", "ffff:0000",
+        "class:", "class:1", "class:012", "class:01060100", "class:zz",
+        "8086-100e",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = '\0';
+        int r = sel(bad[i], &s, why);
+        CHECK(r < 0);
+        if (r >= 0)
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+        CHECK(why[0] != '\0');
+    }
+    sel("00:20.0", &s, why);
+    CHECK_STR(why, "'00:20.0': device is at most 1f and function at most 7");
+}
+
+static void test_mediator_match(void)
+{
+    struct pci_mediator storage = {
+        .name = "ahci",
+        .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010600, .class_mask = 0xffff00 },
+    };
+    struct pci_mediator one = {
+        .name = "one",
+        .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010000, .class_mask = 0xff0000 },
+        .match_id = { .kind = PCI_SEL_ID, .vendor = 0x1b36, .device = PCI_ANY_ID },
+    };
+    struct pci_mediator all = { .name = "all" };
+
+    CHECK(pci_mediator_matches(&storage, &ahci));
+    CHECK(!pci_mediator_matches(&storage, &nvme));
+    CHECK(pci_mediator_matches(&one, &nvme));   /* both must match */
+    CHECK(!pci_mediator_matches(&one, &ahci));
+    CHECK(!pci_mediator_matches(&all, &ahci));  /* no match at all: never */
+    all.opt_in = true;                          /* unless vmm.pci= chooses */
+    CHECK(pci_mediator_matches(&all, &ahci));
+    storage.opt_in = true;
+    CHECK(!pci_mediator_matches(&storage, &nvme));
+}
+
+static void test_rules(void)
+{
+    struct pci_rule r[PCI_MAX_RULES];
+    char why[160];
+
+    CHECK_EQ(pci_rules_parse("", r, PCI_MAX_RULES, why, sizeof(why)), 0);
+    CHECK_EQ(pci_rules_parse("conceal=00:1f.2,conceal=8086:100e", r,
+                             PCI_MAX_RULES, why, sizeof(why)), 2);
+    CHECK_EQ(r[0].action, PCI_CONCEAL);
+    CHECK_EQ(r[0].sel.kind, PCI_SEL_SLOT);
+    CHECK_EQ(r[1].sel.kind, PCI_SEL_ID);
+    CHECK_EQ(pci_rules_action(r, 2, &ahci), PCI_CONCEAL);
+    CHECK_EQ(pci_rules_action(r, 2, &e1000), PCI_CONCEAL);
+    CHECK_EQ(pci_rules_action(r, 2, &nvme), -1);
+
+    /* conceal wins over pass wins over mediate, whatever the order */
+    CHECK_EQ(pci_rules_parse("mediate=class:01,pass=class:0108,conceal=1b36:0010",
+                             r, PCI_MAX_RULES, why, sizeof(why)), 3);
+    CHECK_EQ(pci_rules_action(r, 3, &nvme), PCI_CONCEAL);
+    CHECK_EQ(pci_rules_action(r, 2, &nvme), PCI_PASS);
+    CHECK_EQ(pci_rules_action(r, 3, &ahci), PCI_MEDIATE);
+    CHECK_EQ(pci_rules_action(r, 3, &e1000), -1);
+
+    static const struct { const char *in, *why; } bad[] = {
+        { "conceal", "'conceal': expected ACTION=DEVICE (conceal=, pass= or mediate=)" },
+        { "hide=00:1f.2", "'hide=00:1f.2': unknown action (conceal, pass or mediate)" },
+        { "conceal=00:1f.2,", "'conceal=00:1f.2,': empty item (two commas, or a comma at an end)" },
+        { ",conceal=00:1f.2", "',conceal=00:1f.2': empty item (two commas, or a comma at an end)" },
+        { "conceal=00:1f.2,,pass=8086:*", "'conceal=00:1f.2,,pass=8086:*': empty item (two commas, or a comma at an end)" },
+        { "conceal=", "'': not a device (BB:DD.F, VVVV:DDDD, VVVV:* or class:CC[SS[PP]])" },
+        { "pass=8086:10", "'8086:10': an ID is VVVV:DDDD or VVVV:* (4 hex digits each)" },
+        { "conceal=00:1f.2=1", "'00:1f.2=1': a slot is BB:DD.F (hex bus, device, function)" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = '\0';
+        CHECK(pci_rules_parse(bad[i].in, r, PCI_MAX_RULES, why, sizeof(why)) < 0);
+        CHECK_STR(why, bad[i].why);
+    }
+    CHECK(pci_rules_parse("pass=00:00.0,pass=00:00.1,pass=00:00.2", r, 2, why,
+                          sizeof(why)) < 0);
+    CHECK_STR(why, "more than 2 rules");
+}
+
+int main(void)
+{
+    test_latch();
+    test_selectors();
+    test_mediator_match();
+    test_rules();
+    return check_done("pci");
+}
