@@ -140,6 +140,17 @@ static void on_init(struct vcpu *v, const struct vcpu_exit *e)
     guest_dead(v, "INIT signal to the boot CPU");
 }
 
+static void on_task_switch(struct vcpu *v, const struct vcpu_exit *e)
+{
+    /* A guest may use hardware task switches (32-bit OSes, task gates for
+     * #DF/NMI); VMX always exits on them and Veneer does not emulate them
+     * yet. That is not a VMM failure: stop the guest cleanly, saying why. */
+    log_err("guest", "the guest made a hardware task switch to TSS selector "
+            "0x%x, which this version of Veneer cannot emulate",
+            e->task.tss_sel);
+    guest_dead(v, "unsupported task switch");
+}
+
 static void on_sipi(struct vcpu *v, const struct vcpu_exit *e)
 {
     log_debug("guest", "SIPI vector 0x%x to the running boot CPU ignored",
@@ -169,7 +180,7 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
     [EXIT_INIT] = on_init,
     [EXIT_SIPI] = on_sipi,
     [EXIT_CR_ACCESS] = on_vmm_bug,
-    [EXIT_TASK_SWITCH] = on_vmm_bug,
+    [EXIT_TASK_SWITCH] = on_task_switch,
     [EXIT_ENTRY_FAILED] = on_vmm_bug,
     [EXIT_UNKNOWN] = on_vmm_bug,
 };
