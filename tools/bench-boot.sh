@@ -36,7 +36,7 @@ v=$(timed q-veneer qemu_start q-veneer "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt
 report "qemu-svm" "$b" "$v" q-veneer
 
 [ "${BENCH_BOCHS:-1}" = 0 ] && exit 0
-for model in corei7_skylake_x ryzen; do
+for model in ${BENCH_BOCHS_MODELS:-corei7_skylake_x ryzen}; do
     guest_disk "$LOG_DIR/b-bare-$model.img" "$PARAMS ${BOCHS_GUEST_PARAMS:-}"
     guest_disk "$LOG_DIR/b-veneer-$model.img" "$PARAMS ${BOCHS_GUEST_PARAMS:-}"
     b=$(timed "b-bare-$model" bochs_start_disk "b-bare-$model" "$model" "$LOG_DIR/b-bare-$model.img")
