@@ -201,20 +201,27 @@ static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
 }
 
 /* Ordinary I/O to a port of the range that is no config access (0xcf9 is
- * the reset control register on many chipsets): done as asked. */
+ * the reset control register on many chipsets): done as asked, under the
+ * lock, and the cached hardware latch forgotten in case the chipset let a
+ * narrow write through to it. */
 static u32 plain_io(const struct vcpu_exit *e, u32 value)
 {
     u16 p = e->io.port;
+    u64 flags = spin_lock_irqsave(&pci_lock);
 
-    if (e->io.in)
-        return e->io.size == 1 ? inb(p) : e->io.size == 2 ? inw(p) : inl(p);
-    if (e->io.size == 1)
-        outb(p, (u8)value);
-    else if (e->io.size == 2)
-        outw(p, (u16)value);
-    else
-        outl(p, value);
-    return 0;
+    if (e->io.in) {
+        value = e->io.size == 1 ? inb(p) : e->io.size == 2 ? inw(p) : inl(p);
+    } else {
+        if (e->io.size == 1)
+            outb(p, (u8)value);
+        else if (e->io.size == 2)
+            outw(p, (u16)value);
+        else
+            outl(p, value);
+        hw_latch_known = false;
+    }
+    spin_unlock_irqrestore(&pci_lock, flags);
+    return value;
 }
 
 static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)

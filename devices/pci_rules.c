@@ -94,6 +94,10 @@ int pci_sel_parse(const char *s, size_t len, struct pci_sel *out, char *why,
     u32 a, b, c;
 
     memset(out, 0, sizeof(*out));
+    if (!len) {
+        ksnprintf(why, why_size, "no device after the action's '='");
+        return -E_INVAL;
+    }
     if (len > 6 && !memcmp(s, "class:", 6))
         return parse_class(s, len, out, why, why_size);
     if (colon == len)

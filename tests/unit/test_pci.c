@@ -163,7 +163,9 @@ static void test_rules(void)
         { "conceal=00:1f.2,", "'conceal=00:1f.2,': empty item (two commas, or a comma at an end)" },
         { ",conceal=00:1f.2", "',conceal=00:1f.2': empty item (two commas, or a comma at an end)" },
         { "conceal=00:1f.2,,pass=8086:*", "'conceal=00:1f.2,,pass=8086:*': empty item (two commas, or a comma at an end)" },
-        { "conceal=", "'': not a device (BB:DD.F, VVVV:DDDD, VVVV:* or class:CC[SS[PP]])" },
+        { "conceal=", "no device after the action's '='" },
+        { "conceal=00:1f.2:", "'00:1f.2:': a slot is BB:DD.F (hex bus, device, function)" },
+        { "pass=0106", "'0106': not a device (BB:DD.F, VVVV:DDDD, VVVV:* or class:CC[SS[PP]])" },
         { "pass=8086:10", "'8086:10': an ID is VVVV:DDDD or VVVV:* (4 hex digits each)" },
         { "conceal=00:1f.2=1", "'00:1f.2=1': a slot is BB:DD.F (hex bus, device, function)" },
     };
