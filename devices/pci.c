@@ -14,7 +14,8 @@
 
 static char pci_option[256];
 OPTION_STRING("vmm.pci", pci_option,
-              "PCI devices: comma-separated conceal=SEL, pass=SEL, mediate=SEL; "
+              "PCI devices: comma-separated disable=SEL, conceal=SEL, pass=SEL, "
+              "mediate=SEL; "
               "SEL is BB:DD.F, VVVV:DDDD, VVVV:* or class:CC[SS[PP]] (docs/pci.md)");
 
 #define PCI_MAX_DEVICES 256
@@ -294,7 +295,7 @@ static void log_device(const struct pci_dev *d)
     log_info("pci", "%02x:%02x.%x %04x:%04x class %06x rev %02x %s%s%s%s%s",
              d->id.bus, d->id.dev, d->id.fn, d->id.vendor, d->id.device,
              d->id.class, d->revision, d->ecam ? "ecam" : "ports", extra,
-             d->concealed ? " concealed" : "",
+             d->disabled ? " disabled" : d->concealed ? " concealed" : "",
              d->mediator ? " mediator " : "",
              d->mediator ? d->mediator->name : "");
 }
@@ -319,6 +320,19 @@ static bool probe_function(u8 bus, u8 dev, u8 fn, struct pci_dev *d)
     return true;
 }
 
+/* Turns off I/O and memory decoding and bus mastering (PCI 3.0, 6.2.2),
+ * so a device the guest cannot see does no DMA and claims no addresses. */
+static void disable(struct pci_dev *d)
+{
+    u16 cmd = (u16)pci_config_read(d, PCI_COMMAND, 2);
+    u16 off = cmd & (u16)~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+
+    pci_config_write(d, PCI_COMMAND, 2, off);
+    log_info("pci", "%02x:%02x.%x disabled: command 0x%04x -> 0x%04x (reads "
+             "back 0x%04x)", d->id.bus, d->id.dev, d->id.fn, cmd, off,
+             (u16)pci_config_read(d, PCI_COMMAND, 2));
+}
+
 static void add_device(const struct pci_dev *probe)
 {
     if (ndevices == PCI_MAX_DEVICES) {
@@ -330,11 +344,14 @@ static void add_device(const struct pci_dev *probe)
     struct pci_dev *d = &devices[ndevices++];
     *d = *probe;
     int action = pci_rules_action(rules, nrules, &d->id);
-    if (action == PCI_CONCEAL)
+    d->disabled = action == PCI_DISABLE;
+    if (action == PCI_DISABLE || action == PCI_CONCEAL)
         d->concealed = true;
     else if (action != PCI_PASS)
         attach_mediator(d, action);
     log_device(d);
+    if (action == PCI_DISABLE)
+        disable(d);
 }
 
 static void scan(void)
@@ -374,7 +391,7 @@ static int pci_init(void)
 {
     char why[160];
     int n = pci_rules_parse(pci_option, rules, PCI_MAX_RULES, why, sizeof(why));
-    unsigned ecam_buses = 0, concealed = 0, mediated = 0;
+    unsigned ecam_buses = 0, concealed = 0, disabled = 0, mediated = 0;
 
     if (n < 0)
         refuse_to_start("vmm.pci=%s: %s", pci_option, why);
@@ -385,13 +402,15 @@ static int pci_init(void)
     }
     scan();
     for (unsigned i = 0; i < ndevices; i++) {
-        concealed += devices[i].concealed;
+        concealed += devices[i].concealed && !devices[i].disabled;
+        disabled += devices[i].disabled;
         mediated += devices[i].mediator != NULL;
     }
     check_rules_used();
-    log_info("pci", "%u functions (%u concealed, %u mediated); the VMM's config "
-             "access: ECAM on %u buses, ports elsewhere; guest ports 0xcf8-0xcff "
-             "mediated", ndevices, concealed, mediated, ecam_buses);
+    log_info("pci", "%u functions (%u disabled, %u concealed, %u mediated); the "
+             "VMM's config access: ECAM on %u buses, ports elsewhere; guest "
+             "ports 0xcf8-0xcff mediated", ndevices, disabled, concealed,
+             mediated, ecam_buses);
     return 0;
 }
 INIT_FUNC(devices, 10, pci_init);

@@ -33,6 +33,9 @@ enum pci_cfg {
     PCI_CAP_PTR = 0x34,
 };
 #define PCI_HEADER_MULTIFUNCTION 0x80
+#define PCI_COMMAND_IO 0x1
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
 #define PCI_CFG_SIZE_LEGACY 256u
 #define PCI_CFG_SIZE_ECAM 4096u
 
@@ -43,6 +46,7 @@ struct pci_dev {
     u8 revision, header_type;
     volatile u8 *ecam;         /* the function's 4 KiB ECAM window, or NULL */
     bool concealed;            /* vmm.pci=conceal: absent to the guest */
+    bool disabled;             /* vmm.pci=disable: concealed and turned off */
     const struct pci_mediator *mediator; /* NULL: passed through */
     void *priv;                /* the mediator's per-device state */
     u32 guest_reads, guest_writes; /* the guest's config accesses, counted */

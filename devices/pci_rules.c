@@ -154,7 +154,7 @@ void pci_sel_format(const struct pci_sel *s, char *buf, size_t size)
 }
 
 static const char *const action_names[] = {
-    [PCI_CONCEAL] = "conceal", [PCI_PASS] = "pass", [PCI_MEDIATE] = "mediate",
+    [PCI_DISABLE] = "disable", [PCI_CONCEAL] = "conceal", [PCI_PASS] = "pass", [PCI_MEDIATE] = "mediate",
 };
 
 const char *pci_action_name(enum pci_action a)
@@ -169,14 +169,15 @@ static int parse_rule(const char *s, size_t len, struct pci_rule *r, char *why,
 
     if (eq == len)
         return sel_err(why, why_size, s, len,
-                       "expected ACTION=DEVICE (conceal=, pass= or mediate=)");
+                       "expected ACTION=DEVICE (disable=, conceal=, pass= or "
+                       "mediate=)");
     for (unsigned a = 0; a < ARRAY_SIZE(action_names); a++)
         if (strlen(action_names[a]) == eq && !memcmp(s, action_names[a], eq)) {
             r->action = (enum pci_action)a;
             return pci_sel_parse(s + eq + 1, len - eq - 1, &r->sel, why, why_size);
         }
     return sel_err(why, why_size, s, len,
-                   "unknown action (conceal, pass or mediate)");
+                   "unknown action (disable, conceal, pass or mediate)");
 }
 
 int pci_rules_parse(const char *s, struct pci_rule *rules, unsigned max,
@@ -213,7 +214,8 @@ int pci_rules_parse(const char *s, struct pci_rule *rules, unsigned max,
 int pci_rules_action(const struct pci_rule *rules, unsigned n,
                      const struct pci_ident *id)
 {
-    static const enum pci_action order[] = { PCI_CONCEAL, PCI_PASS, PCI_MEDIATE };
+    static const enum pci_action order[] = { PCI_DISABLE, PCI_CONCEAL, PCI_PASS,
+                                             PCI_MEDIATE };
 
     for (unsigned k = 0; k < ARRAY_SIZE(order); k++)
         for (unsigned i = 0; i < n; i++)

@@ -73,6 +73,7 @@ void pci_sel_format(const struct pci_sel *s, char *buf, size_t size);
 /* ---- the vmm.pci= option ------------------------------------------------ */
 
 enum pci_action {
+    PCI_DISABLE, /* concealed, and its decoding and bus mastering turned off */
     PCI_CONCEAL, /* the guest sees no device there (vendor ID 0xffff) */
     PCI_PASS,    /* no mediator: the guest gets the device untouched */
     PCI_MEDIATE, /* attach opt-in mediators (e.g. one under test) */
@@ -85,14 +86,15 @@ struct pci_rule {
 
 #define PCI_MAX_RULES 16
 
-/* Parses "ACTION=SEL,ACTION=SEL,..." (actions conceal, pass, mediate).
+/* Parses "ACTION=SEL,ACTION=SEL,..." (actions disable, conceal, pass,
+ * mediate).
  * Returns the number of rules (0 for an empty string), or < 0 with why set
  * (naming the offending item). */
 int pci_rules_parse(const char *s, struct pci_rule *rules, unsigned max,
                     char *why, size_t why_size);
 
-/* What the rules say about a device: the first matching rule of the
- * strongest action (conceal, then pass, then mediate); -1 if none. */
+/* What the rules say about a device: the strongest action of the rules
+ * that match it (disable, then conceal, pass, mediate); -1 if none. */
 int pci_rules_action(const struct pci_rule *rules, unsigned n,
                      const struct pci_ident *id);
 

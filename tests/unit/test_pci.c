@@ -156,10 +156,14 @@ static void test_rules(void)
     CHECK_EQ(pci_rules_action(r, 2, &nvme), PCI_PASS);
     CHECK_EQ(pci_rules_action(r, 3, &ahci), PCI_MEDIATE);
     CHECK_EQ(pci_rules_action(r, 3, &e1000), -1);
+    CHECK_EQ(pci_rules_parse("conceal=8086:*,disable=00:02.0", r, PCI_MAX_RULES,
+                             why, sizeof(why)), 2);
+    CHECK_EQ(pci_rules_action(r, 2, &e1000), PCI_DISABLE);
+    CHECK_EQ(pci_rules_action(r, 2, &ahci), PCI_CONCEAL);
 
     static const struct { const char *in, *why; } bad[] = {
-        { "conceal", "'conceal': expected ACTION=DEVICE (conceal=, pass= or mediate=)" },
-        { "hide=00:1f.2", "'hide=00:1f.2': unknown action (conceal, pass or mediate)" },
+        { "conceal", "'conceal': expected ACTION=DEVICE (disable=, conceal=, pass= or mediate=)" },
+        { "hide=00:1f.2", "'hide=00:1f.2': unknown action (disable, conceal, pass or mediate)" },
         { "conceal=00:1f.2,", "'conceal=00:1f.2,': empty item (two commas, or a comma at an end)" },
         { ",conceal=00:1f.2", "',conceal=00:1f.2': empty item (two commas, or a comma at an end)" },
         { "conceal=00:1f.2,,pass=8086:*", "'conceal=00:1f.2,,pass=8086:*': empty item (two commas, or a comma at an end)" },
