@@ -141,6 +141,32 @@ void pci_config_write(const struct pci_dev *d, u16 offset, u8 size, u32 value)
         port_cycle(&a, size, true, value);
 }
 
+int pci_read_bar(const struct pci_dev *d, unsigned i, struct pci_bar *out)
+{
+    unsigned nbars = (d->header_type & 0x7f) == 0 ? 6 : (d->header_type & 0x7f) == 1 ? 2 : 0;
+
+    /* from BAR 0, so that the high half of a 64-bit BAR is known as one */
+    for (unsigned k = 0; k < nbars;) {
+        u32 lo = pci_config_read(d, (u16)(PCI_BAR0 + 4 * k), 4);
+        u32 hi = k + 1 < nbars ? pci_config_read(d, (u16)(PCI_BAR0 + 4 * k + 4), 4) : 0;
+        unsigned slots = pci_bar_decode(lo, hi, out);
+        if (k == i)
+            return slots && !(slots == 2 && k + 1 >= nbars) ? 0 : -E_INVAL;
+        k += slots ? slots : 1;
+    }
+    return -E_INVAL;
+}
+
+static u8 cfg_byte(void *ctx, u16 offset)
+{
+    return (u8)pci_config_read(ctx, offset, 1);
+}
+
+u8 pci_find_cap(const struct pci_dev *d, u8 cap)
+{
+    return pci_cap_find(cfg_byte, (void *)d, cap);
+}
+
 unsigned pci_device_count(void)
 {
     return ndevices;
@@ -199,6 +225,8 @@ static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
             return;
     }
     port_cycle(a, size, true, value);
+    if (d && d->mediator && d->mediator->config_written)
+        d->mediator->config_written(d, a->offset, size);
 }
 
 /* Ordinary I/O to a port of the range that is no config access (0xcf9 is

@@ -62,6 +62,18 @@ void pci_config_write(const struct pci_dev *d, u16 offset, u8 size, u32 value);
 /* How many bytes of config space the VMM can reach (256 or 4096). */
 unsigned pci_config_size(const struct pci_dev *d);
 
+/* BAR `i` (0-5 for a type 0 header, 0-1 for a bridge) as programmed now;
+ * returns 0, or -E_INVAL for no such BAR, the high half of a 64-bit one,
+ * or a reserved type. */
+int pci_read_bar(const struct pci_dev *d, unsigned i, struct pci_bar *out);
+/* The offset of capability `cap` (PCI_CAP_ID_*), or 0 if the device has
+ * none. */
+u8 pci_find_cap(const struct pci_dev *d, u8 cap);
+#define PCI_CAP_ID_PM 0x01
+#define PCI_CAP_ID_MSI 0x05
+#define PCI_CAP_ID_EXP 0x10
+#define PCI_CAP_ID_MSIX 0x11
+
 /* Devices found at boot (segment 0). */
 unsigned pci_device_count(void);
 struct pci_dev *pci_device(unsigned i);
@@ -93,6 +105,10 @@ struct pci_mediator {
                                     u32 *value);
     enum pci_verdict (*config_write)(struct pci_dev *d, u16 offset, u8 size,
                                      u32 value);
+    /* After a guest write that config_write forwarded (or of a device
+     * without config_write) reached the device: the place to re-read a BAR
+     * or the command register. May be NULL. */
+    void (*config_written)(struct pci_dev *d, u16 offset, u8 size);
 };
 #define PCI_MEDIATOR(var)                                                 \
     static const struct pci_mediator *const pci_mediator_ref_##var __used \

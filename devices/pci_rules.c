@@ -232,3 +232,39 @@ bool pci_mediator_matches(const struct pci_mediator *m,
         return m->opt_in;
     return pci_sel_match(&m->match_class, id) && pci_sel_match(&m->match_id, id);
 }
+
+unsigned pci_bar_decode(u32 lo, u32 hi, struct pci_bar *out)
+{
+    *out = (struct pci_bar){ 0 };
+    if (lo & 1) {
+        out->io = true;
+        out->base = lo & ~3u;
+        return 1;
+    }
+    out->prefetch = lo & 8;
+    switch ((lo >> 1) & 3) {
+    case 0: /* 32-bit */
+        out->base = lo & ~0xfu;
+        return 1;
+    case 2: /* 64-bit: the next BAR holds the high half */
+        out->mem64 = true;
+        out->base = (u64)hi << 32 | (lo & ~0xfu);
+        return 2;
+    default: /* 1: below 1 MiB (PCI 2.x, reserved since), 3: reserved */
+        return 0;
+    }
+}
+
+u8 pci_cap_find(pci_cfg_byte_reader rd, void *ctx, u8 cap)
+{
+    if (!(rd(ctx, 0x06) & 0x10)) /* status: capabilities list */
+        return 0;
+    u8 at = rd(ctx, 0x34) & 0xfc;
+    /* at most 48 capabilities fit in 0x40-0xff */
+    for (int n = 0; n < 48 && at >= 0x40; n++) {
+        if (rd(ctx, at) == cap)
+            return at;
+        at = rd(ctx, (u16)(at + 1)) & 0xfc;
+    }
+    return 0;
+}

@@ -100,4 +100,24 @@ int pci_rules_action(const struct pci_rule *rules, unsigned n,
 
 const char *pci_action_name(enum pci_action a);
 
+/* ---- header fields ------------------------------------------------------ */
+
+/* A base address register as programmed (PCI 3.0, 6.2.5.1); no sizing. */
+struct pci_bar {
+    u64 base;
+    bool io, mem64, prefetch;
+};
+
+/* Decodes BAR `lo` (and `hi`, the next BAR, for a 64-bit memory BAR).
+ * Returns how many BAR slots it takes (1 or 2), or 0 for a reserved type. */
+unsigned pci_bar_decode(u32 lo, u32 hi, struct pci_bar *out);
+
+/* Reads one byte of a function's config space (for the capability walk). */
+typedef u8 (*pci_cfg_byte_reader)(void *ctx, u16 offset);
+
+/* The offset of the first capability with ID `cap` in the standard list
+ * (status bit 4, pointer at 0x34; PCI 3.0, 6.7), or 0 if none. Bounded:
+ * a looping or out-of-range list ends the walk. */
+u8 pci_cap_find(pci_cfg_byte_reader rd, void *ctx, u8 cap);
+
 #endif

@@ -7,8 +7,11 @@
  * the guest's access is done. Were the guest's latch the hardware's, the
  * guest would read the wrong function and its driver would fail. It also
  * reads the device's ID and class dwords through ECAM and through the
- * ports and checks that they agree (one API, two mechanisms). */
+ * ports and checks that they agree (one API, two mechanisms), and logs
+ * the first command-register and BAR writes of the guest as the device
+ * took them (config_written). */
 #include <devices/pci.h>
+#include <platform/format.h>
 #include <platform/log.h>
 
 static u32 checks, mismatches;
@@ -35,6 +38,29 @@ static void interleave(struct pci_dev *d)
                  "VMM port cycles, %u ECAM/port mismatches", checks, mismatches);
 }
 
+/* Logs what a storage mediator will need: the BARs and the MSI/MSI-X
+ * capabilities, read through the API. */
+static int cfgcheck_attach(struct pci_dev *d)
+{
+    char buf[200];
+    size_t n = 0;
+    struct pci_bar bar;
+
+    for (unsigned i = 0; i < 6 && n < sizeof(buf); i++) {
+        if (pci_read_bar(d, i, &bar) < 0 || !bar.base)
+            continue;
+        n += (size_t)ksnprintf(buf + n, sizeof(buf) - n, " BAR%u %s 0x%llx", i,
+                               bar.io ? "io" : bar.mem64 ? "mem64" : "mem32",
+                               (unsigned long long)bar.base);
+    }
+    if (n < sizeof(buf))
+        ksnprintf(buf + n, sizeof(buf) - n, "; MSI at 0x%02x, MSI-X at 0x%02x",
+                  pci_find_cap(d, PCI_CAP_ID_MSI), pci_find_cap(d, PCI_CAP_ID_MSIX));
+    log_info("pci", "cfgcheck %02x:%02x.%x:%s", d->id.bus, d->id.dev, d->id.fn,
+             buf);
+    return 0;
+}
+
 static enum pci_verdict cfgcheck_read(struct pci_dev *d, u16 offset, u8 size,
                                       u32 *value)
 {
@@ -49,10 +75,32 @@ static enum pci_verdict cfgcheck_write(struct pci_dev *d, u16 offset, u8 size,
     return PCI_FORWARD;
 }
 
+/* The guest's command and BAR writes, as the device took them. */
+static void cfgcheck_written(struct pci_dev *d, u16 offset, u8 size)
+{
+    static unsigned logged;
+
+    if (offset + size <= PCI_COMMAND || offset >= PCI_BAR0 + 24 ||
+        (offset >= PCI_COMMAND + 2 && offset < PCI_BAR0) || logged >= 8)
+        return;
+    logged++;
+    if (offset < PCI_BAR0)
+        log_info("pci", "cfgcheck %02x:%02x.%x: the guest wrote the command "
+                 "register: now 0x%04x", d->id.bus, d->id.dev, d->id.fn,
+                 (u16)pci_config_read(d, PCI_COMMAND, 2));
+    else
+        log_info("pci", "cfgcheck %02x:%02x.%x: the guest wrote BAR%u: now "
+                 "0x%08x", d->id.bus, d->id.dev, d->id.fn,
+                 (unsigned)(offset - PCI_BAR0) / 4,
+                 pci_config_read(d, (u16)(offset & ~3u), 4));
+}
+
 static const struct pci_mediator cfgcheck = {
     .name = "pci-cfgcheck",
     .opt_in = true, /* no match of its own: vmm.pci=mediate=SEL chooses */
+    .attach = cfgcheck_attach,
     .config_read = cfgcheck_read,
     .config_write = cfgcheck_write,
+    .config_written = cfgcheck_written,
 };
 PCI_MEDIATOR(cfgcheck);

@@ -183,11 +183,62 @@ static void test_rules(void)
     CHECK_STR(why, "more than 2 rules");
 }
 
+static void test_bars(void)
+{
+    struct pci_bar b;
+
+    CHECK_EQ(pci_bar_decode(0xc061, 0, &b), 1);
+    CHECK(b.io);
+    CHECK_EQ(b.base, 0xc060);
+    CHECK_EQ(pci_bar_decode(0xfebf1000, 0x12345678, &b), 1);
+    CHECK(!b.io && !b.mem64 && !b.prefetch);
+    CHECK_EQ(b.base, 0xfebf1000);
+    CHECK_EQ(pci_bar_decode(0xe000000c, 0x00000080, &b), 2);
+    CHECK(b.mem64 && b.prefetch);
+    CHECK_EQ(b.base, 0x80e0000000ULL);
+    CHECK_EQ(pci_bar_decode(0x00000002, 0, &b), 0); /* below 1 MiB: reserved */
+    CHECK_EQ(pci_bar_decode(0x00000006, 0, &b), 0);
+}
+
+/* A fake config space for the capability walk. */
+static u8 space[256];
+static unsigned reads;
+static u8 rd(void *ctx, u16 off)
+{
+    reads++;
+    return off < 256 ? space[off] : 0xff;
+}
+
+static void test_caps(void)
+{
+    memset(space, 0, sizeof(space));
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_MSI), 0); /* no list */
+    space[0x06] = 0x10;
+    space[0x34] = 0x83; /* low bits ignored */
+    space[0x80] = PCI_CAP_ID_PM;   space[0x81] = 0x90;
+    space[0x90] = PCI_CAP_ID_MSI;  space[0x91] = 0xa0;
+    space[0xa0] = PCI_CAP_ID_MSIX; space[0xa1] = 0x00;
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_PM), 0x80);
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_MSI), 0x90);
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_MSIX), 0xa0);
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_EXP), 0);
+    /* a loop ends the walk */
+    space[0xa1] = 0x80;
+    reads = 0;
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_EXP), 0);
+    CHECK(reads < 200);
+    /* a pointer into the header ends it */
+    space[0x91] = 0x10;
+    CHECK_EQ(pci_cap_find(rd, NULL, PCI_CAP_ID_MSIX), 0);
+}
+
 int main(void)
 {
     test_latch();
     test_selectors();
     test_mediator_match();
     test_rules();
+    test_bars();
+    test_caps();
     return check_done("pci");
 }
