@@ -192,11 +192,10 @@ static void guest_config_read(struct pci_dev *d, const struct pci_addr *a,
                               u8 size, u32 *value)
 {
     if (d) {
-        d->guest_reads++;
+        __atomic_fetch_add(&d->guest_reads, 1, __ATOMIC_RELAXED);
         if (d->concealed) {
-            if (!d->guest_probe_logged && conceal_logs < PCI_CONCEAL_LOGS) {
-                d->guest_probe_logged = true;
-                conceal_logs++;
+            if (!__atomic_exchange_n(&d->guest_probe_logged, true, __ATOMIC_RELAXED) &&
+                __atomic_fetch_add(&conceal_logs, 1, __ATOMIC_RELAXED) < PCI_CONCEAL_LOGS) {
                 log_info("pci", "the guest probed concealed %02x:%02x.%x "
                          "(%04x:%04x): it reads as absent", a->bus, a->dev,
                          a->fn, d->id.vendor, d->id.device);
@@ -217,7 +216,7 @@ static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
                                u8 size, u32 value)
 {
     if (d) {
-        d->guest_writes++;
+        __atomic_fetch_add(&d->guest_writes, 1, __ATOMIC_RELAXED);
         if (d->concealed)
             return;
         if (d->mediator && d->mediator->config_write &&

@@ -26,16 +26,19 @@ static void interleave(struct pci_dev *d)
     for (u16 off = PCI_VENDOR_ID; off <= PCI_REVISION; off += 8) {
         u32 port = pci_config_read(&self, off, 4);
         u32 direct = pci_config_read(d, off, 4);
-        if (port != direct && mismatches++ < 4)
+        if (port != direct &&
+            __atomic_fetch_add(&mismatches, 1, __ATOMIC_RELAXED) < 4)
             log_warn("pci", "cfgcheck %02x:%02x.%x: offset 0x%x reads %08x "
                      "through the ports, %08x through %s", d->id.bus,
                      d->id.dev, d->id.fn, off, port, direct,
                      d->ecam ? "ECAM" : "the ports again");
     }
     (void)pci_config_read(&other, PCI_CLASS_PROG, 1);
-    if (++checks == 1 || (checks >= 64 && !(checks & (checks - 1))))
+    u32 n = __atomic_add_fetch(&checks, 1, __ATOMIC_RELAXED);
+    if (n == 1 || (n >= 64 && !(n & (n - 1))))
         log_info("pci", "cfgcheck: %u guest config accesses interleaved with "
-                 "VMM port cycles, %u ECAM/port mismatches", checks, mismatches);
+                 "VMM port cycles, %u ECAM/port mismatches", n,
+                 __atomic_load_n(&mismatches, __ATOMIC_RELAXED));
 }
 
 /* Logs what a storage mediator will need: the BARs and the MSI/MSI-X
@@ -81,9 +84,9 @@ static void cfgcheck_written(struct pci_dev *d, u16 offset, u8 size)
     static unsigned logged;
 
     if (offset + size <= PCI_COMMAND || offset >= PCI_BAR0 + 24 ||
-        (offset >= PCI_COMMAND + 2 && offset < PCI_BAR0) || logged >= 8)
+        (offset >= PCI_COMMAND + 2 && offset < PCI_BAR0) ||
+        __atomic_fetch_add(&logged, 1, __ATOMIC_RELAXED) >= 8)
         return;
-    logged++;
     if (offset < PCI_BAR0)
         log_info("pci", "cfgcheck %02x:%02x.%x: the guest wrote the command "
                  "register: now 0x%04x", d->id.bus, d->id.dev, d->id.fn,
