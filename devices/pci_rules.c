@@ -15,7 +15,7 @@ bool pci_latch_decode(u32 latch, u16 port, u8 size, struct pci_addr *out)
     out->bus = (u8)(latch >> 16);
     out->dev = (latch >> 11) & 0x1f;
     out->fn = (latch >> 8) & 7;
-    out->offset = (u16)((latch & 0xfc) + byte);
+    out->offset = (u16)(((latch >> 16) & 0xf00) | ((latch & 0xfc) + byte));
     return true;
 }
 

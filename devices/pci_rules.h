@@ -18,17 +18,21 @@ struct pci_addr {
     u16 offset;
 };
 
+/* Bits 27:24 carry offset bits 11:8 (AMD's extended configuration
+ * through 0xcf8, enabled by EnableCf8ExtCfg in NB_CFG; BKDG for family
+ * 10h, 2.11.1; reserved and ignored elsewhere, so 0 for offsets < 256). */
 static inline u32 pci_cf8_value(u8 bus, u8 dev, u8 fn, u16 offset)
 {
-    return (u32)PCI_CF8_ENABLE | (u32)bus << 16 | (u32)(dev & 0x1f) << 11 |
-           (u32)(fn & 7) << 8 | (offset & 0xfc);
+    return (u32)PCI_CF8_ENABLE | (u32)(offset & 0xf00) << 16 | (u32)bus << 16 |
+           (u32)(dev & 0x1f) << 11 | (u32)(fn & 7) << 8 | (offset & 0xfc);
 }
 
 /* True when an access of `size` bytes to data port `port` (0xcfc-0xcff)
  * under `latch` is a configuration cycle, with *out its target. False
  * when the enable bit is clear or the access would cross the dword (the
- * hardware makes no config cycle then). Bits 30:24 (reserved; AMD's
- * extended-register bits) are ignored: offsets stay below 256. */
+ * hardware makes no config cycle then). Bits 27:24 become offset bits
+ * 11:8, as pci_cf8_value writes them back, so the hardware sees the
+ * guest's own latch bits; bits 30:28 (reserved) are ignored. */
 bool pci_latch_decode(u32 latch, u16 port, u8 size, struct pci_addr *out);
 
 /* True for the accesses to ports 0xcf8-0xcff that touch the address latch:

@@ -28,11 +28,16 @@ static void test_latch(void)
     /* the low two bits of the latch do not move the offset */
     CHECK(pci_latch_decode(l | 3, 0xcfc, 1, &a));
     CHECK_EQ(a.offset, 0x40);
-    /* reserved bits 30:24 ignored; bus 0xff */
-    CHECK(pci_latch_decode(0xff000000u | pci_cf8_value(0xff, 0, 7, 0xfc), 0xcfd, 1, &a));
+    /* reserved bits 30:28 ignored; bus 0xff */
+    CHECK(pci_latch_decode(0x70000000u | pci_cf8_value(0xff, 0, 7, 0xfc), 0xcfd, 1, &a));
     CHECK_EQ(a.bus, 0xff);
     CHECK_EQ(a.fn, 7);
     CHECK_EQ(a.offset, 0xfd);
+    /* AMD's extended bits 27:24 are offset bits 11:8, both ways */
+    CHECK_EQ(pci_cf8_value(1, 2, 3, 0x345), 0x83011344);
+    CHECK(pci_latch_decode(pci_cf8_value(1, 2, 3, 0xf44), 0xcfe, 2, &a));
+    CHECK_EQ(a.offset, 0xf46);
+    CHECK_EQ(pci_cf8_value(a.bus, a.dev, a.fn, a.offset), pci_cf8_value(1, 2, 3, 0xf44));
     /* not a data port, a bad size */
     CHECK(!pci_latch_decode(l, 0xcf8, 4, &a));
     CHECK(!pci_latch_decode(l, 0xcfc, 3, &a));
