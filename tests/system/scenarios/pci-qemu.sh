@@ -10,7 +10,8 @@
 # the guest's config accesses to them it moves the hardware latch with VMM
 # port cycles and compares ECAM with the ports, so a guest latch that was
 # not virtual would send the AHCI driver's accesses to the host bridge.
-# A malformed vmm.pci= is refused.
+# The same on i440fx (no MCFG: everything through the ports). A malformed
+# vmm.pci= is refused.
 . "$(dirname "$0")/../lib.sh"
 
 guest_disk "$LOG_DIR/guest.img" "veneer.test=hypercall,disk,exits"
@@ -35,6 +36,23 @@ expect conceal "^GUEST-CHECK disk PASS" "the guest's AHCI disk works through med
 expect conceal "^GUEST-EXITS io [0-9]{3,}" "config accesses went through the VMM (io exits)"
 expect_not conceal "PANIC|Kernel panic|refusing|W pci:" "no panic, no PCI warning"
 grep -a "I pci:" "$LOG_DIR/conceal.serial" | tr -d '\r' | sed 's/^/    /'
+
+# i440fx has no MCFG: the scan, the VMM's accesses and pci-cfgcheck all go
+# through the ports, under the lock, between the guest's own cycles.
+guest_disk "$LOG_DIR/guest-pc.img" "veneer.test=disk"
+mkiso "$LOG_DIR/ports.iso" "vmm.pci=conceal=8086:100e,mediate=class:0106"
+qemu_start ports "$LOG_DIR/ports.iso" -cpu EPYC,+svm,+npt -machine pc \
+    -nic none -device e1000 $(guest_qemu_disk_args "$LOG_DIR/guest-pc.img")
+guest_verdict ports 90
+wait_exit ports 30 || stop ports
+expect ports "I acpi: MCFG: none" "i440fx: no MCFG"
+expect ports "I pci: 00:00\.0 8086:1237 class 060000 rev [0-9a-f]{2} ports" "host bridge scanned through the ports"
+expect ports "I pci: [0-9a-f:.]+ 8086:2922 class 010601 .* ports mediator pci-cfgcheck" "the AHCI mediated, ports only"
+expect ports "I pci: [0-9]+ functions \(0 disabled, 1 concealed, 1 mediated\); the VMM's config access: ECAM on 0 buses" "scan summary, no ECAM"
+expect ports "I pci: the guest probed concealed [0-9a-f:.]+ \(8086:100e\): it reads as absent" "the guest's probe of the e1000 read as absent"
+expect ports "I pci: cfgcheck: 64 guest config accesses interleaved with VMM port cycles, 0 ECAM/port mismatches" "VMM port cycles between the guest's: no effect on the guest"
+expect ports "^GUEST-CHECK disk PASS" "the guest's AHCI disk works"
+expect_not ports "PANIC|Kernel panic|refusing|W pci:" "no panic, no PCI warning"
 
 mkiso "$LOG_DIR/bad.iso" "vmm.pci=conceal=00:1f.2,hide=8086:100e"
 qemu_start bad "$LOG_DIR/bad.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none
