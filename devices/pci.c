@@ -188,8 +188,10 @@ struct pci_dev *pci_find_slot(u8 bus, u8 dev, u8 fn)
 
 /* ---- the guest's ports 0xcf8-0xcff ------------------------------------ */
 
+/* The guest's config read of `a` through the ports, or through ECAM
+ * window `ecam` (the function's) when the guest used ECAM. */
 static void guest_config_read(struct pci_dev *d, const struct pci_addr *a,
-                              u8 size, u32 *value)
+                              volatile u8 *ecam, u8 size, u32 *value)
 {
     if (d) {
         __atomic_fetch_add(&d->guest_reads, 1, __ATOMIC_RELAXED);
@@ -209,11 +211,12 @@ static void guest_config_read(struct pci_dev *d, const struct pci_addr *a,
             return;
         }
     }
-    *value = port_cycle(a, size, false, 0);
+    *value = ecam ? ecam_cycle(ecam, a->offset, size, false, 0)
+                  : port_cycle(a, size, false, 0);
 }
 
 static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
-                               u8 size, u32 value)
+                               volatile u8 *ecam, u8 size, u32 value)
 {
     if (d) {
         __atomic_fetch_add(&d->guest_writes, 1, __ATOMIC_RELAXED);
@@ -223,7 +226,10 @@ static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
             d->mediator->config_write(d, a->offset, size, value) == PCI_HANDLED)
             return;
     }
-    port_cycle(a, size, true, value);
+    if (ecam)
+        ecam_cycle(ecam, a->offset, size, true, value);
+    else
+        port_cycle(a, size, true, value);
     if (d && d->mediator && d->mediator->config_written)
         d->mediator->config_written(d, a->offset, size);
 }
@@ -271,17 +277,35 @@ static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
                                  e->io.port, e->io.size, &a)) {
         value = size_mask(e->io.size); /* no config cycle: nothing answers */
     } else if (e->io.in) {
-        guest_config_read(pci_find_slot(a.bus, a.dev, a.fn), &a, e->io.size,
-                          &value);
+        guest_config_read(pci_find_slot(a.bus, a.dev, a.fn), &a, NULL,
+                          e->io.size, &value);
     } else {
-        guest_config_write(pci_find_slot(a.bus, a.dev, a.fn), &a, e->io.size,
-                           value);
+        guest_config_write(pci_find_slot(a.bus, a.dev, a.fn), &a, NULL,
+                           e->io.size, value);
     }
     if (e->io.in) {
         u32 mask = size_mask(e->io.size);
         g[GPR_RAX] = e->io.size == 4 ? value : (g[GPR_RAX] & ~(u64)mask) | value;
     }
     vcpu_ops->skip_instruction(v, e);
+    return true;
+}
+
+/* ---- the guest's ECAM accesses (for the MMIO hook to come) -------------- */
+
+bool pci_guest_ecam_access(u64 gpa, u8 size, bool write, u32 *value)
+{
+    u64 base = pci_ecam_window_of(gpa);
+    struct pci_addr a;
+
+    if (!base || !pci_ecam_decode(gpa - base, size, &a))
+        return false;
+    struct pci_dev *d = pci_find_slot(a.bus, a.dev, a.fn);
+    volatile u8 *w = phys_to_virt(base + (gpa - base - a.offset));
+    if (write)
+        guest_config_write(d, &a, w, size, *value);
+    else
+        guest_config_read(d, &a, w, size, value);
     return true;
 }
 

@@ -121,5 +121,16 @@ bool pci_mediator_matches(const struct pci_mediator *m,
 /* ECAM from MCFG (devices/pci_acpi.c): the physical base of segment 0's
  * window covering `bus` (the address of bus 0 in it), or 0 if none. */
 u64 pci_ecam_base(u8 bus);
+/* The base (bus 0's address) of the segment-0 window holding physical
+ * address `pa`, or 0 if none does. */
+u64 pci_ecam_window_of(u64 pa);
+
+/* The guest's load (*value filled) or store of `size` bytes at
+ * guest-physical `gpa` in an ECAM window, with the same concealment and
+ * mediation as its port accesses. Returns false if gpa is in no window or
+ * the access is not a naturally aligned 1, 2 or 4 bytes (the caller does
+ * it as it would without the hook). Not called yet: common/exit.c routes no
+ * nested-page fault to an owner (docs/pci.md, "What is left"). */
+bool pci_guest_ecam_access(u64 gpa, u8 size, bool write, u32 *value);
 
 #endif

@@ -24,3 +24,19 @@ u64 pci_ecam_base(u8 bus)
     }
     return 0;
 }
+
+u64 pci_ecam_window_of(u64 pa)
+{
+    const struct acpi_platform *pf = acpi_platform();
+
+    if (!pf || !pf->have_mcfg)
+        return 0;
+    for (unsigned i = 0; i < pf->mcfg.count; i++) {
+        const struct acpi_mcfg_alloc *a = &pf->mcfg.ecam[i];
+        if (a->segment == 0 && pci_ecam_base(a->bus_start) == a->base &&
+            pa >= a->base + ((u64)a->bus_start << 20) &&
+            pa < a->base + (((u64)a->bus_end + 1) << 20))
+            return a->base;
+    }
+    return 0;
+}

@@ -19,6 +19,18 @@ bool pci_latch_decode(u32 latch, u16 port, u8 size, struct pci_addr *out)
     return true;
 }
 
+bool pci_ecam_decode(u64 off, u8 size, struct pci_addr *out)
+{
+    if ((size != 1 && size != 2 && size != 4) || (off & (size - 1)) ||
+        off >= (256ULL << 20))
+        return false;
+    out->bus = (u8)(off >> 20);
+    out->dev = (off >> 15) & 0x1f;
+    out->fn = (off >> 12) & 7;
+    out->offset = off & 0xfff;
+    return true;
+}
+
 bool pci_sel_match(const struct pci_sel *s, const struct pci_ident *id)
 {
     switch (s->kind) {

@@ -43,6 +43,12 @@ static inline bool pci_is_latch_access(u16 port, u8 size)
     return port == PCI_CONFIG_ADDRESS && size == 4;
 }
 
+/* Where an access at byte `off` of an ECAM window (from bus 0's address)
+ * goes (PCIe 3.0, 7.2.2: bus 27:20, device 19:15, function 14:12,
+ * register 11:0). False unless `size` is 1, 2 or 4 and `off` aligned to
+ * it. */
+bool pci_ecam_decode(u64 off, u8 size, struct pci_addr *out);
+
 /* ---- identity and matching --------------------------------------------- */
 
 struct pci_ident {

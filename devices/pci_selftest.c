@@ -41,6 +41,23 @@ static void interleave(struct pci_dev *d)
                  __atomic_load_n(&mismatches, __ATOMIC_RELAXED));
 }
 
+/* The guest's ECAM path (pci_guest_ecam_access, waiting for its MMIO hook)
+ * on the device's ID dword, against the VMM's own read. */
+static void ecam_path(struct pci_dev *d)
+{
+    u64 base = pci_ecam_base(d->id.bus);
+    u32 guest = 0, vmm = pci_config_read(d, PCI_VENDOR_ID, 4);
+
+    if (!base)
+        return;
+    u64 gpa = base + ((u64)d->id.bus << 20) + ((u64)d->id.dev << 15) +
+              ((u64)d->id.fn << 12);
+    bool ok = pci_guest_ecam_access(gpa, 4, false, &guest);
+    log_info("pci", "cfgcheck %02x:%02x.%x: guest ECAM path at 0x%llx: %s "
+             "%08x, the VMM reads %08x", d->id.bus, d->id.dev, d->id.fn,
+             (unsigned long long)gpa, ok ? "reads" : "not decoded,", guest, vmm);
+}
+
 /* Logs what a storage mediator will need: the BARs and the MSI/MSI-X
  * capabilities, read through the API. */
 static int cfgcheck_attach(struct pci_dev *d)
@@ -61,6 +78,7 @@ static int cfgcheck_attach(struct pci_dev *d)
                   pci_find_cap(d, PCI_CAP_ID_MSI), pci_find_cap(d, PCI_CAP_ID_MSIX));
     log_info("pci", "cfgcheck %02x:%02x.%x:%s", d->id.bus, d->id.dev, d->id.fn,
              buf);
+    ecam_path(d);
     return 0;
 }
 

@@ -48,6 +48,26 @@ static void test_latch(void)
     CHECK(!pci_is_latch_access(0xcf8, 2));
 }
 
+static void test_ecam(void)
+{
+    struct pci_addr a;
+
+    CHECK(pci_ecam_decode(0x0fa104, 4, &a)); /* 00:1f.2 offset 0x104 */
+    CHECK_EQ(a.bus, 0);
+    CHECK_EQ(a.dev, 0x1f);
+    CHECK_EQ(a.fn, 2);
+    CHECK_EQ(a.offset, 0x104);
+    CHECK(pci_ecam_decode(0x0ffffffeULL, 2, &a));
+    CHECK_EQ(a.bus, 0xff);
+    CHECK_EQ(a.dev, 0x1f);
+    CHECK_EQ(a.fn, 7);
+    CHECK_EQ(a.offset, 0xffe);
+    CHECK(!pci_ecam_decode(0x10000000ULL, 1, &a));  /* past bus 255 */
+    CHECK(!pci_ecam_decode(0x102, 4, &a));          /* misaligned */
+    CHECK(!pci_ecam_decode(0x101, 2, &a));
+    CHECK(!pci_ecam_decode(0x100, 8, &a));          /* 8-byte: not decoded */
+}
+
 static const struct pci_ident ahci = { 0, 0x1f, 2, 0x8086, 0x2922, 0x010601 };
 static const struct pci_ident e1000 = { 0, 0x02, 0, 0x8086, 0x100e, 0x020000 };
 static const struct pci_ident nvme = { 1, 0x00, 0, 0x1b36, 0x0010, 0x010802 };
@@ -240,6 +260,7 @@ static void test_caps(void)
 int main(void)
 {
     test_latch();
+    test_ecam();
     test_selectors();
     test_mediator_match();
     test_rules();

@@ -25,6 +25,7 @@ expect conceal "I pci: 00:1f\.2 8086:2922 class 010601 " "the chipset's AHCI in 
 expect conceal "I pci: [0-9a-f:.]+ 8086:100e class 020000 .* concealed" "the e1000 found and marked concealed"
 expect conceal "I pci: 00:1f\.2 8086:2922 class 010601 .* mediator pci-cfgcheck" "mediate=class:0106 attaches the opt-in mediator"
 expect conceal "I pci: cfgcheck 00:1f\.2: BAR4 io 0x[0-9a-f]+ BAR5 mem32 0x[0-9a-f]+; MSI at 0x[1-9a-f][0-9a-f], MSI-X at 0x00" "BARs and MSI capability read through the API (AHCI ABAR)"
+expect conceal "I pci: cfgcheck 00:1f\.2: guest ECAM path at 0xb00fa000: reads 29228086, the VMM reads 29228086" "the guest's ECAM path (MMIO hook to come) decodes the window and reads the device"
 expect conceal "I pci: cfgcheck 00:0[0-9a-f]\.0: the guest wrote the command register: now 0x0[0-9a-f]{2}[4-7c-f]" "the mediator sees the guest's command write (bus master on) after it reached the device"
 expect conceal "I pci: [0-9a-f:.]+ 10ec:8139 class 020000 .* disabled" "the rtl8139 found and marked disabled"
 expect conceal "I pci: [0-9a-f:.]+ disabled: command 0x[0-9a-f]{4} -> 0x[0-9a-f]{3}[08] \(reads back 0x[0-9a-f]{3}[08]\)" "its I/O, memory and bus-master bits cleared"
