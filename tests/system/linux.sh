@@ -6,13 +6,15 @@
 # is the reference); the Bochs scenarios skip it (a bare Bochs boot costs
 # minutes and shows nothing the QEMU control does not).
 #   START_FN NAME ISO DISK  starts an emulator; ISO empty = boot the disk bare.
+#   GUEST_EXTRA             more guest kernel parameters (Bochs scenarios:
+#                           $BOCHS_GUEST_PARAMS, see lib.sh)
 
 linux_run() {
     local start=$1 hidden=$2 backend=$3 limit=${4:-240} control=${5:-}
     local lo=${hidden%-*} hi=${hidden#*-} bare_mem=""
 
     if [ "$control" = bare ]; then
-        guest_disk "$LOG_DIR/bare.img" "veneer.test=e820 veneer.hidden=$hidden"
+        guest_disk "$LOG_DIR/bare.img" "veneer.test=e820 veneer.hidden=$hidden ${GUEST_EXTRA:-}"
         "$start" bare "" "$LOG_DIR/bare.img"
         wait_for bare '^GUEST-VERDICT' "$limit"
         stop bare
@@ -20,7 +22,7 @@ linux_run() {
         bare_mem=$(sed -n 's/.*MemTotal=\([0-9]*\)kB.*/\1/p' "$LOG_DIR/bare.serial" | head -1)
     fi
 
-    guest_disk "$LOG_DIR/guest.img" "veneer.test=all veneer.hidden=$hidden"
+    guest_disk "$LOG_DIR/guest.img" "veneer.test=all veneer.hidden=$hidden ${GUEST_EXTRA:-}"
     mkiso "$LOG_DIR/veneer.iso" ""
     "$start" veneer "$LOG_DIR/veneer.iso" "$LOG_DIR/guest.img"
     guest_verdict veneer "$limit"

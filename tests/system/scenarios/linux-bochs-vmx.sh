@@ -6,6 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../linux.sh"
 ELF=$ROOT/build/intel/veneer.elf
+GUEST_EXTRA=$BOCHS_GUEST_PARAMS
 start() {
     local name=$1 iso=$2 disk=$3
     bochs_start "$name" corei7_skylake_x "$iso" "$disk"
