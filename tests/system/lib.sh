@@ -71,8 +71,10 @@ qemu_start() {
     PIDS[$name]=$!
 }
 
-bochs_start() {
-    local name=$1 model=$2 iso=$3 disk=${4:-}
+# bochs_run NAME MODEL ISO DISK BOOT: writes NAME.bochsrc (ISO empty: an
+# empty CD drive; DISK empty: none) and starts Bochs in the background.
+bochs_run() {
+    local name=$1 model=$2 iso=$3 disk=$4 boot=$5
     local serial="$LOG_DIR/$name.serial" rc="$LOG_DIR/$name.bochsrc"
     : >"$serial"
     {
@@ -81,10 +83,14 @@ bochs_start() {
         echo "romimage: file=/usr/share/bochs/BIOS-bochs-latest"
         echo "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest"
         echo "display_library: rfb, options=\"timeout=0\""
-        echo "ata0-master: type=cdrom, path=$iso, status=inserted"
+        if [ -n "$iso" ]; then
+            echo "ata0-master: type=cdrom, path=$iso, status=inserted"
+        else
+            echo "ata0-master: type=cdrom, path=none, status=ejected"
+        fi
         # (a Bochs killed by a time limit leaves its lock file behind)
         [ -n "$disk" ] && rm -f "$disk.lock" && echo "ata0-slave: type=disk, path=$disk, mode=flat"
-        echo "boot: cdrom"
+        echo "boot: $boot"
         echo "com1: enabled=1, mode=file, dev=$serial"
         echo "log: $LOG_DIR/$name.bochs.log"
         echo "panic: action=fatal"
@@ -96,10 +102,14 @@ bochs_start() {
         echo "port_e9_hack: enabled=1"
     } >"$rc"
     echo c >"$LOG_DIR/$name.cmds"
-    note "bochs $name: model=$model"
+    note "bochs $name: model=$model${disk:+ disk=$disk}"
     (cd "$LOG_DIR" && exec bochs -q -f "$rc" -rc "$LOG_DIR/$name.cmds" \
         >"$LOG_DIR/$name.bochs.out" 2>&1 </dev/null) &
     PIDS[$name]=$!
+}
+
+bochs_start() {
+    bochs_run "$1" "$2" "$3" "${4:-}" cdrom
 }
 
 running() { kill -0 "${PIDS[$1]}" 2>/dev/null; }
@@ -210,34 +220,7 @@ qemu_start_disk() {
 }
 
 bochs_start_disk() {
-    local name=$1 model=$2 img=$3
-    local serial="$LOG_DIR/$name.serial" rc="$LOG_DIR/$name.bochsrc"
-    : >"$serial"
-    {
-        echo "megs: ${BOCHS_MEGS:-512}"
-        echo "cpu: model=$model, count=${BOCHS_CPUS:-1}, ips=$BOCHS_IPS, reset_on_triple_fault=0"
-        echo "romimage: file=/usr/share/bochs/BIOS-bochs-latest"
-        echo "vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest"
-        echo "display_library: rfb, options=\"timeout=0\""
-        echo "ata0-master: type=cdrom, path=none, status=ejected"
-        rm -f "$img.lock"
-        echo "ata0-slave: type=disk, path=$img, mode=flat"
-        echo "boot: disk"
-        echo "com1: enabled=1, mode=file, dev=$serial"
-        echo "log: $LOG_DIR/$name.bochs.log"
-        echo "panic: action=fatal"
-        echo "error: action=report"
-        echo "info: action=ignore"
-        echo "debug: action=ignore"
-        echo "speaker: enabled=0"
-        echo "clock: sync=none, time0=local"
-        echo "port_e9_hack: enabled=1"
-    } >"$rc"
-    echo c >"$LOG_DIR/$name.cmds"
-    note "bochs $name: model=$model disk=$img"
-    (cd "$LOG_DIR" && exec bochs -q -f "$rc" -rc "$LOG_DIR/$name.cmds" \
-        >"$LOG_DIR/$name.bochs.out" 2>&1 </dev/null) &
-    PIDS[$name]=$!
+    bochs_run "$1" "$2" "" "$3" disk
 }
 
 guest_verdict() {
