@@ -20,7 +20,7 @@ static int have_avx(void)
     return (lo & 6) == 6;
 }
 
-#define LOAD16(insn)                                                       \
+#define LOAD16(insn, R)                                                    \
     insn " 0x000(%[in]), %%" R "0\n\t" insn " 0x020(%[in]), %%" R "1\n\t"  \
     insn " 0x040(%[in]), %%" R "2\n\t" insn " 0x060(%[in]), %%" R "3\n\t"  \
     insn " 0x080(%[in]), %%" R "4\n\t" insn " 0x0a0(%[in]), %%" R "5\n\t"  \
@@ -29,7 +29,7 @@ static int have_avx(void)
     insn " 0x140(%[in]), %%" R "10\n\t" insn " 0x160(%[in]), %%" R "11\n\t"\
     insn " 0x180(%[in]), %%" R "12\n\t" insn " 0x1a0(%[in]), %%" R "13\n\t"\
     insn " 0x1c0(%[in]), %%" R "14\n\t" insn " 0x1e0(%[in]), %%" R "15\n\t"
-#define STORE16(insn)                                                      \
+#define STORE16(insn, R)                                                   \
     insn " %%" R "0, 0x000(%[out])\n\t" insn " %%" R "1, 0x020(%[out])\n\t"  \
     insn " %%" R "2, 0x040(%[out])\n\t" insn " %%" R "3, 0x060(%[out])\n\t"  \
     insn " %%" R "4, 0x080(%[out])\n\t" insn " %%" R "5, 0x0a0(%[out])\n\t"  \
@@ -39,8 +39,17 @@ static int have_avx(void)
     insn " %%" R "12, 0x180(%[out])\n\t" insn " %%" R "13, 0x1a0(%[out])\n\t"\
     insn " %%" R "14, 0x1c0(%[out])\n\t" insn " %%" R "15, 0x1e0(%[out])\n\t"
 
-#define CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", \
-    "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+/* Loads 16 registers and MXCSR, makes the call, stores them back: one asm
+ * statement, so the compiler cannot touch the registers in between. */
+#define CALL_LOADED(move, reg, call)                                       \
+    __asm__ volatile("ldmxcsr %[mi]\n\t" LOAD16(move, reg) call "\n\t"    \
+                     STORE16(move, reg) "stmxcsr %[mo]"                    \
+                     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),           \
+                       "+d"(r->rdx), "+S"(r->rsi), [mo] "=m"(mx_out)       \
+                     : [in] "D"(in), [out] "r"(out), [mi] "m"(mx_in)       \
+                     : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3",     \
+                       "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",     \
+                       "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
 
 /* One call with the registers loaded; in/out are 16 x 32 bytes. */
 static void call_loaded(int avx, int vmmcall, struct vc_regs *r,
@@ -48,39 +57,14 @@ static void call_loaded(int avx, int vmmcall, struct vc_regs *r,
 {
     uint32_t mx_in = *mxcsr, mx_out = 0;
 
-    if (avx && vmmcall) {
-#define R "ymm"
-        __asm__ volatile("ldmxcsr %[mi]\n\t" LOAD16("vmovdqu") "vmmcall\n\t"
-                         STORE16("vmovdqu") "stmxcsr %[mo]"
-                         : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx),
-                           "+S"(r->rsi), [mo] "=m"(mx_out)
-                         : [in] "D"(in), [out] "r"(out), [mi] "m"(mx_in)
-                         : "memory", "cc", CLOBBERS);
-    } else if (avx) {
-        __asm__ volatile("ldmxcsr %[mi]\n\t" LOAD16("vmovdqu") "vmcall\n\t"
-                         STORE16("vmovdqu") "stmxcsr %[mo]"
-                         : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx),
-                           "+S"(r->rsi), [mo] "=m"(mx_out)
-                         : [in] "D"(in), [out] "r"(out), [mi] "m"(mx_in)
-                         : "memory", "cc", CLOBBERS);
-#undef R
-    } else if (vmmcall) {
-#define R "xmm"
-        __asm__ volatile("ldmxcsr %[mi]\n\t" LOAD16("movdqu") "vmmcall\n\t"
-                         STORE16("movdqu") "stmxcsr %[mo]"
-                         : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx),
-                           "+S"(r->rsi), [mo] "=m"(mx_out)
-                         : [in] "D"(in), [out] "r"(out), [mi] "m"(mx_in)
-                         : "memory", "cc", CLOBBERS);
-    } else {
-        __asm__ volatile("ldmxcsr %[mi]\n\t" LOAD16("movdqu") "vmcall\n\t"
-                         STORE16("movdqu") "stmxcsr %[mo]"
-                         : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx),
-                           "+S"(r->rsi), [mo] "=m"(mx_out)
-                         : [in] "D"(in), [out] "r"(out), [mi] "m"(mx_in)
-                         : "memory", "cc", CLOBBERS);
-#undef R
-    }
+    if (avx && vmmcall)
+        CALL_LOADED("vmovdqu", "ymm", "vmmcall");
+    else if (avx)
+        CALL_LOADED("vmovdqu", "ymm", "vmcall");
+    else if (vmmcall)
+        CALL_LOADED("movdqu", "xmm", "vmmcall");
+    else
+        CALL_LOADED("movdqu", "xmm", "vmcall");
     *mxcsr = mx_out;
 }
 
