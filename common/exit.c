@@ -3,6 +3,7 @@
 #include <common/exit.h>
 #include <common/guest_policy.h>
 #include <common/hypercall.h>
+#include <common/mmio.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
 #include <platform/trap.h>
@@ -98,10 +99,15 @@ static void on_virt_insn(struct vcpu *v, const struct vcpu_exit *e)
 
 static void on_npf(struct vcpu *v, const struct vcpu_exit *e)
 {
-    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_CS);
+    struct vcpu_state *s;
+
+    if (mmio_dispatch(v, e))
+        return;
+    s = vcpu_state_get(v, VS_RIP | VS_CS);
 
     log_warn("guest", "access to guest-physical 0x%llx (%s) at %04x:%llx is "
-             "outside guest memory (the VMM region); #GP to the guest",
+             "outside guest memory (the VMM region) and no MMIO hook; #GP "
+             "to the guest",
              (unsigned long long)e->npf.gpa, e->npf.write ? "write" : "read",
              s->seg[SEG_CS].sel, (unsigned long long)s->rip);
     vcpu_ops->inject_exception(v, 13, 0);

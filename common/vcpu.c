@@ -46,10 +46,10 @@ static u64 guest_space_top(void)
     return top;
 }
 
-static int guest_launch(void)
+/* The backend stage: virtualization on and the second-level map built, so
+ * that later stages (devices) can hook MMIO ranges. */
+static int backend_start(void)
 {
-    struct vcpu *v = &bsp_vcpu;
-    struct vcpu_exit e;
     int r;
 
     if (!active_backend->ops)
@@ -65,6 +65,16 @@ static int guest_launch(void)
     if ((r = vcpu_ops->memory_init(guest_space_top(), vmm_region_base,
                                    vmm_region_size)) < 0)
         panic("guest: second-level address translation failed (error %d)", r);
+    return 0;
+}
+INIT_FUNC(backend, 50, backend_start);
+
+static int guest_launch(void)
+{
+    struct vcpu *v = &bsp_vcpu;
+    struct vcpu_exit e;
+    int r;
+
     v->index = 0;
     this_cpu()->vcpu = v;
     if ((r = vcpu_ops->vcpu_create(v)) < 0)

@@ -1,6 +1,7 @@
 /* PCI configuration space: the boot scan, the VMM's accessors, and the
  * guest's ports 0xcf8-0xcff (see pci.h and docs/pci.md). */
 #include <common/exit.h>
+#include <common/mmio.h>
 #include <devices/pci.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
@@ -309,6 +310,58 @@ bool pci_guest_ecam_access(u64 gpa, u8 size, bool write, u32 *value)
     return true;
 }
 
+/* The MMIO hook's side: the guest's loads and stores in the ECAM windows.
+ * Anything but an aligned 1-, 2- or 4-byte access is done as without the
+ * hook. */
+static int ecam_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
+{
+    u32 v32 = (u32)*value;
+    volatile u8 *p = phys_to_virt(gpa);
+
+    if (size <= 4 && pci_guest_ecam_access(gpa, (u8)size, write, &v32)) {
+        if (!write)
+            *value = v32;
+        return 0;
+    }
+    if (size == 8 && write)
+        *(volatile u64 *)p = *value;
+    else if (size == 8)
+        *value = *(volatile u64 *)p;
+    else
+        return -E_INVAL; /* unaligned and not 8 bytes: no device does it */
+    return 0;
+}
+
+static struct mmio_owner ecam_owners[4];
+
+static void hook_ecam(void)
+{
+    u64 start = 0, end = 0;
+    unsigned n = 0;
+
+    /* One hook per run of buses in the same window. */
+    for (unsigned bus = 0; bus <= 256 && n < ARRAY_SIZE(ecam_owners); bus++) {
+        u64 base = bus < 256 ? ecam_base[bus] : 0;
+        u64 here = base ? base + ((u64)bus << 20) : 0;
+        if (here && here == end) {
+            end += MiB(1);
+            continue;
+        }
+        if (end > start) {
+            ecam_owners[n] = (struct mmio_owner){ .base = start, .len = end - start,
+                                                  .name = "PCI ECAM",
+                                                  .access = ecam_mmio_access };
+            if (mmio_register(&ecam_owners[n]) < 0)
+                log_warn("pci", "cannot hook ECAM 0x%llx: the guest's accesses "
+                         "there are not mediated", (unsigned long long)start);
+            n++;
+        }
+        start = end = here ? here : 0;
+        if (here)
+            end = here + MiB(1);
+    }
+}
+
 static struct io_owner pci_owner = {
     .port = PCI_CONFIG_ADDRESS, .count = 8, .name = "PCI configuration",
     .handle = pci_io_handle,
@@ -452,6 +505,7 @@ static int pci_init(void)
         ecam_buses += ecam_base[bus] != 0;
     }
     scan();
+    hook_ecam();
     for (unsigned i = 0; i < ndevices; i++) {
         concealed += devices[i].concealed && !devices[i].disabled;
         disabled += devices[i].disabled;
@@ -460,7 +514,7 @@ static int pci_init(void)
     check_rules_used();
     log_info("pci", "%u functions (%u disabled, %u concealed, %u mediated); the "
              "VMM's config access: ECAM on %u buses, ports elsewhere; guest "
-             "ports 0xcf8-0xcff mediated", ndevices, disabled, concealed,
+             "ports 0xcf8-0xcff and ECAM mediated", ndevices, disabled, concealed,
              mediated, ecam_buses);
     return 0;
 }

@@ -129,8 +129,8 @@ u64 pci_ecam_window_of(u64 pa);
  * guest-physical `gpa` in an ECAM window, with the same concealment and
  * mediation as its port accesses. Returns false if gpa is in no window or
  * the access is not a naturally aligned 1, 2 or 4 bytes (the caller does
- * it as it would without the hook). Not called yet: common/exit.c routes no
- * nested-page fault to an owner (docs/pci.md, "What is left"). */
+ * it as it would without the hook). Called from the ECAM MMIO hook
+ * (common/mmio.h) that pci_init registers for every window. */
 bool pci_guest_ecam_access(u64 gpa, u8 size, bool write, u32 *value);
 
 #endif

@@ -1,0 +1,87 @@
+/* MMIO hooks (see mmio.h). */
+#include <common/guest_mem.h>
+#include <common/mmio.h>
+#include <platform/cpu.h>
+#include <platform/log.h>
+
+#define MAX_MMIO_OWNERS 16
+
+static struct mmio_owner *owners[MAX_MMIO_OWNERS];
+static unsigned nowners;
+
+int mmio_register(struct mmio_owner *o)
+{
+    if (nowners == MAX_MMIO_OWNERS)
+        return -E_NOMEM;
+    int r = vcpu_ops->memory_protect(o->base, o->len, false);
+    if (r < 0)
+        return r;
+    owners[nowners++] = o;
+    log_info("mmio", "%s: 0x%llx-0x%llx hooked", o->name,
+             (unsigned long long)o->base,
+             (unsigned long long)(o->base + o->len - 1));
+    return 0;
+}
+
+static struct mmio_owner *owner_of(u64 gpa)
+{
+    for (unsigned i = 0; i < nowners; i++)
+        if (gpa >= owners[i]->base && gpa - owners[i]->base < owners[i]->len)
+            return owners[i];
+    return NULL;
+}
+
+static int code_mode(struct vcpu_state *s)
+{
+    if ((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13)))
+        return 8;
+    if (!(s->cr0 & CR0_PE))
+        return 2;
+    return (s->seg[SEG_CS].attr & BIT(14)) ? 4 : 2;
+}
+
+bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct mmio_owner *o = owner_of(e->npf.gpa);
+    struct vcpu_state *s;
+    struct mmio_insn in;
+    u8 bytes[15];
+    size_t n = sizeof(bytes);
+    u64 value;
+
+    if (!o)
+        return false;
+    s = vcpu_state_get(v, VS_RIP | VS_CS | VS_CR0 | VS_EFER | VS_INTR_STATE);
+    u64 at = s->seg[SEG_CS].base + s->rip;
+    int mode = code_mode(s);
+    if (mode != 8)
+        at &= 0xffffffff;
+    if (guest_linear_read(v, at, bytes, n) < 0) {
+        n = 4096 - (at & 4095);
+        if (n > sizeof(bytes) || guest_linear_read(v, at, bytes, n) < 0)
+            n = 0;
+    }
+    if (!n || mmio_decode(bytes, n, mode, &in) < 0) {
+        log_warn("mmio", "%s: access at 0x%llx by an instruction Veneer cannot "
+                 "decode (%02x %02x %02x %02x at rip 0x%llx); #GP to the guest",
+                 o->name, (unsigned long long)e->npf.gpa, bytes[0], bytes[1],
+                 bytes[2], bytes[3], (unsigned long long)s->rip);
+        vcpu_ops->inject_exception(v, 13, 0);
+        return true;
+    }
+    bool write = in.kind == MMIO_STORE_REG || in.kind == MMIO_STORE_IMM;
+    value = in.kind == MMIO_STORE_IMM ? in.imm : mmio_reg_read(v->regs.gpr, &in);
+    if (o->access(e->npf.gpa, in.size, write, &value) < 0) {
+        vcpu_ops->inject_exception(v, 13, 0);
+        return true;
+    }
+    o->count++;
+    if (!write)
+        mmio_reg_write(v->regs.gpr, &in, value);
+    s->rip += in.len;
+    if (mode != 8)
+        s->rip &= 0xffffffff;
+    s->intr_state &= ~INTR_SHADOW;
+    vcpu_state_set(v, VS_RIP | VS_INTR_STATE);
+    return true;
+}

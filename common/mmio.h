@@ -1,0 +1,51 @@
+/* MMIO hooks: guest-physical ranges the VMM takes out of the second-level
+ * map so that guest accesses fault into the VMM (a nested-page fault), get
+ * decoded (mmio_decode) and are completed by the range's owner. Used for
+ * PCI ECAM now; the local APIC, AHCI and NVMe registers later. */
+#ifndef VENEER_COMMON_MMIO_H
+#define VENEER_COMMON_MMIO_H
+
+#include <common/vcpu.h>
+
+enum mmio_kind {
+    MMIO_LOAD,      /* register <- memory (mov) */
+    MMIO_LOAD_ZX,   /* movzx */
+    MMIO_LOAD_SX,   /* movsx */
+    MMIO_STORE_REG, /* memory <- register */
+    MMIO_STORE_IMM, /* memory <- immediate */
+};
+
+struct mmio_insn {
+    enum mmio_kind kind;
+    u8 len;        /* instruction length */
+    u8 size;       /* bytes accessed in memory: 1, 2, 4 or 8 */
+    u8 dst_size;   /* register width written by a load */
+    u8 reg;        /* enum gpr */
+    bool high_byte;/* AH/CH/DH/BH */
+    u64 imm;
+};
+
+/* mode: 2, 4 or 8 (the code segment's default operand size; 8 = 64-bit).
+ * Returns 0, or -E_INVAL for an instruction this decoder does not know
+ * (the access is then refused, never guessed). Pure: host-tested. */
+int mmio_decode(const u8 *bytes, size_t avail, int mode, struct mmio_insn *out);
+u64 mmio_reg_read(const u64 *gpr, const struct mmio_insn *in);
+void mmio_reg_write(u64 *gpr, const struct mmio_insn *in, u64 value);
+
+/* An owner completes one access of `size` bytes at `gpa`: for a write,
+ * *value holds the data; for a read it stores the result. Returns 0, or
+ * < 0 to make the access fault (#GP to the guest). */
+struct mmio_owner {
+    u64 base, len;
+    const char *name;
+    int (*access)(u64 gpa, unsigned size, bool write, u64 *value);
+    u64 count;     /* accesses served */
+};
+
+/* Hooks [base, base+len) (page aligned) for `o` on every vcpu. Call after
+ * the second-level map exists (init stage guest or later). */
+int mmio_register(struct mmio_owner *o);
+/* From the NPF exit: true if an owner took the access. */
+bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e);
+
+#endif
