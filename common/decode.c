@@ -24,17 +24,6 @@ static const struct opcode opcodes[] = {
     [INSN_WBINVD] = { 2, { 0x0f, 0x09 } },
 };
 
-static bool is_legacy_prefix(u8 b)
-{
-    switch (b) {
-    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-        return true;
-    default:
-        return false;
-    }
-}
-
 int insn_length(enum insn_kind kind, const u8 *bytes, size_t avail,
                 bool long_mode)
 {
@@ -46,7 +35,7 @@ int insn_length(enum insn_kind kind, const u8 *bytes, size_t avail,
         return -E_INVAL;
     if (avail > max_len)
         avail = max_len;
-    while (i < avail && is_legacy_prefix(bytes[i])) {
+    while (i < avail && x86_is_legacy_prefix(bytes[i])) {
         rep |= bytes[i] == 0xf3;
         i++;
     }

@@ -12,6 +12,18 @@ enum insn_kind {
     INSN_MONITOR, INSN_MWAIT, INSN_INVD, INSN_WBINVD,
 };
 
+/* The legacy prefixes (segment, operand/address size, LOCK, REP). */
+static inline bool x86_is_legacy_prefix(u8 b)
+{
+    switch (b) {
+    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Returns the length of the instruction at `bytes` (up to `avail` bytes
  * valid) if it is `kind`, in the given mode (64-bit mode allows REX), or
  * -E_INVAL if the bytes are not that instruction. Pure: host-tested. */

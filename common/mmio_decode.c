@@ -3,18 +3,8 @@
  * MOV r/m,r (88/89), MOV r,r/m (8a/8b), MOV r/m,imm (c6/c7 /0), MOVZX
  * (0f b6/b7), MOVSX (0f be/bf), MOV with a moffs (a0-a3), with the legacy
  * prefixes, REX, and 16-, 32- or 64-bit addressing. */
+#include <common/decode.h>
 #include <common/mmio.h>
-
-static bool is_prefix(u8 b)
-{
-    switch (b) {
-    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-        return true;
-    default:
-        return false;
-    }
-}
 
 /* Length of ModRM (+SIB +displacement) at p for the address size. */
 static int modrm_len(const u8 *p, size_t avail, int addr_size)
@@ -58,7 +48,7 @@ int mmio_decode(const u8 *b, size_t avail, int mode, struct mmio_insn *out)
 
     if (avail > 15)
         avail = 15;
-    while (i < avail && is_prefix(b[i])) {
+    while (i < avail && x86_is_legacy_prefix(b[i])) {
         opsize |= b[i] == 0x66;
         addrsize |= b[i] == 0x67;
         i++;

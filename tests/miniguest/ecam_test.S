@@ -10,12 +10,7 @@
 #define ECAM 0xb0000000
 
         .code32
-pm32:   movw    $0x10, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        movl    $0x7c00, %esp
-        call    uart_init
+pm32:
         xorl    %edi, %edi              /* device number */
 1:      movl    $m_dev, %esi
         call    puts

@@ -8,12 +8,7 @@
 #include "boot32.inc"
 
         .code32
-pm32:   movw    $0x10, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        movl    $0x7c00, %esp
-        call    uart_init
+pm32:
         movb    $0x40, %al
         movl    $irq_handler, %ebx
         call    idt_init

@@ -15,12 +15,7 @@
 #include "boot32.inc"
 
         .code32
-pm32:   movw    $0x10, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %ss
-        movl    $0x7c00, %esp
-        call    uart_init
+pm32:
         /* IDT: every vector to `unexpected`, vector 2 to the NMI handler */
         movb    $2, %al
         movl    $nmi_handler, %ebx

@@ -1,19 +1,13 @@
 /* Instruction lengths for the exits that need them without NRIPS. */
 #include "check.h"
+#include "hexbytes.h"
 #include <common/decode.h>
 
 static int len(enum insn_kind k, const char *hex, bool lm)
 {
     u8 b[16];
-    size_t n = 0;
-    unsigned v;
+    size_t n = hexbytes(hex, b, sizeof b);
 
-    while (*hex && n < sizeof b && sscanf(hex, "%2x", &v) == 1) {
-        b[n++] = (u8)v;
-        hex += 2;
-        while (*hex == ' ')
-            hex++;
-    }
     return insn_length(k, b, n, lm);
 }
 

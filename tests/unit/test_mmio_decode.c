@@ -1,20 +1,14 @@
 /* The MMIO access decoder against hand-checked encodings (objdump), in
  * 64-, 32- and 16-bit modes, and the register write-back rules. */
 #include "check.h"
+#include "hexbytes.h"
 #include <common/mmio.h>
 
 static int dec(const char *hex, int mode, struct mmio_insn *in)
 {
     u8 b[16];
-    size_t n = 0;
-    unsigned v;
+    size_t n = hexbytes(hex, b, sizeof b);
 
-    while (*hex && n < sizeof b && sscanf(hex, "%2x", &v) == 1) {
-        b[n++] = (u8)v;
-        hex += 2;
-        while (*hex == ' ')
-            hex++;
-    }
     return mmio_decode(b, n, mode, in);
 }
 
