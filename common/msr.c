@@ -80,6 +80,8 @@ static enum emu_result tsc_wr(struct vcpu *v, u32 msr, u64 val)
     v->tsc_adjust += val - now;
     v->tsc_offset = val - rdtsc();
     vcpu_ops->set_tsc_offset(v, v->tsc_offset);
+    log_debug("msr", "guest TSC write: offset now 0x%llx, TSC_ADJUST 0x%llx",
+              (unsigned long long)v->tsc_offset, (unsigned long long)v->tsc_adjust);
     return EMU_DONE;
 }
 
@@ -98,6 +100,8 @@ static enum emu_result tsc_adjust_wr(struct vcpu *v, u32 msr, u64 val)
     v->tsc_offset += val - v->tsc_adjust;
     v->tsc_adjust = val;
     vcpu_ops->set_tsc_offset(v, v->tsc_offset);
+    log_debug("msr", "guest TSC_ADJUST write: offset now 0x%llx",
+              (unsigned long long)v->tsc_offset);
     return EMU_DONE;
 }
 
