@@ -69,7 +69,6 @@ static int svm_probe(char *caps, size_t caps_size, char *missing,
 
 const struct backend svm_backend = {
     .name = "svm",
-    .feature = "SVM",
     .cpu_has = svm_cpu_has,
     .probe = svm_probe,
     .ops = &svm_ops,

@@ -145,11 +145,7 @@ static bool pm1_handle(struct vcpu *v, const struct vcpu_exit *e)
     if (e->io.string)
         return false; /* no firmware does this; let the generic path refuse */
     if (e->io.in) {
-        u64 val = e->io.size == 1 ? inb(e->io.port)
-                : e->io.size == 2 ? inw(e->io.port) : inl(e->io.port);
-        u64 mask = e->io.size == 4 ? 0xffffffffULL : (1ULL << (8 * e->io.size)) - 1;
-        g[GPR_RAX] = (g[GPR_RAX] & ~mask) | val;
-        vcpu_ops->skip_instruction(v, e);
+        io_passthrough(v, e);
         return true;
     }
     u16 value = (u16)g[GPR_RAX];
@@ -168,13 +164,7 @@ static bool pm1_handle(struct vcpu *v, const struct vcpu_exit *e)
     else if (state == ACPI_ENOENT)
         log_warn("acpi", "SLP_EN with unknown sleep type %u through %s; passed on",
                  (value >> ACPI_PM1_SLP_TYP_SHIFT) & 7, pm1b ? "PM1b" : "PM1a");
-    if (e->io.size == 1)
-        outb(e->io.port, (u8)g[GPR_RAX]);
-    else if (e->io.size == 2)
-        outw(e->io.port, (u16)g[GPR_RAX]);
-    else
-        outl(e->io.port, (u32)g[GPR_RAX]);
-    vcpu_ops->skip_instruction(v, e);
+    io_passthrough(v, e);
     return true;
 }
 

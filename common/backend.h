@@ -13,7 +13,6 @@ struct vcpu_ops;
 
 struct backend {
     const char *name;        /* "vmx", "svm" */
-    const char *feature;     /* how the CPU calls it: "VMX", "SVM" */
     /* CPUID says the CPU has this virtualization extension at all. */
     bool (*cpu_has)(void);
     /* Probes every capability the backend needs or uses. Writes a

@@ -64,8 +64,6 @@ static void on_hypercall(struct vcpu *v, const struct vcpu_exit *e)
 
 static void on_io(struct vcpu *v, const struct vcpu_exit *e)
 {
-    u64 *g = v->regs.gpr;
-
     if (io_dispatch(v, e))
         return;
     /* A port the VMM stopped owning: do the access for the guest. */
@@ -75,19 +73,7 @@ static void on_io(struct vcpu *v, const struct vcpu_exit *e)
         vcpu_ops->inject_exception(v, 6, 0);
         return;
     }
-    if (e->io.in) {
-        u64 val = e->io.size == 1 ? inb(e->io.port)
-                : e->io.size == 2 ? inw(e->io.port) : inl(e->io.port);
-        u64 mask = e->io.size == 4 ? 0xffffffffULL : (1ULL << (e->io.size * 8)) - 1;
-        g[GPR_RAX] = e->io.size == 4 ? val : (g[GPR_RAX] & ~mask) | val;
-    } else if (e->io.size == 1) {
-        outb(e->io.port, (u8)g[GPR_RAX]);
-    } else if (e->io.size == 2) {
-        outw(e->io.port, (u16)g[GPR_RAX]);
-    } else {
-        outl(e->io.port, (u32)g[GPR_RAX]);
-    }
-    vcpu_ops->skip_instruction(v, e);
+    io_passthrough(v, e);
 }
 
 static void on_virt_insn(struct vcpu *v, const struct vcpu_exit *e)

@@ -18,6 +18,13 @@ struct io_owner {
         __section(".io_owners") = &(var)
 
 bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e);
+
+/* The real port access of `size` bytes (1, 2 or 4). */
+u32 io_port_read(u16 port, u8 size);
+void io_port_write(u16 port, u8 size, u32 value);
+/* Does a non-string IN/OUT for the guest as it asked (an IN merges into
+ * RAX as the CPU would) and skips the instruction. */
+void io_passthrough(struct vcpu *v, const struct vcpu_exit *e);
 /* Asks the backend to intercept every owned port for vcpu v. */
 void io_policy_init(struct vcpu *v);
 

@@ -245,14 +245,9 @@ static u32 plain_io(const struct vcpu_exit *e, u32 value)
     u64 flags = spin_lock_irqsave(&pci_lock);
 
     if (e->io.in) {
-        value = e->io.size == 1 ? inb(p) : e->io.size == 2 ? inw(p) : inl(p);
+        value = io_port_read(p, e->io.size);
     } else {
-        if (e->io.size == 1)
-            outb(p, (u8)value);
-        else if (e->io.size == 2)
-            outw(p, (u16)value);
-        else
-            outl(p, value);
+        io_port_write(p, e->io.size, value);
         hw_latch_known = false;
     }
     spin_unlock_irqrestore(&pci_lock, flags);

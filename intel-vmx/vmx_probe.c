@@ -118,7 +118,6 @@ static int vmx_probe(char *caps, size_t caps_size, char *missing,
 
 const struct backend vmx_backend = {
     .name = "vmx",
-    .feature = "VMX",
     .cpu_has = vmx_cpu_has,
     .probe = vmx_probe,
     .ops = &vmx_ops,
