@@ -3,3 +3,6 @@ VMM_OPTIONS ?=
 
 $(BUILD)/veneer.iso: $(BUILD)/veneer.elf boot/mkiso.sh
 	boot/mkiso.sh $< $@ "$(VMM_OPTIONS)"
+
+# The pre-boot passphrase prompt (a VMM object; used by devices/storage.c).
+vmm-y += boot/prompt.c

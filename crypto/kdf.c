@@ -57,3 +57,23 @@ int kdf_pbkdf2_sha256(const void *pass, size_t pass_len,
     crypto_wipe(t, sizeof(t));
     return KDF_OK;
 }
+
+/* SHA-256("veneer-kcv-v1" || key), first 8 bytes: a check that the key a
+ * passphrase or key file yields is the one the configuration expects,
+ * without storing anything on the disk. 64 bits identify a key; they do
+ * not help a guesser, who must still run PBKDF2 per guess. */
+void kdf_key_check_value(const void *key, size_t key_len, uint8_t out[8])
+{
+    static const char label[] = "veneer-kcv-v1";
+    br_sha256_context c;
+    uint8_t h[32];
+
+    br_sha256_init(&c);
+    br_sha256_update(&c, label, sizeof(label) - 1);
+    br_sha256_update(&c, key, key_len);
+    br_sha256_out(&c, h);
+    for (int i = 0; i < 8; i++)
+        out[i] = h[i];
+    crypto_wipe(h, sizeof(h));
+    crypto_wipe(&c, sizeof(c));
+}

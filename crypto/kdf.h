@@ -19,4 +19,8 @@ int kdf_pbkdf2_sha256(const void *pass, size_t pass_len,
                       const void *salt, size_t salt_len,
                       uint32_t iterations, void *out, size_t out_len);
 
+/* The key check value of vmm.kcv= (docs/storage.md): the first 8 bytes
+ * of SHA-256("veneer-kcv-v1" || key). */
+void kdf_key_check_value(const void *key, size_t key_len, uint8_t out[8]);
+
 #endif

@@ -6,3 +6,10 @@ vmm-y += devices/pci.c devices/pci_acpi.c devices/pci_rules.c \
 	devices/pci_selftest.c
 unit-tests += pci
 unit-pci-srcs := tests/unit/test_pci.c devices/pci_rules.c platform/lib/format.c
+# Storage encryption policy: rules, keys, the cipher calls of the disk
+# mediators (docs/storage.md)
+vmm-y += devices/storage.c devices/storage_rules.c
+$(BUILD)/obj/devices/storage.c.o: | $(BEARSSL_SRC)/.stamp
+unit-tests += storage
+unit-storage-srcs := tests/unit/test_storage.c devices/storage_rules.c \
+	devices/pci_rules.c platform/lib/format.c

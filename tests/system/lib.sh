@@ -4,7 +4,10 @@
 # a file, waits for lines on it, asserts, and stops the emulator. Everything
 # it makes stays under $LOG_DIR (build/test-logs/<scenario>.d).
 #
-#   mkiso OUT.iso "OPTIONS" [ELF]     a GRUB image whose entry passes OPTIONS
+#   mkiso OUT.iso "OPTIONS" [ELF [MODULE...]]
+#                                     a GRUB image whose entry passes OPTIONS
+#                                     (and loads each MODULE, named by its
+#                                     basename)
 #   qemu_start NAME ISO [QEMU ARGS]   QEMU/TCG, serial -> $LOG_DIR/NAME.serial
 #   bochs_start NAME MODEL ISO [DISK] Bochs, serial -> $LOG_DIR/NAME.serial
 #   wait_for NAME REGEX SECONDS       until REGEX appears (or the emulator ends)
@@ -55,7 +58,8 @@ note() { echo "[$(date +%T)] $*"; }
 
 mkiso() {
     local out=$1 opts=$2 elf=${3:-$ELF}
-    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" >"$out.log" 2>&1 || {
+    shift $(($# < 3 ? $# : 3))
+    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 || {
         echo "mkiso failed:"; cat "$out.log"; exit 1; }
 }
 

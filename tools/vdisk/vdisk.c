@@ -24,7 +24,7 @@
 #define CHUNK_BYTES (1u << 20)
 #define DEFAULT_SALT "veneer"
 
-enum cmd { CMD_ENCRYPT, CMD_DECRYPT, CMD_VERIFY, CMD_DERIVE };
+enum cmd { CMD_ENCRYPT, CMD_DECRYPT, CMD_VERIFY, CMD_DERIVE, CMD_KCV };
 
 struct opts {
     enum cmd cmd;
@@ -44,6 +44,8 @@ static void usage(FILE *f)
 "       vdisk verify IMAGE --against PLAIN [options]\n"
 "                       decrypts IMAGE and compares it with PLAIN\n"
 "       vdisk derive-key --output KEYFILE [passphrase options]\n"
+"       vdisk kcv [key options]\n"
+"                       prints the key check value Veneer's vmm.kcv= wants\n"
 "                       writes the raw key a passphrase yields\n"
 "key (one of):\n"
 "  --key-file FILE        raw XTS key, 32 (AES-128) or 64 (AES-256) bytes\n"
@@ -127,8 +129,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
         o->cmd = CMD_VERIFY;
     else if (!strcmp(cmd, "derive-key"))
         o->cmd = CMD_DERIVE;
+    else if (!strcmp(cmd, "kcv"))
+        o->cmd = CMD_KCV;
     else
-        die("unknown command '%s' (encrypt, decrypt, verify, derive-key)", cmd);
+        die("unknown command '%s' (encrypt, decrypt, verify, derive-key, kcv)",
+            cmd);
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
@@ -193,6 +198,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
             die("derive-key needs --output KEYFILE");
         if (o->key_file)
             die("derive-key derives from a passphrase, not --key-file");
+        return;
+    }
+    if (o->cmd == CMD_KCV) {
+        if (optind != argc)
+            die("kcv takes no image");
         return;
     }
     if (optind != argc - 1)
@@ -508,10 +518,29 @@ static int derive(const struct opts *o)
     return 0;
 }
 
+/* The value for vmm.kcv=: Veneer checks the key it derives or reads
+ * against it before it encrypts anything (crypto/kdf.h). */
+static int print_kcv(const struct opts *o)
+{
+    uint8_t key[64], kcv[8];
+    size_t n = get_key(o, key);
+
+    if (n != 64)
+        die("Veneer's keys are AES-256-XTS (64 bytes); this key is %zu bytes", n);
+    kdf_key_check_value(key, n, kcv);
+    memset(key, 0, sizeof(key));
+    for (int i = 0; i < 8; i++)
+        printf("%02x", kcv[i]);
+    printf("\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
 
     parse_args(argc, argv, &o);
+    if (o.cmd == CMD_KCV)
+        return print_kcv(&o);
     return o.cmd == CMD_DERIVE ? derive(&o) : run(&o);
 }

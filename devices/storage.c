@@ -1,0 +1,385 @@
+/* Storage encryption policy: the vmm.crypt= rules, the keys, and the
+ * cipher calls the disk mediators make (storage.h, docs/storage.md). */
+#include <boot/prompt.h>
+#include <crypto/kdf.h>
+#include <crypto/xts.h>
+#include <devices/storage.h>
+#include <devices/storage_rules.h>
+#include <platform/bootinfo.h>
+#include <platform/format.h>
+#include <platform/init.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/mem.h>
+#include <platform/options.h>
+#include <platform/simd.h>
+#include <platform/spinlock.h>
+#include <string.h>
+
+#define KEY_BYTES 64 /* AES-256-XTS: two 256-bit keys */
+#define KEY_MODULE "veneer.key"
+#define MAX_DISKS 32
+#define PASSPHRASE_MAX 256
+
+static char crypt_opt[512];
+OPTION_STRING("vmm.crypt", crypt_opt,
+              "encryption rules DEV/RANGE/KEY,... e.g. any/all/k0 (docs/storage.md)");
+static char kcv_opt[4 * 17 + 1];
+OPTION_STRING("vmm.kcv", kcv_opt,
+              "key check values, 16 hex digits per key slot, comma-separated "
+              "(vdisk kcv prints them)");
+static int key_source;
+static const char *const key_sources[] = { "auto", "module", "prompt", NULL };
+enum { KEY_AUTO, KEY_MODULE_SRC, KEY_PROMPT };
+OPTION_CHOICE("vmm.key", key_source, key_sources,
+              "where keys come from: auto (the veneer.key module if loaded, "
+              "else the passphrase prompt), module, prompt");
+static u64 kdf_iterations = KDF_DEFAULT_ITERATIONS;
+OPTION_UINT("vmm.kdf_iter", kdf_iterations, 1000, 100000000,
+            "PBKDF2-HMAC-SHA256 iterations for the passphrase (default 200000)");
+static char kdf_salt[64] = "veneer";
+OPTION_STRING("vmm.kdf_salt", kdf_salt,
+              "PBKDF2 salt for the passphrase (default \"veneer\")");
+
+extern struct boot_info boot_info;
+
+static struct storage_rule rules[STORAGE_MAX_RULES];
+static unsigned nrules;
+static u8 kcv[STORAGE_MAX_KEYS][8];
+static bool have_kcv[STORAGE_MAX_KEYS];
+static struct xts_key keys[STORAGE_MAX_KEYS];
+static bool key_loaded[STORAGE_MAX_KEYS];
+static struct storage_dev *disks[MAX_DISKS];
+static unsigned ndisks;
+static spinlock_t disks_lock = SPINLOCK_INIT;
+
+static int parse_kcvs(void)
+{
+    const char *s = kcv_opt;
+    unsigned slot = 0;
+
+    while (*s) {
+        size_t len = 0;
+        while (s[len] && s[len] != ',')
+            len++;
+        if (slot == STORAGE_MAX_KEYS) {
+            log_err("storage", "vmm.kcv=: more than %d values", STORAGE_MAX_KEYS);
+            return -E_INVAL;
+        }
+        if (len && storage_kcv_parse(s, len, kcv[slot]) < 0) {
+            log_err("storage", "vmm.kcv=: value %u '%.*s' is not 16 hex digits",
+                    slot, (int)len, s);
+            return -E_INVAL;
+        }
+        have_kcv[slot++] = len != 0; /* an empty value: no check for that slot */
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+    return 0;
+}
+
+static bool kcv_matches(unsigned slot, const u8 *raw)
+{
+    u8 got[8];
+    bool ok;
+
+    simd_begin();
+    kdf_key_check_value(raw, KEY_BYTES, got);
+    simd_end();
+    ok = memcmp(got, kcv[slot], 8) == 0;
+    memset(got, 0, sizeof(got));
+    return ok;
+}
+
+static int install_key(unsigned slot, const u8 *raw)
+{
+    int r;
+
+    simd_begin();
+    r = xts_key_setup(&keys[slot], raw, KEY_BYTES, XTS_PATH_AUTO);
+    simd_end();
+    if (r == XTS_ERR_WEAK_KEY) {
+        log_err("storage", "key %u has two equal halves (refused by XTS)", slot);
+        return -E_INVAL;
+    }
+    if (r != XTS_OK) {
+        log_err("storage", "key %u: XTS key set-up failed (%d)", slot, r);
+        return -E_INVAL;
+    }
+    key_loaded[slot] = true;
+    log_info("storage", "key %u loaded (AES-256-XTS, %s path)%s", slot,
+             xts_path_name(keys[slot].path),
+             have_kcv[slot] ? ", check value matches" : "");
+    return 0;
+}
+
+static const struct boot_module *key_module(void)
+{
+    for (u32 i = 0; i < boot_info.module_count; i++)
+        if (strcmp(boot_info.modules[i].name, KEY_MODULE) == 0)
+            return &boot_info.modules[i];
+    return NULL;
+}
+
+/* The key file: slot 0's 64 bytes, then slot 1's, ... It lies in the
+ * guest's memory (GRUB put it there), so it is wiped once read. */
+static int keys_from_module(const struct boot_module *m, u32 needed)
+{
+    u64 len = m->end - m->start;
+    u8 *p = phys_to_virt(m->start);
+    int rc = 0;
+
+    if (len == 0 || len % KEY_BYTES || len / KEY_BYTES > STORAGE_MAX_KEYS) {
+        log_err("storage", "key file module %s is %llu bytes: want 64 bytes "
+                "(one AES-256-XTS key) per slot, 1 to %d slots", KEY_MODULE,
+                (unsigned long long)len, STORAGE_MAX_KEYS);
+        rc = -E_INVAL;
+    }
+    for (unsigned s = 0; !rc && s < STORAGE_MAX_KEYS; s++) {
+        if (!(needed & BIT(s)))
+            continue;
+        if ((u64)(s + 1) * KEY_BYTES > len) {
+            log_err("storage", "a rule uses key %u but the key file holds %llu "
+                    "key%s", s, (unsigned long long)(len / KEY_BYTES),
+                    len == KEY_BYTES ? "" : "s");
+            rc = -E_INVAL;
+        } else if (have_kcv[s] && !kcv_matches(s, p + s * KEY_BYTES)) {
+            log_err("storage", "key %u of the key file does not match vmm.kcv= "
+                    "(wrong key file for this configuration)", s);
+            rc = -E_INVAL;
+        } else {
+            rc = install_key(s, p + s * KEY_BYTES);
+        }
+    }
+    memset(p, 0, len);
+    log_info("storage", "key file module %s read and wiped from memory", KEY_MODULE);
+    return rc;
+}
+
+static int key_from_passphrase(void)
+{
+    char pass[PASSPHRASE_MAX];
+    u8 raw[KEY_BYTES];
+    int r;
+
+    if (!have_kcv[0]) {
+        log_err("storage", "the passphrase prompt needs vmm.kcv= (key 0's check "
+                "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
+        return -E_INVAL;
+    }
+    log_info("storage", "asking for the disk passphrase (PBKDF2-HMAC-SHA256, "
+             "%llu iterations)", (unsigned long long)kdf_iterations);
+    for (unsigned attempt = 1;; attempt++) {
+        size_t n = prompt_secret("Veneer: disk passphrase: ", pass, sizeof(pass));
+        simd_begin();
+        r = kdf_pbkdf2_sha256(pass, n, kdf_salt, strlen(kdf_salt),
+                              (u32)kdf_iterations, raw, sizeof(raw));
+        simd_end();
+        memset(pass, 0, sizeof(pass));
+        if (r != KDF_OK) {
+            log_err("storage", "PBKDF2 failed (%d)", r);
+            return -E_INVAL;
+        }
+        if (kcv_matches(0, raw))
+            break;
+        log_warn("storage", "wrong passphrase (attempt %u): its key does not "
+                 "match vmm.kcv=; try again", attempt);
+        prompt_message("Veneer: wrong passphrase, try again.\n");
+    }
+    r = install_key(0, raw);
+    memset(raw, 0, sizeof(raw));
+    return r;
+}
+
+static int load_keys(u32 needed)
+{
+    const struct boot_module *m = key_module();
+    int src = key_source;
+
+    if (src == KEY_AUTO)
+        src = m ? KEY_MODULE_SRC : KEY_PROMPT;
+    if (src == KEY_MODULE_SRC) {
+        if (!m) {
+            log_err("storage", "vmm.key=module but no module named %s was loaded "
+                    "(module2 /boot/veneer.key veneer.key)", KEY_MODULE);
+            return -E_NOENT;
+        }
+        return keys_from_module(m, needed);
+    }
+    if (m)
+        memset(phys_to_virt(m->start), 0, m->end - m->start);
+    if (needed & ~1u) {
+        log_err("storage", "the passphrase gives key 0 only; a rule uses key %d",
+                __builtin_ctz(needed & ~1u));
+        return -E_INVAL;
+    }
+    return key_from_passphrase();
+}
+
+static int storage_init(void)
+{
+    char why[160], text[64];
+    u32 needed = 0;
+    int n = storage_rules_parse(crypt_opt, rules, STORAGE_MAX_RULES, why,
+                                sizeof(why));
+
+    if (n < 0) {
+        log_err("storage", "vmm.crypt=%s: %s", crypt_opt, why);
+        return n;
+    }
+    nrules = (unsigned)n;
+    if (parse_kcvs() < 0)
+        return -E_INVAL;
+    if (!nrules) {
+        const struct boot_module *m = key_module();
+        if (m)
+            memset(phys_to_virt(m->start), 0, m->end - m->start);
+        log_info("storage", "no vmm.crypt= rules: disks pass in the clear");
+        return 0;
+    }
+    for (unsigned i = 0; i < nrules; i++) {
+        storage_rule_format(&rules[i], text, sizeof(text));
+        log_info("storage", "rule %u: %s", i, text);
+        needed |= BIT(rules[i].key);
+    }
+    return load_keys(needed);
+}
+/* Before pci_init (devices, 10): the mediators register disks against
+ * loaded keys. */
+INIT_FUNC(devices, 05, storage_init);
+
+static void disk_name(struct storage_dev *d)
+{
+    const char *k = storage_kind_name(d->kind);
+
+    if (!d->pci)
+        ksnprintf(d->name, sizeof(d->name), "%s%u.%u", k, d->unit / 2, d->unit % 2);
+    else
+        ksnprintf(d->name, sizeof(d->name), "%s %02x:%02x.%x %s%u", k,
+                  d->pci->id.bus, d->pci->id.dev, d->pci->id.fn,
+                  d->kind == STORAGE_NVME ? "n" : d->kind == STORAGE_AHCI ? "p" : "u",
+                  d->unit);
+}
+
+int storage_register(struct storage_dev *d)
+{
+    char text[64];
+
+    disk_name(d);
+    if (d->sector_size != 512 && d->sector_size != 4096) {
+        log_err("storage", "%s: sector size %u is not 512 or 4096: not registered",
+                d->name, d->sector_size);
+        return -E_INVAL;
+    }
+    d->nrules = 0;
+    for (unsigned i = 0; i < nrules; i++) {
+        if (!storage_rule_applies(&rules[i], d->kind, d->unit,
+                                  d->pci ? &d->pci->id : NULL))
+            continue;
+        if (d->nrules == STORAGE_MAX_DEV_RULES) {
+            log_err("storage", "%s: more than %d rules apply", d->name,
+                    STORAGE_MAX_DEV_RULES);
+            return -E_INVAL;
+        }
+        d->rules[d->nrules++] = &rules[i];
+    }
+    spin_lock(&disks_lock);
+    if (ndisks == MAX_DISKS) {
+        spin_unlock(&disks_lock);
+        log_err("storage", "%s: more than %d disks", d->name, MAX_DISKS);
+        return -E_RANGE;
+    }
+    disks[ndisks++] = d;
+    spin_unlock(&disks_lock);
+    if (!d->nrules) {
+        log_info("storage", "%s: %u-byte sectors, passed through in the clear",
+                 d->name, d->sector_size);
+        return 0;
+    }
+    for (unsigned i = 0; i < d->nrules; i++) {
+        storage_rule_format(d->rules[i], text, sizeof(text));
+        log_info("storage", "%s: %u-byte sectors, encrypted by rule %s", d->name,
+                 d->sector_size, text);
+    }
+    return 0;
+}
+
+bool storage_range_plain(const struct storage_dev *d, u64 lba, u64 n)
+{
+    u64 run;
+
+    while (n) {
+        if (storage_rules_run(d->rules, d->nrules, lba, n, &run) >= 0)
+            return false;
+        lba += run;
+        n -= run;
+    }
+    return true;
+}
+
+int storage_crypt(struct storage_dev *d, u64 lba, u64 n, void *buf, bool to_disk)
+{
+    u8 *p = buf;
+    u64 run, done = 0;
+    int r = 0;
+
+    if (n && lba + n < lba) {
+        log_warn("storage", "%s: request at LBA %llu for %llu sectors wraps",
+                 d->name, (unsigned long long)lba, (unsigned long long)n);
+        return -E_RANGE;
+    }
+    __atomic_fetch_add(to_disk ? &d->sectors_to_disk : &d->sectors_from_disk, n,
+                       __ATOMIC_RELAXED);
+    simd_begin();
+    while (n) {
+        int w = storage_rules_run(d->rules, d->nrules, lba, n, &run);
+        if (w >= 0) {
+            unsigned slot = d->rules[w]->key;
+            if (!key_loaded[slot]) {
+                r = -E_NOENT;
+                break;
+            }
+            r = to_disk ? xts_encrypt_sectors(&keys[slot], lba, d->sector_size,
+                                              run, p, p)
+                        : xts_decrypt_sectors(&keys[slot], lba, d->sector_size,
+                                              run, p, p);
+            if (r != XTS_OK) {
+                r = -E_INVAL;
+                break;
+            }
+            done += run;
+        }
+        p += run * d->sector_size;
+        lba += run;
+        n -= run;
+    }
+    simd_end();
+    __atomic_fetch_add(&d->sectors_crypted, done, __ATOMIC_RELAXED);
+    if (r)
+        log_warn("storage", "%s: cannot %scrypt LBA %llu (%d): request refused",
+                 d->name, to_disk ? "en" : "de", (unsigned long long)lba, r);
+    return r;
+}
+
+void *storage_bounce_alloc(size_t len, u64 *phys)
+{
+    u64 pages = (len + PAGE_SIZE - 1) / PAGE_SIZE;
+    phys_addr_t p = alloc_pages(pages ? pages : 1);
+
+    if (!p) {
+        log_warn("storage", "out of VMM memory for a %llu KiB bounce buffer",
+                 (unsigned long long)(len >> 10));
+        return NULL;
+    }
+    *phys = p;
+    return phys_to_virt(p);
+}
+
+void storage_bounce_free(void *virt, size_t len)
+{
+    u64 pages = (len + PAGE_SIZE - 1) / PAGE_SIZE;
+
+    if (virt)
+        free_pages(virt_to_phys(virt), pages ? pages : 1);
+}
