@@ -2,6 +2,7 @@
  * cipher calls the disk mediators make (storage.h, docs/storage.md). */
 #include <boot/prompt.h>
 #include <crypto/kdf.h>
+#include <platform/boot.h>
 #include <crypto/xts.h>
 #include <devices/storage.h>
 #include <devices/storage_rules.h>
@@ -217,7 +218,7 @@ static int load_keys(u32 needed)
     return key_from_passphrase();
 }
 
-static int storage_init(void)
+static int storage_configure(void)
 {
     char why[160], text[64];
     u32 needed = 0;
@@ -244,6 +245,16 @@ static int storage_init(void)
         needed |= BIT(rules[i].key);
     }
     return load_keys(needed);
+}
+/* A configuration the VMM cannot honour is the user's to fix, not a VMM
+ * fault: refuse to start (nothing was encrypted or written yet). */
+static int storage_init(void)
+{
+    if (storage_configure() < 0)
+        refuse_to_start("the disk encryption configuration was refused (see "
+                        "the storage lines above); fix the vmm.crypt=/vmm.kcv=/"
+                        "vmm.key= options or the key file");
+    return 0;
 }
 /* Before pci_init (devices, 10): the mediators register disks against
  * loaded keys. */

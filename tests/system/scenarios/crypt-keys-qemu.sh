@@ -1,0 +1,93 @@
+#!/bin/bash
+# timeout: 300
+# Where the disk key comes from (docs/storage.md): a key file module checked
+# against vmm.kcv= (and wiped from memory), a wrong key file or a malformed
+# rule refused with a line naming it, and the passphrase prompt on the
+# serial line and on the VGA screen with the PS/2 keyboard: a wrong
+# passphrase is refused and asked again, the right one loads the key.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../crypt.sh"
+CPU="-cpu EPYC,+svm,+npt"
+ITER=20000   # PBKDF2 iterations: enough to exercise the KDF, quick in TCG
+
+key=$LOG_DIR/veneer.key other=$LOG_DIR/other/veneer.key
+mkdir -p "$LOG_DIR/other"
+crypt_key "$key"; crypt_key "$other"
+kcv=$(crypt_kcv "$key")
+printf 'correct horse\n' >"$LOG_DIR/pass"
+"$VDISK" derive-key --passphrase-file "$LOG_DIR/pass" --iterations $ITER \
+    --output "$LOG_DIR/pass.key" >/dev/null
+pkcv=$(crypt_kcv "$LOG_DIR/pass.key")
+
+# A key file with its check value: loaded, then wiped from guest memory.
+mkiso "$LOG_DIR/module.iso" "vmm.crypt=any/all/k0 vmm.kcv=$kcv" "$ELF" "$key"
+qemu_start module "$LOG_DIR/module.iso" $CPU
+wait_for module "running the guest|refusing" 60; stop module
+expect module "I storage: rule 0: any/all/k0" "the rule is logged"
+expect module "I storage: key 0 loaded \(AES-256-XTS, .* path\), check value matches" "key file loaded, check value matches"
+expect module "I storage: key file module veneer.key read and wiped from memory" "key file wiped"
+expect_not module "refusing" "starts"
+
+# The wrong key file for this configuration: refused before anything runs.
+mkiso "$LOG_DIR/wrong.iso" "vmm.crypt=any/all/k0 vmm.kcv=$kcv" "$ELF" "$other"
+qemu_start wrong "$LOG_DIR/wrong.iso" $CPU
+wait_for wrong "refusing to start" 60; stop wrong
+expect wrong "E storage: key 0 of the key file does not match vmm.kcv=" "wrong key file named"
+expect wrong "refusing to start" "refused"
+
+# Malformed configuration: each refusal names what was wrong.
+mkiso "$LOG_DIR/badrule.iso" "vmm.crypt=any/all/k9" "$ELF" "$key"
+qemu_start badrule "$LOG_DIR/badrule.iso" $CPU
+wait_for badrule "refusing to start" 60; stop badrule
+expect badrule "E storage: vmm.crypt=any/all/k9: rule 'any/all/k9': key 'k9' is not k0 .. k3" "bad key slot named"
+mkiso "$LOG_DIR/nokcv.iso" "vmm.crypt=any/all/k0 vmm.key=prompt"
+qemu_start nokcv "$LOG_DIR/nokcv.iso" $CPU
+wait_for nokcv "refusing to start" 60; stop nokcv
+expect nokcv "E storage: the passphrase prompt needs vmm.kcv=" "prompt without a check value refused"
+mkiso "$LOG_DIR/nomod.iso" "vmm.crypt=any/all/k0 vmm.key=module"
+qemu_start nomod "$LOG_DIR/nomod.iso" $CPU
+wait_for nomod "refusing to start" 60; stop nomod
+expect nomod "E storage: vmm.key=module but no module named veneer.key was loaded" "missing key file named"
+
+# The passphrase prompt, typed on the serial line, then on the keyboard.
+mkiso "$LOG_DIR/prompt.iso" "vmm.crypt=any/all/k0 vmm.kcv=$pkcv vmm.kdf_iter=$ITER"
+prompt_run() {
+    local name=$1; shift
+    rm -f "$LOG_DIR/$name.ssock" "$LOG_DIR/$name.msock"
+    : >"$LOG_DIR/$name.serial"
+    note "qemu $name (serial and monitor on sockets)"
+    qemu-system-x86_64 -no-reboot -m 1024 $CPU -display none \
+        -chardev socket,id=ser,path="$LOG_DIR/$name.ssock",server=on,wait=off \
+        -serial chardev:ser \
+        -monitor unix:"$LOG_DIR/$name.msock",server=on,wait=off \
+        -cdrom "$LOG_DIR/prompt.iso" -boot order=d \
+        >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
+    PIDS[$name]=$!
+    python3 "$ROOT/tests/system/qemu_console.py" "$LOG_DIR/$name.ssock" \
+        "$LOG_DIR/$name.msock" "$LOG_DIR/$name.serial" "$@" \
+        || echo "FAIL $name: the console session did not complete"
+    stop "$name"
+}
+prompt_run serialpass \
+    'wait:60:Veneer: disk passphrase: ' 'serial:wrong horse\n' \
+    'wait:60:wrong passphrase, try again' 'wait:20:Veneer: disk passphrase: ' \
+    'serial:correct horse\n' 'wait:60:key 0 loaded|refusing'
+expect serialpass "W storage: wrong passphrase \(attempt 1\): its key does not match vmm.kcv=" "wrong passphrase refused"
+expect serialpass "Veneer: disk passphrase: \*{13}" "one star per character typed"
+expect serialpass "I storage: key 0 loaded .*check value matches" "right passphrase loads the key"
+expect_not serialpass "correct horse|wrong horse" "the passphrase is never echoed"
+
+prompt_run kbdpass \
+    'wait:60:Veneer: disk passphrase: ' 'keys:wrong horse\n' \
+    'wait:60:wrong passphrase, try again' 'wait:20:Veneer: disk passphrase: ' \
+    "vga:$LOG_DIR/kbdpass.vga" 'keys:correct horse\n' 'wait:60:key 0 loaded|refusing'
+expect kbdpass "W storage: wrong passphrase \(attempt 1\)" "wrong passphrase typed on the keyboard refused"
+expect kbdpass "I storage: key 0 loaded .*check value matches" "right passphrase on the keyboard loads the key"
+if grep -q "Veneer: wrong passphrase, try again." "$LOG_DIR/kbdpass.vga" 2>/dev/null &&
+   grep -q "Veneer: disk passphrase: \*\{11\}" "$LOG_DIR/kbdpass.vga"; then
+    echo "ok   kbdpass: the prompt and the retry are on the VGA screen"
+else
+    echo "FAIL kbdpass: the VGA screen ($LOG_DIR/kbdpass.vga) lacks the prompt"
+    FAILS=$((FAILS + 1))
+fi
+finish
