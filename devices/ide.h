@@ -19,6 +19,7 @@ struct ide_drive {
     bool registered;         /* with storage_register */
     struct ata_geometry geo; /* for CHS commands */
     struct storage_dev sd;
+    u64 pio_sectors, dma_sectors; /* through the cipher, by path */
 };
 
 enum ide_phase {

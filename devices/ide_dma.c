@@ -148,6 +148,8 @@ static void start_bounced(struct ide_channel *c)
         return;
     }
     start_device(c, ide_prd_build(c->bounce_phys, bytes, c->shadow, IDE_PRD_MAX));
+    if (c->dma_running)
+        d->dma_sectors += c->c.sectors;
 }
 
 /* The guest set the start bit (or issued the DMA command after it did). */
