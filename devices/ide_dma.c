@@ -25,7 +25,7 @@ static int mem_read(void *ctx, u64 gpa, void *buf, size_t len)
 static bool mem_ok(void *ctx, u64 gpa, u64 len)
 {
     (void)ctx;
-    return guest_phys_ok(gpa, len);
+    return guest_ram_ok(gpa, len);
 }
 
 static const struct ide_mem_ops guest_mem = { mem_read, mem_ok, NULL };
