@@ -158,9 +158,11 @@ static bool pm1_handle(struct vcpu *v, const struct vcpu_exit *e)
         vcpu_ops->skip_instruction(v, e);
         return true;
     }
-    if (state == 5)
+    if (state == 5) {
         log_info("acpi", "the guest requests S5 (soft off) through %s; passing "
                  "it on", pm1b ? "PM1b" : "PM1a");
+        run_init_stage("poweroff");
+    }
     else if (state == ACPI_ENOENT)
         log_warn("acpi", "SLP_EN with unknown sleep type %u through %s; passed on",
                  (value >> ACPI_PM1_SLP_TYP_SHIFT) & 7, pm1b ? "PM1b" : "PM1a");

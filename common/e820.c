@@ -71,8 +71,9 @@ int e820_build(const struct mem_range *in, u32 n, const struct mem_range *cuts,
     return (int)count;
 }
 
-/* End of the usable memory that runs without a gap from `from`. */
-static u64 contiguous_end(const struct mem_range *map, u32 n, u64 from)
+/* End of the memory of the types in `types` (a mask of BIT(type)) that
+ * runs without a gap from `from`. */
+static u64 covered_end(const struct mem_range *map, u32 n, u64 from, u32 types)
 {
     u64 end = from;
     bool grew = true;
@@ -80,7 +81,7 @@ static u64 contiguous_end(const struct mem_range *map, u32 n, u64 from)
     while (grew) {
         grew = false;
         for (u32 i = 0; i < n; i++) {
-            if (map[i].type != MEM_USABLE)
+            if (map[i].type >= 32 || !(types & BIT(map[i].type)))
                 continue;
             u64 s = map[i].base, e = map[i].base + map[i].len;
             if (s <= end && e > end) {
@@ -90,6 +91,19 @@ static u64 contiguous_end(const struct mem_range *map, u32 n, u64 from)
         }
     }
     return end;
+}
+
+static u64 contiguous_end(const struct mem_range *map, u32 n, u64 from)
+{
+    return covered_end(map, n, from, BIT(MEM_USABLE));
+}
+
+bool e820_covers(const struct mem_range *map, u32 n, u64 base, u64 len,
+                 u32 types)
+{
+    if (!len || base + len < base)
+        return false;
+    return covered_end(map, n, base, types) >= base + len;
 }
 
 void e820_legacy_sizes(const struct mem_range *map, u32 n, u32 *kib_1m_16m,

@@ -14,6 +14,12 @@
 int e820_build(const struct mem_range *in, u32 n, const struct mem_range *cuts,
                u32 ncuts, struct mem_range *out, u32 max);
 
+/* Whether [base, base+len) lies wholly in entries of the types in `types`
+ * (a mask of BIT(type)), adjacent entries joined; false for len 0 or a
+ * range that wraps. Pure. */
+bool e820_covers(const struct mem_range *map, u32 n, u64 base, u64 len,
+                 u32 types);
+
 /* INT 15h E801 and 88h answers derived from a built map: KiB of usable
  * memory contiguous from 1 MiB up to 16 MiB, 64 KiB blocks contiguous
  * from 16 MiB, and KiB contiguous from 1 MiB (capped at 0xffff). */

@@ -28,4 +28,31 @@ void io_passthrough(struct vcpu *v, const struct vcpu_exit *e);
 /* Asks the backend to intercept every owned port for vcpu v. */
 void io_policy_init(struct vcpu *v);
 
+/* A range owned from boot on, found at run time (a PCI BAR): at the
+ * devices stage, before the vcpus exist (io_policy_init intercepts it
+ * then), or later (intercepted on the calling CPU's vcpu). Returns 0 or
+ * -E_NOMEM (table full, logged). */
+int io_owner_register(struct io_owner *o);
+/* Moves a registered range to `port` (the guest moved its BAR): the
+ * calling CPU's vcpu stops intercepting the old one. */
+void io_owner_move(struct io_owner *o, u16 port);
+
+/* String I/O (INS/OUTS, with or without REP) done by the VMM for the
+ * guest: common/io_string.c walks the guest's buffer at ES:rDI (INS) or
+ * seg:rSI (OUTS) through its segments and page tables, in the direction
+ * RFLAGS.DF says, and updates rDI/rSI and rCX as the CPU would. The
+ * owner's `xfer` moves the data: for an IN it fills `buf` with `len` bytes
+ * from the port, for an OUT it takes them (len is a multiple of the
+ * element size; at most IO_STRING_CHUNK). One exit moves up to
+ * IO_STRING_BUDGET bytes; a longer REP is resumed by the instruction
+ * itself (RIP is not advanced until rCX reaches 0). Returns 0, or -E_FAULT
+ * when the guest's buffer is not mapped (#GP injected, logged). */
+#define IO_STRING_CHUNK 512u
+#define IO_STRING_BUDGET 65536u
+typedef void (*io_string_fn)(void *ctx, void *buf, size_t len, bool in);
+int io_string(struct vcpu *v, const struct vcpu_exit *e, io_string_fn xfer,
+              void *ctx);
+/* io_string with the real port as the data's source or sink. */
+int io_string_passthrough(struct vcpu *v, const struct vcpu_exit *e);
+
 #endif

@@ -1,4 +1,5 @@
 /* Guest memory access for the VMM (see guest_mem.h). */
+#include <common/e820.h>
 #include <common/guest_mem.h>
 #include <platform/layout.h>
 #include <string.h>
@@ -17,6 +18,13 @@ bool guest_phys_ok(u64 gpa, u64 len)
     if (len == 0 || gpa + len < gpa || gpa + len > mem_limit)
         return false;
     return gpa + len <= hidden_base || gpa >= hidden_base + hidden_size;
+}
+
+bool guest_ram_ok(u64 gpa, u64 len)
+{
+    return guest_phys_ok(gpa, len) &&
+           e820_covers(boot_info.mmap, boot_info.mmap_count, gpa, len,
+                       BIT(MEM_USABLE) | BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
 }
 
 int guest_phys_read(u64 gpa, void *buf, size_t len)

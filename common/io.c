@@ -1,21 +1,67 @@
 /* I/O ports: pass-through except the ranges a subsystem owns (IO_OWNER). */
 #include <common/exit.h>
 #include <platform/cpu.h>
+#include <platform/log.h>
 
 extern const struct io_owner *const __io_owners_start[], *const __io_owners_end[];
+
+#define IO_RUNTIME_OWNERS 16
+static struct io_owner *runtime_owners[IO_RUNTIME_OWNERS];
+static unsigned nruntime;
 
 void io_policy_init(struct vcpu *v)
 {
     for (const struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
         vcpu_ops->io_intercept(v, (*o)->port, (*o)->count, true);
+    for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++)
+        vcpu_ops->io_intercept(v, runtime_owners[i]->port, runtime_owners[i]->count, true);
+}
+
+static bool owns(const struct io_owner *o, u16 port)
+{
+    return port >= o->port && port < o->port + o->count;
 }
 
 bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
     for (const struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
-        if (e->io.port >= (*o)->port && e->io.port < (*o)->port + (*o)->count)
+        if (owns(*o, e->io.port))
             return (*o)->handle(v, e);
+    for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++)
+        if (owns(runtime_owners[i], e->io.port))
+            return runtime_owners[i]->handle(v, e);
     return false;
+}
+
+int io_owner_register(struct io_owner *o)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (nruntime == IO_RUNTIME_OWNERS) {
+        log_warn("io", "no room to own ports 0x%x-0x%x (%s): not intercepted",
+                 o->port, o->port + o->count - 1, o->name);
+        return -E_NOMEM;
+    }
+    runtime_owners[nruntime] = o;
+    __atomic_store_n(&nruntime, nruntime + 1, __ATOMIC_RELEASE);
+    if (v)
+        vcpu_ops->io_intercept(v, o->port, o->count, true);
+    log_info("io", "ports 0x%x-0x%x owned by %s", o->port,
+             o->port + o->count - 1, o->name);
+    return 0;
+}
+
+void io_owner_move(struct io_owner *o, u16 port)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (v)
+        vcpu_ops->io_intercept(v, o->port, o->count, false);
+    o->port = port;
+    if (v)
+        vcpu_ops->io_intercept(v, o->port, o->count, true);
+    log_info("io", "%s moved to ports 0x%x-0x%x", o->name, o->port,
+             o->port + o->count - 1);
 }
 
 u32 io_port_read(u16 port, u8 size)

@@ -13,3 +13,7 @@ $(BUILD)/obj/devices/storage.c.o: | $(BEARSSL_SRC)/.stamp
 unit-tests += storage
 unit-storage-srcs := tests/unit/test_storage.c devices/storage_rules.c \
 	devices/pci_rules.c platform/lib/format.c
+# IDE (ATA) storage mediator (docs/storage-ide.md)
+vmm-y += devices/ide.c devices/ide_dma.c devices/ide_prd.c
+unit-tests += ide
+unit-ide-srcs := tests/unit/test_ide.c devices/ide_prd.c

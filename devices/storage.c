@@ -260,6 +260,19 @@ static int storage_init(void)
  * loaded keys. */
 INIT_FUNC(devices, 05, storage_init);
 
+/* At the guest's power-off: what went through each disk. */
+static int storage_summary(void)
+{
+    for (unsigned i = 0; i < ndisks; i++)
+        log_info("storage", "%s: %llu sectors read, %llu written, %llu of them "
+                 "through the cipher", disks[i]->name,
+                 (unsigned long long)disks[i]->sectors_from_disk,
+                 (unsigned long long)disks[i]->sectors_to_disk,
+                 (unsigned long long)disks[i]->sectors_crypted);
+    return 0;
+}
+INIT_FUNC(poweroff, 50, storage_summary);
+
 static void disk_name(struct storage_dev *d)
 {
     const char *k = storage_kind_name(d->kind);

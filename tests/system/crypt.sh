@@ -29,7 +29,8 @@ crypt_guest_disk() {
 }
 
 crypt_check_marker() {
-    local name=$1 img=$2 key=$3 marker plain="$LOG_DIR/$name.decrypted.img"
+    local name=$1 img=$2 key=$3 marker plain
+    plain="$LOG_DIR/$name.decrypted.img"
     marker=$(tr -d '\r' <"$LOG_DIR/$name.serial" | grep -a '^GUEST-CHECK disk PASS' |
              grep -ao 'VENEER-MARKER-[0-9a-f]*' | head -1)
     if [ -z "$marker" ]; then

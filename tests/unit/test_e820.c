@@ -66,6 +66,19 @@ int main(void)
     CHECK_EQ(out[0].type, 2);
     CHECK_EQ(out[1].base, 0x1000);
 
+    /* Coverage by type: adjacent usable entries join, a reserved one or a
+     * hole breaks the run; empty and wrapping ranges are never covered. */
+    u32 ram = BIT(MEM_USABLE);
+    CHECK(e820_covers(qemu, 7, 0x20000, 0x1000, ram));
+    CHECK(e820_covers(qemu, 7, 0x100000, 0x3fee0000, ram));
+    CHECK(!e820_covers(qemu, 7, 0x9f000, 0x1000, ram));          /* into 0x9fc00 */
+    CHECK(e820_covers(qemu, 7, 0x9f000, 0x1000, ram | BIT(MEM_RESERVED)));
+    CHECK(!e820_covers(qemu, 7, 0x80000000, 0x1000, ram));       /* no RAM */
+    CHECK(!e820_covers(qemu, 7, 0x3ffdf000, 0x2000, ram));       /* to reserved */
+    CHECK(!e820_covers(qemu, 7, 0x20000, 0, ram));
+    CHECK(!e820_covers(qemu, 7, 0xfffffffffffff000ull, 0x2000, ~0u));
+    CHECK(!e820_covers(qemu, 7, 0x20000, 0x1000, BIT(MEM_ACPI_NVS)));
+
     /* Too small an output: refused, not overrun. */
     CHECK_EQ(e820_build(qemu, 7, cuts, 2, out, 8), -E_NOMEM);
     CHECK_EQ(e820_build(qemu, 7, NULL, 0, out, 6), -E_NOMEM);

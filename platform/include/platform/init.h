@@ -16,7 +16,8 @@
     X(backend) /* virtualization enabled on the BSP */                    \
     X(devices) /* PCI scan and device mediators */                        \
     X(guest)   /* the guest is prepared (memory map hook, boot sector) */ \
-    X(late)    /* self-tests, summaries */
+    X(late)    /* self-tests, summaries */                                \
+    X(poweroff) /* not at boot: the guest asked for S5; summaries */
 
 struct init_func {
     const char *stage;
