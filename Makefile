@@ -144,7 +144,7 @@ check: deps
 	@UNIT_TESTS="$(unit-tests)" tests/run.sh
 
 run: deps
-	$(MAKE) all $(TOP)/guest/disk.img
+	$(MAKE) all $(TOP)/guest/disk.img $(TOP)/tools/vdisk
 	@tools/run-demo.sh
 
 bench: deps
