@@ -262,6 +262,43 @@ static void decode_io(struct vcpu_exit *e, u64 info1, u64 info2)
     e->io.next_rip = info2;
 }
 
+/* A task switch (APM 15.14.1: EXITINFO1 the TSS selector; EXITINFO2 bit 36
+ * IRET, 38 JMP, 44 error code valid, 31:0 the error code; a gate's event
+ * in EXITINTINFO, consumed by the switch). Not intercepted today (the CPU
+ * switches tasks itself), but decoded for common/task_switch.c. INT3 and
+ * INTO are exceptions here: told apart by vector (seed 004). */
+static void decode_task_switch(struct vcpu *v, struct vcpu_exit *e)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+    u64 info2 = b->ctl.exitinfo2, evt = b->ctl.exitintinfo;
+    u64 type = evt & SVM_EVT_TYPE_MASK;
+    u8 vector = (u8)evt;
+
+    e->kind = EXIT_TASK_SWITCH;
+    e->task.tss_sel = (u16)b->ctl.exitinfo1;
+    if (svm_caps.nrips && b->ctl.next_rip > b->save.rip)
+        e->insn_len = (u8)(b->ctl.next_rip - b->save.rip);
+    e->task.source = (info2 & BIT(36)) ? TASK_IRET : (info2 & BIT(38)) ? TASK_JMP
+                   : (evt & SVM_EVT_VALID) ? TASK_GATE : TASK_CALL;
+    if (e->task.source != TASK_GATE)
+        return;
+    e->task.vector = vector;
+    e->task.has_error = info2 & BIT(44);
+    e->task.error = (u32)info2;
+    if (type == SVM_EVT_TYPE_NMI) {
+        e->task.event = TASK_EV_NMI;
+        s->pending_nmis--;          /* collect_events counted it again */
+        s->nmi_in_service = true;
+    } else {
+        e->task.event = type == SVM_EVT_TYPE_INTR ? TASK_EV_EXTINT
+                      : type == SVM_EVT_TYPE_SOFT_INT ||
+                        (type == SVM_EVT_TYPE_EXCEPTION && (vector == 3 || vector == 4))
+                          ? TASK_EV_SOFTWARE : TASK_EV_EXCEPTION;
+        s->reinject = 0;
+    }
+}
+
 static void decode(struct vcpu *v, struct vcpu_exit *e)
 {
     struct vmcb *b = svm_of(v)->vmcb;
@@ -322,8 +359,7 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
         e->kind = EXIT_ENTRY_FAILED;
         break;
     case SVM_EXIT_TASK_SWITCH:
-        e->kind = EXIT_TASK_SWITCH;
-        e->task.tss_sel = (u16)b->ctl.exitinfo1;
+        decode_task_switch(v, e);
         break;
     default:
         e->kind = EXIT_UNKNOWN;

@@ -4,6 +4,7 @@
 #include <common/guest_policy.h>
 #include <common/hypercall.h>
 #include <common/mmio.h>
+#include <common/task_switch.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
 #include <platform/trap.h>
@@ -132,15 +133,53 @@ static void on_init(struct vcpu *v, const struct vcpu_exit *e)
     guest_dead(v, "INIT signal to the boot CPU");
 }
 
+static int task_mem(void *ctx, u64 gla, void *buf, size_t len, bool write,
+                    struct guest_fault *f)
+{
+    return guest_linear_access(ctx, gla, buf, len, write, f);
+}
+
+static const char *const task_source_names[] = {
+    [TASK_CALL] = "CALL", [TASK_IRET] = "IRET", [TASK_JMP] = "JMP",
+    [TASK_GATE] = "task gate",
+};
+
+/* A hardware task switch (32-bit OSes, task gates for #DF/NMI): emulated
+ * in common/task_switch.c; a fault it finds goes to the guest, a switch it
+ * cannot do (16-bit TSS) stops the guest, saying why. */
 static void on_task_switch(struct vcpu *v, const struct vcpu_exit *e)
 {
-    /* A guest may use hardware task switches (32-bit OSes, task gates for
-     * #DF/NMI); VMX always exits on them and Veneer does not emulate them
-     * yet. That is not a VMM failure: stop the guest cleanly, saying why. */
-    log_err("guest", "the guest made a hardware task switch to TSS selector "
-            "0x%x, which this version of Veneer cannot emulate",
-            e->task.tss_sel);
-    guest_dead(v, "unsupported task switch");
+    struct vcpu_state *s = vcpu_state_get(v, TASK_SWITCH_STATE);
+    const struct ts_mem mem = { task_mem, v };
+    const char *src = task_source_names[e->task.source & 3];
+    u16 old_tr = s->seg[SEG_TR].sel;
+    struct ts_outcome o;
+
+    task_switch_emulate(s, v->regs.gpr, &mem, e, &o);
+    vcpu_state_set(v, o.dirty);
+    switch (o.result) {
+    case TS_DONE:
+        log_debug("guest", "task switch (%s) from TSS 0x%x to 0x%x, saved EIP "
+                  "0x%llx, new EIP 0x%llx", src, old_tr, e->task.tss_sel,
+                  (unsigned long long)o.saved_eip, (unsigned long long)s->rip);
+        break;
+    case TS_FAULT:
+        log_info("guest", "task switch (%s) to TSS 0x%x: %s; exception %u "
+                 "(error 0x%x) %s", src, e->task.tss_sel, o.why, o.vector,
+                 o.error, o.switched ? "in the new task" : "before the switch");
+        if (o.vector == 14) {
+            s->cr2 = o.cr2;
+            vcpu_state_set(v, VS_CR2);
+        }
+        vcpu_ops->inject_exception(v, o.vector, o.error);
+        break;
+    case TS_REFUSED:
+        log_err("guest", "the guest made a hardware task switch (%s) to TSS "
+                "selector 0x%x that Veneer does not emulate: %s", src,
+                e->task.tss_sel, o.why);
+        guest_dead(v, "unsupported task switch");
+        break;
+    }
 }
 
 static void on_sipi(struct vcpu *v, const struct vcpu_exit *e)

@@ -1,6 +1,7 @@
 /* Guest memory access for the VMM (see guest_mem.h). */
 #include <common/e820.h>
 #include <common/guest_mem.h>
+#include <platform/cpu.h>
 #include <platform/layout.h>
 #include <string.h>
 
@@ -49,8 +50,8 @@ static int read_pte(void *ctx, u64 gpa, u64 *pte, unsigned size)
     return guest_phys_read(gpa, pte, size);
 }
 
-static int linear_copy(struct vcpu *v, u64 gla, void *buf, size_t len,
-                       bool write)
+int guest_linear_access(struct vcpu *v, u64 gla, void *buf, size_t len,
+                        bool write, struct guest_fault *f)
 {
     struct vcpu_state *s = vcpu_state_get(v, VS_CR0 | VS_CR3 | VS_CR4 | VS_EFER);
     struct paging_ctx pc = { s->cr0, s->cr3, s->cr4, s->efer };
@@ -62,12 +63,18 @@ static int linear_copy(struct vcpu *v, u64 gla, void *buf, size_t len,
         if (chunk > len)
             chunk = len;
         int r = guest_walk(&pc, gla, write, read_pte, NULL, &w);
+        if (r == 0 && write && !w.writable && (pc.cr0 & CR0_WP)) {
+            w.fault_error = BIT(0) | BIT(1); /* present, write */
+            r = -E_FAULT;
+        }
+        if (r == -E_FAULT && f)
+            *f = (struct guest_fault){ gla, w.fault_error };
         if (r < 0)
             return r;
         r = write ? guest_phys_write(w.gpa, p, chunk)
                   : guest_phys_read(w.gpa, p, chunk);
         if (r < 0)
-            return r;
+            return -E_INVAL;
         gla += chunk;
         p += chunk;
         len -= chunk;
@@ -77,10 +84,10 @@ static int linear_copy(struct vcpu *v, u64 gla, void *buf, size_t len,
 
 int guest_linear_read(struct vcpu *v, u64 gla, void *buf, size_t len)
 {
-    return linear_copy(v, gla, buf, len, false);
+    return guest_linear_access(v, gla, buf, len, false, NULL);
 }
 
 int guest_linear_write(struct vcpu *v, u64 gla, const void *buf, size_t len)
 {
-    return linear_copy(v, gla, (void *)buf, len, true);
+    return guest_linear_access(v, gla, (void *)buf, len, true, NULL);
 }

@@ -49,4 +49,19 @@ int guest_walk(const struct paging_ctx *pc, u64 gla, bool write,
 int guest_linear_read(struct vcpu *v, u64 gla, void *buf, size_t len);
 int guest_linear_write(struct vcpu *v, u64 gla, const void *buf, size_t len);
 
+/* Where a guest-linear access failed as the guest's own access would: the
+ * linear address (CR2) and the #PF error code of a supervisor access. */
+struct guest_fault {
+    u64 addr;
+    u32 error;
+};
+
+/* A supervisor access to guest-linear memory as the CPU makes it for
+ * implicit accesses (TSS, descriptor tables): a write to a read-only page
+ * faults when CR0.WP=1. Returns 0; -E_FAULT with *f filled (if f) for a
+ * page fault; -E_INVAL if a table or the data is outside guest memory.
+ * Page by page: a fault on a later page leaves the earlier ones copied. */
+int guest_linear_access(struct vcpu *v, u64 gla, void *buf, size_t len,
+                        bool write, struct guest_fault *f);
+
 #endif

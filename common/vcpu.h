@@ -160,11 +160,28 @@ struct vcpu_exit {
         struct { u8 vector; bool has_error; u32 error; u64 cr2; } exception;
         struct { u8 cr; bool write; u8 gpr; } cr;
         struct { const char *name; } virt_insn;  /* "VMRUN", "VMXON", ... */
-        struct { u16 tss_sel; u8 reason; bool has_error; u32 error; } task;
+        struct {
+            u16 tss_sel;     /* the TSS the guest switches to */
+            u8 source;       /* enum task_source */
+            u8 event;        /* TASK_GATE: enum task_event */
+            u8 vector;       /* TASK_GATE: the vector delivered */
+            bool has_error;  /* TASK_GATE: an exception with an error code */
+            u32 error;
+        } task;              /* insn_len: CALL/JMP/IRET/software INT */
         struct { u8 vector; } sipi;
         struct { u32 reason; u64 qualification; } failed;
     };
 };
+
+/* What started a hardware task switch (the encoding of the VMX exit
+ * qualification's bits 31:30, SDM table 28-2). */
+enum task_source { TASK_CALL, TASK_IRET, TASK_JMP, TASK_GATE };
+
+/* What a task gate in the IDT delivered (TASK_GATE). A switch started by
+ * software (INT n, INT3, INTO, INT1) saves the EIP after the instruction;
+ * one started by an exception, NMI or external interrupt saves the EIP of
+ * the interrupted instruction (seed 004). */
+enum task_event { TASK_EV_SOFTWARE, TASK_EV_EXCEPTION, TASK_EV_NMI, TASK_EV_EXTINT };
 
 /* ---- the vcpu --------------------------------------------------------- */
 

@@ -260,6 +260,39 @@ static void decode_io(struct vcpu *v, struct vcpu_exit *e, u64 q)
     e->io.next_rip = vcpu_state_get(v, VS_RIP)->rip + e->insn_len;
 }
 
+static enum task_event task_event_of(u32 idt)
+{
+    switch (idt & INTR_TYPE_MASK) {
+    case INTR_TYPE_EXT_INT: return TASK_EV_EXTINT;
+    case INTR_TYPE_NMI: return TASK_EV_NMI;
+    case INTR_TYPE_HW_EXCEPTION: return TASK_EV_EXCEPTION;
+    default: return TASK_EV_SOFTWARE; /* INT n, INT3, INTO, INT1 */
+    }
+}
+
+/* A task switch (exit qualification, SDM table 28-2: TSS selector in 15:0,
+ * source in 31:30). Through a task gate in the IDT, the IDT-vectoring
+ * information names the event; the switch delivers it, so it is not
+ * re-injected. The instruction length (CALL, JMP, IRET, a software
+ * interrupt) is in VM_EXIT_INSTRUCTION_LEN. */
+static void decode_task_switch(struct vcpu *v, struct vcpu_exit *e, u64 qual)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    u32 idt = vmcs_read32(IDT_VECTORING_INFO);
+
+    e->kind = EXIT_TASK_SWITCH;
+    e->task.tss_sel = (u16)qual;
+    e->task.source = (u8)((qual >> 30) & 3);
+    if (e->task.source != TASK_GATE || !(idt & INTR_INFO_VALID))
+        return;
+    x->reinject_info = 0;
+    e->task.event = (u8)task_event_of(idt);
+    e->task.vector = (u8)idt;
+    e->task.has_error = idt & INTR_INFO_ERR_VALID;
+    if (e->task.has_error)
+        e->task.error = vmcs_read32(IDT_VECTORING_ERROR);
+}
+
 static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
 {
     u64 *g = v->regs.gpr;
@@ -328,9 +361,7 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
             e->npf.gva = vmcs_readn(GUEST_LINEAR_ADDRESS);
         break;
     case VMX_EXIT_TASK_SWITCH:
-        e->kind = EXIT_TASK_SWITCH;
-        e->task.tss_sel = (u16)qual;
-        e->task.reason = (u8)((qual >> 30) & 3);
+        decode_task_switch(v, e, qual);
         break;
     default:
         e->kind = (reason & BIT(31)) || reason == VMX_EXIT_BAD_GUEST ||

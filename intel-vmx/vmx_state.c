@@ -2,6 +2,7 @@
  * with VMREAD only when common code asks for them, and written back only
  * when dirty. CR0 and CR4 are presented as the guest believes them to be:
  * the bits VMX fixes come from the read shadows. */
+#include <common/guest_mem.h>
 #include <intel-vmx/vmx.h>
 #include <platform/cpu.h>
 
@@ -85,14 +86,35 @@ void vmx_state_load(struct vcpu *v, u32 mask)
     s->valid |= mask;
 }
 
+/* With EPT, VM entry takes a PAE guest's PDPTEs from the VMCS ("Loading
+ * Page-Directory-Pointer-Table Entries" in the SDM's VM-entry chapter),
+ * not from memory: a CR0, CR3 or CR4 the VMM wrote (a task switch's CR3)
+ * needs them reloaded from the new tables. */
+static void load_pdptes(const struct vcpu_state *s)
+{
+    u64 pdpte[4];
+
+    if (!(s->cr0 & CR0_PG) || !(s->cr4 & CR4_PAE) || (s->efer & EFER_LMA))
+        return;
+    if (guest_phys_read(s->cr3 & 0xffffffe0, pdpte, sizeof(pdpte)) < 0)
+        return;
+    vmcs_write64(GUEST_PDPTE0, pdpte[0]);
+    vmcs_write64(GUEST_PDPTE1, pdpte[1]);
+    vmcs_write64(GUEST_PDPTE2, pdpte[2]);
+    vmcs_write64(GUEST_PDPTE3, pdpte[3]);
+}
+
 void vmx_state_write_back(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     struct vcpu_state *s = &v->state;
     u32 d = s->dirty;
+    const u32 paging = VS_CR0 | VS_CR3 | VS_CR4 | VS_EFER;
 
     if (!d)
         return;
+    if (d & (VS_CR0 | VS_CR3 | VS_CR4))
+        vmx_state_load(v, paging & ~s->valid);
     if (d & VS_RIP) vmcs_writen(GUEST_RIP, s->rip);
     if (d & VS_RFLAGS) vmcs_writen(GUEST_RFLAGS, s->rflags | RFLAGS_FIXED);
     if (d & VS_CR0) {
@@ -115,6 +137,8 @@ void vmx_state_write_back(struct vcpu *v)
             vmcs_write32(VM_ENTRY_CONTROLS, entry);
         }
     }
+    if (d & (VS_CR0 | VS_CR3 | VS_CR4))
+        load_pdptes(s);
     if (d & VS_PAT) vmcs_write64(GUEST_IA32_PAT, s->pat);
     if (d & VS_DR7) vmcs_writen(GUEST_DR7, s->dr7);
     for (int i = 0; i < SEG_COUNT; i++) {
