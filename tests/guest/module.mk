@@ -36,3 +36,9 @@ check-deps += $(TOP)/guest/disk.img
 bench-guest-bare-bochs: $(TOP)/guest/disk.img
 	tools/guest-bare-bochs.sh
 bench-targets += bench-guest-bare-bochs
+
+# Guest disk throughput bare / under Veneer / encrypting (tools/bench-disk.sh)
+bench-targets += disk-bench
+.PHONY: disk-bench
+disk-bench: all $(TOP)/guest/disk.img $(TOP)/tools/vdisk
+	tools/bench-disk.sh
