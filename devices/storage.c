@@ -4,6 +4,7 @@
 #include <crypto/kdf.h>
 #include <platform/boot.h>
 #include <crypto/xts.h>
+#include <crypto/wipe.h>
 #include <devices/storage.h>
 #include <devices/storage_rules.h>
 #include <platform/bootinfo.h>
@@ -123,8 +124,17 @@ static const struct boot_module *key_module(void)
     return NULL;
 }
 
-/* The key file: slot 0's 64 bytes, then slot 1's, ... It lies in the
- * guest's memory (GRUB put it there), so it is wiped once read. */
+/* The key file lies in the guest's memory (GRUB put it there): whatever
+ * happens to it, it is wiped before the guest runs. */
+static void wipe_key_module(const struct boot_module *m)
+{
+    if (!m)
+        return;
+    crypto_wipe(phys_to_virt(m->start), m->end - m->start);
+    log_info("storage", "key file module %s wiped from memory", KEY_MODULE);
+}
+
+/* The key file: slot 0's 64 bytes, then slot 1's, ... */
 static int keys_from_module(const struct boot_module *m, u32 needed)
 {
     u64 len = m->end - m->start;
@@ -153,8 +163,7 @@ static int keys_from_module(const struct boot_module *m, u32 needed)
             rc = install_key(s, p + s * KEY_BYTES);
         }
     }
-    memset(p, 0, len);
-    log_info("storage", "key file module %s read and wiped from memory", KEY_MODULE);
+    wipe_key_module(m);
     return rc;
 }
 
@@ -208,8 +217,7 @@ static int load_keys(u32 needed)
         }
         return keys_from_module(m, needed);
     }
-    if (m)
-        memset(phys_to_virt(m->start), 0, m->end - m->start);
+    wipe_key_module(m);
     if (needed & ~1u) {
         log_err("storage", "the passphrase gives key 0 only; a rule uses key %d",
                 __builtin_ctz(needed & ~1u));
@@ -233,9 +241,7 @@ static int storage_configure(void)
     if (parse_kcvs() < 0)
         return -E_INVAL;
     if (!nrules) {
-        const struct boot_module *m = key_module();
-        if (m)
-            memset(phys_to_virt(m->start), 0, m->end - m->start);
+        wipe_key_module(key_module());
         log_info("storage", "no vmm.crypt= rules: disks pass in the clear");
         return 0;
     }

@@ -25,7 +25,7 @@ qemu_start module "$LOG_DIR/module.iso" $CPU
 wait_for module "running the guest|refusing" 60; stop module
 expect module "I storage: rule 0: any/all/k0" "the rule is logged"
 expect module "I storage: key 0 loaded \(AES-256-XTS, .* path\), check value matches" "key file loaded, check value matches"
-expect module "I storage: key file module veneer.key read and wiped from memory" "key file wiped"
+expect module "I storage: key file module veneer.key wiped from memory" "key file wiped"
 expect_not module "refusing" "starts"
 
 # The wrong key file for this configuration: refused before anything runs.
