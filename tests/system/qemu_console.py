@@ -12,6 +12,8 @@ order, as a person at the machine would. Exits 0 when every step was done,
   keys:TEXT           types TEXT on the PS/2 keyboard (monitor sendkey;
                       \\n sends a return)
   vga:FILE            writes the VGA text screen (0xb8000) to FILE as text
+  pmem:ADDR:LEN:FILE  writes LEN bytes of guest-physical memory at ADDR
+                      (hex or decimal) to FILE
   end:SECONDS         keeps logging until QEMU exits or SECONDS pass
 """
 import os
@@ -92,13 +94,19 @@ class Console:
                 name = KEYNAMES.get(c, c)
             self.monitor_cmd('sendkey ' + name)
 
+    def pmem(self, addr, length, path, seconds=60):
+        if os.path.exists(path):
+            os.unlink(path)
+        self.monitor_cmd('pmemsave %d %d "%s"' % (addr, length, path))
+        for _ in range(int(seconds * 10)):
+            if os.path.exists(path) and os.path.getsize(path) == length:
+                return True
+            self.pump(0.1)
+        return False
+
     def vga(self, path):
         raw = path + '.raw'
-        self.monitor_cmd('pmemsave 0xb8000 4000 "%s"' % raw)
-        for _ in range(50):
-            if os.path.exists(raw) and os.path.getsize(raw) == 4000:
-                break
-            self.pump(0.1)
+        self.pmem(0xb8000, 4000, raw, 5)
         data = open(raw, 'rb').read()
         rows = [bytes(data[r * 160:(r + 1) * 160:2]).decode('latin-1').rstrip()
                 for r in range(25)]
@@ -124,6 +132,12 @@ def main():
             con.keys(arg)
         elif kind == 'vga':
             con.vga(arg)
+        elif kind == 'pmem':
+            addr, length, path = arg.split(':', 2)
+            if not con.pmem(int(addr, 0), int(length, 0), path):
+                print('qemu_console: pmemsave %s to %s did not finish' % (addr, path),
+                      file=sys.stderr)
+                return 1
         elif kind == 'end':
             con.pump(float(arg))
         else:

@@ -53,6 +53,10 @@ expect nomod "E storage: vmm.key=module but no module named veneer.key was loade
 mkiso "$LOG_DIR/prompt.iso" "vmm.crypt=any/all/k0 vmm.kcv=$pkcv vmm.kdf_iter=$ITER"
 prompt_run() {
     local name=$1; shift
+    console_run "$name" "$LOG_DIR/prompt.iso" "$@"
+}
+console_run() {
+    local name=$1 iso=$2; shift 2
     rm -f "$LOG_DIR/$name.ssock" "$LOG_DIR/$name.msock"
     : >"$LOG_DIR/$name.serial"
     note "qemu $name (serial and monitor on sockets)"
@@ -60,7 +64,7 @@ prompt_run() {
         -chardev socket,id=ser,path="$LOG_DIR/$name.ssock",server=on,wait=off \
         -serial chardev:ser \
         -monitor unix:"$LOG_DIR/$name.msock",server=on,wait=off \
-        -cdrom "$LOG_DIR/prompt.iso" -boot order=d \
+        -cdrom "$iso" -boot order=d \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
     PIDS[$name]=$!
     python3 "$ROOT/tests/system/qemu_console.py" "$LOG_DIR/$name.ssock" \
@@ -90,4 +94,39 @@ else
     echo "FAIL kbdpass: the VGA screen ($LOG_DIR/kbdpass.vga) lacks the prompt"
     FAILS=$((FAILS + 1))
 fi
+# No copy of the key (key file) or of the passphrase is left in the guest's
+# memory once the guest runs: all RAM outside the VMM region, dumped.
+# (QEMU -m 1024: the region is 0x3de00000-0x3fdfffff, RAM ends 0x3ffe0000.)
+# not_in_memory NAME WHAT FILE: FILE's bytes (or its first 16) appear in
+# neither dump.
+not_in_memory() {
+    local name=$1 what=$2 secret=$3
+    if python3 - "$secret" "$LOG_DIR/$name.low" "$LOG_DIR/$name.high" <<'PY'
+import sys
+secret = open(sys.argv[1], 'rb').read().rstrip(b'\n')
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    for probe in (secret, secret[:16]):
+        if data.find(probe) >= 0:
+            print('    found at 0x%x in %s' % (data.find(probe), path))
+            sys.exit(1)
+PY
+    then echo "ok   $name: no copy of the $what in guest memory"
+    else echo "FAIL $name: the $what is in guest memory"; FAILS=$((FAILS + 1)); fi
+}
+dumps() {
+    echo "pmem:0:0x3de00000:$LOG_DIR/$1.low" "pmem:0x3fe00000:0x1e0000:$LOG_DIR/$1.high"
+}
+# shellcheck disable=SC2046
+console_run keyleak "$LOG_DIR/module.iso" 'wait:60:running the guest' 'end:3' $(dumps keyleak)
+expect keyleak "I mem: VMM region 000000003de00000-000000003fdfffff" "the VMM region where the dump expects it"
+expect keyleak "key file module veneer.key wiped from memory" "key file wiped"
+not_in_memory keyleak "key file" "$key"
+# shellcheck disable=SC2046
+prompt_run passleak 'wait:60:Veneer: disk passphrase: ' 'keys:correct horse\n' \
+    'wait:60:running the guest' 'end:3' $(dumps passleak)
+expect passleak "I storage: key 0 loaded" "the passphrase loads the key"
+not_in_memory passleak "passphrase" "$LOG_DIR/pass"
+not_in_memory passleak "passphrase's key" "$LOG_DIR/pass.key"
+rm -f "$LOG_DIR"/*.low "$LOG_DIR"/*.high
 finish
