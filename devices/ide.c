@@ -326,6 +326,45 @@ static bool ide_cmd_io(struct vcpu *v, const struct vcpu_exit *e)
     return true;
 }
 
+/* ---- the control block: device control / alternate status ------------- */
+
+/* A software reset (SRST) aborts the drive's command: the shadow drops it
+ * too. Alternate status reads see a refused command's error, and are a
+ * point where a finished DMA is completed, like status reads. */
+static bool ide_ctl_io(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct ide_channel *c = NULL;
+    u64 *g = v->regs.gpr;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(channels); i++)
+        if (channels[i].present && e->io.port == channels[i].ctl)
+            c = &channels[i];
+    if (!c || e->io.size != 1)
+        return false; /* (0x3f7 is the floppy's: passed through) */
+    if (e->io.string) {
+        io_string_passthrough(v, e); /* no driver does it: not shadowed */
+        return true;
+    }
+    u64 flags = spin_lock_irqsave(&c->lock);
+    if (e->io.in) {
+        if (c->bm)
+            ide_dma_poll(c);
+        u32 st = c->phase == IDE_FAILED ? ATA_ST_DRDY | ATA_ST_ERR : inb(c->ctl);
+        merge_rax(&g[GPR_RAX], 1, st);
+    } else {
+        u8 value = (u8)g[GPR_RAX];
+        if (value & ATA_CTL_SRST) {
+            c->phase = IDE_IDLE;
+            c->start_pending = false;
+            c->c.xfer = ATA_XFER_NONE;
+        }
+        outb(c->ctl, value);
+    }
+    spin_unlock_irqrestore(&c->lock, flags);
+    vcpu_ops->skip_instruction(v, e);
+    return true;
+}
+
 /* ---- the bus master's ports ---------------------------------------------- */
 
 static struct io_owner bm_owner;
@@ -396,6 +435,11 @@ static void setup_channel(struct pci_dev *d, unsigned i)
             c->bm = 0;
     }
     io_owner_register(&c->owner);
+    c->ctl_owner = (struct io_owner){ .port = c->ctl, .count = 1,
+                                      .name = i ? "IDE secondary control"
+                                                : "IDE primary control",
+                                      .handle = ide_ctl_io };
+    io_owner_register(&c->ctl_owner);
     log_info("ide", "ata%u: %s mode, ports 0x%x/0x%x, bus master %s", i,
              native ? "native" : "compatibility", c->cmd, c->ctl,
              c->bm ? "mediated" : "none");

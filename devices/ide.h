@@ -36,6 +36,7 @@ struct ide_channel {
     bool present;
     u16 cmd, ctl, bm;        /* port bases; bm 0: no bus master */
     struct io_owner owner;
+    struct io_owner ctl_owner; /* device control / alternate status */
     struct ide_drive drive[2];
     struct ata_taskfile tf;  /* what the guest wrote */
     struct ata_cmd c;        /* the command in progress */

@@ -32,6 +32,7 @@ enum ata_reg {
 #define ATA_ST_DRDY 0x40
 #define ATA_ST_BSY 0x80
 #define ATA_ERR_ABRT 0x04
+#define ATA_CTL_SRST 0x04  /* device control: software reset */
 
 /* What the guest wrote to the shadowed registers. The 48-bit registers
  * are two deep (ACS 7.1: the previous content moves to the "HOB" byte on
