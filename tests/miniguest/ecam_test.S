@@ -41,22 +41,6 @@ pm32:
         call    puts
         jmp     stop
 
-puthex32:                               /* EAX as 8 hex digits */
-        movl    $8, %ecx
-2:      roll    $4, %eax
-        pushl   %eax
-        andb    $0xf, %al
-        addb    $'0', %al
-        cmpb    $'9', %al
-        jbe     3f
-        addb    $('a' - '0' - 10), %al
-3:      pushl   %ecx
-        call    putc
-        popl    %ecx
-        popl    %eax
-        loop    2b
-        ret
-
 unexpected:
         jmp     stop
 

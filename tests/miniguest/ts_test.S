@@ -128,19 +128,7 @@ check:  pushl   %eax
         movl    $m_fail, %esi
         call    puts
         popl    %eax
-        movl    $8, %ecx
-2:      roll    $4, %eax
-        pushl   %eax
-        andb    $0xf, %al
-        addb    $'0', %al
-        cmpb    $'9', %al
-        jbe     3f
-        addb    $('a' - '0' - 10), %al
-3:      pushl   %ecx
-        call    putc
-        popl    %ecx
-        popl    %eax
-        loop    2b
+        call    puthex32
         movl    $m_nl, %esi
         jmp     puts
 
