@@ -25,6 +25,9 @@ void io_port_write(u16 port, u8 size, u32 value);
 /* Does a non-string IN/OUT for the guest as it asked (an IN merges into
  * RAX as the CPU would) and skips the instruction. */
 void io_passthrough(struct vcpu *v, const struct vcpu_exit *e);
+/* The value of an IN of `size` bytes into the guest's RAX, as the CPU
+ * writes it. */
+void io_in_result(u64 *rax, u8 size, u32 value);
 /* Asks the backend to intercept every owned port for vcpu v. */
 void io_policy_init(struct vcpu *v);
 

@@ -79,15 +79,19 @@ void io_port_write(u16 port, u8 size, u32 value)
         outl(port, value);
 }
 
+void io_in_result(u64 *rax, u8 size, u32 value)
+{
+    /* a 32-bit IN zeroes RAX's upper half, narrower ones merge */
+    u64 mask = size == 4 ? ~0ULL : (1ULL << (size * 8)) - 1;
+    *rax = (*rax & ~mask) | value;
+}
+
 void io_passthrough(struct vcpu *v, const struct vcpu_exit *e)
 {
     u64 *g = v->regs.gpr;
 
     if (e->io.in) {
-        u64 val = io_port_read(e->io.port, e->io.size);
-        /* a 32-bit IN zeroes RAX's upper half, narrower ones merge */
-        u64 mask = e->io.size == 4 ? ~0ULL : (1ULL << (e->io.size * 8)) - 1;
-        g[GPR_RAX] = (g[GPR_RAX] & ~mask) | val;
+        io_in_result(&g[GPR_RAX], e->io.size, io_port_read(e->io.port, e->io.size));
     } else {
         io_port_write(e->io.port, e->io.size, (u32)g[GPR_RAX]);
     }

@@ -284,12 +284,6 @@ static struct ide_channel *channel_of(u16 port)
     return NULL;
 }
 
-static void merge_rax(u64 *rax, u8 size, u32 value)
-{
-    u64 mask = size == 4 ? ~0ULL : (1ULL << (size * 8)) - 1;
-    *rax = (*rax & ~mask) | value;
-}
-
 static bool ide_cmd_io(struct vcpu *v, const struct vcpu_exit *e)
 {
     struct ide_channel *c = channel_of(e->io.port);
@@ -306,7 +300,7 @@ static bool ide_cmd_io(struct vcpu *v, const struct vcpu_exit *e)
         u32 val = (u32)g[GPR_RAX];
         data_xfer(c, &val, e->io.size, e->io.in);
         if (e->io.in)
-            merge_rax(&g[GPR_RAX], e->io.size, val);
+            io_in_result(&g[GPR_RAX], e->io.size, val);
         vcpu_ops->skip_instruction(v, e);
     } else if (e->io.string) {
         io_string_passthrough(v, e); /* no driver does it: not shadowed */
@@ -319,7 +313,7 @@ static bool ide_cmd_io(struct vcpu *v, const struct vcpu_exit *e)
                 reg_write(c, reg + i, (u8)(g[GPR_RAX] >> (8 * i)));
         }
         if (e->io.in)
-            merge_rax(&g[GPR_RAX], e->io.size, val);
+            io_in_result(&g[GPR_RAX], e->io.size, val);
         vcpu_ops->skip_instruction(v, e);
     }
     spin_unlock_irqrestore(&c->lock, flags);
@@ -350,7 +344,7 @@ static bool ide_ctl_io(struct vcpu *v, const struct vcpu_exit *e)
         if (c->bm)
             ide_dma_poll(c);
         u32 st = c->phase == IDE_FAILED ? ATA_ST_DRDY | ATA_ST_ERR : inb(c->ctl);
-        merge_rax(&g[GPR_RAX], 1, st);
+        io_in_result(&g[GPR_RAX], 1, st);
     } else {
         u8 value = (u8)g[GPR_RAX];
         if (value & ATA_CTL_SRST) {
@@ -384,7 +378,7 @@ static bool ide_bm_port_io(struct vcpu *v, const struct vcpu_exit *e)
     if (!handled)
         return false;
     if (e->io.in)
-        merge_rax(&g[GPR_RAX], e->io.size, val);
+        io_in_result(&g[GPR_RAX], e->io.size, val);
     vcpu_ops->skip_instruction(v, e);
     return true;
 }
