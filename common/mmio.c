@@ -23,6 +23,19 @@ int mmio_register(struct mmio_owner *o)
     return 0;
 }
 
+int mmio_move(struct mmio_owner *o, u64 base)
+{
+    int r = vcpu_ops->memory_protect(base, o->len, false);
+
+    if (r < 0)
+        return r;
+    vcpu_ops->memory_protect(o->base, o->len, true);
+    log_info("mmio", "%s: moved from 0x%llx to 0x%llx", o->name,
+             (unsigned long long)o->base, (unsigned long long)base);
+    o->base = base;
+    return 0;
+}
+
 static struct mmio_owner *owner_of(u64 gpa)
 {
     for (unsigned i = 0; i < nowners; i++)

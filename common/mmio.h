@@ -45,6 +45,9 @@ struct mmio_owner {
 /* Hooks [base, base+len) (page aligned) for `o` on every vcpu. Call after
  * the second-level map exists (init stage guest or later). */
 int mmio_register(struct mmio_owner *o);
+/* Moves `o`'s hook to `base` (page aligned; the guest moved a BAR): the
+ * new range is hooked before the old one is given back. */
+int mmio_move(struct mmio_owner *o, u64 base);
 /* From the NPF exit: true if an owner took the access. */
 bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e);
 

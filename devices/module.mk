@@ -17,3 +17,7 @@ unit-storage-srcs := tests/unit/test_storage.c devices/storage_rules.c \
 vmm-y += devices/ide.c devices/ide_dma.c devices/ide_prd.c
 unit-tests += ide
 unit-ide-srcs := tests/unit/test_ide.c devices/ide_prd.c
+# NVMe storage mediator (docs/storage-nvme.md)
+vmm-y += devices/nvme.c devices/nvme_queue.c devices/nvme_cmd.c
+unit-tests += nvme
+unit-nvme-srcs := tests/unit/test_nvme.c devices/nvme_cmd.c

@@ -1,0 +1,592 @@
+/* The NVMe storage mediator: a PCI NVMe controller (class 01:08:02, QEMU's
+ * `-device nvme`), its register page and doorbells in BAR0 hooked through
+ * nested-page faults (common/mmio.h). The admin queue registers (AQA, ASQ,
+ * ACQ) are virtual: the controller runs shadow queues in VMM memory
+ * (nvme_queue.c), so every command the guest submits is copied, checked
+ * and bounced before the controller sees it, and every completion is
+ * finished (decrypted, copied back) before the guest sees it. The MSI-X
+ * table and PBA, past the doorbells, stay untouched; interrupts pass
+ * through. A controller the firmware (SeaBIOS) left running is taken over
+ * at attach with its queues, so the BIOS's INT 13h reads are mediated too.
+ * docs/storage-nvme.md. */
+#include <common/e820.h>
+#include <common/guest_mem.h>
+#include <devices/nvme.h>
+#include <devices/pci.h>
+#include <platform/bootinfo.h>
+#include <platform/cpu.h>
+#include <platform/format.h>
+#include <platform/init.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/paging.h>
+#include <stdarg.h>
+#include <string.h>
+
+static struct nvme_ctrl ctrls[NVME_MAX_CTRL];
+static unsigned nctrls;
+
+/* ---- helpers ------------------------------------------------------------- */
+
+void nvme_refuse(struct nvme_ctrl *c, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    kvsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (c->refusals++ < NVME_LOG_LIMIT)
+        log_warn("nvme", "%s: %s", c->name, why);
+}
+
+/* Where a guest's queues and data may be: RAM of the firmware's memory
+ * map (usable, ACPI) as for every mediator, and also the firmware's own
+ * reserved RAM below the top of low memory (SeaBIOS keeps its NVMe queues
+ * and bounce page there, in its "high" zone and the F segment). Never the
+ * VMM region, never a hole or device window above RAM. */
+bool nvme_ram_ok(u64 gpa, u64 len)
+{
+    static u64 low_top;
+
+    if (guest_ram_ok(gpa, len))
+        return true;
+    if (!low_top)
+        for (u32 i = 0; i < boot_info.mmap_count; i++) {
+            const struct mem_range *m = &boot_info.mmap[i];
+            if (m->type == MEM_USABLE && m->base < GiB(4))
+                low_top = MAX(low_top, MIN(m->base + m->len, GiB(4)));
+        }
+    return guest_phys_ok(gpa, len) && gpa + len <= low_top &&
+           e820_covers(boot_info.mmap, boot_info.mmap_count, gpa, len,
+                       BIT(MEM_USABLE) | BIT(MEM_RESERVED) |
+                       BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
+}
+
+u32 nvme_rd32(struct nvme_ctrl *c, u32 off)
+{
+    return *(volatile u32 *)(c->regs + off);
+}
+
+void nvme_wr32(struct nvme_ctrl *c, u32 off, u32 v)
+{
+    *(volatile u32 *)(c->regs + off) = v;
+}
+
+static u64 rd64(struct nvme_ctrl *c, u32 off)
+{
+    return nvme_rd32(c, off) | (u64)nvme_rd32(c, off + 4) << 32;
+}
+
+static u32 le32(const u8 *p)
+{
+    return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+/* CSTS.RDY reaching `rdy`, bounded by CAP.TO (500 ms units; counted in
+ * TSC cycles at an assumed 3 GHz: the VMM has no calibrated clock). */
+static bool wait_rdy(struct nvme_ctrl *c, bool rdy)
+{
+    u64 limit = (u64)MAX(NVME_CAP_TO(c->cap), 2u) * 1500000000ull;
+    u64 t0 = rdtsc();
+
+    while ((bool)(nvme_rd32(c, NVME_REG_CSTS) & NVME_CSTS_RDY) != rdy) {
+        if (rdtsc() - t0 > limit)
+            return false;
+        cpu_relax();
+    }
+    return true;
+}
+
+/* ---- the guest's register accesses ----------------------------------------- */
+
+static u32 g_aqa(struct nvme_ctrl *c) { return (u32)c->g_admin[0]; }
+static u64 g_asq(struct nvme_ctrl *c) { return c->g_admin[1]; }
+static u64 g_acq(struct nvme_ctrl *c) { return c->g_admin[2]; }
+
+/* AQA, ASQ and ACQ: bytes 0x24-0x37 of the guest's view, kept here. */
+static u8 *admin_byte(struct nvme_ctrl *c, u32 off)
+{
+    u8 *base = (u8 *)c->g_admin;
+
+    if (off < NVME_REG_ASQ)
+        return base + (off - NVME_REG_AQA);      /* AQA: its low 4 bytes */
+    return base + 8 + (off - NVME_REG_ASQ);      /* ASQ, ACQ */
+}
+
+static void cc_write(struct nvme_ctrl *c, u32 val)
+{
+    u32 old = c->g_cc;
+
+    c->g_cc = val;
+    if (!(old & NVME_CC_EN) && (val & NVME_CC_EN)) {
+        if (NVME_CC_MPS(val) != 0) {
+            nvme_refuse(c, "controller enable refused: memory page size %u KiB "
+                        "(the mediator handles 4 KiB); CSTS.CFS to the guest",
+                        4u << NVME_CC_MPS(val));
+            c->fatal = true;
+        } else if (nvme_admin_start(c, g_aqa(c), g_asq(c), g_acq(c), true) < 0) {
+            nvme_refuse(c, "controller enable refused (admin queues above); "
+                        "CSTS.CFS to the guest");
+            c->fatal = true;
+        }
+        nvme_wr32(c, NVME_REG_CC, c->fatal ? val & ~NVME_CC_EN : val);
+        return;
+    }
+    if ((old & NVME_CC_EN) && !(val & NVME_CC_EN)) {
+        nvme_wr32(c, NVME_REG_CC, val);
+        if (!wait_rdy(c, false))
+            log_warn("nvme", "%s: the controller did not reset in CAP.TO", c->name);
+        nvme_queues_drop(c);
+        c->fatal = false;
+        if (!c->os_generation)
+            log_info("nvme", "%s: the guest reset the controller: its own "
+                     "queues from here on", c->name);
+        c->os_generation = true;
+        return;
+    }
+    if (!(val & NVME_CC_EN))
+        c->fatal = false;
+    nvme_wr32(c, NVME_REG_CC, c->fatal ? val & ~NVME_CC_EN : val);
+}
+
+static void reg_write(struct nvme_ctrl *c, u32 off, unsigned size, u64 value)
+{
+    if (off + size > NVME_REG_AQA && off < NVME_REG_ACQ + 8) {
+        for (unsigned i = 0; i < size; i++)
+            if (off + i >= NVME_REG_AQA && off + i < NVME_REG_ACQ + 8)
+                *admin_byte(c, off + i) = (u8)(value >> (8 * i));
+        return;
+    }
+    if (off == NVME_REG_CC && size == 4) {
+        cc_write(c, (u32)value);
+        return;
+    }
+    if (off < NVME_REG_CC + 4 && off + size > NVME_REG_CC) {
+        nvme_refuse(c, "a %u-byte write at register 0x%x across CC: ignored", size, off);
+        return;
+    }
+    if (off == NVME_REG_NSSR && size == 4) {
+        /* a subsystem reset (when supported) resets the controller */
+        nvme_wr32(c, off, (u32)value);
+        if (!(nvme_rd32(c, NVME_REG_CC) & NVME_CC_EN) && (c->g_cc & NVME_CC_EN)) {
+            wait_rdy(c, false);
+            nvme_queues_drop(c);
+            c->g_cc = 0;
+            c->os_generation = true;
+        }
+        return;
+    }
+    volatile u8 *p = c->regs + off;
+    if (size == 8)
+        *(volatile u64 *)p = value;
+    else if (size == 4)
+        *(volatile u32 *)p = (u32)value;
+    else if (size == 2)
+        *(volatile u16 *)p = (u16)value;
+    else
+        *p = (u8)value;
+}
+
+static u64 reg_read(struct nvme_ctrl *c, u32 off, unsigned size)
+{
+    u64 v = 0;
+
+    if (off + size > NVME_REG_AQA && off < NVME_REG_ACQ + 8) {
+        for (unsigned i = 0; i < size; i++)
+            if (off + i >= NVME_REG_AQA && off + i < NVME_REG_ACQ + 8)
+                v |= (u64)*admin_byte(c, off + i) << (8 * i);
+        return v;
+    }
+    volatile u8 *p = c->regs + off;
+    if (size == 8)
+        v = *(volatile u64 *)p;
+    else if (size == 4)
+        v = *(volatile u32 *)p;
+    else if (size == 2)
+        v = *(volatile u16 *)p;
+    else
+        v = *p;
+    if (c->fatal && off <= NVME_REG_CSTS && off + size > NVME_REG_CSTS)
+        v |= (u64)NVME_CSTS_CFS << (8 * (NVME_REG_CSTS - off));
+    return v;
+}
+
+static void doorbell_write(struct nvme_ctrl *c, u32 off, unsigned size, u32 v)
+{
+    u16 qid;
+    bool cq;
+
+    if (size != 4 || nvme_doorbell_decode(off, c->dstrd, &qid, &cq) < 0) {
+        nvme_refuse(c, "a %u-byte write at 0x%x is not a doorbell write: ignored",
+                    size, off);
+        return;
+    }
+    const char *kind = cq ? "CQ" : "SQ";
+    if (qid > NVME_MAX_QID || !(cq ? c->cq[qid].live : c->sq[qid].live)) {
+        nvme_refuse(c, "doorbell of %s %u, a queue that does not exist: ignored",
+                    kind, qid);
+        return;
+    }
+    u32 qsize = cq ? c->cq[qid].size : c->sq[qid].size;
+    if (v >= qsize) {
+        nvme_refuse(c, "%s %u doorbell value %u beyond the queue size %u: ignored",
+                    kind, qid, v, qsize);
+        return;
+    }
+    if (cq)
+        nvme_cq_doorbell(c, &c->cq[qid], v);
+    else
+        nvme_sq_doorbell(c, &c->sq[qid], v);
+}
+
+static int nvme_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
+{
+    struct nvme_ctrl *c = NULL;
+
+    for (unsigned i = 0; i < nctrls; i++)
+        if (gpa >= ctrls[i].owner.base && gpa - ctrls[i].owner.base < ctrls[i].owner.len)
+            c = &ctrls[i];
+    if (!c)
+        return -E_INVAL;
+    u32 off = (u32)(gpa - c->owner.base);
+    u64 flags = spin_lock_irqsave(&c->lock);
+    nvme_poll(c); /* completions that came late */
+    if (off >= NVME_REG_DOORBELL && write)
+        doorbell_write(c, off, size, (u32)*value);
+    else if (off >= NVME_REG_DOORBELL)
+        *value = 0; /* doorbells read as nothing useful (NVMe 1.4 3.1.24) */
+    else if (write)
+        reg_write(c, off, size, *value);
+    else
+        *value = reg_read(c, off, size);
+    spin_unlock_irqrestore(&c->lock, flags);
+    return 0;
+}
+
+/* ---- attach: take the controller over, find its namespaces ------------ */
+
+struct fw_queue {
+    bool sq;
+    u16 qid, cqid;
+    u32 size, flags;
+    u64 base;
+};
+
+static u16 cq_status_buf[4096];
+
+/* The firmware's completion queue at `base`: where it would post next,
+ * and the SQ head of the newest entry for `sqid` (its SQ tail: the
+ * firmware waits for each command). */
+static void fw_cq_position(u64 base, u32 size, u16 sqid, u32 *tail, bool *phase,
+                           u32 *sq_tail)
+{
+    struct nvme_cqe e;
+
+    for (u32 i = 0; i < size; i++)
+        if (guest_phys_read(base + (u64)i * 16 + 14, &cq_status_buf[i], 2) < 0)
+            cq_status_buf[i] = 0;
+    nvme_cq_find_tail(cq_status_buf, size, tail, phase);
+    *sq_tail = 0;
+    for (u32 k = 1; k <= size; k++) {
+        u32 i = (*tail + size - k) % size;
+        if ((bool)(cq_status_buf[i] & NVME_CQE_PHASE) != (i < *tail ? *phase : !*phase))
+            break; /* not posted in this pass or the one before */
+        if (guest_phys_read(base + (u64)i * 16, &e, sizeof(e)) == 0 && e.sqid == sqid) {
+            *sq_tail = e.sqhd;
+            return;
+        }
+    }
+}
+
+static bool fw_queue_ok(struct nvme_ctrl *c, const struct fw_queue *q)
+{
+    return q->qid >= 1 && q->qid <= NVME_MAX_QID && q->size >= 2 &&
+           q->size <= c->mqes + 1 && (q->flags & 1) && !(q->base & (NVME_PAGE - 1)) &&
+           nvme_ram_ok(q->base, (u64)q->size * (q->sq ? 64 : 16));
+}
+
+/* The Create I/O CQ/SQ commands the firmware left in its admin queue
+ * (entries before its tail). */
+static unsigned fw_scan(struct nvme_ctrl *c, u32 asq_tail, struct fw_queue *out,
+                        unsigned max)
+{
+    unsigned n = 0;
+
+    for (u32 i = 0; i < asq_tail && n < max; i++) {
+        struct nvme_sqe e;
+        if (guest_phys_read(g_asq(c) + (u64)i * 64, &e, sizeof(e)) < 0)
+            break;
+        u8 opc = NVME_SQE_OPC(&e);
+        if (opc != NVME_ADM_CREATE_CQ && opc != NVME_ADM_CREATE_SQ)
+            continue;
+        struct fw_queue q = { .sq = opc == NVME_ADM_CREATE_SQ, .qid = (u16)e.cdw10,
+                              .cqid = (u16)(e.cdw11 >> 16), .size = (e.cdw10 >> 16) + 1,
+                              .flags = e.cdw11, .base = e.prp1 };
+        if (!fw_queue_ok(c, &q)) {
+            log_warn("nvme", "%s: the firmware's I/O %s %u (%u entries at 0x%llx) "
+                     "is not adopted: outside RAM, misaligned or too large",
+                     c->name, q.sq ? "SQ" : "CQ", q.qid, q.size,
+                     (unsigned long long)q.base);
+            continue;
+        }
+        out[n++] = q;
+    }
+    return n;
+}
+
+/* The firmware's queues become guest queues the mediator shadows; the
+ * positions come from the phase bits and SQ heads in its CQs. */
+static void adopt(struct nvme_ctrl *c, const struct fw_queue *fq, unsigned n)
+{
+    u32 tail, sq_tail;
+    bool phase;
+
+    for (unsigned pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < n; i++) {
+            const struct fw_queue *q = &fq[i];
+            if (q->sq != (pass == 1))
+                continue;
+            int rc = q->sq ? nvme_shadow_sq(c, q->qid, q->size, q->base, q->cqid)
+                           : nvme_shadow_cq(c, q->qid, q->size, q->base, q->flags);
+            if (rc < 0) {
+                log_warn("nvme", "%s: the firmware's I/O %s %u cannot be shadowed "
+                         "(%d): its doorbell will be refused", c->name,
+                         q->sq ? "SQ" : "CQ", q->qid, rc);
+                continue;
+            }
+            if (!q->sq)
+                continue;
+            struct nvme_cq *cq = &c->cq[q->cqid];
+            fw_cq_position(cq->gbase, cq->size, q->qid, &tail, &phase, &sq_tail);
+            cq->tail = cq->head = tail;
+            cq->phase = phase;
+            c->sq[q->qid].head = c->sq[q->qid].tail = sq_tail % q->size;
+            log_info("nvme", "%s: adopted the firmware's I/O SQ %u (%u entries at "
+                     "0x%llx, next %u) and CQ %u (%u entries at 0x%llx, next %u)",
+                     c->name, q->qid, q->size, (unsigned long long)q->base,
+                     sq_tail % q->size, q->cqid, cq->size,
+                     (unsigned long long)cq->gbase, tail);
+        }
+}
+
+static void register_namespaces(struct nvme_ctrl *c, u8 *buf)
+{
+    struct nvme_cqe r;
+    struct nvme_sqe e = { .cdw0 = NVME_ADM_IDENTIFY, .cdw10 = 1 };
+
+    if (nvme_internal(c, &e, buf, &r) < 0) {
+        log_err("nvme", "%s: Identify Controller failed (status 0x%x): no "
+                "namespace registered", c->name, r.status);
+        return;
+    }
+    u32 nn = le32(buf + NVME_ID_CTRL_NN);
+    if (nn > NVME_MAX_NS)
+        log_warn("nvme", "%s: %u namespaces: only 1-%u are mediated, I/O to the "
+                 "others is refused", c->name, nn, NVME_MAX_NS);
+    for (u32 id = 1; id <= MIN(nn, (u32)NVME_MAX_NS); id++) {
+        struct nvme_ns *ns = &c->ns[id];
+        e = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .nsid = id, .cdw10 = 0 };
+        if (nvme_internal(c, &e, buf, &r) < 0)
+            continue;
+        nvme_identify_ns_parse(buf, &ns->info);
+        if (!ns->info.sectors)
+            continue; /* inactive */
+        ns->registered = true;
+        if (!ns->info.sector_size) {
+            log_warn("nvme", "%s n%u: an LBA format with metadata or a sector size "
+                     "other than 512/4096: its I/O is refused", c->name, id);
+            continue;
+        }
+        ns->sd = (struct storage_dev){ .kind = STORAGE_NVME, .pci = c->pci,
+                                       .unit = id, .sector_size = ns->info.sector_size,
+                                       .sectors = ns->info.sectors };
+        if (storage_register(&ns->sd) < 0)
+            log_warn("nvme", "%s n%u: not registered: passed in the clear", c->name, id);
+        ns->info.crypt = !storage_range_plain(&ns->sd, 0, ns->info.sectors);
+        log_info("nvme", "%s n%u: %llu sectors of %u bytes", c->name, id,
+                 (unsigned long long)ns->info.sectors, ns->info.sector_size);
+    }
+}
+
+/* Disables the controller, restarts it on shadow admin queues (the
+ * firmware's, shadowed, when it left it running; else the VMM's own for
+ * the probe only), registers the namespaces and re-creates the firmware's
+ * I/O queues. */
+static void take_over(struct nvme_ctrl *c)
+{
+    u32 cc = nvme_rd32(c, NVME_REG_CC), csts = nvme_rd32(c, NVME_REG_CSTS);
+    bool live = (cc & NVME_CC_EN) && (csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS);
+    struct fw_queue fq[2 * NVME_MAX_QID];
+    unsigned nfq = 0;
+    u32 acq_tail = 0, asq_tail = 0;
+    bool acq_phase = true;
+    u64 bphys;
+    u8 *buf = storage_bounce_alloc(NVME_PAGE, &bphys);
+
+    c->g_cc = cc;
+    c->g_admin[0] = nvme_rd32(c, NVME_REG_AQA);
+    c->g_admin[1] = rd64(c, NVME_REG_ASQ);
+    c->g_admin[2] = rd64(c, NVME_REG_ACQ);
+    if (live) {
+        fw_cq_position(g_acq(c), NVME_AQA_ACQS(g_aqa(c)) + 1, 0, &acq_tail,
+                       &acq_phase, &asq_tail);
+        nfq = fw_scan(c, asq_tail, fq, ARRAY_SIZE(fq));
+    }
+    if (cc & NVME_CC_EN) {
+        nvme_wr32(c, NVME_REG_CC, cc & ~NVME_CC_EN);
+        if (!wait_rdy(c, false)) {
+            log_err("nvme", "%s: the controller does not reset: not mediated", c->name);
+            return;
+        }
+    }
+    int rc;
+    if (live) {
+        rc = nvme_admin_start(c, g_aqa(c), g_asq(c), g_acq(c), true);
+    } else {
+        /* the probe's own admin queue: 16 entries in a VMM page */
+        rc = nvme_admin_start(c, 15 << 16 | 15, 0, 0, false);
+        cc = NVME_CC_EN | 6u << 16 | 4u << 20;
+    }
+    if (rc < 0 || !buf) {
+        log_err("nvme", "%s: no admin queue for the VMM: not mediated", c->name);
+        return;
+    }
+    nvme_wr32(c, NVME_REG_CC, cc | NVME_CC_EN);
+    if (!wait_rdy(c, true)) {
+        log_err("nvme", "%s: the controller does not become ready", c->name);
+        return;
+    }
+    register_namespaces(c, buf);
+    storage_bounce_free(buf, NVME_PAGE);
+    if (live) {
+        c->sq[0].head = c->sq[0].tail = asq_tail % c->sq[0].size;
+        c->cq[0].head = c->cq[0].tail = acq_tail;
+        c->cq[0].phase = acq_phase;
+        adopt(c, fq, nfq);
+        return;
+    }
+    /* it was off: off again, as the guest left it */
+    nvme_wr32(c, NVME_REG_CC, c->g_cc & ~NVME_CC_EN);
+    wait_rdy(c, false);
+    nvme_queues_drop(c);
+    c->g_cc &= ~NVME_CC_EN;
+}
+
+/* The register page and the doorbells, not the MSI-X table or PBA. */
+static u64 hook_length(struct nvme_ctrl *c)
+{
+    u64 len = ALIGN_UP(NVME_REG_DOORBELL + (u64)(NVME_MAX_QID + 1) * 2 * (4u << c->dstrd),
+                       NVME_PAGE);
+    u8 cap = pci_find_cap(c->pci, PCI_CAP_ID_MSIX);
+
+    if (!cap)
+        return len;
+    for (unsigned r = 4; r <= 8; r += 4) {
+        u32 v = pci_config_read(c->pci, (u16)(cap + r), 4);
+        if ((v & 7) == 0 && (v & ~7u) < len)
+            return 0;
+    }
+    return len;
+}
+
+static int nvme_attach(struct pci_dev *d)
+{
+    struct pci_bar bar;
+
+    if (nctrls == NVME_MAX_CTRL) {
+        log_warn("nvme", "%02x:%02x.%x: more than %u NVMe controllers: not mediated",
+                 d->id.bus, d->id.dev, d->id.fn, NVME_MAX_CTRL);
+        return -E_BUSY;
+    }
+    struct nvme_ctrl *c = &ctrls[nctrls];
+    memset(c, 0, sizeof(*c));
+    c->lock = (spinlock_t)SPINLOCK_INIT;
+    c->pci = d;
+    ksnprintf(c->name, sizeof(c->name), "%02x:%02x.%x", d->id.bus, d->id.dev, d->id.fn);
+    if (pci_read_bar(d, 0, &bar) < 0 || bar.io || !bar.base ||
+        bar.base + 0x4000 > direct_map_top) {
+        log_warn("nvme", "%s: BAR0 is not a memory BAR the VMM can reach: not "
+                 "mediated", c->name);
+        return -E_INVAL;
+    }
+    u16 cmd = (u16)pci_config_read(d, PCI_COMMAND, 2);
+    if ((cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) !=
+        (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
+        pci_config_write(d, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    c->bar = bar.base;
+    c->regs = phys_to_virt(bar.base);
+    c->cap = rd64(c, NVME_REG_CAP);
+    c->dstrd = NVME_CAP_DSTRD(c->cap);
+    c->mqes = NVME_CAP_MQES(c->cap);
+    u64 len = hook_length(c);
+    if (!len) {
+        log_warn("nvme", "%s: the MSI-X table or PBA sits among the doorbells: not "
+                 "mediated", c->name);
+        return -E_INVAL;
+    }
+    u64 sp;
+    if (!storage_bounce_alloc(NVME_PAGE, &sp))
+        return -E_NOMEM;
+    c->scratch_phys = sp;
+    nvme_bounces_alloc(c);
+    log_info("nvme", "%s: NVMe controller, BAR0 0x%llx, CAP 0x%llx (MQES %u, "
+             "DSTRD %u), CC 0x%x CSTS 0x%x", c->name, (unsigned long long)c->bar,
+             (unsigned long long)c->cap, c->mqes + 1, c->dstrd,
+             nvme_rd32(c, NVME_REG_CC), nvme_rd32(c, NVME_REG_CSTS));
+    take_over(c);
+    c->owner = (struct mmio_owner){ .base = c->bar, .len = len, .name = "NVMe registers",
+                                    .access = nvme_mmio_access };
+    nctrls++;
+    if (mmio_register(&c->owner) < 0) {
+        log_err("nvme", "%s: cannot hook the registers", c->name);
+        return -E_NOMEM;
+    }
+    d->priv = c;
+    return 0;
+}
+
+/* The guest moved BAR0: the hook follows. */
+static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
+{
+    struct nvme_ctrl *c = d->priv;
+    struct pci_bar bar;
+
+    if (!c || offset + size <= PCI_BAR0 || offset >= PCI_BAR0 + 8)
+        return;
+    if (pci_read_bar(d, 0, &bar) < 0 || bar.io || !bar.base || bar.base == c->bar)
+        return;
+    if ((bar.base & 0xfff) || bar.base + c->owner.len > direct_map_top) {
+        log_warn("nvme", "%s: BAR0 moved to 0x%llx, where the VMM cannot follow it",
+                 c->name, (unsigned long long)bar.base);
+        return;
+    }
+    u64 flags = spin_lock_irqsave(&c->lock);
+    if (mmio_move(&c->owner, bar.base) == 0) {
+        c->bar = bar.base;
+        c->regs = phys_to_virt(bar.base);
+    }
+    spin_unlock_irqrestore(&c->lock, flags);
+    log_info("nvme", "%s: BAR0 moved to 0x%llx: hook moved", c->name,
+             (unsigned long long)bar.base);
+}
+
+/* At the guest's power-off: how much data went through, by whom. */
+static int nvme_summary(void)
+{
+    for (unsigned i = 0; i < nctrls; i++)
+        log_info("nvme", "%s: %llu sectors through the mediator on the firmware's "
+                 "queues (BIOS), %llu on the guest's own (OS); %u refusals",
+                 ctrls[i].name, (unsigned long long)ctrls[i].sectors_fw,
+                 (unsigned long long)ctrls[i].sectors_os, ctrls[i].refusals);
+    return 0;
+}
+INIT_FUNC(poweroff, 41, nvme_summary);
+
+static const struct pci_mediator nvme_mediator = {
+    .name = "nvme",
+    .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010802, .class_mask = 0xffffff },
+    .attach = nvme_attach,
+    .config_written = nvme_config_written,
+};
+PCI_MEDIATOR(nvme_mediator);

@@ -1,0 +1,124 @@
+/* The NVMe mediator's state, shared by devices/nvme.c (controller,
+ * registers, hand-over, namespaces) and devices/nvme_queue.c (shadow
+ * queues, commands, completions). Private to the two.
+ * docs/storage-nvme.md. */
+#ifndef VENEER_DEVICES_NVME_H
+#define VENEER_DEVICES_NVME_H
+
+#include <common/mmio.h>
+#include <devices/nvme_cmd.h>
+#include <devices/storage.h>
+#include <platform/spinlock.h>
+
+#define NVME_MAX_CTRL 2
+#define NVME_MAX_QID 16          /* I/O queue IDs 1..16 are shadowed */
+#define NVME_MAX_NS 16           /* namespaces 1..16 are registered */
+#define NVME_MDTS 5              /* advertised: 2^5 pages of 4 KiB */
+#define NVME_BOUNCE_MAX (4096u << NVME_MDTS) /* 128 KiB per command */
+#define NVME_BOUNCES 16          /* data commands at the controller at once */
+#define NVME_LOG_LIMIT 32        /* refusals logged (then only counted) */
+#define NVME_PAGE 4096u
+
+struct nvme_bounce {
+    bool used;
+    u8 *buf;
+    u64 phys;
+    u64 *list;                   /* a PRP list over buf */
+    u64 list_phys;
+    struct nvme_prp_walk walk;   /* the guest's checked regions */
+};
+
+enum nvme_slot_state { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
+
+/* One command of a submission queue, by its shadow command ID. */
+struct nvme_slot {
+    u8 state;
+    bool internal;               /* the VMM's own command: not posted */
+    struct nvme_sqe g;           /* the guest's entry (the checked copy) */
+    struct nvme_decoded d;
+    struct nvme_bounce *b;
+    void *qmem;                  /* Create: the shadow queue allocated */
+    u64 qphys;
+    u32 qbytes;
+    struct nvme_cqe cqe;         /* DONE: what the guest is to see */
+};
+
+struct nvme_sq {
+    bool live;
+    u16 qid, cqid;
+    u32 size;
+    u64 gbase;                   /* the guest's queue */
+    u32 head, tail;              /* guest side: consumed, doorbell */
+    struct nvme_sqe *sh;         /* the controller's (shadow) queue */
+    u64 sh_phys;
+    u32 sh_tail;
+    struct nvme_slot *slots;     /* size entries */
+    u32 slots_pages;
+    u32 busy, done, next_slot;
+};
+
+struct nvme_cq {
+    bool live;
+    u16 qid;
+    u32 size;
+    u32 flags;                   /* the Create command's cdw11 (IEN, IV) */
+    u64 gbase;
+    u32 head, tail;              /* guest side: its doorbell, where we post */
+    bool phase;
+    struct nvme_cqe *sh;
+    u64 sh_phys;
+    u32 sh_head;
+    bool sh_phase;
+};
+
+struct nvme_ns {
+    bool registered;
+    struct nvme_ns_info info;
+    struct storage_dev sd;
+};
+
+struct nvme_ctrl {
+    spinlock_t lock;
+    struct pci_dev *pci;
+    char name[16];               /* "00:04.0" */
+    u64 bar;
+    volatile u8 *regs;
+    struct mmio_owner owner;
+    u64 cap;
+    u32 dstrd, mqes;
+    /* the guest's view of the registers the mediator keeps virtual */
+    u32 g_cc;
+    u64 g_admin[3];              /* AQA (low half), ASQ, ACQ */
+    bool fatal;                  /* enable refused: CSTS.CFS to the guest */
+    bool os_generation;          /* the guest reset the controller once */
+    struct nvme_sq sq[NVME_MAX_QID + 1];
+    struct nvme_cq cq[NVME_MAX_QID + 1];
+    struct nvme_ns ns[NVME_MAX_NS + 1];
+    struct nvme_bounce bounce[NVME_BOUNCES];
+    u64 scratch_phys;            /* data pointer of commands without data */
+    u64 sectors_fw, sectors_os;  /* through the mediator, by generation */
+    u32 refusals, aer_busy;
+};
+
+/* nvme.c */
+void nvme_refuse(struct nvme_ctrl *c, const char *fmt, ...) __printf(2, 3);
+bool nvme_ram_ok(u64 gpa, u64 len);
+u32 nvme_rd32(struct nvme_ctrl *c, u32 off);
+void nvme_wr32(struct nvme_ctrl *c, u32 off, u32 v);
+
+/* nvme_queue.c (all with c->lock held) */
+/* Shadow admin queues for the guest's (`check`: its AQA/ASQ/ACQ checked)
+ * or for the VMM's own commands only (!check), programmed into the
+ * controller's AQA/ASQ/ACQ. */
+int nvme_admin_start(struct nvme_ctrl *c, u32 aqa, u64 asq, u64 acq, bool check);
+void nvme_queues_drop(struct nvme_ctrl *c);
+void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail);
+void nvme_cq_doorbell(struct nvme_ctrl *c, struct nvme_cq *q, u32 head);
+void nvme_poll(struct nvme_ctrl *c);
+int nvme_internal(struct nvme_ctrl *c, struct nvme_sqe *e, void *buf4k,
+                  struct nvme_cqe *out);
+int nvme_shadow_cq(struct nvme_ctrl *c, u16 qid, u32 size, u64 gbase, u32 flags);
+int nvme_shadow_sq(struct nvme_ctrl *c, u16 qid, u32 size, u64 gbase, u16 cqid);
+void nvme_bounces_alloc(struct nvme_ctrl *c);
+
+#endif

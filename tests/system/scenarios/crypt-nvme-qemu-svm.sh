@@ -1,0 +1,33 @@
+#!/bin/bash
+# timeout: 420
+# The guest disk encrypted whole (vdisk, AES-256-XTS) on QEMU q35's NVMe
+# controller, Veneer with the key as a module (SVM): SeaBIOS, which set the
+# controller up before Veneer started, reads the MBR and GRUB through the
+# NVMe mediator on its own queues (taken over at attach, decrypted), Linux's
+# nvme driver resets the controller and reads and writes through its own
+# admin and I/O queues, the guest's disk check passes, and its marker is
+# ciphertext in the image and plaintext after an offline decryption.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../crypt.sh"
+
+key=$LOG_DIR/veneer.key img=$LOG_DIR/guest.img
+crypt_key "$key"
+crypt_guest_disk "$img" "$key" "veneer.test=hypercall,nosvm,cpu,disk"
+mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=nvme/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
+# shellcheck disable=SC2046
+qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
+    $(guest_qemu_nvme_args "$img")
+guest_verdict nvme 300
+wait_exit nvme 60 || stop nvme
+expect nvme "I nvme: [0-9a-f:.]+: NVMe controller, BAR0" "the NVMe controller found"
+expect nvme "I nvme: [0-9a-f:.]+: adopted the firmware's I/O SQ 1" "SeaBIOS's queues taken over"
+expect nvme "I storage: nvme [0-9a-f:.]+ n1: 512-byte sectors, encrypted by rule nvme/all/k0" "the namespace under the rule"
+expect nvme "I guest: boot sector of drive 0x80 read" "boot sector read through INT 13h"
+expect nvme "I nvme: [0-9a-f:.]+: the guest reset the controller" "Linux takes the controller over"
+expect nvme "^GUEST-CHECK hypercall PASS" "the guest runs under Veneer"
+expect nvme "^GUEST-CHECK disk PASS /dev/nvme0n1p3 " "disk write and read-back through the mediator"
+expect_not nvme "PANIC|Kernel panic|refusing|refused|W nvme" "no panic, no refusal"
+expect nvme "I nvme: [0-9a-f:.]+: [1-9][0-9]* sectors through the mediator on the firmware's queues \(BIOS\), [1-9][0-9]* on the guest's own \(OS\); 0 refusals" "BIOS and Linux both mediated"
+expect nvme "I storage: nvme [0-9a-f:.]+ n1: [0-9]+ sectors read, [1-9][0-9]* written, [1-9][0-9]* of them through the cipher" "the guest wrote through the cipher"
+crypt_check_marker nvme "$img" "$key"
+finish
