@@ -42,24 +42,48 @@ void nvme_refuse(struct nvme_ctrl *c, const char *fmt, ...)
 
 /* Where a guest's queues and data may be: RAM of the firmware's memory
  * map (usable, ACPI) as for every mediator, and also the firmware's own
- * reserved RAM below the top of low memory (SeaBIOS keeps its NVMe queues
- * and bounce page there, in its "high" zone and the F segment). Never the
- * VMM region, never a hole or device window above RAM. */
+ * reserved RAM, which SeaBIOS keeps its NVMe queues, PRP list and bounce
+ * page in: reserved entries below 1 MiB (the BIOS areas; the VGA window
+ * is in no map) and reserved entries that continue a RAM entry without a
+ * gap (its tables at the top of low memory). Never the VMM region, never
+ * a hole or a device window. */
+static struct mem_range fw_ram[BOOT_MAX_MMAP];
+static u32 fw_ram_n;
+static struct mem_range fw_reserved[BOOT_MAX_MMAP]; /* the retyped entries */
+static u32 fw_reserved_n;
+
+static bool continues_ram(const struct mem_range *r)
+{
+    for (u32 i = 0; i < boot_info.mmap_count; i++) {
+        const struct mem_range *m = &boot_info.mmap[i];
+        if (m->base + m->len == r->base &&
+            (m->type == MEM_USABLE || m->type == MEM_ACPI_RECLAIM || m->type == MEM_ACPI_NVS))
+            return true;
+    }
+    return false;
+}
+
+static void fw_ram_init(void)
+{
+    if (fw_ram_n)
+        return;
+    for (u32 i = 0; i < boot_info.mmap_count; i++) {
+        struct mem_range m = boot_info.mmap[i];
+        if (m.type == MEM_RESERVED && (m.base + m.len <= MiB(1) || continues_ram(&m))) {
+            fw_reserved[fw_reserved_n++] = m;
+            m.type = MEM_USABLE;
+        }
+        fw_ram[fw_ram_n++] = m;
+    }
+}
+
 bool nvme_ram_ok(u64 gpa, u64 len)
 {
-    static u64 low_top;
-
     if (guest_ram_ok(gpa, len))
         return true;
-    if (!low_top)
-        for (u32 i = 0; i < boot_info.mmap_count; i++) {
-            const struct mem_range *m = &boot_info.mmap[i];
-            if (m->type == MEM_USABLE && m->base < GiB(4))
-                low_top = MAX(low_top, MIN(m->base + m->len, GiB(4)));
-        }
-    return guest_phys_ok(gpa, len) && gpa + len <= low_top &&
-           e820_covers(boot_info.mmap, boot_info.mmap_count, gpa, len,
-                       BIT(MEM_USABLE) | BIT(MEM_RESERVED) |
+    fw_ram_init();
+    return guest_phys_ok(gpa, len) &&
+           e820_covers(fw_ram, fw_ram_n, gpa, len, BIT(MEM_USABLE) |
                        BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
 }
 
@@ -306,33 +330,64 @@ static bool fw_queue_ok(struct nvme_ctrl *c, const struct fw_queue *q)
            nvme_ram_ok(q->base, (u64)q->size * (q->sq ? 64 : 16));
 }
 
-/* The Create I/O CQ/SQ commands the firmware left in its admin queue
- * (entries before its tail). */
-static unsigned fw_scan(struct nvme_ctrl *c, u32 asq_tail, struct fw_queue *out,
-                        unsigned max)
+/* The firmware's I/O queue `qid` (SQ or CQ): its create command is long
+ * gone from the admin queue (SeaBIOS identifies every possible namespace,
+ * 256 in QEMU, through a 64-entry admin queue), and no register holds an
+ * I/O queue's address. SeaBIOS keeps a descriptor per queue in its
+ * reserved RAM: the queue's doorbell address (u32), its size - 1 (u16),
+ * then at +8 the queue's address (u32) (src/hw/nvme-int.h, struct
+ * nvme_queue and the nvme_sq/nvme_cq that start with it). Exactly one
+ * descriptor holding this controller's doorbell address, a power-of-two
+ * size within CAP.MQES and a page-aligned queue in firmware RAM is taken;
+ * none or several: not adopted (the firmware's reads then fail; nothing
+ * reaches the disk unchecked either way). */
+static bool fw_find_queue(struct nvme_ctrl *c, u16 qid, bool cq, struct fw_queue *out)
 {
-    unsigned n = 0;
+    u32 dbl = (u32)(c->bar + NVME_REG_DOORBELL + (2u * qid + (cq ? 1 : 0)) * (4u << c->dstrd));
+    unsigned found = 0;
 
-    for (u32 i = 0; i < asq_tail && n < max; i++) {
-        struct nvme_sqe e;
-        if (guest_phys_read(g_asq(c) + (u64)i * 64, &e, sizeof(e)) < 0)
-            break;
-        u8 opc = NVME_SQE_OPC(&e);
-        if (opc != NVME_ADM_CREATE_CQ && opc != NVME_ADM_CREATE_SQ)
-            continue;
-        struct fw_queue q = { .sq = opc == NVME_ADM_CREATE_SQ, .qid = (u16)e.cdw10,
-                              .cqid = (u16)(e.cdw11 >> 16), .size = (e.cdw10 >> 16) + 1,
-                              .flags = e.cdw11, .base = e.prp1 };
-        if (!fw_queue_ok(c, &q)) {
-            log_warn("nvme", "%s: the firmware's I/O %s %u (%u entries at 0x%llx) "
-                     "is not adopted: outside RAM, misaligned or too large",
-                     c->name, q.sq ? "SQ" : "CQ", q.qid, q.size,
-                     (unsigned long long)q.base);
-            continue;
+    fw_ram_init();
+    for (u32 r = 0; r < fw_reserved_n; r++) log_info("nvme", "DEBUG fw range %llx+%llx", (unsigned long long)fw_reserved[r].base, (unsigned long long)fw_reserved[r].len);
+    for (u64 a = 0; a < 0x40000000; a += 4) { if (a == 0x3de00000) a = 0x3fe00000; if (*(u32*)phys_to_virt(a) == (u32)g_asq(c)) { u32 *w = phys_to_virt(a - 32); log_info("nvme", "DEBUG asq at %llx: %08x %08x %08x %08x %08x %08x %08x %08x | %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x", (unsigned long long)a, w[0],w[1],w[2],w[3],w[4],w[5],w[6],w[7],w[8],w[9],w[10],w[11],w[12],w[13],w[14],w[15],w[16],w[17],w[18],w[19],w[20],w[21],w[22],w[23]); } }
+    for (u32 r = 0; r < fw_reserved_n; r++) {
+        const struct mem_range *m = &fw_reserved[r];
+        for (u64 a = ALIGN_UP(m->base, 4); a + 12 <= m->base + m->len; a += 4) {
+            const u8 *p = phys_to_virt(a);
+            if (le32(p) != dbl || !guest_phys_ok(a, 12))
+                continue;
+            log_info("nvme", "DEBUG cand at %llx: %08x %08x %08x %08x", (unsigned long long)a, le32(p), le32(p+4), le32(p+8), le32(p+12));
+            u32 size = (u32)(p[4] | p[5] << 8) + 1;
+            u64 base = le32(p + 8);
+            struct fw_queue q = { .sq = !cq, .qid = qid, .cqid = qid, .size = size,
+                                  .flags = 1, .base = base };
+            if ((size & (size - 1)) || !fw_queue_ok(c, &q))
+                continue;
+            if (found && out->base == base && out->size == size)
+                continue;
+            *out = q;
+            found++;
         }
-        out[n++] = q;
     }
-    return n;
+    if (found > 1)
+        log_warn("nvme", "%s: %u candidate descriptors of the firmware's I/O %s %u: "
+                 "not adopted", c->name, found, cq ? "CQ" : "SQ", qid);
+    return found == 1;
+}
+
+static unsigned fw_scan(struct nvme_ctrl *c, struct fw_queue *out)
+{
+    struct fw_queue sq, cq;
+
+    /* SeaBIOS makes one I/O queue pair, SQ 1 on CQ 1 */
+    if (!fw_find_queue(c, 1, true, &cq) || !fw_find_queue(c, 1, false, &sq) ||
+        cq.base == sq.base) {
+        log_warn("nvme", "%s: the firmware's I/O queues were not found: its "
+                 "reads will fail", c->name);
+        return 0;
+    }
+    out[0] = cq;
+    out[1] = sq;
+    return 2;
 }
 
 /* The firmware's queues become guest queues the mediator shadows; the
@@ -380,10 +435,7 @@ static void register_namespaces(struct nvme_ctrl *c, u8 *buf)
                 "namespace registered", c->name, r.status);
         return;
     }
-    u32 nn = le32(buf + NVME_ID_CTRL_NN);
-    if (nn > NVME_MAX_NS)
-        log_warn("nvme", "%s: %u namespaces: only 1-%u are mediated, I/O to the "
-                 "others is refused", c->name, nn, NVME_MAX_NS);
+    u32 nn = le32(buf + NVME_ID_CTRL_NN); /* the most there can be (QEMU: 256) */
     for (u32 id = 1; id <= MIN(nn, (u32)NVME_MAX_NS); id++) {
         struct nvme_ns *ns = &c->ns[id];
         e = (struct nvme_sqe){ .cdw0 = NVME_ADM_IDENTIFY, .nsid = id, .cdw10 = 0 };
@@ -431,7 +483,12 @@ static void take_over(struct nvme_ctrl *c)
     if (live) {
         fw_cq_position(g_acq(c), NVME_AQA_ACQS(g_aqa(c)) + 1, 0, &acq_tail,
                        &acq_phase, &asq_tail);
-        nfq = fw_scan(c, asq_tail, fq, ARRAY_SIZE(fq));
+        nfq = fw_scan(c, fq);
+        log_info("nvme", "%s: the firmware left it running: admin SQ %u entries "
+                 "at 0x%llx (next %u), CQ %u at 0x%llx (next %u); %u I/O queues",
+                 c->name, NVME_AQA_ASQS(g_aqa(c)) + 1, (unsigned long long)g_asq(c),
+                 asq_tail, NVME_AQA_ACQS(g_aqa(c)) + 1, (unsigned long long)g_acq(c),
+                 acq_tail, nfq);
     }
     if (cc & NVME_CC_EN) {
         nvme_wr32(c, NVME_REG_CC, cc & ~NVME_CC_EN);
