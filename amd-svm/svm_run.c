@@ -379,6 +379,15 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         while (v->wait_for_sipi)
             cpu_relax();
         svm_state_write_back(v);
+        /* EFER.SVME must be 1 in the guest VMCB (APM 15.5.1), and an SMI
+         * taken in the guest can clear it: SeaBIOS's SMM handler (its
+         * 16/32-bit mode switch on q35, used around its NVMe and AHCI
+         * code) rewrites the saved EFER, and QEMU stores what RSM
+         * restored at the next #VMEXIT. */
+        if (!(b->save.efer & EFER_SVME)) {
+            b->save.efer |= EFER_SVME;
+            vmcb_dirty(b, VMCB_CLEAN_CRX);
+        }
         prepare_events(v);
         b->save.rax = v->regs.gpr[GPR_RAX];
         b->save.rsp = v->regs.gpr[GPR_RSP];

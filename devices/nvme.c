@@ -335,8 +335,8 @@ static bool fw_queue_ok(struct nvme_ctrl *c, const struct fw_queue *q)
  * 256 in QEMU, through a 64-entry admin queue), and no register holds an
  * I/O queue's address. SeaBIOS keeps a descriptor per queue in its
  * reserved RAM: the queue's doorbell address (u32), its size - 1 (u16),
- * then at +8 the queue's address (u32) (src/hw/nvme-int.h, struct
- * nvme_queue and the nvme_sq/nvme_cq that start with it). Exactly one
+ * then the queue's address (u32) (src/hw/nvme-int.h, struct nvme_queue
+ * and the nvme_sq/nvme_cq that start with it; packed). Exactly one
  * descriptor holding this controller's doorbell address, a power-of-two
  * size within CAP.MQES and a page-aligned queue in firmware RAM is taken;
  * none or several: not adopted (the firmware's reads then fail; nothing
@@ -347,25 +347,25 @@ static bool fw_find_queue(struct nvme_ctrl *c, u16 qid, bool cq, struct fw_queue
     unsigned found = 0;
 
     fw_ram_init();
-    for (u32 r = 0; r < fw_reserved_n; r++) log_info("nvme", "DEBUG fw range %llx+%llx", (unsigned long long)fw_reserved[r].base, (unsigned long long)fw_reserved[r].len);
-    for (u64 a = 0; a < 0x40000000; a += 4) { if (a == 0x3de00000) a = 0x3fe00000; if (*(u32*)phys_to_virt(a) == (u32)g_asq(c)) { u32 *w = phys_to_virt(a - 32); log_info("nvme", "DEBUG asq at %llx: %08x %08x %08x %08x %08x %08x %08x %08x | %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x %08x", (unsigned long long)a, w[0],w[1],w[2],w[3],w[4],w[5],w[6],w[7],w[8],w[9],w[10],w[11],w[12],w[13],w[14],w[15],w[16],w[17],w[18],w[19],w[20],w[21],w[22],w[23]); } }
     for (u32 r = 0; r < fw_reserved_n; r++) {
         const struct mem_range *m = &fw_reserved[r];
-        for (u64 a = ALIGN_UP(m->base, 4); a + 12 <= m->base + m->len; a += 4) {
+        for (u64 a = m->base; a + 12 <= m->base + m->len; a++) {
             const u8 *p = phys_to_virt(a);
             if (le32(p) != dbl || !guest_phys_ok(a, 12))
                 continue;
-            log_info("nvme", "DEBUG cand at %llx: %08x %08x %08x %08x", (unsigned long long)a, le32(p), le32(p+4), le32(p+8), le32(p+12));
             u32 size = (u32)(p[4] | p[5] << 8) + 1;
-            u64 base = le32(p + 8);
-            struct fw_queue q = { .sq = !cq, .qid = qid, .cqid = qid, .size = size,
-                                  .flags = 1, .base = base };
-            if ((size & (size - 1)) || !fw_queue_ok(c, &q))
-                continue;
-            if (found && out->base == base && out->size == size)
-                continue;
-            *out = q;
-            found++;
+            /* SeaBIOS builds its structs packed: the address follows the
+             * size at +6; naturally aligned it would be at +8 */
+            for (unsigned at = 6; at <= 8; at += 2) {
+                struct fw_queue q = { .sq = !cq, .qid = qid, .cqid = qid, .size = size,
+                                      .flags = 1, .base = le32(p + at) };
+                if ((size & (size - 1)) || !fw_queue_ok(c, &q))
+                    continue;
+                if (found && out->base == q.base && out->size == size)
+                    continue;
+                *out = q;
+                found++;
+            }
         }
     }
     if (found > 1)
@@ -603,17 +603,22 @@ static int nvme_attach(struct pci_dev *d)
     return 0;
 }
 
-/* The guest moved BAR0: the hook follows. */
+/* The guest moved BAR0: the hook follows, once memory decoding is on
+ * (while it sizes the BAR, Linux turns decoding off and the BAR reads
+ * all ones). */
 static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
 {
     struct nvme_ctrl *c = d->priv;
     struct pci_bar bar;
 
-    if (!c || offset + size <= PCI_BAR0 || offset >= PCI_BAR0 + 8)
+    if (!c || (offset + size <= PCI_BAR0 && offset >= PCI_COMMAND + 2) ||
+        (offset >= PCI_BAR0 + 8 && offset > PCI_COMMAND + 1) || offset + size <= PCI_COMMAND)
         return;
-    if (pci_read_bar(d, 0, &bar) < 0 || bar.io || !bar.base || bar.base == c->bar)
+    if (!(pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY))
         return;
-    if ((bar.base & 0xfff) || bar.base + c->owner.len > direct_map_top) {
+    if (pci_read_bar(d, 0, &bar) < 0 || bar.io || bar.base == c->bar)
+        return;
+    if (!bar.base || (bar.base & 0xfff) || bar.base + c->owner.len > direct_map_top) {
         log_warn("nvme", "%s: BAR0 moved to 0x%llx, where the VMM cannot follow it",
                  c->name, (unsigned long long)bar.base);
         return;
