@@ -611,8 +611,10 @@ static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
     struct nvme_ctrl *c = d->priv;
     struct pci_bar bar;
 
-    if (!c || (offset + size <= PCI_BAR0 && offset >= PCI_COMMAND + 2) ||
-        (offset >= PCI_BAR0 + 8 && offset > PCI_COMMAND + 1) || offset + size <= PCI_COMMAND)
+    bool command = offset < PCI_COMMAND + 2 && offset + size > PCI_COMMAND;
+    bool bar0 = offset < PCI_BAR0 + 8 && offset + size > PCI_BAR0;
+
+    if (!c || !(command || bar0))
         return;
     if (!(pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY))
         return;
