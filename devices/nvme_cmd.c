@@ -156,13 +156,17 @@ void nvme_decode_io(const struct nvme_sqe *c, const struct nvme_ns_info *ns,
         out->lba = (u64)c->cdw11 << 32 | c->cdw10;
         out->nlb = (c->cdw12 & 0xffff) + 1;
         out->media = true;
-        if (out->lba + out->nlb < out->lba || out->lba + out->nlb > ns->sectors) {
-            refuse(out, NVME_SC_LBA_RANGE, "LBA range beyond the namespace");
-            return;
-        }
         u64 bytes = (u64)out->nlb * ns->sector_size;
         if (bytes > max_bytes) {
             refuse(out, NVME_SC_INVALID_FIELD, "longer than the mediator bounces");
+            return;
+        }
+        if (out->lba + out->nlb < out->lba) {
+            refuse(out, NVME_SC_LBA_RANGE, "LBA range wraps past 2^64");
+            return;
+        }
+        if (out->lba + out->nlb > ns->sectors) {
+            refuse(out, NVME_SC_LBA_RANGE, "LBA range beyond the namespace");
             return;
         }
         data(out, opc == NVME_IO_READ ? NVME_K_TO_HOST : NVME_K_TO_DEV, bytes);
