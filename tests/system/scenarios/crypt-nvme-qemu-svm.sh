@@ -7,7 +7,7 @@
 # nvme driver resets the controller and reads and writes through its own
 # admin and I/O queues, the guest's disk check passes, and its marker is
 # ciphertext in the image and plaintext after an offline decryption. A
-# second controller with a 4096-byte-sector namespace (random bytes,
+# second namespace of 4096-byte sectors on the same controller (random bytes,
 # encrypted whole with vdisk --sector-size 4096) gets 4 MiB of zeros written
 # and read back by the guest (ddbench): decrypted offline they are zeros.
 . "$(dirname "$0")/../lib.sh"
@@ -15,30 +15,31 @@
 
 key=$LOG_DIR/veneer.key img=$LOG_DIR/guest.img
 crypt_key "$key"
-crypt_guest_disk "$img" "$key" "veneer.test=hypercall,nosvm,cpu,disk,ddbench veneer.bench=/dev/nvme1n1 veneer.bench_mb=4"
+crypt_guest_disk "$img" "$key" "veneer.test=hypercall,nosvm,cpu,disk,ddbench veneer.bench=/dev/nvme0n2 veneer.bench_mb=4"
 img4k=$LOG_DIR/disk4k.img
 head -c $((8 << 20)) /dev/urandom >"$img4k"
 "$VDISK" encrypt "$img4k" --key-file "$key" --sector-size 4096 >/dev/null || exit 1
 mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=nvme/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
 # shellcheck disable=SC2046
 qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
-    $(guest_qemu_nvme_args "$img") \
-    -drive file="$img4k",format=raw,if=none,id=d4k \
-    -device nvme,serial=veneer-4k,drive=d4k,addr=5,logical_block_size=4096,physical_block_size=4096
+    -drive file="$img",format=raw,if=none,id=gdisk -drive file="$img4k",format=raw,if=none,id=d4k \
+    -device nvme,id=nvme0,serial=veneer-guest \
+    -device nvme-ns,bus=nvme0,drive=gdisk,nsid=1 \
+    -device nvme-ns,bus=nvme0,drive=d4k,nsid=2,logical_block_size=4096,physical_block_size=4096
 guest_verdict nvme 300
 wait_exit nvme 60 || stop nvme
 expect nvme "I nvme: [0-9a-f:.]+: NVMe controller, BAR0" "the NVMe controller found"
 expect nvme "I nvme: [0-9a-f:.]+: adopted the firmware's I/O SQ 1" "SeaBIOS's queues taken over"
 expect nvme "I storage: nvme [0-9a-f:.]+ n1: 512-byte sectors, encrypted by rule nvme/all/k0" "the namespace under the rule"
-expect nvme "I storage: nvme 00:05.0 n1: 4096-byte sectors, encrypted by rule nvme/all/k0" "the 4096-byte-sector namespace under the rule"
+expect nvme "I storage: nvme [0-9a-f:.]+ n2: 4096-byte sectors, encrypted by rule nvme/all/k0" "the 4096-byte-sector namespace under the rule"
 expect nvme "^GUEST-CHECK ddbench PASS" "4 MiB written and read on the 4096-byte-sector namespace"
 expect nvme "I guest: boot sector of drive 0x80 read" "boot sector read through INT 13h"
 expect nvme "I nvme: [0-9a-f:.]+: the guest reset the controller" "Linux takes the controller over"
 expect nvme "^GUEST-CHECK hypercall PASS" "the guest runs under Veneer"
 expect nvme "^GUEST-CHECK disk PASS /dev/nvme0n1p3 " "disk write and read-back through the mediator"
 expect_not nvme "PANIC|Kernel panic|refusing|refused|W nvme" "no panic, no refusal"
-expect nvme "I nvme: 00:02.0: [1-9][0-9]* sectors through the mediator on the firmware's queues \(BIOS\), [1-9][0-9]* on the guest's own \(OS\); 0 refusals" "BIOS and Linux both mediated"
-expect nvme "I storage: nvme 00:05.0 n1: [0-9]+ sectors read, (10[2-9][0-9]|1[1-9][0-9][0-9]) written, [0-9]+ of them through the cipher" "the 4 MiB written as 4096-byte sectors"
+expect nvme "I nvme: [0-9a-f:.]+: [1-9][0-9]* sectors through the mediator on the firmware's queues \(BIOS\), [1-9][0-9]* on the guest's own \(OS\); 0 refusals" "BIOS and Linux both mediated"
+expect nvme "I storage: nvme [0-9a-f:.]+ n2: [0-9]+ sectors read, (10[2-9][0-9]|1[1-9][0-9][0-9]) written, [0-9]+ of them through the cipher" "the 4 MiB written as 4096-byte sectors"
 expect nvme "I storage: nvme [0-9a-f:.]+ n1: [0-9]+ sectors read, [1-9][0-9]* written, [1-9][0-9]* of them through the cipher" "the guest wrote through the cipher"
 crypt_check_marker nvme "$img" "$key"
 if "$VDISK" decrypt "$img4k" --key-file "$key" --sector-size 4096 --output "$img4k.plain" >/dev/null &&
