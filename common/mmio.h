@@ -1,7 +1,7 @@
 /* MMIO hooks: guest-physical ranges the VMM takes out of the second-level
  * map so that guest accesses fault into the VMM (a nested-page fault), get
  * decoded (mmio_decode) and are completed by the range's owner. Used for
- * PCI ECAM now; the local APIC, AHCI and NVMe registers later. */
+ * PCI ECAM and NVMe registers now; the local APIC and AHCI later. */
 #ifndef VENEER_COMMON_MMIO_H
 #define VENEER_COMMON_MMIO_H
 
