@@ -22,7 +22,8 @@
 
         .code32
 pm32:
-        /* BAR0 of 00:04.0; memory decoding and bus mastering on */
+        /* BAR0 of 00:04.0 (SeaBIOS left memory decoding and bus
+         * mastering on: it booted us from this controller) */
         movl    $0x80002010, %eax
         movw    $0xcf8, %dx
         outl    %eax, %dx
@@ -30,13 +31,6 @@ pm32:
         inl     %dx, %eax
         andl    $0xfffffff0, %eax
         movl    %eax, bar
-        movl    $0x80002004, %eax
-        movw    $0xcf8, %dx
-        outl    %eax, %dx
-        movw    $0xcfc, %dx
-        inw     %dx, %ax
-        orw     $6, %ax
-        outw    %ax, %dx
 
         movl    $ASQ, %edi              /* queues and list zeroed */
         movl    $(0x5000 / 4), %ecx
@@ -167,6 +161,10 @@ t_cq_vmm:                               /* Create I/O CQ 1 in the VMM region */
         movl    cfg_vmm, %eax
         movl    %eax, 24(%esi)
         ret
+t_id_vmm:                               /* Identify Controller into the VMM region */
+        call    t_cq_vmm
+        movl    $6, (%esi)
+        ret
 t_cq_big:                               /* ... with MQES + 2 entries */
         call    t_cq
         movl    mqes, %eax
@@ -254,7 +252,8 @@ bar:    .long   0
 mqes:   .long   0
 
 /* name, builder, 1 = a good read (print data) */
-tests:  .long   n_cq_vmm, t_cq_vmm, 0
+tests:  .long   n_id_vmm, t_id_vmm, 0
+        .long   n_cq_vmm, t_cq_vmm, 0
         .long   n_cq_big, t_cq_big, 0
         .long   n_cq, t_cq, 0
         .long   n_sq, t_sq, 0
@@ -273,6 +272,7 @@ tests:  .long   n_cq_vmm, t_cq_vmm, 0
         .long   n_again, t_good, 1
         .long   0
 
+n_id_vmm:    .asciz "id-vmm"
 n_cq_vmm:    .asciz "cq-vmm"
 n_cq_big:    .asciz "cq-big"
 n_cq:        .asciz "cq"

@@ -2,7 +2,8 @@
 # timeout: 240
 # A guest that drives QEMU's NVMe controller itself (tests/miniguest/
 # nvme_evil.S, booted by SeaBIOS from that controller through the
-# mediator) with malformed commands, on QEMU q35 (SVM): a completion queue
+# mediator) with malformed commands, on QEMU q35 (SVM): an Identify into
+# the VMM region, a completion queue
 # in the VMM region and one larger than CAP.MQES; reads and a write whose
 # PRP1 is in the VMM region or outside RAM or misaligned; PRP lists that
 # loop, lie in the VMM region or are misaligned; a transfer longer than
@@ -48,6 +49,7 @@ check() {
     expect $q "NVME-EVIL $1 st=0000$2\b" "$1: status $2 to the guest"
     expect $q "W nvme: 00:04.0: $3" "$1: logged"
 }
+check id-vmm 0004 "queue 0 Identify .*PRP1 0x$(printf %x $vmm) PRP2 0x0, 4096 bytes: .*data page outside guest RAM \(or in the VMM region\); status 0/0x04"
 check cq-vmm 0002 "queue 0 Create I/O CQ .*refused: queue base in the VMM region or outside RAM; status 0/0x02"
 check cq-big 0102 "queue 0 Create I/O CQ .*refused: queue size beyond CAP.MQES .*; status 1/0x02"
 check vmm-read 0004 "queue 1 Read .*PRP1 0x$(printf %x $vmm) .*: data page outside guest RAM \(or in the VMM region\); status 0/0x04"
@@ -62,8 +64,8 @@ check lba-wraps 0080 "queue 1 Read .*refused: LBA range wraps past 2\\^64; statu
 check write-zeroes 0001 "queue 1 NVM command \(opcode 0x08.*refused: an NVM command the mediator does not shadow on an encrypted namespace; status 0/0x01"
 expect $q "W nvme: 00:04.0: SQ 1 doorbell value 100 beyond the queue size 8: ignored" "bad-doorbell: logged and ignored"
 n=$(grep -ac "W nvme: .*refused" "$LOG_DIR/$q.serial")
-if [ "$n" = 12 ]; then echo "ok   $q: 12 refusals logged, one each"
-else echo "FAIL $q: $n refusal lines logged, not 12"; FAILS=$((FAILS + 1)); fi
+if [ "$n" = 13 ]; then echo "ok   $q: 13 refusals logged, one each"
+else echo "FAIL $q: $n refusal lines logged, not 13"; FAILS=$((FAILS + 1)); fi
 expect_not $q "PANIC|#GP|exception" "the VMM survives"
 dd if="$disk" bs=512 skip=1024 count=32 status=none | cmp -s - "$disk.before" &&
     echo "ok   $q: the disk's sectors are unchanged (nothing written)" ||
