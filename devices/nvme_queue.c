@@ -522,6 +522,8 @@ static bool prepare_data(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slo
         fail(c, q, s, nvme_prp_error_status(b->walk.error), why);
         return false;
     }
+    if (s->d.kind == NVME_K_TO_HOST && !s->d.media)
+        memset(b->buf, 0, s->d.bytes); /* a short transfer shows no stale data */
     if (s->d.kind == NVME_K_TO_DEV) {
         struct nvme_ns *ns = s->d.media ? ns_of(c, s->g.nsid) : NULL;
         if (bounce_copy(b, s->d.bytes, false) < 0 ||
