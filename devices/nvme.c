@@ -279,7 +279,7 @@ static int nvme_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
     if (off >= NVME_REG_DOORBELL && write)
         doorbell_write(c, off, size, (u32)*value);
     else if (off >= NVME_REG_DOORBELL)
-        *value = 0; /* doorbells read as nothing useful (NVMe 1.4 3.1.24) */
+        *value = 0; /* doorbells are write-only: reads give 0 */
     else if (write)
         reg_write(c, off, size, *value);
     else
