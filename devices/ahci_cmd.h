@@ -7,6 +7,7 @@
 #ifndef VENEER_DEVICES_AHCI_CMD_H
 #define VENEER_DEVICES_AHCI_CMD_H
 
+#include <platform/bootinfo.h>
 #include <platform/types.h>
 
 /* ---- the HBA's memory structures (AHCI 1.3.1, 4.2) --------------------- */
@@ -93,6 +94,16 @@ struct ahci_ata_cmd {
 /* Decodes the 64-byte command FIS `cfis` (length `cfl` dwords from the
  * header). Pure. */
 void ahci_decode_cfis(const u8 *cfis, unsigned cfl, struct ahci_ata_cmd *out);
+
+/* ---- where the HBA may read and write ------------------------------------ */
+
+/* True when every byte of [gpa, gpa+len) is RAM in the firmware's map
+ * `map`: usable, ACPI or NVS, or a reserved range that starts where such
+ * RAM ends, below 4 GiB: the firmware's own RAM at the top of low memory
+ * (SeaBIOS keeps its AHCI command list, FIS area and command tables
+ * there). A reserved range on its own (a chipset window, ECAM, the BIOS
+ * ROM) is not. The caller also excludes the VMM region. Pure. */
+bool ahci_map_ram_ok(const struct mem_range *map, u32 n, u64 gpa, u64 len);
 
 /* ---- the PRDT walk -------------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 #include <common/guest_mem.h>
 #include <common/vcpu.h>
 #include <devices/ahci.h>
+#include <platform/bootinfo.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
 #include <platform/log.h>
@@ -37,10 +38,18 @@ static int mem_read(void *ctx, u64 gpa, void *buf, size_t len)
     return guest_phys_read(gpa, buf, len);
 }
 
+/* Guest RAM the HBA may touch: not the VMM region, and RAM in the
+ * firmware's map, its own reserved top of low memory included. */
+static bool dma_ok(u64 gpa, u64 len)
+{
+    return guest_phys_ok(gpa, len) &&
+           ahci_map_ram_ok(boot_info.mmap, boot_info.mmap_count, gpa, len);
+}
+
 static bool mem_ok(void *ctx, u64 gpa, u64 len)
 {
     (void)ctx;
-    return guest_ram_ok(gpa, len);
+    return dma_ok(gpa, len);
 }
 
 static const struct ahci_mem_ops guest_mem = { mem_read, mem_ok, NULL };
@@ -187,7 +196,7 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
         issue_nop(p, n);
         return;
     }
-    if (!guest_ram_ok(s->guest_hdr, sizeof(h)) || guest_phys_read(s->guest_hdr, &h, sizeof(h)) < 0) {
+    if (!dma_ok(s->guest_hdr, sizeof(h)) || guest_phys_read(s->guest_hdr, &h, sizeof(h)) < 0) {
         log_refusal(p, n, AHCI_ERR_CL_OUTSIDE, "PxCLB 0x%llx: ",
                     (unsigned long long)guest_clb(p));
         issue_nop(p, n);
@@ -196,7 +205,7 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
     u64 ctba = ((u64)h.ctbau << 32 | h.ctba) & ~(u64)(AHCI_CTBA_ALIGN - 1);
     if (!p->hba->addr64)
         ctba &= 0xffffffffu;
-    if (!guest_ram_ok(ctba, sizeof(struct ahci_cmd_table)) ||
+    if (!dma_ok(ctba, sizeof(struct ahci_cmd_table)) ||
         guest_phys_read(ctba, s->table, sizeof(struct ahci_cmd_table)) < 0) {
         log_refusal(p, n, AHCI_ERR_TABLE_OUTSIDE, "command table at 0x%llx: ",
                     (unsigned long long)ctba);
@@ -204,7 +213,7 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
         return;
     }
     ahci_decode_cfis(s->table->cfis, h.flags & AHCI_HDR_CFL, &s->c);
-    if (!guest_ram_ok(guest_fb(p), AHCI_RFIS_SIZE)) {
+    if (!dma_ok(guest_fb(p), AHCI_RFIS_SIZE)) {
         log_refusal(p, n, AHCI_ERR_FB_OUTSIDE, "PxFB 0x%llx: ",
                     (unsigned long long)guest_fb(p));
         issue_nop(p, n);
@@ -322,7 +331,7 @@ void ahci_poll(struct ahci_port *p, u32 *ci_out, u32 *sact_out)
     /* the D2H, PIO setup and SDB FISes the HBA received, for the guest's
      * driver to read the status from (SeaBIOS does) */
     if ((ahci_port_read(p, PX_CMD) & PX_CMD_FRE) &&
-        guest_ram_ok(guest_fb(p), AHCI_RFIS_SIZE))
+        dma_ok(guest_fb(p), AHCI_RFIS_SIZE))
         guest_phys_write(guest_fb(p), p->rfis, AHCI_RFIS_SIZE);
     if (ci_out)
         *ci_out = ci;
