@@ -122,10 +122,14 @@ static void log_refusal(struct ahci_port *p, unsigned n, enum ahci_error e,
     va_end(ap);
     if (__atomic_fetch_add(&refusals, 1, __ATOMIC_RELAXED) >= AHCI_LOG_LIMIT)
         return;
-    log_warn("ahci", "%s slot %u: %s (command 0x%02x LBA %llu, %u sectors) "
-             "refused: %s%s; error status to the guest", p->sd.name, n,
-             s->c.name, s->c.opcode, (unsigned long long)s->c.lba, s->c.sectors,
-             where, ahci_error_name(e));
+    if (!s->c.name) /* refused before its command FIS was read */
+        log_warn("ahci", "%s slot %u: refused: %s%s; error status to the guest",
+                 p->sd.name, n, where, ahci_error_name(e));
+    else
+        log_warn("ahci", "%s slot %u: %s (command 0x%02x LBA %llu, %u sectors) "
+                 "refused: %s%s; error status to the guest", p->sd.name, n,
+                 s->c.name, s->c.opcode, (unsigned long long)s->c.lba,
+                 s->c.sectors, where, ahci_error_name(e));
 }
 
 /* The refused command is replaced by a NOP without data: the device
@@ -187,7 +191,7 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
     s->refused = false;
     s->bounce = false;
     s->bytes = 0;
-    s->c = (struct ahci_ata_cmd){ .name = "command" };
+    s->c = (struct ahci_ata_cmd){ .name = NULL };
     s->before_lm = !guest_in_long_mode();
     s->guest_hdr = guest_clb(p) + n * sizeof(h);
     p->commands++;
