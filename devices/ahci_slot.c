@@ -23,6 +23,7 @@
 #include <string.h>
 
 #define AHCI_LOG_LIMIT 32 /* refusals logged (then only counted) */
+#define BOUNCE_KEEP (256u << 10) /* a slot keeps a bounce buffer this large */
 #define TABLE_BYTES (sizeof(struct ahci_cmd_table) + AHCI_PRDT_MAX * sizeof(struct ahci_prd))
 
 static u32 refusals;
@@ -321,6 +322,13 @@ static void complete(struct ahci_port *p, unsigned n)
     /* the byte count the HBA wrote into the shadow header (4.2.2) */
     guest_phys_write(s->guest_hdr + offsetof(struct ahci_cmd_header, prdbc),
                      &prdbc, sizeof(prdbc));
+    /* 32 slots of up to 4 MiB would not fit the VMM region: a large
+     * buffer goes back once its command is done */
+    if (s->buf_len > BOUNCE_KEEP) {
+        storage_bounce_free(s->buf, s->buf_len);
+        s->buf = NULL;
+        s->buf_len = 0;
+    }
 }
 
 void ahci_poll(struct ahci_port *p, u32 *ci_out, u32 *sact_out)
