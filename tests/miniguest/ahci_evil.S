@@ -1,6 +1,7 @@
 /* A guest that drives port 0 of an AHCI HBA itself with malformed command
  * lists, tables and PRDTs (devices/ahci_slot.c must refuse each), between
- * two well-formed reads that must work. It finds the first HBA (class
+ * well-formed reads that must work (the last after an HBA reset and a
+ * COMRESET). It finds the first HBA (class
  * 01:06:01 on bus 0) with a device on port 0. Each test restarts the port
  * (ST and FRE off, PxCLB/PxFB set, PxIS/PxSERR cleared, FRE and ST on),
  * builds slot 0 (READ DMA EXT 0x25 or WRITE DMA EXT 0x35 of 8 sectors at
@@ -127,6 +128,28 @@ t_good:                                 /* 4 KiB at BUF, cleared first */
         popl    %edi
         movl    $4096, %ecx
         jmp     entry0
+t_reset_good:                           /* HBA reset (GHC.HR), COMRESET,
+                                         * then a good read */
+        movl    $0x80000001, -0xfc(%ebp)
+        movl    $10000000, %ecx
+15:     movl    -0xfc(%ebp), %eax
+        testl   $1, %eax
+        jz      16f
+        loop    15b
+16:     movl    $1, 0x2c(%ebp)          /* PxSCTL.DET = 1: COMRESET */
+        movl    $100000, %ecx
+17:     loop    17b
+        movl    $0, 0x2c(%ebp)
+        movl    $10000000, %ecx
+18:     movl    0x28(%ebp), %eax        /* until PxSSTS.DET = 3 */
+        andl    $0xf, %eax
+        cmpl    $3, %eax
+        je      19f
+        loop    18b
+19:     movl    $BUF, %ebx
+        movl    $4096, %ecx
+        jmp     t_good
+
 t_vmm_write:
         movl    $0x35, t_cmd
 t_vmm:                                  /* into the VMM region */
@@ -262,6 +285,7 @@ tests:  .long   n_good, t_good, 1
         .long   n_clb, t_clb_vmm, 0
         .long   n_long, t_long, 0
         .long   n_again, t_good, 1
+        .long   n_reset, t_reset_good, 1
         .long   0
 
 t_clb:   .long  0
@@ -283,6 +307,7 @@ n_table:   .asciz "table-in-vmm-write"
 n_clb:     .asciz "clb-in-vmm-write"
 n_long:    .asciz "read-long"
 n_again:   .asciz "good-read-again"
+n_reset:   .asciz "good-read-after-hba-reset"
 m_test: .asciz  "AHCI-EVIL "
 m_is:   .asciz  " is="
 m_tfd:  .asciz  " tfd="

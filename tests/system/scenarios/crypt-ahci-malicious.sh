@@ -8,7 +8,8 @@
 # the VMM region, a media command the mediator does not shadow (READ
 # LONG). Each must end in an error status the guest reads (PxIS.TFES,
 # PxTFD ERR with ABRT) and one VMM log line naming it; the VMM survives, a
-# well-formed read before and after returns the plaintext, and the disk's
+# well-formed read before and after (and after an HBA reset and a COMRESET)
+# returns the plaintext, and the disk's
 # ciphertext is unchanged (nothing was written).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
@@ -40,6 +41,7 @@ expect evil "I storage: ahci [0-9a-f:.]+ p0: 512-byte sectors, encrypted by rule
 expect evil "AHCI-EVIL done" "the guest ran to its end"
 expect evil "AHCI-EVIL good-read is=0000000[0-9a-f] tfd=000000[45]0 data=VENEER-AHCI-PLAI" "a good read returns the plaintext"
 expect evil "AHCI-EVIL good-read-again is=0000000[0-9a-f] tfd=000000[45]0 data=VENEER-AHCI-PLAI" "the port works after the refusals"
+expect evil "AHCI-EVIL good-read-after-hba-reset is=0000000[0-9a-f] tfd=000000[45]0 data=VENEER-AHCI-PLAI" "and after an HBA reset (GHC.HR) and a COMRESET"
 for t in vmm-region-read vmm-region-write outside-ram wraps odd-count prdt-too-short \
          too-many-entries table-in-vmm-write clb-in-vmm-write read-long; do
     expect evil "AHCI-EVIL $t is=4[0-9a-f]{7} tfd=000004[0-9a-f][13579bdf]" "$t: task-file error to the guest (TFES, ERR, ABRT)"
