@@ -4,9 +4,9 @@
  * COMRESET). It finds the first HBA (class
  * 01:06:01 on bus 0) with a device on port 0. Each test restarts the port
  * (ST and FRE off, PxCLB/PxFB set, PxIS/PxSERR cleared, FRE and ST on),
- * builds slot 0 (READ DMA EXT 0x25 or WRITE DMA EXT 0x35 of 8 sectors at
- * LBA 1024), issues it and polls PxCI and PxIS.TFES, then prints
- *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX
+ * builds slot 0 (READ DMA EXT 0x25, WRITE DMA EXT 0x35 or WRITE FPDMA
+ * QUEUED 0x61 with tag 0, of 8 sectors at LBA 1024), issues it and polls PxCI and PxIS.TFES, then prints
+ *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX sact=XXXXXXXX
  * and for the good reads the first 16 bytes read: "data=<text>". Ends
  * with "AHCI-EVIL done". The scenario patches cfg_vmm (an address in the
  * VMM region, at byte 4088) into the image. */
@@ -74,6 +74,10 @@ pm32:
         movl    $m_tfd, %esi
         call    puts
         movl    st_tfd, %eax
+        call    puthex32
+        movl    $m_sact, %esi
+        call    puts
+        movl    st_sact, %eax
         call    puthex32
         cmpl    $1, 8(%edi)             /* a good read: show the data */
         jne     6f
@@ -193,6 +197,11 @@ t_clb_vmm:                              /* the command list in the VMM's */
         movl    cfg_vmm, %eax
         movl    %eax, t_clb
         ret
+t_ncq_vmm:                              /* WRITE FPDMA QUEUED into the
+                                         * VMM region */
+        movl    $0x61, t_cmd
+        movl    cfg_vmm, %ebx
+        jmp     entry0
 t_long:                                 /* READ LONG: not shadowed */
         movl    $0x22, t_cmd
         jmp     entry0
@@ -220,9 +229,11 @@ run_cmd:
         movl    t_prdtl, %eax           /* the header: CFL 5, W, PRDTL */
         shll    $16, %eax
         orl     $5, %eax
-        cmpl    $0x35, t_cmd
+        cmpl    $0x35, t_cmd            /* writes: W */
+        je      20f
+        cmpl    $0x61, t_cmd
         jne     9f
-        orl     $0x40, %eax
+20:     orl     $0x40, %eax
 9:      cmpl    $CLB, t_clb
         jne     10f
         movl    %eax, CLB
@@ -239,7 +250,12 @@ run_cmd:
         movl    $0, 8(%edx)
         movl    $8, 12(%edx)
         movl    $0, 16(%edx)
-        movl    $1, 0x38(%ebp)          /* PxCI: slot 0 */
+        cmpl    $0x61, t_cmd            /* NCQ: count in the features, */
+        jne     21f                     /* tag 0, PxSACT before PxCI */
+        orl     $0x08000000, (%edx)
+        movl    $0, 12(%edx)
+        movl    $1, 0x34(%ebp)
+21:     movl    $1, 0x38(%ebp)          /* PxCI: slot 0 */
         movl    $20000000, %ecx
 11:     movl    0x10(%ebp), %eax        /* until TFES or CI clears */
         testl   $0x40000000, %eax
@@ -250,6 +266,8 @@ run_cmd:
         loop    11b
 12:     movl    0x10(%ebp), %eax
         movl    %eax, st_is
+        movl    0x34(%ebp), %eax
+        movl    %eax, st_sact
         movl    0x20(%ebp), %eax
         movl    %eax, st_tfd
         ret
@@ -284,6 +302,7 @@ tests:  .long   n_good, t_good, 1
         .long   n_table, t_table_vmm, 0
         .long   n_clb, t_clb_vmm, 0
         .long   n_long, t_long, 0
+        .long   n_ncq, t_ncq_vmm, 0
         .long   n_again, t_good, 1
         .long   n_reset, t_reset_good, 1
         .long   0
@@ -294,6 +313,7 @@ t_cmd:   .long  0
 t_prdtl: .long  0
 st_is:   .long  0
 st_tfd:  .long  0
+st_sact: .long  0
 
 n_good:    .asciz "good-read"
 n_vmm:     .asciz "vmm-region-read"
@@ -306,11 +326,13 @@ n_many:    .asciz "too-many-entries"
 n_table:   .asciz "table-in-vmm-write"
 n_clb:     .asciz "clb-in-vmm-write"
 n_long:    .asciz "read-long"
+n_ncq:     .asciz "ncq-vmm-region-write"
 n_again:   .asciz "good-read-again"
 n_reset:   .asciz "good-read-after-hba-reset"
 m_test: .asciz  "AHCI-EVIL "
 m_is:   .asciz  " is="
 m_tfd:  .asciz  " tfd="
+m_sact: .asciz  " sact="
 m_data: .asciz  " data="
 m_nl:   .asciz  "\r\n"
 m_done: .asciz  "AHCI-EVIL done\r\n"

@@ -6,7 +6,7 @@
 # wraps past 2^64, an odd byte count, a PRDT shorter than its command, more
 # entries than the mediator takes, a command table and a command list in
 # the VMM region, a media command the mediator does not shadow (READ
-# LONG). Each must end in an error status the guest reads (PxIS.TFES,
+# LONG), and a WRITE FPDMA QUEUED (NCQ) into the VMM region. Each must end in an error status the guest reads (PxIS.TFES,
 # PxTFD ERR with ABRT) and one VMM log line naming it; the VMM survives, a
 # well-formed read before and after (and after an HBA reset and a COMRESET)
 # returns the plaintext, and the disk's
@@ -39,14 +39,16 @@ wait_for evil "AHCI-EVIL done|PANIC" 120; stop evil
 expect evil "I mem: VMM region 00000000${region#0x}" "the VMM region where the guest was told"
 expect evil "I storage: ahci [0-9a-f:.]+ p0: 512-byte sectors, encrypted by rule ahci/1024-end/k0" "the disk under the rule"
 expect evil "AHCI-EVIL done" "the guest ran to its end"
-expect evil "AHCI-EVIL good-read is=0000000[0-9a-f] tfd=000000[45]0 data=VENEER-AHCI-PLAI" "a good read returns the plaintext"
-expect evil "AHCI-EVIL good-read-again is=0000000[0-9a-f] tfd=000000[45]0 data=VENEER-AHCI-PLAI" "the port works after the refusals"
-expect evil "AHCI-EVIL good-read-after-hba-reset is=0000000[0-9a-f] tfd=000000[45]0 data=VENEER-AHCI-PLAI" "and after an HBA reset (GHC.HR) and a COMRESET"
+expect evil "AHCI-EVIL good-read is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "a good read returns the plaintext"
+expect evil "AHCI-EVIL good-read-again is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "the port works after the refusals"
+expect evil "AHCI-EVIL good-read-after-hba-reset is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "and after an HBA reset (GHC.HR) and a COMRESET"
+entry="refused: PRDT entry 0 \(addr"
 for t in vmm-region-read vmm-region-write outside-ram wraps odd-count prdt-too-short \
          too-many-entries table-in-vmm-write clb-in-vmm-write read-long; do
-    expect evil "AHCI-EVIL $t is=4[0-9a-f]{7} tfd=000004[0-9a-f][13579bdf]" "$t: task-file error to the guest (TFES, ERR, ABRT)"
+    expect evil "AHCI-EVIL $t is=4[0-9a-f]{7} tfd=000004[0-9a-f][13579bdf] sact=00000000" "$t: task-file error to the guest (TFES, ERR, ABRT)"
 done
-entry="refused: PRDT entry 0 \(addr"
+expect evil "AHCI-EVIL ncq-vmm-region-write is=4[0-9a-f]{7} tfd=000004[0-9a-f][13579bdf] sact=00000001" "NCQ write into the VMM region: task-file error, its tag still active for the driver's error handling"
+expect evil "WRITE FPDMA QUEUED \(command 0x61 LBA 1024, 8 sectors\) $entry 0x$(printf %x $((region + 0x100000))) count 0x1000\): region outside" "the NCQ entry named"
 expect evil "slot 0: READ DMA EXT \(command 0x25 LBA 1024, 8 sectors\) $entry 0x$(printf %x $((region + 0x100000))) count 0x1000\): region outside guest RAM \(or in the VMM region\)" "VMM-region entry (read) named"
 expect evil "slot 0: WRITE DMA EXT \(command 0x35 LBA 1024, 8 sectors\) $entry 0x$(printf %x $((region + 0x100000))) count 0x1000\): region outside" "VMM-region entry (write) named"
 expect evil "$entry 0x80000000 count 0x1000\): region outside guest RAM" "entry outside RAM named"
@@ -58,8 +60,8 @@ expect evil "slot 0: refused: command table at 0x$(printf %x $((region + 0x10000
 expect evil "slot 0: refused: PxCLB 0x$(printf %x $((region + 0x100000))): command list outside guest RAM" "command list in the VMM region named"
 expect evil "READ LONG \(command 0x22 LBA 1024, 8 sectors\) refused: a media command the mediator does not shadow" "READ LONG named"
 n=$(grep -ac "W ahci: .*refused" "$LOG_DIR/evil.serial")
-if [ "$n" = 10 ]; then echo "ok   evil: 10 refusals logged, one each"
-else echo "FAIL evil: $n refusal lines logged, not 10"; FAILS=$((FAILS + 1)); fi
+if [ "$n" = 11 ]; then echo "ok   evil: 11 refusals logged, one each"
+else echo "FAIL evil: $n refusal lines logged, not 11"; FAILS=$((FAILS + 1)); fi
 expect_not evil "PANIC|#GP|exception|cannot decode" "the VMM survives"
 dd if="$disk" bs=512 skip=1024 count=8 status=none | cmp -s - "$disk.before" &&
     echo "ok   evil: the disk's sectors are unchanged (nothing written)" ||
