@@ -7,6 +7,7 @@
  * with an ATAPI device or nothing pass through, as do interrupts.
  * docs/storage-ahci.md. */
 #include <devices/ahci.h>
+#include <devices/ide_prd.h>
 #include <devices/pci.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
@@ -265,6 +266,46 @@ static int take_over(struct ahci_port *p)
     return 0;
 }
 
+/* IDENTIFY DEVICE on slot 0 of the shadow (the port runs the VMM's list
+ * after take_over; the firmware is idle): the disk's capacity and logical
+ * sector size. The PxIS and IS bits it raises are cleared again. Returns
+ * 0, or < 0 when the port is not running or the disk does not answer. */
+static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_size)
+{
+    struct ahci_hba *h = p->hba;
+    u64 phys;
+    u8 *page = storage_bounce_alloc(PAGE_SIZE, &phys);
+    struct ahci_cmd_table *t = (struct ahci_cmd_table *)page;
+    u16 *words = (u16 *)(page + 2048);
+    int r = -E_BUSY;
+
+    if (!page)
+        return -E_NOMEM;
+    if ((ahci_port_read(p, PX_CMD) & PX_CMD_ST) && !ahci_port_read(p, PX_CI)) {
+        u32 is = ahci_port_read(p, PX_IS), his = hba_read(h, HBA_IS);
+        t->cfis[0] = SATA_FIS_REG_H2D;
+        t->cfis[1] = SATA_FIS_H2D_C;
+        t->cfis[2] = ATA_CMD_IDENTIFY;
+        t->prdt[0] = (struct ahci_prd){ (u32)(phys + 2048), (u32)((phys + 2048) >> 32),
+                                        0, 512 - 1 };
+        p->cl[0] = (struct ahci_cmd_header){ .flags = 5, .prdtl = 1, .ctba = (u32)phys,
+                                             .ctbau = (u32)(phys >> 32) };
+        ahci_port_write(p, PX_CI, 1);
+        for (unsigned n = 0; n < STOP_SPINS && (ahci_port_read(p, PX_CI) & 1); n++)
+            cpu_relax();
+        if (!(ahci_port_read(p, PX_CI) & 1) && !(ahci_port_read(p, PX_TFD) & ATA_ST_ERR)) {
+            ata_parse_identify(words, id);
+            *sector_size = ahci_identify_sector_size(words);
+            r = 0;
+        }
+        ahci_port_write(p, PX_IS, ahci_port_read(p, PX_IS) & ~is);
+        if (!(his & BIT(p->index)))
+            hba_write(h, HBA_IS, BIT(p->index));
+    }
+    storage_bounce_free(page, PAGE_SIZE);
+    return r;
+}
+
 static void setup_port(struct ahci_hba *h, unsigned i)
 {
     struct ahci_port probe = { .hba = h, .index = i };
@@ -312,10 +353,20 @@ static void setup_port(struct ahci_hba *h, unsigned i)
                  "passed through in the clear", id->bus, id->dev, id->fn, i);
         return;
     }
+    struct ata_identity ident;
+    u32 ssize = AHCI_SECTOR;
+    if (identify(p, &ident, &ssize) == 0) {
+        p->sd.sectors = ident.sectors;
+        p->sd.sector_size = ssize;
+    } else {
+        log_warn("ahci", "%s: no answer to IDENTIFY DEVICE: taken as 512-byte "
+                 "sectors", p->sd.name);
+    }
     p->registered = storage_register(&p->sd) == 0;
     h->port[i] = p;
-    log_info("ahci", "%s: SATA disk, command list and FIS area shadowed "
-             "(the guest's at 0x%llx and 0x%llx)%s", p->sd.name,
+    log_info("ahci", "%s: SATA disk, %llu sectors of %u bytes; command list and "
+             "FIS area shadowed (the guest's at 0x%llx and 0x%llx)%s", p->sd.name,
+             (unsigned long long)p->sd.sectors, p->sd.sector_size,
              (unsigned long long)((u64)p->clbu << 32 | p->clb),
              (unsigned long long)((u64)p->fbu << 32 | p->fb),
              p->registered ? "" : "; not registered: its data passes in the clear");

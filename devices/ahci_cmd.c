@@ -95,6 +95,13 @@ void ahci_decode_cfis(const u8 *f, unsigned cfl, struct ahci_ata_cmd *out)
     out->name = "command"; /* no media data: IDENTIFY, FLUSH, ... */
 }
 
+u32 ahci_identify_sector_size(const u16 *w)
+{
+    if ((w[106] & 0xc000) != 0x4000 || !(w[106] & 0x1000))
+        return AHCI_SECTOR;
+    return ((u32)w[117] | (u32)w[118] << 16) * 2;
+}
+
 /* ---- where the HBA may read and write ------------------------------------ */
 
 static bool is_ram(u32 type)

@@ -95,6 +95,11 @@ struct ahci_ata_cmd {
  * header). Pure. */
 void ahci_decode_cfis(const u8 *cfis, unsigned cfl, struct ahci_ata_cmd *out);
 
+/* The logical sector size IDENTIFY DEVICE data (256 words) declares
+ * (ACS-3 7.12.7.36: word 106 valid and bit 12 set: words 117-118 in
+ * words), else 512. Pure. */
+u32 ahci_identify_sector_size(const u16 *words);
+
 /* ---- where the HBA may read and write ------------------------------------ */
 
 /* True when every byte of [gpa, gpa+len) is RAM in the firmware's map

@@ -238,7 +238,7 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
     bool media = s->c.xfer != AHCI_XFER_NONE;
     bool write = s->c.xfer == AHCI_XFER_WRITE;
     enum ahci_error e = AHCI_OK;
-    u64 bytes = (u64)s->c.sectors * AHCI_SECTOR;
+    u64 bytes = (u64)s->c.sectors * p->sd.sector_size;
     if (media && bytes > AHCI_XFER_MAX)
         e = AHCI_ERR_TOO_LONG;
     else if (media && s->walk->bytes < bytes)

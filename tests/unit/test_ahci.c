@@ -254,8 +254,23 @@ static void test_map(void)
     CHECK(!ahci_map_ram_ok(q35, n, 0xfffffffffffff000ULL, 0x2000));
 }
 
+static void test_identify(void)
+{
+    u16 w[256] = { 0 };
+
+    CHECK_EQ(ahci_identify_sector_size(w), 512);   /* word 106 not valid */
+    w[106] = 0x4000;
+    CHECK_EQ(ahci_identify_sector_size(w), 512);   /* valid, bit 12 clear */
+    w[106] = 0x5000;
+    w[117] = 2048;                                 /* 4096 bytes in words */
+    CHECK_EQ(ahci_identify_sector_size(w), 4096);
+    w[106] = 0xd000;                               /* bit 15 set: invalid */
+    CHECK_EQ(ahci_identify_sector_size(w), 512);
+}
+
 int main(void)
 {
+    test_identify();
     test_map();
     test_decode();
     test_build();

@@ -20,7 +20,7 @@ qemu_start ahci "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none
 guest_verdict ahci 300
 wait_exit ahci 60 || stop ahci
 expect ahci "I ahci: 00:1f\.2 p2: ATAPI device \(signature 0xeb140101\), passed through" "the CD on the chipset's AHCI passes through"
-expect ahci "I ahci: ahci [0-9a-f:.]+ p0: SATA disk, command list and FIS area shadowed" "the disk's port shadowed"
+expect ahci "I ahci: ahci [0-9a-f:.]+ p0: SATA disk, [1-9][0-9]* sectors of 512 bytes; command list and FIS area shadowed" "the disk found (IDENTIFY) and its port shadowed"
 expect ahci "I storage: ahci [0-9a-f:.]+ p0: 512-byte sectors, encrypted by rule ahci/all/k0" "the disk under the rule"
 expect ahci "I mmio: AHCI ABAR: 0x[0-9a-f]+-0x[0-9a-f]+ hooked" "the ABAR hooked"
 expect ahci "I guest: boot sector of drive 0x80 read" "boot sector read through INT 13h"
