@@ -64,6 +64,7 @@ void ahci_decode_cfis(const u8 *f, unsigned cfl, struct ahci_ata_cmd *out)
     /* SATA 10.5.6: a Register H2D FIS is 5 dwords */
     if (f[0] != SATA_FIS_REG_H2D || cfl < 5 || cfl > 16) {
         out->xfer = AHCI_XFER_REFUSE;
+        out->bad_fis = true;
         out->name = "FIS";
         return;
     }

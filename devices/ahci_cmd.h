@@ -84,6 +84,7 @@ enum ahci_xfer {
 struct ahci_ata_cmd {
     u8 opcode;        /* 0 for a control FIS (C clear) */
     enum ahci_xfer xfer;
+    bool bad_fis;     /* not a Register H2D FIS, or its CFL out of range */
     bool ncq;         /* READ/WRITE FPDMA QUEUED */
     u8 tag;           /* NCQ tag (count 7:3) */
     u64 lba;

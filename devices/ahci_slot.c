@@ -225,8 +225,8 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
         return;
     }
     if (s->c.xfer == AHCI_XFER_REFUSE) {
-        log_refusal(p, n, s->c.opcode || s->table->cfis[0] == SATA_FIS_REG_H2D
-                              ? AHCI_ERR_UNSHADOWED : AHCI_ERR_CFIS, "%s", "");
+        log_refusal(p, n, s->c.bad_fis ? AHCI_ERR_CFIS : AHCI_ERR_UNSHADOWED,
+                    "%s", s->c.bad_fis ? "type or length: " : "");
         issue_nop(p, n);
         return;
     }

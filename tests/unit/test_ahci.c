@@ -79,6 +79,7 @@ static void test_decode(void)
         ahci_decode_cfis(f, 5, &c);
         CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
         CHECK_EQ(c.opcode, refuse[i]);
+        CHECK(!c.bad_fis);
     }
     /* a control FIS (C clear: SRST) passes */
     fis(f, 0, 0, 0, 0);
@@ -93,8 +94,10 @@ static void test_decode(void)
     ahci_decode_cfis(f, 5, &c);
     CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
     fis(f, 0x25, 0, 1, 0);
+    CHECK(c.bad_fis);
     ahci_decode_cfis(f, 4, &c);
     CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
+    CHECK(c.bad_fis);
     ahci_decode_cfis(f, 17, &c);
     CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
 }

@@ -6,7 +6,8 @@
 # and the kernel through the AHCI mediator (non-queued DMA, decrypted)
 # before long mode, Linux's ahci driver reads and writes by NCQ through it,
 # the guest's disk check passes, and its marker is ciphertext in the image
-# and plaintext after an offline decryption.
+# and plaintext after an offline decryption. Then again with NCQ off in
+# Linux (libata.force=noncq): READ/WRITE DMA EXT from the OS.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
 
@@ -30,4 +31,17 @@ expect_not ahci "PANIC|Kernel panic|refusing|refused|#GP" "no panic, no refusal"
 expect ahci "I ahci: ahci [0-9a-f:.]+ p0: [0-9]+ commands; [1-9][0-9]* sectors through the cipher before long mode \(the BIOS\), [1-9][0-9]* in long mode \([1-9][0-9]* of them by NCQ\); 0 refusals" "BIOS and Linux (NCQ) both through the cipher"
 expect ahci "I storage: ahci [0-9a-f:.]+ p0: [0-9]+ sectors read, [1-9][0-9]* written" "the guest wrote through the mediator"
 crypt_check_marker ahci "$img" "$key"
+
+# Linux without NCQ (libata.force=noncq): READ/WRITE DMA EXT from the OS
+img2=$LOG_DIR/guest-noncq.img
+crypt_guest_disk "$img2" "$key" "veneer.test=hypercall,disk libata.force=noncq"
+# shellcheck disable=SC2046
+qemu_start noncq "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
+    $(guest_qemu_disk_args "$img2")
+guest_verdict noncq 300
+wait_exit noncq 60 || stop noncq
+expect noncq "^GUEST-CHECK disk PASS" "without NCQ: disk write and read-back through the mediator"
+expect_not noncq "PANIC|Kernel panic|refusing|refused|#GP" "without NCQ: no panic, no refusal"
+expect noncq "I ahci: ahci [0-9a-f:.]+ p0: [0-9]+ commands; [1-9][0-9]* sectors through the cipher before long mode \(the BIOS\), [1-9][0-9]* in long mode \(0 of them by NCQ\); 0 refusals" "without NCQ: Linux's non-queued DMA through the cipher"
+crypt_check_marker noncq "$img2" "$key"
 finish
