@@ -9,7 +9,8 @@
  *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX sact=XXXXXXXX
  * and for the good reads the first 16 bytes read: "data=<text>". Ends
  * with "AHCI-EVIL done". The scenario patches cfg_vmm (an address in the
- * VMM region, at byte 4088) into the image. */
+ * VMM region, at byte 4088) into the image. First it tries to move the
+ * ABAR (BAR5) and prints what BAR5 reads after. */
 #define BOOT32_SECTORS 7         /* 3.5 KiB after the boot sector */
 #include "boot32.inc"
 
@@ -48,6 +49,18 @@ pm32:
         movl    %eax, %ecx
         leal    -4(%ebx), %eax
         call    cfg_write
+        leal    0x1c(%ebx), %eax        /* moving the ABAR 64 KiB up: */
+        leal    0x10000(%ebp), %ecx     /* the VMM must keep it */
+        call    cfg_write
+        leal    0x1c(%ebx), %eax
+        call    cfg_read
+        pushl   %eax
+        movl    $m_bar, %esi
+        call    puts
+        popl    %eax
+        call    puthex32
+        movl    $m_nl, %esi
+        call    puts
         addl    $0x100, %ebp            /* port 0's registers */
 
         movl    $tests, %edi
@@ -336,6 +349,7 @@ m_sact: .asciz  " sact="
 m_data: .asciz  " data="
 m_nl:   .asciz  "\r\n"
 m_done: .asciz  "AHCI-EVIL done\r\n"
+m_bar:  .asciz  "AHCI-EVIL bar5-after-move="
 m_nohba: .asciz "AHCI-EVIL no HBA with a device on port 0\r\n"
 
         .org    4088

@@ -6,7 +6,8 @@
 # wraps past 2^64, an odd byte count, a PRDT shorter than its command, more
 # entries than the mediator takes, a command table and a command list in
 # the VMM region, a media command the mediator does not shadow (READ
-# LONG), and a WRITE FPDMA QUEUED (NCQ) into the VMM region. Each must end in an error status the guest reads (PxIS.TFES,
+# LONG), and a WRITE FPDMA QUEUED (NCQ) into the VMM region; before them
+# it tries to move the ABAR, which must stay. Each command must end in an error status the guest reads (PxIS.TFES,
 # PxTFD ERR with ABRT) and one VMM log line naming it; the VMM survives, a
 # well-formed read before and after (and after an HBA reset and a COMRESET)
 # returns the plaintext, and the disk's
@@ -59,7 +60,10 @@ expect evil "READ DMA EXT .* refused: PRDT: more PRDT entries than the mediator 
 expect evil "slot 0: refused: command table at 0x$(printf %x $((region + 0x100000))): command table outside guest RAM" "command table in the VMM region named"
 expect evil "slot 0: refused: PxCLB 0x$(printf %x $((region + 0x100000))): command list outside guest RAM" "command list in the VMM region named"
 expect evil "READ LONG \(command 0x22 LBA 1024, 8 sectors\) refused: a media command the mediator does not shadow" "READ LONG named"
-n=$(grep -ac "W ahci: .*refused" "$LOG_DIR/evil.serial")
+abar=$(grep -ao "I ahci: [0-9a-f:.]*: ABAR 0x[0-9a-f]*" "$LOG_DIR/evil.serial" | head -1 | sed 's/.*ABAR 0x//')
+expect evil "AHCI-EVIL bar5-after-move=0*$abar" "the guest cannot move the ABAR (BAR5 reads 0x$abar)"
+expect evil "W ahci: [0-9a-f:.]+: the guest moves the ABAR to 0x[0-9a-f]+: refused, it stays at 0x$abar" "the move named in the log"
+n=$(grep -ac "W ahci: .* slot [0-9]*: .*refused" "$LOG_DIR/evil.serial")
 if [ "$n" = 11 ]; then echo "ok   evil: 11 refusals logged, one each"
 else echo "FAIL evil: $n refusal lines logged, not 11"; FAILS=$((FAILS + 1)); fi
 expect_not evil "PANIC|#GP|exception|cannot decode" "the VMM survives"
