@@ -306,40 +306,26 @@ static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_si
     return r;
 }
 
-static void setup_port(struct ahci_hba *h, unsigned i)
+/* The port's shadow: one page for the command list (1 KiB at 0), the FIS
+ * receive area (at 1 KiB) and the table of the NOP a refusal issues (at
+ * 2 KiB). */
+static struct ahci_port *new_port(struct ahci_hba *h, unsigned i)
 {
-    struct ahci_port probe = { .hba = h, .index = i };
-    u32 ssts = ahci_port_read(&probe, PX_SSTS), sig = ahci_port_read(&probe, PX_SIG);
     const struct pci_ident *id = &h->pci->id;
-    struct ahci_port *p;
     u64 phys;
-
-    if ((ssts & 0xf) != PX_SSTS_DET_PRESENT) {
-        log_info("ahci", "%02x:%02x.%x p%u: no device, passed through",
-                 id->bus, id->dev, id->fn, i);
-        return;
-    }
-    if (sig != SATA_SIG_ATA) {
-        log_info("ahci", "%02x:%02x.%x p%u: %s (signature 0x%08x), passed through",
-                 id->bus, id->dev, id->fn, i,
-                 sig == SATA_SIG_ATAPI ? "ATAPI device" : "not a disk", sig);
-        return;
-    }
-    p = storage_bounce_alloc(sizeof(*p), &phys);
+    struct ahci_port *p = storage_bounce_alloc(sizeof(*p), &phys);
     u8 *page = storage_bounce_alloc(PAGE_SIZE, &phys);
-    if (!p || !page) {
-        log_warn("ahci", "%02x:%02x.%x p%u: no VMM memory for the shadow: the "
-                 "port is passed through in the clear", id->bus, id->dev, id->fn, i);
-        return;
-    }
+
+    if (!p || !page)
+        return NULL;
     memset(p, 0, sizeof(*p));
     p->hba = h;
     p->index = i;
-    p->cl = (struct ahci_cmd_header *)page;        /* 1 KiB at 0 */
+    p->cl = (struct ahci_cmd_header *)page;
     p->cl_phys = phys;
-    p->rfis = page + AHCI_CMD_LIST_SIZE;          /* 256 bytes at 1 KiB */
+    p->rfis = page + AHCI_CMD_LIST_SIZE;
     p->rfis_phys = phys + AHCI_CMD_LIST_SIZE;
-    p->nop = (struct ahci_cmd_table *)(page + 2048); /* 128 bytes at 2 KiB */
+    p->nop = (struct ahci_cmd_table *)(page + 2048);
     p->nop_phys = phys + 2048;
     p->nop->cfis[0] = SATA_FIS_REG_H2D;
     p->nop->cfis[1] = SATA_FIS_H2D_C;
@@ -348,13 +334,15 @@ static void setup_port(struct ahci_hba *h, unsigned i)
                                   .sector_size = AHCI_SECTOR };
     ksnprintf(p->sd.name, sizeof(p->sd.name), "ahci %02x:%02x.%x p%u", id->bus,
               id->dev, id->fn, i);
-    if (take_over(p) < 0) {
-        log_warn("ahci", "%02x:%02x.%x p%u: the port's engine does not stop: "
-                 "passed through in the clear", id->bus, id->dev, id->fn, i);
-        return;
-    }
+    return p;
+}
+
+/* A disk: its size from IDENTIFY, registered for the cipher. */
+static void register_disk(struct ahci_port *p)
+{
     struct ata_identity ident;
     u32 ssize = AHCI_SECTOR;
+
     if (identify(p, &ident, &ssize) == 0) {
         p->sd.sectors = ident.sectors;
         p->sd.sector_size = ssize;
@@ -363,13 +351,40 @@ static void setup_port(struct ahci_hba *h, unsigned i)
                  "sectors", p->sd.name);
     }
     p->registered = storage_register(&p->sd) == 0;
+}
+
+/* Every implemented port is shadowed, so that no command list, table or
+ * PRDT reaches the HBA unchecked whatever is on it; only a SATA disk's
+ * data goes through the cipher. ATAPI devices, empty ports (and what is
+ * plugged in later) move their data in the clear. */
+static void setup_port(struct ahci_hba *h, unsigned i)
+{
+    struct ahci_port probe = { .hba = h, .index = i };
+    u32 ssts = ahci_port_read(&probe, PX_SSTS), sig = ahci_port_read(&probe, PX_SIG);
+    bool present = (ssts & 0xf) == PX_SSTS_DET_PRESENT;
+    const struct pci_ident *id = &h->pci->id;
+    struct ahci_port *p = new_port(h, i);
+
+    if (!p || take_over(p) < 0) {
+        log_warn("ahci", "%02x:%02x.%x p%u: %s: the port is passed through "
+                 "unchecked", id->bus, id->dev, id->fn, i,
+                 p ? "its engine does not stop" : "no VMM memory for the shadow");
+        return;
+    }
     h->port[i] = p;
-    log_info("ahci", "%s: SATA disk, %llu sectors of %u bytes; command list and "
-             "FIS area shadowed (the guest's at 0x%llx and 0x%llx)%s", p->sd.name,
-             (unsigned long long)p->sd.sectors, p->sd.sector_size,
-             (unsigned long long)((u64)p->clbu << 32 | p->clb),
-             (unsigned long long)((u64)p->fbu << 32 | p->fb),
-             p->registered ? "" : "; not registered: its data passes in the clear");
+    if (present && sig == SATA_SIG_ATA)
+        register_disk(p);
+    if (p->registered || (present && sig == SATA_SIG_ATA))
+        log_info("ahci", "%s: SATA disk, %llu sectors of %u bytes; command list "
+                 "and FIS area shadowed (the guest's at 0x%llx and 0x%llx)%s",
+                 p->sd.name, (unsigned long long)p->sd.sectors,
+                 p->sd.sector_size, (unsigned long long)((u64)p->clbu << 32 | p->clb),
+                 (unsigned long long)((u64)p->fbu << 32 | p->fb),
+                 p->registered ? "" : "; not registered: its data passes in the clear");
+    else
+        log_info("ahci", "%s: %s (signature 0x%08x): commands shadowed, data in "
+                 "the clear", p->sd.name, !present ? "no device"
+                 : sig == SATA_SIG_ATAPI ? "ATAPI device" : "not a disk", sig);
 }
 
 static int ahci_attach(struct pci_dev *d)

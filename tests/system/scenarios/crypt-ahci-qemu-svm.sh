@@ -20,7 +20,7 @@ qemu_start ahci "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none
     $(guest_qemu_disk_args "$img")
 guest_verdict ahci 300
 wait_exit ahci 60 || stop ahci
-expect ahci "I ahci: 00:1f\.2 p2: ATAPI device \(signature 0xeb140101\), passed through" "the CD on the chipset's AHCI passes through"
+expect ahci "I ahci: ahci 00:1f\.2 p2: ATAPI device \(signature 0xeb140101\): commands shadowed, data in the clear" "the CD on the chipset's AHCI: commands checked, data in the clear"
 expect ahci "I ahci: ahci [0-9a-f:.]+ p0: SATA disk, [1-9][0-9]* sectors of 512 bytes; command list and FIS area shadowed" "the disk found (IDENTIFY) and its port shadowed"
 expect ahci "I storage: ahci [0-9a-f:.]+ p0: 512-byte sectors, encrypted by rule ahci/all/k0" "the disk under the rule"
 expect ahci "I mmio: AHCI ABAR: 0x[0-9a-f]+-0x[0-9a-f]+ hooked" "the ABAR hooked"
