@@ -1,4 +1,4 @@
-/* A guest that drives port 0 of an AHCI HBA itself with malformed command
+/* A guest that drives a port of an AHCI HBA itself with malformed command
  * lists, tables and PRDTs (devices/ahci_slot.c must refuse each), between
  * well-formed reads that must work (the last after an HBA reset and a
  * COMRESET). It finds the first HBA (class
@@ -9,7 +9,8 @@
  *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX sact=XXXXXXXX
  * and for the good reads the first 16 bytes read: "data=<text>". Ends
  * with "AHCI-EVIL done". The scenario patches cfg_vmm (an address in the
- * VMM region, at byte 4088) into the image. First it tries to move the
+ * VMM region, at byte 4088) and cfg_port (the port, at byte 4087: 0 for the
+ * disk, 2 for the CD of q35's ICH9) into the image. First it tries to move the
  * ABAR (BAR5) and prints what BAR5 reads after. */
 #define BOOT32_SECTORS 7         /* 3.5 KiB after the boot sector */
 #include "boot32.inc"
@@ -33,11 +34,13 @@ pm32:
         call    cfg_read
         andl    $0xfffffff0, %eax
         movl    %eax, %ebp
-        movl    0x128(%ebp), %eax       /* P0SSTS.DET: a device */
+        movzbl  cfg_port, %eax          /* PxSSTS.DET: a device */
+        shll    $7, %eax
+        movl    0x128(%ebp, %eax), %eax
         andl    $0xf, %eax
         cmpl    $3, %eax
         je      3f
-2:      addl    $0x800, %ebx            /* next device */
+2:      addl    $0x100, %ebx            /* next function */
         cmpl    $0x80010008, %ebx
         jb      1b
         movl    $m_nohba, %esi
@@ -61,7 +64,9 @@ pm32:
         call    puthex32
         movl    $m_nl, %esi
         call    puts
-        addl    $0x100, %ebp            /* port 0's registers */
+        movzbl  cfg_port, %eax          /* the port's registers */
+        shll    $7, %eax
+        leal    0x100(%ebp, %eax), %ebp
 
         movl    $tests, %edi
 4:      cmpl    $0, (%edi)
@@ -147,9 +152,11 @@ t_good:                                 /* 4 KiB at BUF, cleared first */
         jmp     entry0
 t_reset_good:                           /* HBA reset (GHC.HR), COMRESET,
                                          * then a good read */
-        movl    $0x80000001, -0xfc(%ebp)
+        movl    %ebp, %edx              /* GHC */
+        andl    $~0xfff, %edx
+        movl    $0x80000001, 4(%edx)
         movl    $10000000, %ecx
-15:     movl    -0xfc(%ebp), %eax
+15:     movl    4(%edx), %eax
         testl   $1, %eax
         jz      16f
         loop    15b
@@ -350,9 +357,10 @@ m_data: .asciz  " data="
 m_nl:   .asciz  "\r\n"
 m_done: .asciz  "AHCI-EVIL done\r\n"
 m_bar:  .asciz  "AHCI-EVIL bar5-after-move="
-m_nohba: .asciz "AHCI-EVIL no HBA with a device on port 0\r\n"
+m_nohba: .asciz "AHCI-EVIL no HBA with a device on the port\r\n"
 
-        .org    4088
+        .org    4087
+cfg_port:  .byte 0              /* patched by the scenario */
 cfg_vmm:   .long 0x3e000000     /* patched by the scenario */
         .org    4096
 idt:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 240
+# timeout: 300
 # A guest that drives an AHCI port itself (tests/miniguest/ahci_evil.S) with
 # malformed commands, on QEMU q35 (SVM): a PRDT entry in the VMM region
 # (read and write), one where there is no RAM, one whose address + count
@@ -11,7 +11,8 @@
 # PxTFD ERR with ABRT) and one VMM log line naming it; the VMM survives, a
 # well-formed read before and after (and after an HBA reset and a COMRESET)
 # returns the plaintext, and the disk's
-# ciphertext is unchanged (nothing was written).
+# ciphertext is unchanged (nothing was written). Then the same commands on
+# the port of the CD (ATAPI, data in the clear, commands still checked).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
 IMG=$ROOT/build/miniguest/ahci_evil.img
@@ -73,4 +74,23 @@ dd if="$disk" bs=512 skip=1024 count=8 status=none | cmp -s - "$disk.before" &&
 if grep -aq VENEER-AHCI-PLAIN "$disk"; then
     echo "FAIL evil: plaintext in the image"; FAILS=$((FAILS + 1))
 fi
+
+# The same commands on the CD's port (ICH9 00:1f.2 port 2, ATAPI: its data
+# is not encrypted, but its commands are shadowed and checked all the same;
+# the good reads fail there, an ATA read to an ATAPI device)
+disk2=$LOG_DIR/disk-cd.img
+cp "$disk" "$disk2"
+printf '\x02' | dd of="$disk2" bs=1 seek=4087 conv=notrunc status=none
+# shellcheck disable=SC2046
+qemu_start cd "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
+    -device isa-debug-exit,iobase=0xf4 $(guest_qemu_disk_args "$disk2")
+wait_for cd "AHCI-EVIL done|PANIC" 120; stop cd
+expect cd "AHCI-EVIL done" "CD port: the guest ran to its end"
+expect cd "I ahci: ahci 00:1f\.2 p2: ATAPI device" "CD port: the ATAPI device found"
+for t in vmm-region-read vmm-region-write outside-ram wraps table-in-vmm-write clb-in-vmm-write; do
+    expect cd "AHCI-EVIL $t is=4[0-9a-f]{7} tfd=[0-9a-f]{5}4[0-9a-f][13579bdf]" "CD port: $t: task-file error to the guest"
+done
+expect cd "W ahci: ahci 00:1f\.2 p2 slot 0: READ DMA EXT .* $entry 0x$(printf %x $((region + 0x100000))) count 0x1000\): region outside" "CD port: the VMM-region entry named"
+expect cd "W ahci: ahci 00:1f\.2 p2 slot 0: refused: PxCLB 0x$(printf %x $((region + 0x100000))): command list outside" "CD port: the command list in the VMM region named"
+expect_not cd "PANIC|#GP|exception|cannot decode" "CD port: the VMM survives"
 finish
