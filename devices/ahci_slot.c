@@ -182,12 +182,100 @@ static int shadow_bounced(struct ahci_port *p, unsigned n, bool write)
     return (int)ahci_prdt_build(s->buf_phys, s->bytes, s->table->prdt, AHCI_PRDT_MAX);
 }
 
+/* Copies slot n's header and command table head (CFIS, ACMD) from the
+ * guest and decodes the CFIS. Returns 0, or < 0 after logging why. */
+static int copy_command(struct ahci_port *p, unsigned n, struct ahci_cmd_header *h,
+                        u64 *ctba)
+{
+    struct ahci_slot *s = &p->slot[n];
+
+    if (!slot_memory(s)) {
+        log_refusal(p, n, AHCI_ERR_NO_BOUNCE, "%s", "");
+        return -E_NOMEM;
+    }
+    if (!dma_ok(s->guest_hdr, sizeof(*h)) || guest_phys_read(s->guest_hdr, h, sizeof(*h)) < 0) {
+        log_refusal(p, n, AHCI_ERR_CL_OUTSIDE, "PxCLB 0x%llx: ",
+                    (unsigned long long)guest_clb(p));
+        return -E_INVAL;
+    }
+    *ctba = ((u64)h->ctbau << 32 | h->ctba) & ~(u64)(AHCI_CTBA_ALIGN - 1);
+    if (!p->hba->addr64)
+        *ctba &= 0xffffffffu;
+    if (!dma_ok(*ctba, sizeof(struct ahci_cmd_table)) ||
+        guest_phys_read(*ctba, s->table, sizeof(struct ahci_cmd_table)) < 0) {
+        log_refusal(p, n, AHCI_ERR_TABLE_OUTSIDE, "command table at 0x%llx: ",
+                    (unsigned long long)*ctba);
+        return -E_INVAL;
+    }
+    ahci_decode_cfis(s->table->cfis, h->flags & AHCI_HDR_CFL, &s->c);
+    if (!dma_ok(guest_fb(p), AHCI_RFIS_SIZE)) {
+        log_refusal(p, n, AHCI_ERR_FB_OUTSIDE, "PxFB 0x%llx: ",
+                    (unsigned long long)guest_fb(p));
+        return -E_INVAL;
+    }
+    if (s->c.xfer == AHCI_XFER_REFUSE) {
+        log_refusal(p, n, s->c.bad_fis ? AHCI_ERR_CFIS : AHCI_ERR_UNSHADOWED,
+                    "%s", s->c.bad_fis ? "type or length: " : "");
+        return -E_INVAL;
+    }
+    return 0;
+}
+
+/* The media transfer against its PRDT: size, coverage, direction. */
+static enum ahci_error check_transfer(struct ahci_port *p, unsigned n, u16 flags)
+{
+    struct ahci_slot *s = &p->slot[n];
+    u64 bytes = (u64)s->c.sectors * p->sd.sector_size;
+    bool write = s->c.xfer == AHCI_XFER_WRITE;
+
+    s->bytes = 0;
+    if (s->c.xfer == AHCI_XFER_NONE)
+        return AHCI_OK;
+    if (bytes > AHCI_XFER_MAX)
+        return AHCI_ERR_TOO_LONG;
+    if (s->walk->bytes < bytes)
+        return AHCI_ERR_SHORT;
+    if (write != !!(flags & AHCI_HDR_WRITE))
+        return AHCI_ERR_DIRECTION;
+    s->bytes = (u32)bytes;
+    return AHCI_OK;
+}
+
+/* The shadow PRDT: over the bounce buffer when the cipher covers the
+ * sectors, else over the guest's checked regions. Returns its entries,
+ * or < 0 after logging why. */
+static int shadow_prdt(struct ahci_port *p, unsigned n)
+{
+    struct ahci_slot *s = &p->slot[n];
+
+    if (!s->bytes || !p->registered ||
+        storage_range_plain(&p->sd, s->c.lba, s->c.sectors)) {
+        for (unsigned i = 0; i < s->walk->n; i++)
+            s->table->prdt[i] = (struct ahci_prd){
+                (u32)s->walk->r[i].addr, (u32)(s->walk->r[i].addr >> 32), 0,
+                s->walk->r[i].len - 1 };
+        return (int)s->walk->n;
+    }
+    int entries = shadow_bounced(p, n, s->c.xfer == AHCI_XFER_WRITE);
+    if (entries < 0) {
+        log_refusal(p, n, (enum ahci_error)-entries, "%s", "");
+        return -E_INVAL;
+    }
+    *(s->before_lm ? &p->sectors_bios : &p->sectors_os) += s->c.sectors;
+    if (s->c.ncq)
+        p->sectors_ncq += s->c.sectors;
+    return entries;
+}
+
 /* Shadows slot n from the guest's command list; on a refusal the slot
  * gets the NOP. The shadow header is left in p->cl[n]. */
 static void shadow_slot(struct ahci_port *p, unsigned n)
 {
     struct ahci_slot *s = &p->slot[n];
     struct ahci_cmd_header h;
+    enum ahci_error e;
+    u64 ctba;
+    int entries;
 
     s->refused = false;
     s->bounce = false;
@@ -196,37 +284,7 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
     s->before_lm = !guest_in_long_mode();
     s->guest_hdr = guest_clb(p) + n * sizeof(h);
     p->commands++;
-    if (!slot_memory(s)) {
-        log_refusal(p, n, AHCI_ERR_NO_BOUNCE, "%s", "");
-        issue_nop(p, n);
-        return;
-    }
-    if (!dma_ok(s->guest_hdr, sizeof(h)) || guest_phys_read(s->guest_hdr, &h, sizeof(h)) < 0) {
-        log_refusal(p, n, AHCI_ERR_CL_OUTSIDE, "PxCLB 0x%llx: ",
-                    (unsigned long long)guest_clb(p));
-        issue_nop(p, n);
-        return;
-    }
-    u64 ctba = ((u64)h.ctbau << 32 | h.ctba) & ~(u64)(AHCI_CTBA_ALIGN - 1);
-    if (!p->hba->addr64)
-        ctba &= 0xffffffffu;
-    if (!dma_ok(ctba, sizeof(struct ahci_cmd_table)) ||
-        guest_phys_read(ctba, s->table, sizeof(struct ahci_cmd_table)) < 0) {
-        log_refusal(p, n, AHCI_ERR_TABLE_OUTSIDE, "command table at 0x%llx: ",
-                    (unsigned long long)ctba);
-        issue_nop(p, n);
-        return;
-    }
-    ahci_decode_cfis(s->table->cfis, h.flags & AHCI_HDR_CFL, &s->c);
-    if (!dma_ok(guest_fb(p), AHCI_RFIS_SIZE)) {
-        log_refusal(p, n, AHCI_ERR_FB_OUTSIDE, "PxFB 0x%llx: ",
-                    (unsigned long long)guest_fb(p));
-        issue_nop(p, n);
-        return;
-    }
-    if (s->c.xfer == AHCI_XFER_REFUSE) {
-        log_refusal(p, n, s->c.bad_fis ? AHCI_ERR_CFIS : AHCI_ERR_UNSHADOWED,
-                    "%s", s->c.bad_fis ? "type or length: " : "");
+    if (copy_command(p, n, &h, &ctba) < 0) {
         issue_nop(p, n);
         return;
     }
@@ -235,40 +293,14 @@ static void shadow_slot(struct ahci_port *p, unsigned n)
         refuse_walk(p, n);
         return;
     }
-    bool media = s->c.xfer != AHCI_XFER_NONE;
-    bool write = s->c.xfer == AHCI_XFER_WRITE;
-    enum ahci_error e = AHCI_OK;
-    u64 bytes = (u64)s->c.sectors * p->sd.sector_size;
-    if (media && bytes > AHCI_XFER_MAX)
-        e = AHCI_ERR_TOO_LONG;
-    else if (media && s->walk->bytes < bytes)
-        e = AHCI_ERR_SHORT;
-    else if (media && write != !!(h.flags & AHCI_HDR_WRITE))
-        e = AHCI_ERR_DIRECTION;
-    if (e != AHCI_OK) {
+    if ((e = check_transfer(p, n, h.flags)) != AHCI_OK) {
         log_refusal(p, n, e, "%s", "");
         issue_nop(p, n);
         return;
     }
-    s->bytes = media ? (u32)bytes : 0;
-    int entries;
-    if (media && p->registered && !storage_range_plain(&p->sd, s->c.lba, s->c.sectors)) {
-        entries = shadow_bounced(p, n, write);
-        if (entries < 0) {
-            log_refusal(p, n, (enum ahci_error)-entries, "%s", "");
-            issue_nop(p, n);
-            return;
-        }
-        u64 *count = s->before_lm ? &p->sectors_bios : &p->sectors_os;
-        *count += s->c.sectors;
-        if (s->c.ncq)
-            p->sectors_ncq += s->c.sectors;
-    } else {
-        for (unsigned i = 0; i < s->walk->n; i++)
-            s->table->prdt[i] = (struct ahci_prd){
-                (u32)s->walk->r[i].addr, (u32)(s->walk->r[i].addr >> 32), 0,
-                s->walk->r[i].len - 1 };
-        entries = (int)s->walk->n;
+    if ((entries = shadow_prdt(p, n)) < 0) {
+        issue_nop(p, n);
+        return;
     }
     h.prdtl = (u16)entries;
     h.prdbc = 0;
