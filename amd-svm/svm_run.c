@@ -379,12 +379,12 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         while (v->wait_for_sipi)
             cpu_relax();
         svm_state_write_back(v);
-        /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. The
-         * guest can clear it behind our back: an SMI taken inside the
-         * guest (SeaBIOS's call32 switches modes through SMM) and its RSM
-         * reload EFER from the SMM save area, which firmware may rewrite
-         * with the value it saved before the VMM ran; QEMU then stores
-         * that EFER into the VMCB at the next #VMEXIT. */
+        /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. An
+         * SMI taken inside the guest and its RSM reload EFER from the SMM
+         * save area and can leave SVME clear: seen with SeaBIOS, whose
+         * AHCI code switches modes through SMM, under QEMU, which stored
+         * EFER 0 into the VMCB at the next #VMEXIT (VMEXIT_INVALID on the
+         * VMRUN after the first MMIO hook fault). */
         if (!(b->save.efer & EFER_SVME)) {
             b->save.efer |= EFER_SVME;
             vmcb_dirty(b, VMCB_CLEAN_CRX);
