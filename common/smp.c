@@ -4,19 +4,23 @@
  * every enabled CPU of the MADT into the VMM (platform/smp.c). Each AP
  * enables virtualization, creates its vcpu in the state after INIT and
  * waits for the guest's SIPI:
- * - VMX: in the guest, in the wait-for-SIPI activity state; the guest's
- *   INIT and SIPI are VM exits (smp_on_init, smp_on_sipi).
- * - SVM (and VMX with vmm.apic_intercept=1): in the VMM (vcpu_loop); the
- *   guest's INIT and SIPI never reach the CPUs: the VMM intercepts the
- *   local APIC's ICR (common/apic.c) and posts them here, and the target
- *   CPU applies them itself (smp_take_signals). A CPU in the guest is
- *   kicked out of it with an NMI it recognizes (smp_kick).
+ * - by default (vmm.apic_intercept=1; the only way on SVM) in the VMM
+ *   (vcpu_loop): the guest's INIT and SIPI never reach the CPUs: the VMM
+ *   intercepts the local APIC's ICR (common/apic.c) and posts them here,
+ *   and the target CPU applies them itself (smp_take_signals). A CPU in
+ *   the guest is kicked out of it with an NMI it recognizes (smp_kick).
+ * - VMX with vmm.apic_intercept=0: in the guest, in the wait-for-SIPI
+ *   activity state; the guest's INIT and SIPI are VM exits (smp_on_init,
+ *   smp_on_sipi). Bochs 2.7 never clears an INIT that caused a VM exit
+ *   (the CPU exits for it again at every entry), so this path cannot run
+ *   a guest's CPU start there; docs/smp.md.
  * An INIT the guest sends to the BSP resets the machine. */
 #include <common/backend.h>
 #include <common/exit.h>
 #include <common/guest_policy.h>
 #include <common/smp.h>
 #include <common/acpi/probe.h>
+#include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
 #include <platform/log.h>
@@ -29,10 +33,10 @@
 
 const struct acpi_platform *acpi_platform(void);
 
-static bool apic_intercept_opt;
+static bool apic_intercept_opt = true;
 OPTION_BOOL("vmm.apic_intercept", apic_intercept_opt,
             "intercept the guest's local APIC ICR and deliver INIT/SIPI in "
-            "the VMM (always on SVM; default 0 on VMX)");
+            "the VMM (default 1; 0: VMX's own INIT/SIPI exits, not on SVM)");
 
 static bool vmm_sipi;      /* the VMM delivers INIT/SIPI (ICR intercepted) */
 static volatile u32 ap_ready; /* index of the AP that finished its set-up */
@@ -72,6 +76,15 @@ static void do_init(struct vcpu *v)
     log_debug("smp", "CPU %u: INIT from the guest; waiting for SIPI", v->index);
 }
 
+static u64 exits_total(const struct vcpu *v)
+{
+    u64 t = 0;
+
+    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+        t += v->exit_counts[k];
+    return t;
+}
+
 static void do_sipi(struct vcpu *v, u8 vector)
 {
     if (!v->wait_for_sipi) {
@@ -81,12 +94,30 @@ static void do_sipi(struct vcpu *v, u8 vector)
     }
     v->sipis++;
     vcpu_ops->start_at_sipi(v, vector);
+    v->sipi_stamp = exits_total(v);
+    v->sipi_cs = (u16)(vector << 8);
     log_info("smp", "CPU %u (APIC ID %u) started by the guest at %04x:0000",
              v->index, v->apic_id, (unsigned)vector << 8);
 }
 
 void smp_on_init(struct vcpu *v)
 {
+    /* The guest's INIT, SIPI, SIPI to a CPU in wait-for-SIPI: INIT is
+     * blocked in that state and held, so the CPU (Bochs) exits for the
+     * first SIPI and then for the held INIT, before the started code ran
+     * a single instruction (Bochs holds the INIT level de-assert as a
+     * second INIT); the second SIPI has come and gone meanwhile.
+     * On bare metal that INIT landed on a CPU already waiting (a no-op):
+     * so it is here. */
+    if (v->sipis && exits_total(v) == v->sipi_stamp + 1) {
+        struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_CS);
+        if (s->rip == 0 && s->seg[SEG_CS].sel == v->sipi_cs) {
+            log_debug("smp", "CPU %u: INIT held through wait-for-SIPI, "
+                      "delivered after the SIPI: ignored", v->index);
+            v->sipi_stamp = exits_total(v); /* Bochs: the de-assert too */
+            return;
+        }
+    }
     do_init(v);
 }
 
@@ -193,7 +224,11 @@ static int smp_start(void)
     u32 bsp_id = lapic_id(), started = 0, failed = 0, n = 1;
 
     pcpus[0].apic_id = bsp_id;
-    vmm_sipi = apic_intercept_opt || !vcpu_ops->sipi_exits;
+    if (!apic_intercept_opt && !vcpu_ops->sipi_exits)
+        refuse_to_start("vmm.apic_intercept=0: the %s backend has no INIT and "
+                        "SIPI exits; the VMM must intercept the local APIC to "
+                        "start the guest's CPUs", active_backend->name);
+    vmm_sipi = apic_intercept_opt;
     if (!pf || !pf->have_madt) {
         log_warn("smp", "no ACPI MADT: only the boot CPU is known; the VMM "
                  "intercepts the local APIC so that the guest cannot start a "

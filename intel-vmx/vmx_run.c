@@ -362,6 +362,10 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
         break;
     case VMX_EXIT_INIT:
         e->kind = EXIT_INIT;
+        /* Bochs saves "blocking by SMI" with an INIT exit; an entry
+         * outside SMM with it set fails (SDM 26.3.1.5). */
+        vmcs_write32(GUEST_INTERRUPTIBILITY,
+                     vmcs_read32(GUEST_INTERRUPTIBILITY) & ~GI_SMI);
         break;
     case VMX_EXIT_SIPI:
         e->kind = EXIT_SIPI;
