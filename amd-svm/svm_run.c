@@ -383,6 +383,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
     u64 host_pa = svm_host_vmcb_pa[this_cpu()->index];
 
     for (;;) {
+        if (vmm_stopping)
+            cpu_halt_forever(); /* another CPU panicked */
         u64 gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
         if (v->slat_gen != gen) {
             /* the shared nested map changed (common/smp.c: slat_changed) */

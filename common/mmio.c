@@ -82,14 +82,22 @@ bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e)
         return true;
     }
     bool write = in.kind == MMIO_STORE_REG || in.kind == MMIO_STORE_IMM;
-    value = in.kind == MMIO_STORE_IMM ? in.imm : mmio_reg_read(v->regs.gpr, &in);
+    bool test = in.kind == MMIO_TEST_REG || in.kind == MMIO_TEST_IMM;
+    u64 operand = in.kind == MMIO_TEST_IMM || in.kind == MMIO_STORE_IMM
+                      ? in.imm : mmio_reg_read(v->regs.gpr, &in);
+    value = write ? operand : 0;
     if (o->access(e->npf.gpa, in.size, write, &value) < 0) {
         vcpu_ops->inject_exception(v, 13, 0);
         return true;
     }
     o->count++;
-    if (!write)
+    if (test) {
+        struct vcpu_state *f = vcpu_state_get(v, VS_RFLAGS);
+        f->rflags = mmio_test_flags(f->rflags, &in, value, operand);
+        vcpu_state_set(v, VS_RFLAGS);
+    } else if (!write) {
         mmio_reg_write(v->regs.gpr, &in, value);
+    }
     s->rip += in.len;
     if (mode != 8)
         s->rip &= 0xffffffff;

@@ -142,6 +142,8 @@ __noreturn void vcpu_loop(struct vcpu *v)
     for (;;) {
         smp_take_signals(v);
         if (v->wait_for_sipi && smp_vmm_sipi()) {
+            if (vmm_stopping)
+                cpu_halt_forever();
             cpu_relax();
             continue;
         }

@@ -462,6 +462,8 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     volatile u32 *nmis = &host_nmis[me].nmis;
 
     for (;;) {
+        if (vmm_stopping)
+            cpu_halt_forever(); /* another CPU panicked */
         if (__atomic_exchange_n(&host_nmis[me].kick, 0, __ATOMIC_ACQ_REL)) {
             /* another CPU wants this one back in common code */
             memset(e, 0, sizeof(*e));
