@@ -68,7 +68,9 @@ qemu_start() {
     local serial="$LOG_DIR/$name.serial"
     : >"$serial"
     note "qemu $name: $*"
-    qemu-system-x86_64 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
+    # QEMU_REBOOT=1: a guest reboot resets the machine instead of ending QEMU
+    qemu-system-x86_64 -nographic $([ "${QEMU_REBOOT:-0}" = 1 ] || echo -no-reboot) \
+        -m ${QEMU_MEM:-1024} \
         -serial file:"$serial" -monitor none -display none \
         -cdrom "$iso" -boot order=d "$@" \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &

@@ -55,5 +55,6 @@ typedef u64 phys_addr_t;
 #define E_RANGE    34
 #define E_NOSYS    38
 #define E_NOTSUP   95
+#define E_TIMEOUT  110
 
 #endif
