@@ -59,7 +59,10 @@ note() { echo "[$(date +%T)] $*"; }
 mkiso() {
     local out=$1 opts=$2 elf=${3:-$ELF}
     shift $(($# < 3 ? $# : 3))
-    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 || {
+    # xorriso has crashed (SIGSEGV) at exit after writing a good image,
+    # once in a loaded run: one more try before giving up
+    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 ||
+        "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 || {
         echo "mkiso failed:"; cat "$out.log"; exit 1; }
 }
 
