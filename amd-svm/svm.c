@@ -178,9 +178,21 @@ static int svm_memory_protect(u64 gpa, u64 len, bool present)
 
 static void svm_wait_for_sipi(struct vcpu *v)
 {
+    struct svm_vcpu *s = svm_of(v);
+
     /* SVM has no wait-for-SIPI state: the vcpu is simply not entered
-     * until start_at_sipi (svm_run waits). */
-    v->wait_for_sipi = true;
+     * until start_at_sipi (common/vcpu.c's loop waits). INIT drops
+     * whatever was waiting for delivery. */
+    s->exception = 0;
+    s->reinject = 0;
+    s->pending_nmis = 0;
+    s->nmi_in_service = false;
+    s->after_iret = false;
+    s->pending_irq = -1;
+    s->vmcb->ctl.eventinj = 0;
+    s->vmcb->ctl.tlb_control = SVM_TLB_FLUSH_ALL;
+    vmcb_set_intercept1(s->vmcb, SVM_INTERCEPT_IRET, false);
+    __atomic_store_n(&v->wait_for_sipi, true, __ATOMIC_RELEASE);
 }
 
 static void svm_start_at_sipi(struct vcpu *v, u8 vector)
@@ -213,4 +225,5 @@ const struct vcpu_ops svm_ops = {
     .start_at_sipi = svm_start_at_sipi,
     .dump = svm_dump,
     .hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
+    .sipi_exits = false,
 };

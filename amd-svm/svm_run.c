@@ -19,17 +19,24 @@
 #include <platform/cpu.h>
 #include <platform/log.h>
 #include <platform/percpu.h>
+#include <platform/smp.h>
 #include <platform/trap.h>
 #include <string.h>
 
 extern u64 svm_host_vmcb_pa[MAX_CPUS];
 static volatile u32 host_nmis[MAX_CPUS];
+static volatile u32 kicked[MAX_CPUS];
 
+/* GIF is 0 in the host except for one instruction after an NMI exit, so
+ * every NMI is taken there, guest NMIs and other CPUs' kicks alike. */
 static void svm_nmi_hook(struct trap_frame *f)
 {
     struct pcpu *c = this_cpu();
 
-    host_nmis[c->index]++;
+    if (nmi_take_kick())
+        kicked[c->index] = 1;
+    else
+        host_nmis[c->index]++;
 }
 
 void svm_nmi_hook_init(void)
@@ -376,14 +383,22 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
     u64 host_pa = svm_host_vmcb_pa[this_cpu()->index];
 
     for (;;) {
-        while (v->wait_for_sipi)
-            cpu_relax();
+        if (vmm_stopping)
+            cpu_halt_forever(); /* another CPU panicked */
+        u64 gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
+        if (v->slat_gen != gen) {
+            /* the shared nested map changed (common/smp.c: slat_changed) */
+            v->slat_gen = gen;
+            b->ctl.tlb_control = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_GUEST
+                                                        : SVM_TLB_FLUSH_ALL;
+        }
         svm_state_write_back(v);
-        /* EFER.SVME must be 1 in the guest VMCB (APM 15.5.1), and an SMI
-         * taken in the guest can clear it: SeaBIOS's SMM handler (its
-         * 16/32-bit mode switch on q35, used around its NVMe and AHCI
-         * code) rewrites the saved EFER, and QEMU stores what RSM
-         * restored at the next #VMEXIT. */
+        /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. An
+         * SMI taken inside the guest and its RSM reload EFER from the SMM
+         * save area and can leave SVME clear: seen with SeaBIOS, whose
+         * AHCI code switches modes through SMM, under QEMU, which stored
+         * EFER 0 into the VMCB at the next #VMEXIT (VMEXIT_INVALID on the
+         * VMRUN after the first MMIO hook fault). */
         if (!(b->save.efer & EFER_SVME)) {
             b->save.efer |= EFER_SVME;
             vmcb_dirty(b, VMCB_CLEAN_CRX);
@@ -401,8 +416,16 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             b->ctl.clean = VMCB_CLEAN_ALL;
         record_exit(s);
         collect_events(v);
-        if (handle_internal(v, (u32)b->ctl.exitcode))
-            continue;
+        if (handle_internal(v, (u32)b->ctl.exitcode)) {
+            u32 me = this_cpu()->index;
+            if (!kicked[me])
+                continue;
+            /* another CPU wants this one out of the guest */
+            kicked[me] = 0;
+            memset(e, 0, sizeof(*e));
+            e->kind = EXIT_NONE;
+            return;
+        }
         decode(v, e);
         return;
     }

@@ -4,6 +4,7 @@
 #include <common/guest_policy.h>
 #include <common/hypercall.h>
 #include <common/mmio.h>
+#include <common/smp.h>
 #include <common/task_switch.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
@@ -129,8 +130,10 @@ static void on_triple_fault(struct vcpu *v, const struct vcpu_exit *e)
 
 static void on_init(struct vcpu *v, const struct vcpu_exit *e)
 {
-    /* One CPU: an INIT to the BSP is a reset request. */
-    guest_dead(v, "INIT signal to the boot CPU");
+    /* An INIT to the BSP is a reset request; an AP waits for a SIPI. */
+    if (v->index == 0)
+        guest_dead(v, "INIT signal to the boot CPU");
+    smp_on_init(v);
 }
 
 static int task_mem(void *ctx, u64 gla, void *buf, size_t len, bool write,
@@ -184,8 +187,13 @@ static void on_task_switch(struct vcpu *v, const struct vcpu_exit *e)
 
 static void on_sipi(struct vcpu *v, const struct vcpu_exit *e)
 {
-    log_debug("guest", "SIPI vector 0x%x to the running boot CPU ignored",
-              e->sipi.vector);
+    smp_on_sipi(v, e->sipi.vector);
+}
+
+/* The backend returned for a kick (common/smp.c): the loop takes the
+ * signals and the backend flushes what changed before the next entry. */
+static void on_none(struct vcpu *v, const struct vcpu_exit *e)
+{
 }
 
 static void on_vmm_bug(struct vcpu *v, const struct vcpu_exit *e)
@@ -197,6 +205,7 @@ static void on_vmm_bug(struct vcpu *v, const struct vcpu_exit *e)
 
 static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
                                                const struct vcpu_exit *) = {
+    [EXIT_NONE] = on_none,
     [EXIT_CPUID] = on_cpuid,
     [EXIT_MSR_READ] = on_msr,
     [EXIT_MSR_WRITE] = on_msr,

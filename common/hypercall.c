@@ -110,3 +110,25 @@ static int hc_exit_counters(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_AR
     return 0;
 }
 HYPERCALL("exit_counters", hc_exit_counters);
+
+/* cpu_exit_counters: RBX = CPU index, RCX = exit kind index; returns RBX
+ * = that CPU's count, RCX/RDX = the kind's name, RSI = the number of
+ * CPUs. -E_NOENT past the last CPU or kind. */
+static int hc_cpu_exit_counters(struct vcpu *v, const u64 in[HC_ARGS],
+                                u64 out[HC_ARGS])
+{
+    u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
+    u64 cpu = in[0], idx = in[1];
+    u64 name[3];
+
+    if (cpu >= n || idx >= EXIT_KIND_COUNT)
+        return -E_NOENT;
+    hypercall_pack(vcpu_exit_kind_name((enum vcpu_exit_kind)idx), name);
+    out[0] = vcpus[cpu] ? __atomic_load_n(&vcpus[cpu]->exit_counts[idx],
+                                          __ATOMIC_RELAXED) : 0;
+    out[1] = name[0];
+    out[2] = name[1];
+    out[3] = n;
+    return 0;
+}
+HYPERCALL("cpu_exit_counters", hc_cpu_exit_counters);

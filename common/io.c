@@ -2,12 +2,14 @@
 #include <common/exit.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
+#include <platform/spinlock.h>
 
 extern const struct io_owner *const __io_owners_start[], *const __io_owners_end[];
 
 #define IO_RUNTIME_OWNERS 16
 static struct io_owner *runtime_owners[IO_RUNTIME_OWNERS];
 static unsigned nruntime;
+static spinlock_t runtime_lock = SPINLOCK_INIT;
 
 void io_policy_init(struct vcpu *v)
 {
@@ -33,19 +35,30 @@ bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     return false;
 }
 
+/* Every vcpu's bitmap (the bitmaps are memory the CPUs read at each
+ * I/O instruction: another vcpu's can be changed from here). */
+static void intercept_all(u16 port, u16 count, bool on)
+{
+    u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
+
+    for (u32 i = 0; i < n; i++)
+        if (vcpus[i])
+            vcpu_ops->io_intercept(vcpus[i], port, count, on);
+}
+
 int io_owner_register(struct io_owner *o)
 {
-    struct vcpu *v = current_vcpu();
-
+    spin_lock(&runtime_lock);
     if (nruntime == IO_RUNTIME_OWNERS) {
+        spin_unlock(&runtime_lock);
         log_warn("io", "no room to own ports 0x%x-0x%x (%s): not intercepted",
                  o->port, o->port + o->count - 1, o->name);
         return -E_NOMEM;
     }
     runtime_owners[nruntime] = o;
     __atomic_store_n(&nruntime, nruntime + 1, __ATOMIC_RELEASE);
-    if (v)
-        vcpu_ops->io_intercept(v, o->port, o->count, true);
+    spin_unlock(&runtime_lock);
+    intercept_all(o->port, o->count, true);
     log_info("io", "ports 0x%x-0x%x owned by %s", o->port,
              o->port + o->count - 1, o->name);
     return 0;
@@ -53,13 +66,9 @@ int io_owner_register(struct io_owner *o)
 
 void io_owner_move(struct io_owner *o, u16 port)
 {
-    struct vcpu *v = current_vcpu();
-
-    if (v)
-        vcpu_ops->io_intercept(v, o->port, o->count, false);
+    intercept_all(o->port, o->count, false);
     o->port = port;
-    if (v)
-        vcpu_ops->io_intercept(v, o->port, o->count, true);
+    intercept_all(o->port, o->count, true);
     log_info("io", "%s moved to ports 0x%x-0x%x", o->name, o->port,
              o->port + o->count - 1);
 }

@@ -3,20 +3,30 @@
 #include <common/mmio.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
+#include <platform/spinlock.h>
 
 #define MAX_MMIO_OWNERS 16
 
 static struct mmio_owner *owners[MAX_MMIO_OWNERS];
 static unsigned nowners;
+static spinlock_t owners_lock = SPINLOCK_INIT;
 
 int mmio_register(struct mmio_owner *o)
 {
-    if (nowners == MAX_MMIO_OWNERS)
+    spin_lock(&owners_lock);
+    if (nowners == MAX_MMIO_OWNERS) {
+        spin_unlock(&owners_lock);
         return -E_NOMEM;
+    }
     int r = vcpu_ops->memory_protect(o->base, o->len, false);
-    if (r < 0)
+    if (r < 0) {
+        spin_unlock(&owners_lock);
         return r;
-    owners[nowners++] = o;
+    }
+    owners[nowners] = o;
+    __atomic_store_n(&nowners, nowners + 1, __ATOMIC_RELEASE);
+    spin_unlock(&owners_lock);
+    slat_changed(); /* the other CPUs drop what they cached of the page */
     log_info("mmio", "%s: 0x%llx-0x%llx hooked", o->name,
              (unsigned long long)o->base,
              (unsigned long long)(o->base + o->len - 1));
@@ -38,7 +48,9 @@ int mmio_move(struct mmio_owner *o, u64 base)
 
 static struct mmio_owner *owner_of(u64 gpa)
 {
-    for (unsigned i = 0; i < nowners; i++)
+    unsigned n = __atomic_load_n(&nowners, __ATOMIC_ACQUIRE);
+
+    for (unsigned i = 0; i < n; i++)
         if (gpa >= owners[i]->base && gpa - owners[i]->base < owners[i]->len)
             return owners[i];
     return NULL;
@@ -83,14 +95,22 @@ bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e)
         return true;
     }
     bool write = in.kind == MMIO_STORE_REG || in.kind == MMIO_STORE_IMM;
-    value = in.kind == MMIO_STORE_IMM ? in.imm : mmio_reg_read(v->regs.gpr, &in);
+    bool test = in.kind == MMIO_TEST_REG || in.kind == MMIO_TEST_IMM;
+    u64 operand = in.kind == MMIO_TEST_IMM || in.kind == MMIO_STORE_IMM
+                      ? in.imm : mmio_reg_read(v->regs.gpr, &in);
+    value = write ? operand : 0;
     if (o->access(e->npf.gpa, in.size, write, &value) < 0) {
         vcpu_ops->inject_exception(v, 13, 0);
         return true;
     }
     o->count++;
-    if (!write)
+    if (test) {
+        struct vcpu_state *f = vcpu_state_get(v, VS_RFLAGS);
+        f->rflags = mmio_test_flags(f->rflags, &in, value, operand);
+        vcpu_state_set(v, VS_RFLAGS);
+    } else if (!write) {
         mmio_reg_write(v->regs.gpr, &in, value);
+    }
     s->rip += in.len;
     if (mode != 8)
         s->rip &= 0xffffffff;

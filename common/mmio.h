@@ -13,6 +13,8 @@ enum mmio_kind {
     MMIO_LOAD_SX,   /* movsx */
     MMIO_STORE_REG, /* memory <- register */
     MMIO_STORE_IMM, /* memory <- immediate */
+    MMIO_TEST_REG,  /* TEST memory, register: flags only */
+    MMIO_TEST_IMM,  /* TEST memory, immediate: flags only */
 };
 
 struct mmio_insn {
@@ -30,6 +32,9 @@ struct mmio_insn {
  * (the access is then refused, never guessed). Pure: host-tested. */
 int mmio_decode(const u8 *bytes, size_t avail, int mode, struct mmio_insn *out);
 u64 mmio_reg_read(const u64 *gpr, const struct mmio_insn *in);
+/* RFLAGS after a TEST of `mem` (the value read) with `operand`: CF, OF
+ * and AF clear, ZF, SF and PF from the AND (SDM TEST). */
+u64 mmio_test_flags(u64 rflags, const struct mmio_insn *in, u64 mem, u64 operand);
 void mmio_reg_write(u64 *gpr, const struct mmio_insn *in, u64 value);
 
 /* An owner completes one access of `size` bytes at `gpa`: for a write,

@@ -1,7 +1,8 @@
 /* Decoding the one load or store that touched an MMIO page (see mmio.h).
  * Pure: host-tested. Covers what compilers emit for device registers:
  * MOV r/m,r (88/89), MOV r,r/m (8a/8b), MOV r/m,imm (c6/c7 /0), MOVZX
- * (0f b6/b7), MOVSX (0f be/bf), MOV with a moffs (a0-a3), with the legacy
+ * (0f b6/b7), MOVSX (0f be/bf), MOV with a moffs (a0-a3), TEST r/m,r
+ * (84/85) and TEST r/m,imm (f6/f7 /0: a status poll), with the legacy
  * prefixes, REX, and 16-, 32- or 64-bit addressing. */
 #include <common/decode.h>
 #include <common/mmio.h>
@@ -100,6 +101,18 @@ int mmio_decode(const u8 *b, size_t avail, int mode, struct mmio_insn *out)
         out->kind = MMIO_STORE_IMM;
         out->size = byte_op ? 1 : op_size;
         out->dst_size = out->size;
+    } else if (!two && (op == 0x84 || op == 0x85)) {
+        byte_op = op == 0x84;
+        out->kind = MMIO_TEST_REG;
+        out->size = byte_op ? 1 : op_size;
+        out->dst_size = out->size;
+    } else if (!two && (op == 0xf6 || op == 0xf7)) {
+        if (i >= avail || ((b[i] >> 3) & 7) != 0)
+            return -E_INVAL;
+        byte_op = op == 0xf6;
+        out->kind = MMIO_TEST_IMM;
+        out->size = byte_op ? 1 : op_size;
+        out->dst_size = out->size;
     } else if (two && (op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf)) {
         byte_op = false;
         out->kind = (op & 8) ? MMIO_LOAD_SX : MMIO_LOAD_ZX;
@@ -117,11 +130,12 @@ int mmio_decode(const u8 *b, size_t avail, int mode, struct mmio_insn *out)
     i += (size_t)m;
     out->reg = reg;
     /* AH, CH, DH, BH: byte registers 4-7 without a REX prefix. */
-    if (byte_op && out->kind != MMIO_STORE_IMM && !rex && reg >= 4 && reg < 8) {
+    bool has_imm = out->kind == MMIO_STORE_IMM || out->kind == MMIO_TEST_IMM;
+    if (byte_op && !has_imm && !rex && reg >= 4 && reg < 8) {
         out->reg = reg - 4;
         out->high_byte = true;
     }
-    if (out->kind == MMIO_STORE_IMM) {
+    if (has_imm) {
         int isz = out->size == 8 ? 4 : out->size;
         if (i + (size_t)isz > avail)
             return -E_INVAL;
@@ -135,6 +149,27 @@ int mmio_decode(const u8 *b, size_t avail, int mode, struct mmio_insn *out)
     }
     out->len = (u8)i;
     return 0;
+}
+
+u64 mmio_test_flags(u64 rflags, const struct mmio_insn *in, u64 mem, u64 operand)
+{
+    int bits = 8 * in->size;
+    u64 mask = bits == 64 ? ~0ULL : (1ULL << bits) - 1;
+    u64 r = mem & operand & mask;
+    u8 low = (u8)r;
+
+    /* CF 0, PF 2, AF 4, ZF 6, SF 7, OF 11 (kept pure: no platform header) */
+    rflags &= ~(u64)(BIT(0) | BIT(2) | BIT(4) | BIT(6) | BIT(7) | BIT(11));
+    if (!r)
+        rflags |= BIT(6);
+    if (r >> (bits - 1))
+        rflags |= BIT(7);
+    low ^= low >> 4;
+    low ^= low >> 2;
+    low ^= low >> 1;
+    if (!(low & 1))
+        rflags |= BIT(2); /* PF: an even number of set bits */
+    return rflags;
 }
 
 /* The value of a register operand of `size` bytes. */

@@ -3,6 +3,8 @@
  * it here, with #GP to the guest when the CPU refuses it. */
 #include <common/guest_policy.h>
 #include <common/vcpu.h>
+#include <common/smp.h>
+#include <platform/smp.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
 
@@ -165,6 +167,12 @@ enum emu_result msr_emulate(struct vcpu *v, const struct vcpu_exit *e)
     u64 val = 0;
     enum emu_result r;
 
+    if (write && smp_vmm_sipi()) {
+        if (e->msr.index == MSR_X2APIC_ICR)
+            return apic_x2apic_icr_write(v, e->msr.value) < 0 ? EMU_GP : EMU_DONE;
+        if (e->msr.index == MSR_IA32_APIC_BASE)
+            return apic_base_write(v, e->msr.value) < 0 ? EMU_GP : EMU_DONE;
+    }
     if (write) {
         if (o && o->wr)
             return o->wr(v, e->msr.index, e->msr.value);

@@ -6,6 +6,7 @@
 #include <common/exit.h>
 #include <common/guest_mem.h>
 #include <common/guest_policy.h>
+#include <common/smp.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
@@ -17,6 +18,47 @@
 
 const struct vcpu_ops *vcpu_ops;
 static struct vcpu bsp_vcpu;
+struct vcpu *vcpus[MAX_CPUS];
+u32 vcpu_count;
+u64 slat_generation;
+
+void vcpu_register(struct vcpu *v)
+{
+    vcpus[v->index] = v;
+    if (v->index + 1 > __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&vcpu_count, v->index + 1, __ATOMIC_RELEASE);
+}
+
+void vcpu_set_init_state(struct vcpu *v, bool wait_sipi)
+{
+    struct vcpu_state *s = &v->state;
+    const struct segment data = { 0, 0x93, 0xffff, 0 };
+
+    for (int r = 0; r < GPR_COUNT; r++)
+        v->regs.gpr[r] = 0;
+    v->regs.gpr[GPR_RDX] = cpuid(1).eax;   /* the CPU signature */
+    s->rip = 0xfff0;
+    s->rflags = 2;
+    s->cr0 = CR0_ET | CR0_CD | CR0_NW;
+    s->cr2 = s->cr3 = s->cr4 = 0;
+    s->efer = 0;
+    s->pat = 0x0007040600070406ULL;
+    s->dr7 = 0x400;
+    s->seg[SEG_CS] = (struct segment){ 0xf000, 0x9b, 0xffff, 0xffff0000 };
+    s->seg[SEG_DS] = s->seg[SEG_ES] = s->seg[SEG_FS] = s->seg[SEG_GS] =
+        s->seg[SEG_SS] = data;
+    s->seg[SEG_LDTR] = (struct segment){ 0, 0x82, 0xffff, 0 };
+    s->seg[SEG_TR] = (struct segment){ 0, 0x8b, 0xffff, 0 };
+    s->gdtr = (struct dtable){ 0, 0xffff };
+    s->idtr = (struct dtable){ 0, 0xffff };
+    s->sysenter_cs = s->sysenter_esp = s->sysenter_eip = 0;
+    s->kernel_gs_base = 0;
+    s->intr_state = 0;
+    s->activity = wait_sipi ? ACT_WAIT_SIPI : ACT_ACTIVE;
+    s->valid = VS_ALL;
+    s->dirty = VS_ALL;
+    v->xcr0 = 1;
+}
 
 struct vcpu *current_vcpu(void)
 {
@@ -72,19 +114,39 @@ INIT_FUNC(backend, 50, backend_start);
 static int guest_launch(void)
 {
     struct vcpu *v = &bsp_vcpu;
-    struct vcpu_exit e;
     int r;
 
     v->index = 0;
+    v->apic_id = this_cpu()->apic_id;
     this_cpu()->vcpu = v;
     if ((r = vcpu_ops->vcpu_create(v)) < 0)
         panic("guest: cannot create the boot CPU's vcpu (error %d)", r);
     msr_policy_init(v);
     io_policy_init(v);
+    vcpu_register(v);
+    smp_vcpu_policy(v);
     if ((r = bios_boot_prepare(v)) < 0)
         panic("guest: cannot prepare the BIOS boot (error %d)", r);
-    log_info("veneer", "running the guest (backend %s)", active_backend->name);
+    log_info("veneer", "running the guest (backend %s, %u CPU%s)",
+             active_backend->name, vcpu_count, vcpu_count == 1 ? "" : "s");
+    vcpu_loop(v);
+}
+
+/* One vcpu's life: signals other CPUs posted for it (INIT, SIPI), then
+ * the guest until an exit for common code. A vcpu waiting for a SIPI the
+ * VMM delivers itself waits here, outside the guest. */
+__noreturn void vcpu_loop(struct vcpu *v)
+{
+    struct vcpu_exit e;
+
     for (;;) {
+        smp_take_signals(v);
+        if (v->wait_for_sipi && smp_vmm_sipi()) {
+            if (vmm_stopping)
+                cpu_halt_forever();
+            cpu_relax();
+            continue;
+        }
         vcpu_ops->run(v, &e);
         exit_dispatch(v, &e);
     }

@@ -196,6 +196,16 @@ struct vcpu {
     bool has_tsc_adjust;
     u64 xcr0;                /* the guest's XCR0 (XSETBV) */
     bool wait_for_sipi;
+    u32 apic_id;             /* the physical CPU's local APIC ID */
+    u32 sipis, inits;        /* start-up signals the guest sent it */
+    u32 pending_init;        /* posted by another CPU (common/smp.c) */
+    u32 pending_sipi;        /* 0x100 | vector, posted by another CPU */
+    u64 sipi_stamp;          /* exits counted when the last SIPI started it */
+    u16 sipi_cs;             /* the CS that SIPI gave it */
+    u32 apic_ldr, apic_dfr;  /* intercepted APIC: the logical destination */
+    u32 apic_icr_hi;         /* intercepted APIC: the guest's ICR high */
+    u64 apic_base;           /* intercepted APIC: the hooked page */
+    u64 slat_gen;            /* second-level map generation last flushed */
 };
 CHECK_OFFSET(struct vcpu, regs, 0);
 
@@ -291,6 +301,10 @@ struct vcpu_ops {
     /* The 3-byte hypercall instruction (VMMCALL 0f 01 d9 / VMCALL 0f 01 c1),
      * for code the VMM places in guest memory. */
     u8 hypercall_insn[3];
+    /* The guest's INIT and SIPI reach this backend as INIT/SIPI exits of
+     * the target vcpu (VMX's wait-for-SIPI state). SVM has none: the VMM
+     * intercepts the local APIC and delivers them (common/smp.c). */
+    bool sipi_exits;
 };
 
 /* Common code's calls into the chosen backend. */
@@ -312,5 +326,22 @@ static inline void vcpu_state_set(struct vcpu *v, u32 mask)
 
 /* The vcpu running on this physical CPU. */
 struct vcpu *current_vcpu(void);
+
+/* Every vcpu, by index (0 = the BSP); entries appear as CPUs come up and
+ * never go away. */
+extern struct vcpu *vcpus[];
+extern u32 vcpu_count;
+void vcpu_register(struct vcpu *v);
+
+/* The state a CPU has after INIT (SDM 9.1.1, APM 14.1.3): real mode at
+ * F000:FFF0, caches off, RDX the CPUID signature; every field dirty.
+ * wait_sipi: an AP then waits for a SIPI. */
+void vcpu_set_init_state(struct vcpu *v, bool wait_sipi);
+
+/* The second-level map changed (a page hidden or shown): every vcpu
+ * flushes its guest translations before its next entry, and the CPUs
+ * running a guest are made to exit now (common/smp.c). */
+extern u64 slat_generation;
+void slat_changed(void);
 
 #endif

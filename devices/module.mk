@@ -17,6 +17,10 @@ unit-storage-srcs := tests/unit/test_storage.c devices/storage_rules.c \
 vmm-y += devices/ide.c devices/ide_dma.c devices/ide_prd.c
 unit-tests += ide
 unit-ide-srcs := tests/unit/test_ide.c devices/ide_prd.c
+# AHCI storage mediator (docs/storage-ahci.md)
+vmm-y += devices/ahci.c devices/ahci_slot.c devices/ahci_cmd.c
+unit-tests += ahci
+unit-ahci-srcs := tests/unit/test_ahci.c devices/ahci_cmd.c
 # NVMe storage mediator (docs/storage-nvme.md)
 vmm-y += devices/nvme.c devices/nvme_queue.c devices/nvme_cmd.c
 unit-tests += nvme

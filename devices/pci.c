@@ -365,12 +365,15 @@ IO_OWNER(pci_owner);
 
 /* ---- the boot scan ---------------------------------------------------- */
 
-static void attach_mediator(struct pci_dev *d, int action)
+/* vmm.pci=mediate= names the device for an opt-in mediator: those are
+ * tried first, so a device selected for one (pci-cfgcheck on an AHCI)
+ * is not taken by the mediator its class would get; without the
+ * selection only the others are tried. */
+static bool try_attach(struct pci_dev *d, bool opt_in)
 {
     for (const struct pci_mediator *const *m = __pci_mediators_start;
          m < __pci_mediators_end; m++) {
-        if (!pci_mediator_matches(*m, &d->id) ||
-            ((*m)->opt_in && action != PCI_MEDIATE))
+        if ((*m)->opt_in != opt_in || !pci_mediator_matches(*m, &d->id))
             continue;
         if ((*m)->attach && (*m)->attach(d) < 0) {
             log_info("pci", "%02x:%02x.%x: mediator %s declined it", d->id.bus,
@@ -378,8 +381,16 @@ static void attach_mediator(struct pci_dev *d, int action)
             continue;
         }
         d->mediator = *m;
-        return;
+        return true;
     }
+    return false;
+}
+
+static void attach_mediator(struct pci_dev *d, int action)
+{
+    if (action == PCI_MEDIATE && try_attach(d, true))
+        return;
+    try_attach(d, false);
 }
 
 static void log_device(const struct pci_dev *d)

@@ -137,6 +137,7 @@ void vmcs_write_raw(u32 field, u64 value);
 /* Guest interruptibility (SDM 24.4.2). */
 #define GI_STI                  BIT(0)
 #define GI_MOV_SS               BIT(1)
+#define GI_SMI                  BIT(2)
 #define GI_NMI                  BIT(3)
 
 #define ACTIVITY_ACTIVE         0

@@ -282,8 +282,17 @@ static int vmx_memory_protect(u64 gpa, u64 len, bool present)
 
 static void vmx_wait_for_sipi(struct vcpu *v)
 {
-    v->wait_for_sipi = true;
+    struct vmx_vcpu *x = vmx_of(v);
+
+    /* INIT drops whatever was waiting for delivery. */
+    x->exception_info = 0;
+    x->reinject_info = 0;
+    x->pending_nmis = 0;
+    x->pending_irq = -1;
+    vmcs_write32(VM_ENTRY_INTR_INFO, 0);
+    vmcs_write32(GUEST_INTERRUPTIBILITY, 0); /* Bochs: see start_at_sipi */
     vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
+    __atomic_store_n(&v->wait_for_sipi, true, __ATOMIC_RELEASE);
 }
 
 static void vmx_start_at_sipi(struct vcpu *v, u8 vector)
@@ -295,6 +304,10 @@ static void vmx_start_at_sipi(struct vcpu *v, u8 vector)
     s->rip = 0;
     s->activity = ACT_ACTIVE;
     vcpu_state_set(v, VS_CS | VS_RIP | VS_ACTIVITY);
+    /* Nothing blocks a CPU that just started: Bochs leaves "blocking by
+     * SMI" set in the SIPI exit's state, and an entry outside SMM with it
+     * fails (SDM 26.3.1.5). */
+    vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
     __atomic_store_n(&v->wait_for_sipi, false, __ATOMIC_RELEASE);
 }
 
@@ -317,4 +330,5 @@ const struct vcpu_ops vmx_ops = {
     .start_at_sipi = vmx_start_at_sipi,
     .dump = vmx_dump,
     .hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
+    .sipi_exits = true,
 };

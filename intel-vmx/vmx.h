@@ -76,6 +76,8 @@ extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 
 int vmx_ept_init(u64 top, u64 hide_base, u64 hide_size);
 int vmx_ept_protect(u64 gpa, u64 len, bool present);
+/* INVEPT for the shared EPT on this CPU. */
+void vmx_ept_flush(void);
 extern u64 vmx_eptp;
 
 void vmx_state_load(struct vcpu *v, u32 mask);

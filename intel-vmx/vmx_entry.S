@@ -27,7 +27,7 @@ vmx_enter:
         mov     $HOST_RSP, %eax
         vmwrite %rsp, %rax
 vmx_critical_start:
-        cmpl    $0, (%rdx)
+        cmpq    $0, (%rdx)              /* NMIs for the guest, or a kick */
         jne     vmx_nmi_abort
         cmpq    $0, (%rsp)              /* flags survive the loads below */
         mov     R(0)(%rdi), %rax

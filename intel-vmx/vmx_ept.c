@@ -61,7 +61,7 @@ static struct slat_format ept_format = {
     .leaf_bits = ept_leaf,
 };
 
-static void invept_all(void)
+void vmx_ept_flush(void)
 {
     struct { u64 eptp, zero; } desc = { vmx_eptp, 0 };
     u64 type = vmx_caps.ept_vpid & BIT(26) ? 2 : 1; /* all-context, else single */
@@ -99,6 +99,6 @@ int vmx_ept_protect(u64 gpa, u64 len, bool present)
 
     spin_unlock_irqrestore(&ept_lock, f);
     if (r == 0 && (read_cr4() & CR4_VMXE))
-        invept_all();
+        vmx_ept_flush();
     return r;
 }

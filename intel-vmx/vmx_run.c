@@ -18,15 +18,24 @@
 #include <platform/cpu.h>
 #include <platform/log.h>
 #include <platform/percpu.h>
+#include <platform/smp.h>
 #include <platform/trap.h>
 #include <string.h>
 
 extern char vmx_critical_start[], vmx_critical_end[], vmx_nmi_abort[];
-static volatile u32 host_nmis[MAX_CPUS];
+/* Per CPU: NMIs taken in root mode for the guest, and kicks from other
+ * CPUs (common/smp.c) taken in root mode. The entry path checks both
+ * words at once (vmx_entry.S). */
+static struct { volatile u32 nmis, kick; } __aligned(8) host_nmis[MAX_CPUS];
 
 static void vmx_nmi_hook(struct trap_frame *f)
 {
-    host_nmis[this_cpu()->index]++;
+    u32 me = this_cpu()->index;
+
+    if (nmi_take_kick())
+        host_nmis[me].kick = 1;
+    else
+        host_nmis[me].nmis++;
     if (f->rip >= (u64)vmx_critical_start && f->rip < (u64)vmx_critical_end)
         f->rip = (u64)vmx_nmi_abort;
 }
@@ -93,10 +102,19 @@ static void prepare_events(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     u32 me = this_cpu()->index;
-    u32 n = __atomic_exchange_n(&host_nmis[me], 0, __ATOMIC_ACQ_REL);
+    u32 n = __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
     u32 info = 0, err = 0, len = 0;
 
     x->pending_nmis += n;
+    if (v->wait_for_sipi) {
+        /* Nothing is delivered in wait-for-SIPI (and an entry with an
+         * event in that state fails). */
+        x->pending_nmis = 0;
+        x->pending_irq = -1;
+        x->exception_info = x->reinject_info = 0;
+        vmx_set_proc(x, PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING, false);
+        return;
+    }
     if (x->reinject_info) {
         info = x->reinject_info;
         err = x->reinject_err;
@@ -344,6 +362,10 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
         break;
     case VMX_EXIT_INIT:
         e->kind = EXIT_INIT;
+        /* Bochs saves "blocking by SMI" with an INIT exit; an entry
+         * outside SMM with it set fails (SDM 26.3.1.5). */
+        vmcs_write32(GUEST_INTERRUPTIBILITY,
+                     vmcs_read32(GUEST_INTERRUPTIBILITY) & ~GI_SMI);
         break;
     case VMX_EXIT_SIPI:
         e->kind = EXIT_SIPI;
@@ -384,7 +406,10 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
         if ((info & INTR_TYPE_MASK) != INTR_TYPE_NMI)
             return false;
         vcpu_count_exit(v, EXIT_NMI);
-        x->pending_nmis++;
+        if (nmi_take_kick())
+            host_nmis[this_cpu()->index].kick = 1; /* vmx_run returns */
+        else
+            x->pending_nmis++;
         unblock_nmis();
         log_debug("vmx", "NMI exit %llu; %u for the guest",
                   (unsigned long long)v->exit_counts[EXIT_NMI], x->pending_nmis);
@@ -433,9 +458,24 @@ static void record_exit(struct vmx_vcpu *x, u32 reason, u64 qual, u64 rip)
 void vmx_run(struct vcpu *v, struct vcpu_exit *e)
 {
     struct vmx_vcpu *x = vmx_of(v);
-    volatile u32 *nmis = &host_nmis[this_cpu()->index];
+    u32 me = this_cpu()->index;
+    volatile u32 *nmis = &host_nmis[me].nmis;
 
     for (;;) {
+        if (vmm_stopping)
+            cpu_halt_forever(); /* another CPU panicked */
+        if (__atomic_exchange_n(&host_nmis[me].kick, 0, __ATOMIC_ACQ_REL)) {
+            /* another CPU wants this one back in common code */
+            memset(e, 0, sizeof(*e));
+            e->kind = EXIT_NONE;
+            return;
+        }
+        u64 gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
+        if (v->slat_gen != gen) {
+            /* the shared EPT changed (common/smp.c: slat_changed) */
+            v->slat_gen = gen;
+            vmx_ept_flush();
+        }
         vmx_state_write_back(v);
         prepare_events(v);
         vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);

@@ -3,7 +3,8 @@ vmm-y += platform/entry.S platform/isr.S platform/main.c platform/console.c \
 	platform/cpu_tables.c platform/trap.c platform/paging.c platform/mem.c \
 	platform/frame_pool.c platform/heap.c platform/multiboot2.c \
 	platform/options.c platform/init.c platform/lib/string.c \
-	platform/lib/format.c platform/simd.c
+	platform/lib/format.c platform/simd.c \
+	platform/smp.c platform/ap_tramp.S
 
 unit-tests += format options memory multiboot2
 unit-format-srcs := tests/unit/test_format.c platform/lib/format.c

@@ -98,3 +98,18 @@ void simd_end(void)
     }
     in_simd[me] = false;
 }
+
+/* An AP's part (common/smp.c, on the AP): its save area. CR0 and CR4 are
+ * the BSP's already (platform/smp.c). */
+int simd_cpu_init(void)
+{
+    u32 me = this_cpu()->index;
+
+    if (!save_area[me]) {
+        u8 *a = kzalloc(ALIGN_UP(area_size, 64) + 64);
+        if (!a)
+            return -E_NOMEM;
+        save_area[me] = (u8 *)ALIGN_UP((u64)a, 64);
+    }
+    return 0;
+}

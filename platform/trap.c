@@ -6,6 +6,7 @@
 #include <platform/options.h>
 #include <platform/percpu.h>
 #include <platform/trap.h>
+#include <platform/smp.h>
 #include <stdarg.h>
 
 void (*nmi_hook)(struct trap_frame *f);
@@ -135,11 +136,23 @@ static __noreturn void panic_finish(void)
     cpu_halt_forever();
 }
 
+volatile u32 vmm_stopping;
+
+/* The other CPUs stop too: an NMI to each (they halt in the NMI handler,
+ * or at their next look at vmm_stopping, see trap.h). */
+static void stop_other_cpus(void)
+{
+    if (__atomic_exchange_n(&vmm_stopping, 1, __ATOMIC_ACQ_REL) || pcpu_count < 2)
+        return;
+    lapic_send_ipi(0, (ICR_MODE_NMI << 8) | ICR_ASSERT | (ICR_SH_OTHERS << 18));
+}
+
 static void panic_enter(void)
 {
     struct pcpu *c = this_cpu();
 
     irq_disable();
+    stop_other_cpus();
     console_force_unlock();
     if (c) {
         if (c->in_panic) { /* a fault inside the panic path: stop here */
@@ -184,6 +197,8 @@ void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector == 2) {
         struct pcpu *c = this_cpu();
+        if (vmm_stopping && c && !c->in_panic)
+            cpu_halt_forever(); /* another CPU panicked */
         if (c)
             c->nmi_count++;
         if (nmi_hook)

@@ -59,7 +59,10 @@ note() { echo "[$(date +%T)] $*"; }
 mkiso() {
     local out=$1 opts=$2 elf=${3:-$ELF}
     shift $(($# < 3 ? $# : 3))
-    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 || {
+    # xorriso has crashed (SIGSEGV) at exit after writing a good image,
+    # once in a loaded run: one more try before giving up
+    "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 ||
+        "$ROOT/boot/mkiso.sh" "$elf" "$out" "$opts" "$@" >"$out.log" 2>&1 || {
         echo "mkiso failed:"; cat "$out.log"; exit 1; }
 }
 
@@ -68,7 +71,9 @@ qemu_start() {
     local serial="$LOG_DIR/$name.serial"
     : >"$serial"
     note "qemu $name: $*"
-    qemu-system-x86_64 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
+    # QEMU_REBOOT=1: a guest reboot resets the machine instead of ending QEMU
+    qemu-system-x86_64 -nographic $([ "${QEMU_REBOOT:-0}" = 1 ] || echo -no-reboot) \
+        -m ${QEMU_MEM:-1024} \
         -serial file:"$serial" -monitor none -display none \
         -cdrom "$iso" -boot order=d "$@" \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &

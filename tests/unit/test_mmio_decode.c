@@ -52,6 +52,18 @@ int main(void)
     CHECK_EQ(dec("c7 c8 00 00 00 00", 8, &in), -E_INVAL);        /* c7 /1 */
     CHECK_EQ(dec("c7 83 00 03", 8, &in), -E_INVAL);              /* truncated */
     CHECK_EQ(dec("", 8, &in), -E_INVAL);
+    /* TEST: a status poll (the nmi miniguest's testl $0x1000,0xfee00300) */
+    EXPECT("f7 05 00 03 e0 fe 00 10 00 00", 4, MMIO_TEST_IMM, 4, 0, 10);
+    CHECK(dec("f7 05 00 03 e0 fe 00 10 00 00", 4, &in) == 0 && in.imm == 0x1000);
+    EXPECT("f6 07 80", 8, MMIO_TEST_IMM, 1, 0, 3);               /* testb $0x80,(%rdi) */
+    EXPECT("85 07", 8, MMIO_TEST_REG, 4, GPR_RAX, 2);            /* test %eax,(%rdi) */
+    EXPECT("84 27", 8, MMIO_TEST_REG, 1, GPR_RAX, 2);            /* test %ah,(%rdi) */
+    CHECK(dec("84 27", 8, &in) == 0 && in.high_byte);
+    CHECK_EQ(dec("f7 17", 8, &in), -E_INVAL);                    /* f7 /2: not */
+    CHECK(dec("f7 05 00 03 e0 fe 00 10 00 00", 4, &in) == 0);
+    CHECK_EQ(mmio_test_flags(0x2 | 0x1 | 0x800, &in, 0x1000, 0x1000), 0x2 | 0x4);
+    CHECK_EQ(mmio_test_flags(0x2, &in, 0x0fff, 0x1000), 0x2 | 0x40 | 0x4);
+    CHECK_EQ(mmio_test_flags(0x2, &in, 0x80000001, 0xffffffff), 0x2 | 0x80);
     /* 32-bit */
     EXPECT("a3 78 56 34 12", 4, MMIO_STORE_REG, 4, GPR_RAX, 5);  /* mov %eax,0x12345678 */
     EXPECT("66 c7 00 cd ab", 4, MMIO_STORE_IMM, 2, 0, 5);        /* movw $0xabcd,(%eax) */

@@ -2,6 +2,8 @@
  *
  *   veneerctl version              the hypervisor's version string
  *   veneerctl exit-counters        "kind count" per exit kind
+ *   veneerctl cpu-exits            "cpu N kind count" per CPU and kind
+ *                                  (non-zero ones), "cpu N total T"
  *   veneerctl call NAME|NUM [ARG]  a raw call (up to 5 args), prints regs
  *   veneerctl simd-check           the VMM's vector work leaves ours alone
  *
@@ -25,6 +27,7 @@ static int usage(void)
     fprintf(stderr,
             "usage: veneerctl version\n"
             "       veneerctl exit-counters\n"
+            "       veneerctl cpu-exits\n"
             "       veneerctl call NAME|NUMBER [ARG...]   (up to %d args:"
             " decimal, 0xhex, -N)\n"
             "       veneerctl simd-check\n", VC_NARGS);
@@ -139,6 +142,50 @@ static int cmd_exit_counters(void)
     return EX_ERR;
 }
 
+static int cmd_cpu_exits(void)
+{
+    uint64_t nr, cpu, i, w[2], ncpus = 1, total;
+    char kind[17];
+    int rc = lookup("cpu_exit_counters", &nr);
+
+    if (rc)
+        return rc;
+    for (cpu = 0; cpu < ncpus && cpu < 4096; cpu++) {
+        total = 0;
+        for (i = 0; i < 4096; i++) {
+            struct vc_regs r = { 0 };
+            r.rax = nr;
+            r.rbx = cpu;
+            r.rcx = i;
+            if (hcall(&r) != 0)
+                return no_hypervisor();
+            if ((int64_t)r.rax == VC_ENOENT)
+                break;
+            if (r.rax != 0) {
+                fprintf(stderr, "veneerctl: cpu_exit_counters %" PRIu64 " %"
+                        PRIu64 ": %s (rax=%" PRId64 ")\n", cpu, i,
+                        vc_status_name(r.rax), (int64_t)r.rax);
+                return EX_ERR;
+            }
+            ncpus = r.rsi;
+            w[0] = r.rcx;
+            w[1] = r.rdx;
+            if (vc_unpack(w, 2, kind) == 0)
+                snprintf(kind, sizeof(kind), "#%" PRIu64, i);
+            if (r.rbx)
+                printf("cpu %" PRIu64 " %s %" PRIu64 "\n", cpu, kind, r.rbx);
+            total += r.rbx;
+        }
+        if (i == 0) {
+            fprintf(stderr, "veneerctl: cpu_exit_counters: no CPU %" PRIu64
+                    "\n", cpu);
+            return EX_ERR;
+        }
+        printf("cpu %" PRIu64 " total %" PRIu64 "\n", cpu, total);
+    }
+    return EX_OK;
+}
+
 static int cmd_call(int argc, char **argv)
 {
     struct vc_regs r = { 0 };
@@ -202,6 +249,8 @@ int main(int argc, char **argv)
         return cmd_version();
     if (strcmp(argv[1], "exit-counters") == 0 && argc == 2)
         return cmd_exit_counters();
+    if (strcmp(argv[1], "cpu-exits") == 0 && argc == 2)
+        return cmd_cpu_exits();
     if (strcmp(argv[1], "call") == 0)
         return cmd_call(argc - 2, argv + 2);
     if (strcmp(argv[1], "simd-check") == 0 && argc == 2)

@@ -36,6 +36,8 @@ struct pcpu {
     u64 nmi_count;
     bool in_panic;
     void *vcpu;          /* the backend's vcpu running on this CPU */
+    u32 kick;            /* set by another CPU before it sends the NMI
+                            that makes this one leave the guest */
     u64 gdt[GDT_ENTRIES] __aligned(16);
     struct tss64 tss __aligned(16);
 };

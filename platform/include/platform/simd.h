@@ -19,6 +19,8 @@
 
 void simd_begin(void);
 void simd_end(void);
+/* An application processor's vector state set-up (on that CPU). */
+int simd_cpu_init(void);
 
 /* The components simd_begin enables (XCR0 value), 0 without XSAVE. */
 extern u64 simd_vmm_xcr0;

@@ -22,6 +22,10 @@ struct extable_entry {
 /* Hooks a backend installs: an NMI taken in the VMM (must not lock), and
  * extra lines for a panic report (the last exits). */
 extern void (*nmi_hook)(struct trap_frame *f);
+
+/* Set when a CPU panics: the others halt (their NMI handler, and the run
+ * loops that see NMIs as exits check it). */
+extern volatile u32 vmm_stopping;
 extern void (*panic_report_hook)(void);
 
 void trap_dispatch(struct trap_frame *f);

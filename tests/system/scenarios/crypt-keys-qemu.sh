@@ -61,7 +61,7 @@ console_run() {
     : >"$LOG_DIR/$name.serial"
     note "qemu $name (serial and monitor on sockets)"
     qemu-system-x86_64 -no-reboot -m 1024 $CPU -display none \
-        -chardev socket,id=ser,path="$LOG_DIR/$name.ssock",server=on,wait=off \
+        -chardev socket,id=ser,path="$LOG_DIR/$name.ssock",server=on,wait=on \
         -serial chardev:ser \
         -monitor unix:"$LOG_DIR/$name.msock",server=on,wait=off \
         -cdrom "$iso" -boot order=d \

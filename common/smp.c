@@ -1,0 +1,286 @@
+/* All CPUs under the VMM (see smp.h and docs/smp.md).
+ *
+ * At the end of boot (after the devices, before the guest) the BSP starts
+ * every enabled CPU of the MADT into the VMM (platform/smp.c). Each AP
+ * enables virtualization, creates its vcpu in the state after INIT and
+ * waits for the guest's SIPI:
+ * - by default (vmm.apic_intercept=1; the only way on SVM) in the VMM
+ *   (vcpu_loop): the guest's INIT and SIPI never reach the CPUs: the VMM
+ *   intercepts the local APIC's ICR (common/apic.c) and posts them here,
+ *   and the target CPU applies them itself (smp_take_signals). A CPU in
+ *   the guest is kicked out of it with an NMI it recognizes (smp_kick).
+ * - VMX with vmm.apic_intercept=0: in the guest, in the wait-for-SIPI
+ *   activity state; the guest's INIT and SIPI are VM exits (smp_on_init,
+ *   smp_on_sipi). Bochs 2.7 never clears an INIT that caused a VM exit
+ *   (the CPU exits for it again at every entry), so this path cannot run
+ *   a guest's CPU start there; docs/smp.md.
+ * An INIT the guest sends to the BSP resets the machine. */
+#include <common/backend.h>
+#include <common/exit.h>
+#include <common/guest_policy.h>
+#include <common/smp.h>
+#include <common/acpi/probe.h>
+#include <platform/boot.h>
+#include <platform/cpu.h>
+#include <platform/init.h>
+#include <platform/log.h>
+#include <platform/mem.h>
+#include <platform/options.h>
+#include <platform/percpu.h>
+#include <platform/simd.h>
+#include <platform/smp.h>
+#include <platform/trap.h>
+
+const struct acpi_platform *acpi_platform(void);
+
+static bool apic_intercept_opt = true;
+OPTION_BOOL("vmm.apic_intercept", apic_intercept_opt,
+            "intercept the guest's local APIC ICR and deliver INIT/SIPI in "
+            "the VMM (default 1; 0: VMX's own INIT/SIPI exits, not on SVM)");
+
+static bool vmm_sipi;      /* the VMM delivers INIT/SIPI (ICR intercepted) */
+static volatile u32 ap_ready; /* index of the AP that finished its set-up */
+static volatile int ap_error;
+
+bool smp_vmm_sipi(void)
+{
+    return vmm_sipi;
+}
+
+struct vcpu *smp_vcpu_by_apic_id(u32 id)
+{
+    u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
+
+    for (u32 i = 0; i < n; i++)
+        if (vcpus[i] && vcpus[i]->apic_id == id)
+            return vcpus[i];
+    return NULL;
+}
+
+void smp_vcpu_policy(struct vcpu *v)
+{
+    v->apic_dfr = 0xffffffff; /* flat model, as after reset */
+    if (vmm_sipi) {
+        vcpu_ops->msr_intercept(v, MSR_X2APIC_ICR, false, true);
+        vcpu_ops->msr_intercept(v, MSR_IA32_APIC_BASE, false, true);
+    }
+}
+
+/* ---- start-up signals -------------------------------------------------- */
+
+static void do_init(struct vcpu *v)
+{
+    v->inits++;
+    vcpu_set_init_state(v, true);
+    vcpu_ops->wait_for_sipi(v);
+    log_debug("smp", "CPU %u: INIT from the guest; waiting for SIPI", v->index);
+}
+
+static u64 exits_total(const struct vcpu *v)
+{
+    u64 t = 0;
+
+    for (int k = 0; k < EXIT_KIND_COUNT; k++)
+        t += v->exit_counts[k];
+    return t;
+}
+
+static void do_sipi(struct vcpu *v, u8 vector)
+{
+    if (!v->wait_for_sipi) {
+        log_debug("smp", "CPU %u: SIPI 0x%02x while running: ignored (as on "
+                  "hardware)", v->index, vector);
+        return;
+    }
+    v->sipis++;
+    vcpu_ops->start_at_sipi(v, vector);
+    v->sipi_stamp = exits_total(v);
+    v->sipi_cs = (u16)(vector << 8);
+    log_info("smp", "CPU %u (APIC ID %u) started by the guest at %04x:0000",
+             v->index, v->apic_id, (unsigned)vector << 8);
+}
+
+void smp_on_init(struct vcpu *v)
+{
+    /* The guest's INIT, SIPI, SIPI to a CPU in wait-for-SIPI: INIT is
+     * blocked in that state and held, so the CPU (Bochs) exits for the
+     * first SIPI and then for the held INIT, before the started code ran
+     * a single instruction (Bochs holds the INIT level de-assert as a
+     * second INIT); the second SIPI has come and gone meanwhile.
+     * On bare metal that INIT landed on a CPU already waiting (a no-op):
+     * so it is here. */
+    if (v->sipis && exits_total(v) == v->sipi_stamp + 1) {
+        struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_CS);
+        if (s->rip == 0 && s->seg[SEG_CS].sel == v->sipi_cs) {
+            log_debug("smp", "CPU %u: INIT held through wait-for-SIPI, "
+                      "delivered after the SIPI: ignored", v->index);
+            v->sipi_stamp = exits_total(v); /* Bochs: the de-assert too */
+            return;
+        }
+    }
+    do_init(v);
+}
+
+void smp_on_sipi(struct vcpu *v, u8 vector)
+{
+    do_sipi(v, vector);
+}
+
+void smp_take_signals(struct vcpu *v)
+{
+    if (__atomic_exchange_n(&v->pending_init, 0, __ATOMIC_ACQ_REL))
+        do_init(v);
+    u32 sipi = __atomic_exchange_n(&v->pending_sipi, 0, __ATOMIC_ACQ_REL);
+    if (sipi)
+        do_sipi(v, (u8)sipi);
+}
+
+void smp_kick(struct vcpu *t)
+{
+    struct pcpu *c = &pcpus[t->index];
+
+    if (t == current_vcpu())
+        return;
+    __atomic_store_n(&c->kick, 1, __ATOMIC_RELEASE);
+    lapic_send_ipi(c->apic_id, (ICR_MODE_NMI << 8) | ICR_ASSERT);
+}
+
+void smp_post_init(struct vcpu *t)
+{
+    __atomic_store_n(&t->pending_init, 1, __ATOMIC_RELEASE);
+    if (!__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE))
+        smp_kick(t);
+}
+
+void smp_post_sipi(struct vcpu *t, u8 vector)
+{
+    /* A SIPI counts only for a CPU waiting for one, or about to (its INIT
+     * not yet applied). */
+    if (__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&t->pending_init, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&t->pending_sipi, 0x100u | vector, __ATOMIC_RELEASE);
+    else
+        log_debug("smp", "CPU %u: SIPI 0x%02x while running: ignored",
+                  t->index, vector);
+}
+
+/* ---- second-level map changes ------------------------------------------ */
+
+void slat_changed(void)
+{
+    struct vcpu *me = current_vcpu();
+    u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
+
+    __atomic_add_fetch(&slat_generation, 1, __ATOMIC_ACQ_REL);
+    for (u32 i = 0; i < n; i++) {
+        struct vcpu *t = vcpus[i];
+        if (t && t != me && !__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE))
+            smp_kick(t);
+    }
+}
+
+/* ---- the APs ----------------------------------------------------------- */
+
+static __noreturn void ap_fail(struct pcpu *c, const char *what, int r)
+{
+    log_err("smp", "CPU %u (APIC ID %u): %s (error %d); it stays halted in "
+            "the VMM", c->index, c->apic_id, what, r);
+    __atomic_store_n(&ap_error, r ? r : -E_IO, __ATOMIC_RELEASE);
+    __atomic_store_n(&ap_ready, c->index, __ATOMIC_RELEASE);
+    cpu_halt_forever();
+}
+
+static __noreturn void ap_main(struct pcpu *c)
+{
+    struct vcpu *v;
+    int r;
+
+    if ((r = simd_cpu_init()) < 0)
+        ap_fail(c, "no memory for its vector save area", r);
+    if ((r = vcpu_ops->cpu_enable()) < 0)
+        ap_fail(c, "virtualization could not be enabled", r);
+    v = kzalloc(sizeof(*v));
+    if (!v)
+        ap_fail(c, "no memory for its vcpu", -E_NOMEM);
+    v->index = c->index;
+    v->apic_id = c->apic_id;
+    c->vcpu = v;
+    if ((r = vcpu_ops->vcpu_create(v)) < 0)
+        ap_fail(c, "its vcpu could not be created", r);
+    msr_policy_init(v);
+    io_policy_init(v);
+    smp_vcpu_policy(v);
+    vcpu_set_init_state(v, true);
+    vcpu_ops->wait_for_sipi(v);
+    v->slat_gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
+    vcpu_register(v);
+    __atomic_store_n(&ap_ready, c->index, __ATOMIC_RELEASE);
+    vcpu_loop(v);
+}
+
+static int smp_start(void)
+{
+    const struct acpi_platform *pf = acpi_platform();
+    u32 bsp_id = lapic_id(), started = 0, failed = 0, n = 1;
+
+    pcpus[0].apic_id = bsp_id;
+    if (!apic_intercept_opt && !vcpu_ops->sipi_exits)
+        refuse_to_start("vmm.apic_intercept=0: the %s backend has no INIT and "
+                        "SIPI exits; the VMM must intercept the local APIC to "
+                        "start the guest's CPUs", active_backend->name);
+    vmm_sipi = apic_intercept_opt;
+    if (!pf || !pf->have_madt) {
+        log_warn("smp", "no ACPI MADT: only the boot CPU is known; the VMM "
+                 "intercepts the local APIC so that the guest cannot start a "
+                 "CPU outside it");
+        vmm_sipi = true;
+        return apic_intercept_start();
+    }
+    for (unsigned i = 0; i < pf->madt.ncpus; i++) {
+        const struct acpi_cpu *cpu = &pf->madt.cpus[i];
+        if (!cpu->enabled || cpu->apic_id == bsp_id)
+            continue;
+        if (n >= MAX_CPUS) {
+            log_err("smp", "APIC ID %u: more than %d CPUs; it is not started "
+                    "and the guest cannot start it", cpu->apic_id, MAX_CPUS);
+            failed++;
+            continue;
+        }
+        ap_ready = 0;
+        ap_error = 0;
+        if (smp_start_ap(n, cpu->apic_id, ap_main) < 0) {
+            failed++;
+            continue;
+        }
+        for (u32 t = 0; t < 5000 && __atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != n; t++)
+            pit_delay_us(1000);
+        if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != n || ap_error) {
+            if (!ap_error)
+                log_err("smp", "CPU %u (APIC ID %u) started but never finished "
+                        "its set-up", n, cpu->apic_id);
+            failed++;
+            n++;
+            continue;
+        }
+        started++;
+        n++;
+    }
+    pcpu_count = n;
+    smp_boot_done();
+    if (failed) {
+        /* The guest must not start those CPUs itself, outside the VMM. */
+        log_err("smp", "%u CPU%s could not be brought under the VMM; the guest "
+                "will not be able to start %s", failed, failed == 1 ? "" : "s",
+                failed == 1 ? "it" : "them");
+        vmm_sipi = true;
+    }
+    log_info("smp", "%u CPU%s under the VMM (the boot CPU and %u AP%s); the "
+             "APs wait for the guest's SIPI, delivered by %s", started + 1,
+             started ? "s" : "", started, started == 1 ? "" : "s",
+             vmm_sipi ? "the VMM (local APIC ICR intercepted)"
+                      : "the CPU (wait-for-SIPI state)");
+    if (vmm_sipi)
+        return apic_intercept_start();
+    return 0;
+}
+INIT_FUNC(late, 90, smp_start);

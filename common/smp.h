@@ -1,0 +1,42 @@
+/* All CPUs under the VMM (docs/smp.md): the APs are started at boot into
+ * the VMM, each gets a vcpu that waits for the guest's INIT-SIPI-SIPI;
+ * start-up signals and kicks between CPUs. */
+#ifndef VENEER_COMMON_SMP_H
+#define VENEER_COMMON_SMP_H
+
+#include <common/vcpu.h>
+
+/* A vcpu's life (common/vcpu.c): signals, guest, exits. */
+__noreturn void vcpu_loop(struct vcpu *v);
+
+/* Whether the VMM delivers INIT and SIPI itself (it intercepts the
+ * guest's local APIC ICR): on SVM always, on VMX with
+ * vmm.apic_intercept=1 or when an AP failed to start. */
+bool smp_vmm_sipi(void);
+
+/* Per-vcpu policy for SMP (the x2APIC ICR MSR when intercepting). */
+void smp_vcpu_policy(struct vcpu *v);
+
+/* Applies INIT/SIPI posted for `v` (on v's own CPU). */
+void smp_take_signals(struct vcpu *v);
+
+/* The guest sent INIT / SIPI to `t` (intercepted ICR). */
+void smp_post_init(struct vcpu *t);
+void smp_post_sipi(struct vcpu *t, u8 vector);
+
+/* An INIT / SIPI exit of `v` itself (VMX without interception). */
+void smp_on_init(struct vcpu *v);
+void smp_on_sipi(struct vcpu *v, u8 vector);
+
+/* Makes the CPU running `t` leave the guest soon (an NMI it recognizes). */
+void smp_kick(struct vcpu *t);
+
+/* The vcpu on the CPU with local APIC ID `id`, or NULL. */
+struct vcpu *smp_vcpu_by_apic_id(u32 id);
+
+/* Intercepted local APIC (common/apic.c). */
+int apic_intercept_start(void);
+int apic_x2apic_icr_write(struct vcpu *v, u64 value);
+int apic_base_write(struct vcpu *v, u64 value);
+
+#endif

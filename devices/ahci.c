@@ -1,0 +1,485 @@
+/* The AHCI storage mediator: SATA HBAs (class 01:06:01; QEMU q35's ICH9
+ * and `-device ahci`), their registers (ABAR, BAR5) hooked through the
+ * second-level map (common/mmio.h). Each port with a SATA disk is
+ * shadowed: the guest's PxCLB/PxFB are kept virtual and the HBA gets the
+ * VMM's command list and FIS receive area; the guest's commands are copied,
+ * checked and their data bounced through the cipher (ahci_slot.c). Ports
+ * with an ATAPI device or nothing pass through, as do interrupts.
+ * docs/storage-ahci.md. */
+#include <devices/ahci.h>
+#include <devices/ide_prd.h>
+#include <devices/pci.h>
+#include <platform/cpu.h>
+#include <platform/format.h>
+#include <platform/init.h>
+#include <platform/log.h>
+#include <platform/layout.h>
+#include <platform/mem.h>
+#include <platform/paging.h>
+#include <platform/trap.h>
+#include <string.h>
+
+#define AHCI_MAX_HBAS 4
+#define STOP_SPINS 1000000
+
+static struct ahci_hba hbas[AHCI_MAX_HBAS];
+static unsigned nhbas;
+
+/* ---- raw register access -------------------------------------------------- */
+
+static u32 hba_read(struct ahci_hba *h, unsigned off)
+{
+    return *(volatile u32 *)(h->regs + off);
+}
+
+static void hba_write(struct ahci_hba *h, unsigned off, u32 v)
+{
+    *(volatile u32 *)(h->regs + off) = v;
+}
+
+/* An access the mediator does not change, done as the guest made it. */
+static void raw_access(u64 pa, unsigned size, bool write, u64 *value)
+{
+    volatile void *p = phys_to_virt(pa);
+
+    switch (size) {
+    case 1:
+        if (write) *(volatile u8 *)p = (u8)*value; else *value = *(volatile u8 *)p;
+        break;
+    case 2:
+        if (write) *(volatile u16 *)p = (u16)*value; else *value = *(volatile u16 *)p;
+        break;
+    case 4:
+        if (write) *(volatile u32 *)p = (u32)*value; else *value = *(volatile u32 *)p;
+        break;
+    default:
+        if (write) *(volatile u64 *)p = *value; else *value = *(volatile u64 *)p;
+        break;
+    }
+}
+
+/* ---- the ports -------------------------------------------------------------- */
+
+/* Gives the HBA the shadow's command list and FIS area (each writable only
+ * while its engine is off: AHCI 3.3.1, 3.3.3). */
+static void program_shadow(struct ahci_port *p, u32 cmd)
+{
+    if (!(cmd & (PX_CMD_ST | PX_CMD_CR))) {
+        ahci_port_write(p, PX_CLB, (u32)p->cl_phys);
+        ahci_port_write(p, PX_CLBU, p->hba->addr64 ? (u32)(p->cl_phys >> 32) : 0);
+    }
+    if (!(cmd & (PX_CMD_FRE | PX_CMD_FR))) {
+        ahci_port_write(p, PX_FB, (u32)p->rfis_phys);
+        ahci_port_write(p, PX_FBU, p->hba->addr64 ? (u32)(p->rfis_phys >> 32) : 0);
+    }
+}
+
+static bool wait_clear(struct ahci_port *p, u32 bits)
+{
+    for (unsigned i = 0; i < STOP_SPINS; i++) {
+        if (!(ahci_port_read(p, PX_CMD) & bits))
+            return true;
+        cpu_relax();
+    }
+    return false;
+}
+
+static void cmd_write(struct ahci_port *p, u32 v)
+{
+    u32 cur = ahci_port_read(p, PX_CMD);
+
+    if ((cur & PX_CMD_ST) && !(v & PX_CMD_ST)) {
+        u32 ci, sact;
+        ahci_poll(p, &ci, &sact); /* what finished is delivered */
+        ahci_drop_all(p);         /* the HBA clears PxCI and PxSACT */
+    }
+    if (((v & PX_CMD_ST) && !(cur & PX_CMD_ST)) ||
+        ((v & PX_CMD_FRE) && !(cur & PX_CMD_FRE)))
+        program_shadow(p, cur);
+    ahci_port_write(p, PX_CMD, v);
+}
+
+/* A mediated port's register dword `reg`. */
+static void port_access(struct ahci_port *p, unsigned reg, bool write, u32 *v)
+{
+    u32 ci, sact, x;
+
+    switch (reg) {
+    case PX_CLB:
+        if (write) p->clb = *v & ~(AHCI_CLB_ALIGN - 1); else *v = p->clb;
+        return;
+    case PX_CLBU:
+        if (write) p->clbu = p->hba->addr64 ? *v : 0; else *v = p->clbu;
+        return;
+    case PX_FB:
+        if (write) p->fb = *v & ~(AHCI_FB_ALIGN - 1); else *v = p->fb;
+        return;
+    case PX_FBU:
+        if (write) p->fbu = p->hba->addr64 ? *v : 0; else *v = p->fbu;
+        return;
+    case PX_CMD:
+        if (write) cmd_write(p, *v); else *v = ahci_port_read(p, PX_CMD);
+        return;
+    case PX_CI:
+        if (write) {
+            ahci_issue(p, *v);
+        } else {
+            ahci_poll(p, &ci, NULL);
+            *v = ci;
+        }
+        return;
+    case PX_SACT:
+        if (write) {
+            p->sact_pending |= *v;
+        } else {
+            ahci_poll(p, NULL, &sact);
+            *v = sact | p->sact_pending | p->sact_refused;
+        }
+        return;
+    case PX_IS:
+    case PX_TFD:
+        if (write) {
+            ahci_port_write(p, reg, *v);
+        } else {
+            x = ahci_port_read(p, reg); /* then the slots it reports */
+            ahci_poll(p, NULL, NULL);
+            *v = x;
+        }
+        return;
+    default:
+        if (write) ahci_port_write(p, reg, *v); else *v = ahci_port_read(p, reg);
+    }
+}
+
+static bool port_dword_shadowed(unsigned reg)
+{
+    return reg <= PX_FBU || reg == PX_CMD || reg == PX_SACT || reg == PX_CI;
+}
+
+/* ---- the HBA ---------------------------------------------------------------- */
+
+static void poll_all(struct ahci_hba *h)
+{
+    for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+        if (h->port[i])
+            ahci_poll(h->port[i], NULL, NULL);
+}
+
+/* GHC.HR (AHCI 10.4.3): the HBA resets every port; the shadowed commands
+ * are gone with them. */
+static void ghc_write(struct ahci_hba *h, u32 v)
+{
+    if (v & HBA_GHC_HR)
+        poll_all(h);
+    hba_write(h, HBA_GHC, v);
+    if (!(v & HBA_GHC_HR))
+        return;
+    for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+        if (h->port[i])
+            ahci_drop_all(h->port[i]);
+}
+
+static int hba_access(struct ahci_hba *h, u64 off, unsigned size, bool write,
+                      u64 *value)
+{
+    unsigned port = (unsigned)((off - AHCI_PORT_BASE) / AHCI_PORT_STRIDE);
+    unsigned reg = (unsigned)((off - AHCI_PORT_BASE) % AHCI_PORT_STRIDE);
+    struct ahci_port *p = off >= AHCI_PORT_BASE && port < AHCI_MAX_PORTS
+                              ? h->port[port] : NULL;
+    u32 v = (u32)*value;
+
+    if (size != 4 || (off & 3)) {
+        if (p && port_dword_shadowed(reg & ~3u)) {
+            log_warn("ahci", "%s: a %u-byte %s at register 0x%x: the mediator "
+                     "takes dword accesses only there; #GP to the guest",
+                     p->sd.name, size, write ? "write" : "read", reg);
+            return -E_INVAL;
+        }
+        if (off == HBA_IS || (p && !write))
+            poll_all(h);
+        raw_access(h->abar + off, size, write, value);
+        return 0;
+    }
+    if (p) {
+        port_access(p, reg, write, &v);
+    } else if (off == HBA_GHC && write) {
+        ghc_write(h, v);
+    } else if (off == HBA_IS && !write) {
+        v = hba_read(h, HBA_IS);
+        poll_all(h);
+    } else {
+        u64 w = v;
+        raw_access(h->abar + off, 4, write, &w);
+        v = (u32)w;
+    }
+    if (!write)
+        *value = v;
+    return 0;
+}
+
+static int ahci_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
+{
+    for (unsigned i = 0; i < nhbas; i++) {
+        struct ahci_hba *h = &hbas[i];
+        if (gpa < (h->abar & ~(u64)(PAGE_SIZE - 1)) ||
+            gpa >= ALIGN_UP(h->abar + h->abar_len, PAGE_SIZE))
+            continue;
+        if (gpa < h->abar || gpa + size > h->abar + h->abar_len) {
+            raw_access(gpa, size, write, value); /* the page, not the HBA */
+            return 0;
+        }
+        u64 flags = spin_lock_irqsave(&h->lock);
+        int r = hba_access(h, gpa - h->abar, size, write, value);
+        spin_unlock_irqrestore(&h->lock, flags);
+        return r;
+    }
+    return -E_INVAL;
+}
+
+/* ---- attach ----------------------------------------------------------------- */
+
+/* Switches the HBA from the guest's (the firmware's) command list and FIS
+ * area to the shadow's: engines off, bases written, engines back on. */
+static int take_over(struct ahci_port *p)
+{
+    u32 cmd = ahci_port_read(p, PX_CMD);
+
+    p->clb = ahci_port_read(p, PX_CLB);
+    p->clbu = p->hba->addr64 ? ahci_port_read(p, PX_CLBU) : 0;
+    p->fb = ahci_port_read(p, PX_FB);
+    p->fbu = p->hba->addr64 ? ahci_port_read(p, PX_FBU) : 0;
+    if (cmd & PX_CMD_ST) {
+        ahci_port_write(p, PX_CMD, cmd & ~PX_CMD_ST);
+        if (!wait_clear(p, PX_CMD_CR))
+            return -E_BUSY;
+    }
+    if (cmd & PX_CMD_FRE) {
+        ahci_port_write(p, PX_CMD, cmd & ~(PX_CMD_ST | PX_CMD_FRE));
+        if (!wait_clear(p, PX_CMD_FR))
+            return -E_BUSY;
+    }
+    program_shadow(p, 0);
+    if (cmd & PX_CMD_FRE)
+        ahci_port_write(p, PX_CMD, cmd & ~PX_CMD_ST);
+    if (cmd & PX_CMD_ST)
+        ahci_port_write(p, PX_CMD, cmd);
+    return 0;
+}
+
+/* IDENTIFY DEVICE on slot 0 of the shadow (the port runs the VMM's list
+ * after take_over; the firmware is idle): the disk's capacity and logical
+ * sector size. The PxIS and IS bits it raises are cleared again. Returns
+ * 0, or < 0 when the port is not running or the disk does not answer. */
+static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_size)
+{
+    struct ahci_hba *h = p->hba;
+    u64 phys;
+    u8 *page = storage_bounce_alloc(PAGE_SIZE, &phys);
+    struct ahci_cmd_table *t = (struct ahci_cmd_table *)page;
+    u16 *words = (u16 *)(page + 2048);
+    int r = -E_BUSY;
+
+    if (!page)
+        return -E_NOMEM;
+    if ((ahci_port_read(p, PX_CMD) & PX_CMD_ST) && !ahci_port_read(p, PX_CI)) {
+        u32 is = ahci_port_read(p, PX_IS), his = hba_read(h, HBA_IS);
+        t->cfis[0] = SATA_FIS_REG_H2D;
+        t->cfis[1] = SATA_FIS_H2D_C;
+        t->cfis[2] = ATA_CMD_IDENTIFY;
+        t->prdt[0] = (struct ahci_prd){ (u32)(phys + 2048), (u32)((phys + 2048) >> 32),
+                                        0, 512 - 1 };
+        p->cl[0] = (struct ahci_cmd_header){ .flags = 5, .prdtl = 1, .ctba = (u32)phys,
+                                             .ctbau = (u32)(phys >> 32) };
+        ahci_port_write(p, PX_CI, 1);
+        for (unsigned n = 0; n < STOP_SPINS && (ahci_port_read(p, PX_CI) & 1); n++)
+            cpu_relax();
+        if (!(ahci_port_read(p, PX_CI) & 1) && !(ahci_port_read(p, PX_TFD) & ATA_ST_ERR)) {
+            ata_parse_identify(words, id);
+            *sector_size = ahci_identify_sector_size(words);
+            r = 0;
+        }
+        ahci_port_write(p, PX_IS, ahci_port_read(p, PX_IS) & ~is);
+        if (!(his & BIT(p->index)))
+            hba_write(h, HBA_IS, BIT(p->index));
+    }
+    storage_bounce_free(page, PAGE_SIZE);
+    return r;
+}
+
+/* The port's shadow: one page for the command list (1 KiB at 0), the FIS
+ * receive area (at 1 KiB) and the table of the NOP a refusal issues (at
+ * 2 KiB). */
+static struct ahci_port *new_port(struct ahci_hba *h, unsigned i)
+{
+    const struct pci_ident *id = &h->pci->id;
+    u64 phys;
+    struct ahci_port *p = storage_bounce_alloc(sizeof(*p), &phys);
+    u8 *page = storage_bounce_alloc(PAGE_SIZE, &phys);
+
+    if (!p || !page)
+        return NULL;
+    memset(p, 0, sizeof(*p));
+    p->hba = h;
+    p->index = i;
+    p->cl = (struct ahci_cmd_header *)page;
+    p->cl_phys = phys;
+    p->rfis = page + AHCI_CMD_LIST_SIZE;
+    p->rfis_phys = phys + AHCI_CMD_LIST_SIZE;
+    p->nop = (struct ahci_cmd_table *)(page + 2048);
+    p->nop_phys = phys + 2048;
+    p->nop->cfis[0] = SATA_FIS_REG_H2D;
+    p->nop->cfis[1] = SATA_FIS_H2D_C;
+    p->nop->cfis[2] = ATA_CMD_NOP;
+    p->sd = (struct storage_dev){ .kind = STORAGE_AHCI, .pci = h->pci, .unit = i,
+                                  .sector_size = AHCI_SECTOR };
+    ksnprintf(p->sd.name, sizeof(p->sd.name), "ahci %02x:%02x.%x p%u", id->bus,
+              id->dev, id->fn, i);
+    return p;
+}
+
+/* A disk: its size from IDENTIFY, registered for the cipher. */
+static void register_disk(struct ahci_port *p)
+{
+    struct ata_identity ident;
+    u32 ssize = AHCI_SECTOR;
+
+    if (identify(p, &ident, &ssize) == 0) {
+        p->sd.sectors = ident.sectors;
+        p->sd.sector_size = ssize;
+    } else {
+        log_warn("ahci", "%s: no answer to IDENTIFY DEVICE: taken as 512-byte "
+                 "sectors", p->sd.name);
+    }
+    p->registered = storage_register(&p->sd) == 0;
+}
+
+/* Every implemented port is shadowed, so that no command list, table or
+ * PRDT reaches the HBA unchecked whatever is on it; only a SATA disk's
+ * data goes through the cipher. ATAPI devices, empty ports (and what is
+ * plugged in later) move their data in the clear. */
+static void setup_port(struct ahci_hba *h, unsigned i)
+{
+    struct ahci_port probe = { .hba = h, .index = i };
+    u32 ssts = ahci_port_read(&probe, PX_SSTS), sig = ahci_port_read(&probe, PX_SIG);
+    bool present = (ssts & 0xf) == PX_SSTS_DET_PRESENT;
+    const struct pci_ident *id = &h->pci->id;
+    struct ahci_port *p = new_port(h, i);
+
+    if (!p || take_over(p) < 0) {
+        log_warn("ahci", "%02x:%02x.%x p%u: %s: the port is passed through "
+                 "unchecked", id->bus, id->dev, id->fn, i,
+                 p ? "its engine does not stop" : "no VMM memory for the shadow");
+        return;
+    }
+    h->port[i] = p;
+    if (present && sig == SATA_SIG_ATA)
+        register_disk(p);
+    if (p->registered || (present && sig == SATA_SIG_ATA))
+        log_info("ahci", "%s: SATA disk, %llu sectors of %u bytes; command list "
+                 "and FIS area shadowed (the guest's at 0x%llx and 0x%llx)%s",
+                 p->sd.name, (unsigned long long)p->sd.sectors,
+                 p->sd.sector_size, (unsigned long long)((u64)p->clbu << 32 | p->clb),
+                 (unsigned long long)((u64)p->fbu << 32 | p->fb),
+                 p->registered ? "" : "; not registered: its data passes in the clear");
+    else
+        log_info("ahci", "%s: %s (signature 0x%08x): commands shadowed, data in "
+                 "the clear", p->sd.name, !present ? "no device"
+                 : sig == SATA_SIG_ATAPI ? "ATAPI device" : "not a disk", sig);
+}
+
+static int ahci_attach(struct pci_dev *d)
+{
+    struct pci_bar bar;
+    struct ahci_hba *h;
+
+    if (nhbas == AHCI_MAX_HBAS) {
+        log_warn("ahci", "%02x:%02x.%x: more than %u AHCI controllers: not "
+                 "mediated", d->id.bus, d->id.dev, d->id.fn, AHCI_MAX_HBAS);
+        return -E_BUSY;
+    }
+    if (pci_read_bar(d, 5, &bar) < 0 || bar.io || !bar.base ||
+        !(pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY) ||
+        bar.base + 0x1100 > direct_map_top) {
+        log_warn("ahci", "%02x:%02x.%x: no usable ABAR (BAR5) or memory decoding "
+                 "off: not mediated", d->id.bus, d->id.dev, d->id.fn);
+        return -E_INVAL;
+    }
+    h = &hbas[nhbas];
+    memset(h, 0, sizeof(*h));
+    h->pci = d;
+    h->lock = (spinlock_t)SPINLOCK_INIT;
+    h->abar = bar.base;
+    h->regs = phys_to_virt(bar.base);
+    h->addr64 = hba_read(h, HBA_CAP) & HBA_CAP_S64A;
+    h->pi = hba_read(h, HBA_PI);
+    unsigned top = 0;
+    for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+        if (h->pi & BIT(i))
+            top = i + 1;
+    h->abar_len = AHCI_PORT_BASE + top * AHCI_PORT_STRIDE;
+    h->mmio = (struct mmio_owner){
+        .base = h->abar & ~(u64)(PAGE_SIZE - 1),
+        .len = ALIGN_UP(h->abar + h->abar_len, PAGE_SIZE) - (h->abar & ~(u64)(PAGE_SIZE - 1)),
+        .name = "AHCI ABAR", .access = ahci_mmio_access };
+    log_info("ahci", "%02x:%02x.%x: ABAR 0x%llx, ports implemented 0x%x, %s "
+             "addressing", d->id.bus, d->id.dev, d->id.fn,
+             (unsigned long long)h->abar, h->pi, h->addr64 ? "64-bit" : "32-bit");
+    nhbas++;
+    for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
+        if (h->pi & BIT(i))
+            setup_port(h, i);
+    if (mmio_register(&h->mmio) < 0) {
+        /* the HBA would run the shadow's list unseen: a broken VMM */
+        panic("ahci: cannot hook the ABAR at 0x%llx", (unsigned long long)h->abar);
+    }
+    return 0;
+}
+
+/* The ABAR stays where the hook is: the guest may size BAR5 (all ones,
+ * then the address back) but not move it, which would put the HBA's
+ * registers out of the mediator's sight. */
+static enum pci_verdict ahci_config_write(struct pci_dev *d, u16 offset, u8 size,
+                                          u32 value)
+{
+    struct ahci_hba *h = NULL;
+
+    if (offset + size <= PCI_BAR0 + 20 || offset >= PCI_BAR0 + 24)
+        return PCI_FORWARD;
+    for (unsigned i = 0; i < nhbas; i++)
+        if (hbas[i].pci == d)
+            h = &hbas[i];
+    if (!h || (size == 4 && (value == 0xffffffffu ||
+                             (value & ~0xfu) == (u32)h->abar)))
+        return PCI_FORWARD;
+    log_warn("ahci", "%02x:%02x.%x: the guest moves the ABAR to 0x%x: refused, "
+             "it stays at 0x%llx", d->id.bus, d->id.dev, d->id.fn, value,
+             (unsigned long long)h->abar);
+    return PCI_HANDLED;
+}
+
+/* At the guest's power-off: how each mediated disk's data moved. */
+static int ahci_summary(void)
+{
+    for (unsigned i = 0; i < nhbas; i++)
+        for (unsigned n = 0; n < AHCI_MAX_PORTS; n++) {
+            struct ahci_port *p = hbas[i].port[n];
+            if (p && p->registered)
+                log_info("ahci", "%s: %llu commands; %llu sectors through the "
+                         "cipher before long mode (the BIOS), %llu in long mode "
+                         "(%llu of them by NCQ); %u refusals on all controllers",
+                         p->sd.name, (unsigned long long)p->commands,
+                         (unsigned long long)p->sectors_bios,
+                         (unsigned long long)p->sectors_os,
+                         (unsigned long long)p->sectors_ncq, ahci_refusal_count());
+        }
+    return 0;
+}
+INIT_FUNC(poweroff, 41, ahci_summary);
+
+static const struct pci_mediator ahci_mediator = {
+    .name = "ahci",
+    .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010601, .class_mask = 0xffffff },
+    .attach = ahci_attach,
+    .config_write = ahci_config_write,
+};
+PCI_MEDIATOR(ahci_mediator);

@@ -1,0 +1,73 @@
+/* The other CPUs: the local APIC as the VMM uses it, a PIT delay, and the
+ * start of an application processor into the VMM's long mode
+ * (platform/smp.c, platform/ap_tramp.S). What an AP does once it runs
+ * VMM code is common/smp.c's business. */
+#ifndef VENEER_PLATFORM_SMP_H
+#define VENEER_PLATFORM_SMP_H
+
+#include <platform/percpu.h>
+
+/* Local APIC registers (xAPIC MMIO offsets; x2APIC MSR = 0x800 + off/16). */
+#define LAPIC_ID      0x020
+#define LAPIC_VERSION 0x030
+#define LAPIC_TPR     0x080
+#define LAPIC_EOI     0x0b0
+#define LAPIC_LDR     0x0d0
+#define LAPIC_DFR     0x0e0
+#define LAPIC_SVR     0x0f0
+#define LAPIC_ESR     0x280
+#define LAPIC_ICR_LO  0x300
+#define LAPIC_ICR_HI  0x310
+#define MSR_X2APIC_ICR 0x830
+
+/* ICR fields (SDM 10.6.1). */
+#define ICR_VECTOR(x)     ((x) & 0xff)
+#define ICR_MODE(x)       (((x) >> 8) & 7)
+#define ICR_MODE_FIXED    0
+#define ICR_MODE_LOWEST   1
+#define ICR_MODE_SMI      2
+#define ICR_MODE_NMI      4
+#define ICR_MODE_INIT     5
+#define ICR_MODE_SIPI     6
+#define ICR_LOGICAL       BIT(11)
+#define ICR_BUSY          BIT(12)
+#define ICR_ASSERT        BIT(14)
+#define ICR_LEVEL         BIT(15)
+#define ICR_SHORTHAND(x)  (((x) >> 18) & 3)
+#define ICR_SH_NONE 0
+#define ICR_SH_SELF 1
+#define ICR_SH_ALL  2
+#define ICR_SH_OTHERS 3
+
+bool lapic_x2apic(void);
+u64 lapic_phys_base(void);
+u32 lapic_id(void);
+u32 lapic_read(u32 off);
+void lapic_write(u32 off, u32 value);
+/* Sends an IPI (ICR low word `icr`) to APIC ID `dest` and waits until the
+ * APIC has sent it. */
+void lapic_send_ipi(u32 dest, u32 icr);
+
+/* The NMI this CPU is taking was another CPU's kick (common/smp.c), not
+ * an NMI for the guest: consumes the request. NMI context. A guest NMI
+ * that arrives while the kick NMI is still pending merges with it (the
+ * CPU holds one NMI) and is lost: kicks are rare (second-level map
+ * changes and start-up signals after the guest runs). */
+static inline bool nmi_take_kick(void)
+{
+    return __atomic_exchange_n(&this_cpu()->kick, 0, __ATOMIC_ACQ_REL);
+}
+
+/* Busy-waits about `us` microseconds on PIT channel 2 (the guest does not
+ * own the PIT yet when this is used: boot only). */
+void pit_delay_us(u32 us);
+
+/* Starts the AP with APIC ID `apic_id` as pcpus[index]: stacks, the
+ * trampoline, INIT-SIPI-SIPI; the AP loads the VMM's tables and calls
+ * main(c) (which never returns). Returns 0 once it runs VMM code, or
+ * -E_TIMEOUT (logged) if it never arrived. Boot, BSP only, one at a time. */
+int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c));
+/* Releases the trampoline page (its old contents are put back). */
+void smp_boot_done(void);
+
+#endif
