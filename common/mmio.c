@@ -35,14 +35,19 @@ int mmio_register(struct mmio_owner *o)
 
 int mmio_move(struct mmio_owner *o, u64 base)
 {
+    spin_lock(&owners_lock);
     int r = vcpu_ops->memory_protect(base, o->len, false);
 
-    if (r < 0)
+    if (r < 0) {
+        spin_unlock(&owners_lock);
         return r;
+    }
     vcpu_ops->memory_protect(o->base, o->len, true);
     log_info("mmio", "%s: moved from 0x%llx to 0x%llx", o->name,
              (unsigned long long)o->base, (unsigned long long)base);
-    o->base = base;
+    __atomic_store_n(&o->base, base, __ATOMIC_RELEASE);
+    spin_unlock(&owners_lock);
+    slat_changed(); /* the other CPUs drop what they cached of both */
     return 0;
 }
 
