@@ -13,6 +13,7 @@
 #   wait_for NAME REGEX SECONDS       until REGEX appears (or the emulator ends)
 #   expect NAME REGEX [WHAT]          assert REGEX is in the serial log
 #   expect_not NAME REGEX [WHAT]      assert it is not
+#   expect_count NAME REGEX N [WHAT]  assert it is on exactly N lines
 #   wait_exit NAME SECONDS            until the emulator exits by itself
 #   stop NAME                         kill the emulator
 #   symbolize NAME [ELF]              print the panic backtrace, symbolized
@@ -161,6 +162,18 @@ expect() {
         echo "ok   $name: $what"
     else
         echo "FAIL $name: $what (no /$re/ in $LOG_DIR/$name.serial)"
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# expect_count NAME REGEX N [WHAT]: REGEX is on exactly N lines
+expect_count() {
+    local name=$1 re=$2 want=$3 what=${4:-$2} n
+    n=$(grep -acE -- "$re" "$LOG_DIR/$name.serial")
+    if [ "$n" = "$want" ]; then
+        echo "ok   $name: $what"
+    else
+        echo "FAIL $name: $what (/$re/ on $n lines of $LOG_DIR/$name.serial, not $want)"
         FAILS=$((FAILS + 1))
     fi
 }

@@ -22,13 +22,7 @@ expect smp "I smp: 2 CPUs under the VMM \(the boot CPU and 1 AP\); the APs wait 
 expect smp "I smp: CPU 1 \(APIC ID [0-9]+\) started by the guest at" "the AP started by the guest's SIPI (through the VMM)"
 if [ "${SMP_REBOOT:-0}" = 1 ]; then
     expect smp "^GUEST-REBOOT first boot: rebooting" "the guest rebooted once"
-    boots=$(grep -ac "Veneer .* starting" "$LOG_DIR/smp.serial")
-    if [ "$boots" = 2 ]; then
-        echo "ok   smp: the reboot came back through the BIOS into Veneer (2 boots)"
-    else
-        echo "FAIL smp: Veneer started $boots times, not 2"
-        FAILS=$((FAILS + 1))
-    fi
+    expect_count smp "Veneer .* starting" 2 "the reboot came back through the BIOS into Veneer (2 boots)"
     expect smp "^GUEST-CHECK reboot PASS" "the second boot found the first boot's mark"
 fi
 expect smp "^GUEST-CHECK smp PASS 2 CPUs online" "2 CPUs online, jobs, NMIs and exits on each"

@@ -19,20 +19,8 @@ for n in 2 4; do
     guest_verdict $name 400
     wait_exit $name 60 || stop $name
     expect $name "^GUEST-REBOOT first boot: rebooting" "$n CPUs: the guest rebooted once"
-    boots=$(grep -ac "Veneer .* starting" "$LOG_DIR/$name.serial")
-    if [ "$boots" = 2 ]; then
-        echo "ok   $name: the reboot came back through the firmware into Veneer (2 boots)"
-    else
-        echo "FAIL $name: Veneer started $boots times, not 2"
-        FAILS=$((FAILS + 1))
-    fi
-    runs=$(grep -ac "I smp: $n CPUs under the VMM (the boot CPU and $((n - 1)) AP" "$LOG_DIR/$name.serial")
-    if [ "$runs" = 2 ]; then
-        echo "ok   $name: all $n CPUs under the VMM at both boots"
-    else
-        echo "FAIL $name: 'I smp: $n CPUs under the VMM' seen $runs times, not 2"
-        FAILS=$((FAILS + 1))
-    fi
+    expect_count $name "Veneer .* starting" 2 "the reboot came back through the firmware into Veneer (2 boots)"
+    expect_count $name "I smp: $n CPUs under the VMM \(the boot CPU and $((n - 1)) AP" 2 "all $n CPUs under the VMM at both boots"
     for ((c = 1; c < n; c++)); do
         expect $name "I smp: CPU $c \(APIC ID [0-9]+\) started by the guest at" "CPU $c started by the guest's SIPI (through the VMM)"
     done
