@@ -2,7 +2,8 @@
 # probes: built into raw disk images the VMM boots as drive 0x80.
 check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img \
 	$(TOP)/miniguest/ecam_test.img $(TOP)/miniguest/tsc_test.img \
-	$(TOP)/miniguest/ts_test.img $(TOP)/miniguest/ide_evil.img
+	$(TOP)/miniguest/ts_test.img $(TOP)/miniguest/ide_evil.img \
+	$(TOP)/miniguest/smp_init.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC) -c -m32 -Itests/miniguest -o $(TOP)/miniguest/$*.o $<
