@@ -1,0 +1,101 @@
+/* Start-up signals from a guest with two CPUs (smp-init scenario):
+ *   A: INIT + SIPI (vector 0x10) to APIC ID 1: the AP runs the code at
+ *      0x10000 (past this guest), which counts itself at 0x11000 and halts;
+ *      prints "SMPI-TEST ap=N" (N: the count, 1 expected);
+ *   B: INIT to APIC ID 9, which no CPU has: "SMPI-TEST absent done";
+ *   C: INIT to APIC ID 0, the boot CPU itself: under Veneer the machine
+ *      resets; "SMPI-TEST after-init" must never be printed.
+ * The xAPIC's ICR is polled with TEST (an instruction Veneer's MMIO
+ * decoder has to know). */
+#include "boot32.inc"
+
+#define APIC 0xfee00000
+#define AP_CODE 0x10000
+#define AP_COUNT 0x11000
+
+        .code32
+pm32:
+        movl    $m_start, %esi
+        call    puts
+        movl    $0, AP_COUNT
+        movl    $ap_code, %esi
+        movl    $AP_CODE, %edi
+        movl    $(ap_end - ap_code), %ecx
+        rep movsb
+        movl    APIC + 0xf0, %eax       /* software-enable the APIC */
+        orl     $0x100, %eax
+        movl    %eax, APIC + 0xf0
+
+        /* A */
+        movl    $0x01000000, APIC + 0x310
+        movl    $0x0000c500, APIC + 0x300       /* INIT, level, assert */
+        call    wait_icr
+        movl    $0x01000000, APIC + 0x310
+        movl    $0x00008500, APIC + 0x300       /* INIT, level, de-assert */
+        call    wait_icr
+        movl    $0x01000000, APIC + 0x310
+        movl    $0x00004600 + (AP_CODE >> 12), APIC + 0x300 /* SIPI */
+        call    wait_icr
+        movl    $200000000, %ecx
+1:      cmpl    $0, AP_COUNT
+        jne     2f
+        pause
+        loop    1b
+2:      movl    $50000000, %ecx         /* a late second start would show */
+3:      loop    3b
+        movl    $m_ap, %esi
+        call    puts
+        movl    AP_COUNT, %eax
+        call    putdec
+        movl    $m_nl, %esi
+        call    puts
+
+        /* B */
+        movl    $0x09000000, APIC + 0x310
+        movl    $0x0000c500, APIC + 0x300
+        call    wait_icr
+        movl    $m_absent, %esi
+        call    puts
+
+        /* C */
+        movl    APIC + 0x20, %eax       /* our own APIC ID */
+        andl    $0xff000000, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x0000c500, APIC + 0x300
+        call    wait_icr
+        movl    $100000000, %ecx
+4:      loop    4b
+        movl    $m_after, %esi
+        call    puts
+        jmp     stop
+
+wait_icr:
+        testl   $0x1000, APIC + 0x300   /* delivery status */
+        jnz     wait_icr
+        ret
+
+unexpected:
+        movl    $m_exc, %esi
+        call    puts
+        jmp     stop
+
+        .code16
+ap_code:                                /* at 1000:0000 */
+        lock incl %cs:(AP_COUNT - AP_CODE)
+1:      cli
+        hlt
+        jmp     1b
+ap_end:
+        .code32
+
+#include "lib32.inc"
+
+m_start:  .asciz "SMPI-TEST start\r\n"
+m_ap:     .asciz "SMPI-TEST ap="
+m_nl:     .asciz "\r\n"
+m_absent: .asciz "SMPI-TEST absent done\r\n"
+m_after:  .asciz "SMPI-TEST after-init\r\n"
+m_exc:    .asciz "SMPI-TEST unexpected exception\r\n"
+        .org    2048
+idt:
+idt_desc:
