@@ -721,41 +721,47 @@ int nvme_internal(struct nvme_ctrl *c, struct nvme_sqe *e, void *buf4k,
     return run_internal(c, e, out);
 }
 
-int nvme_shadow_cq(struct nvme_ctrl *c, u16 qid, u32 size, u64 gbase, u32 flags)
+/* Creates a queue of `size` entries of `esize` bytes in VMM memory on the
+ * controller (Create I/O CQ/SQ `opcode`, CDW11 `cdw11`); *mem and *phys
+ * hold it. A timed-out command may still land: its memory is kept. */
+static int create_shadow_queue(struct nvme_ctrl *c, u32 opcode, u16 qid,
+                               u32 size, size_t esize, u32 cdw11, void **mem,
+                               u64 *phys)
 {
     struct nvme_cqe r;
-    u64 phys;
-    void *mem = storage_bounce_alloc((size_t)size * 16, &phys);
 
-    if (!mem)
+    *mem = storage_bounce_alloc((size_t)size * esize, phys);
+    if (!*mem)
         return -E_NOMEM;
-    struct nvme_sqe e = { .cdw0 = NVME_ADM_CREATE_CQ, .cdw10 = (size - 1) << 16 | qid,
-                          .cdw11 = flags | 1, .prp1 = phys };
+    struct nvme_sqe e = { .cdw0 = opcode, .cdw10 = (size - 1) << 16 | qid,
+                          .cdw11 = cdw11, .prp1 = *phys };
     int rc = run_internal(c, &e, &r);
-    if (rc < 0) {
-        if (rc != -E_TIMEOUT)
-            storage_bounce_free(mem, (size_t)size * 16);
+    if (rc < 0 && rc != -E_TIMEOUT)
+        storage_bounce_free(*mem, (size_t)size * esize);
+    return rc;
+}
+
+int nvme_shadow_cq(struct nvme_ctrl *c, u16 qid, u32 size, u64 gbase, u32 flags)
+{
+    void *mem;
+    u64 phys;
+    int rc = create_shadow_queue(c, NVME_ADM_CREATE_CQ, qid, size, 16,
+                                 flags | 1, &mem, &phys);
+
+    if (rc < 0)
         return rc;
-    }
     cq_init(&c->cq[qid], qid, size, gbase, flags, mem, phys);
     return 0;
 }
 
 int nvme_shadow_sq(struct nvme_ctrl *c, u16 qid, u32 size, u64 gbase, u16 cqid)
 {
-    struct nvme_cqe r;
+    void *mem;
     u64 phys;
-    void *mem = storage_bounce_alloc((size_t)size * 64, &phys);
+    int rc = create_shadow_queue(c, NVME_ADM_CREATE_SQ, qid, size, 64,
+                                 (u32)cqid << 16 | 1, &mem, &phys);
 
-    if (!mem)
-        return -E_NOMEM;
-    struct nvme_sqe e = { .cdw0 = NVME_ADM_CREATE_SQ, .cdw10 = (size - 1) << 16 | qid,
-                          .cdw11 = (u32)cqid << 16 | 1, .prp1 = phys };
-    int rc = run_internal(c, &e, &r);
-    if (rc < 0) {
-        if (rc != -E_TIMEOUT)
-            storage_bounce_free(mem, (size_t)size * 64);
+    if (rc < 0)
         return rc;
-    }
     return sq_init(&c->sq[qid], qid, size, gbase, cqid, mem, phys);
 }

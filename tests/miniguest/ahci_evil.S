@@ -103,11 +103,7 @@ pm32:
         call    puts
         movl    $BUF, %esi
         movl    $16, %ecx
-7:      lodsb
-        pushl   %ecx
-        call    putc
-        popl    %ecx
-        loop    7b
+        call    putn
 6:      movl    $m_nl, %esi
         call    puts
         addl    $12, %edi

@@ -62,11 +62,7 @@ pm32:
         call    puts
         movl    $BUF, %esi
         movl    $16, %ecx
-4:      lodsb
-        pushl   %ecx
-        call    putc
-        popl    %ecx
-        loop    4b
+        call    putn
 3:      movl    $m_nl, %esi
         call    puts
         addl    $12, %ebp

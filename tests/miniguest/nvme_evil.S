@@ -80,11 +80,7 @@ pm32:
         call    puts
         movl    $BUF, %esi
         movl    $16, %ecx
-5:      lodsb
-        pushl   %ecx
-        call    putc
-        popl    %ecx
-        loop    5b
+        call    putn
 4:      movl    $m_nl, %esi
         call    puts
         addl    $12, %ebp

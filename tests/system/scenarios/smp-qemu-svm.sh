@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 600
+# timeout: 900
 # Linux with 2 and with 4 CPUs under Veneer on QEMU (SVM, pc machine, IDE
 # disk): every CPU is started into the VMM at boot and waits there for the
 # guest's SIPI, which the VMM takes from the intercepted local APIC ICR.
