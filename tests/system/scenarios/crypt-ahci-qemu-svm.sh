@@ -1,6 +1,6 @@
 #!/bin/bash
 # timeout: 420
-# The guest disk encrypted whole (vdisk, AES-256-XTS) on an AHCI HBA of
+# The disk of a two-CPU guest, encrypted whole (vdisk, AES-256-XTS), on an AHCI HBA of
 # QEMU q35, Veneer with the key as a module (SVM), booted from the CD on
 # the chipset's AHCI (ATAPI: passed through): SeaBIOS reads the MBR, GRUB
 # and the kernel through the AHCI mediator (non-queued DMA, decrypted)
@@ -16,7 +16,7 @@ crypt_key "$key"
 crypt_guest_disk "$img" "$key" "veneer.test=hypercall,nosvm,cpu,disk"
 mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=ahci/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
 # shellcheck disable=SC2046
-qemu_start ahci "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
+qemu_start ahci "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none -smp 2 \
     $(guest_qemu_disk_args "$img")
 guest_verdict ahci 300
 wait_exit ahci 60 || stop ahci
