@@ -1,6 +1,6 @@
 #!/bin/bash
 # timeout: 420
-# The disk of a two-CPU guest, encrypted whole (vdisk, AES-256-XTS), on QEMU q35's NVMe
+# The guest disk encrypted whole (vdisk, AES-256-XTS) on QEMU q35's NVMe
 # controller, Veneer with the key as a module (SVM): SeaBIOS, which set the
 # controller up before Veneer started, reads the MBR and GRUB through the
 # NVMe mediator on its own queues (taken over at attach, decrypted), Linux's
@@ -21,7 +21,7 @@ head -c $((8 << 20)) /dev/urandom >"$img4k"
 "$VDISK" encrypt "$img4k" --key-file "$key" --sector-size 4096 >/dev/null || exit 1
 mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=nvme/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
 # shellcheck disable=SC2046
-qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none -smp 2 \
+qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
     -drive file="$img",format=raw,if=none,id=gdisk -drive file="$img4k",format=raw,if=none,id=d4k \
     -device nvme,id=nvme0,serial=veneer-guest \
     -device nvme-ns,bus=nvme0,drive=gdisk,nsid=1 \
