@@ -19,7 +19,7 @@
 #include <platform/log.h>
 #include <platform/smp.h>
 
-static u64 hooked_base;
+static u64 hooked_base; /* the APIC page; it cannot move (apic_base_write) */
 static u32 refused_logged;
 
 static bool logical_match(const struct vcpu *t, u32 dest, bool x2)
@@ -56,7 +56,7 @@ static void send_hw(u32 dest, u32 lo, bool x2)
         wrmsr(MSR_X2APIC_ICR, ((u64)dest << 32) | lo);
         return;
     }
-    volatile u32 *apic = phys_to_virt(lapic_phys_base());
+    volatile u32 *apic = phys_to_virt(hooked_base);
     apic[LAPIC_ICR_HI / 4] = dest << 24;
     apic[LAPIC_ICR_LO / 4] = lo;
 }
@@ -99,7 +99,7 @@ static int apic_access(u64 gpa, unsigned size, bool write, u64 *value)
 {
     struct vcpu *v = current_vcpu();
     u32 off = (u32)(gpa & 0xfff);
-    volatile u32 *apic = phys_to_virt(lapic_phys_base());
+    volatile u32 *apic = phys_to_virt(hooked_base);
 
     if (size != 4 || (off & 0xf)) {
         /* Not an architectural access (SDM 10.4.1): reads see the

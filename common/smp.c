@@ -70,7 +70,6 @@ void smp_vcpu_policy(struct vcpu *v)
 
 static void do_init(struct vcpu *v)
 {
-    v->inits++;
     vcpu_set_init_state(v, true);
     vcpu_ops->wait_for_sipi(v);
     log_debug("smp", "CPU %u: INIT from the guest; waiting for SIPI", v->index);

@@ -197,14 +197,13 @@ struct vcpu {
     u64 xcr0;                /* the guest's XCR0 (XSETBV) */
     bool wait_for_sipi;
     u32 apic_id;             /* the physical CPU's local APIC ID */
-    u32 sipis, inits;        /* start-up signals the guest sent it */
+    u32 sipis;               /* SIPIs that started it */
     u32 pending_init;        /* posted by another CPU (common/smp.c) */
     u32 pending_sipi;        /* 0x100 | vector, posted by another CPU */
     u64 sipi_stamp;          /* exits counted when the last SIPI started it */
     u16 sipi_cs;             /* the CS that SIPI gave it */
     u32 apic_ldr, apic_dfr;  /* intercepted APIC: the logical destination */
     u32 apic_icr_hi;         /* intercepted APIC: the guest's ICR high */
-    u64 apic_base;           /* intercepted APIC: the hooked page */
     u64 slat_gen;            /* second-level map generation last flushed */
 };
 CHECK_OFFSET(struct vcpu, regs, 0);
