@@ -22,6 +22,6 @@ vmm-y += devices/ahci.c devices/ahci_slot.c devices/ahci_cmd.c
 unit-tests += ahci
 unit-ahci-srcs := tests/unit/test_ahci.c devices/ahci_cmd.c
 # NVMe storage mediator (docs/storage-nvme.md)
-vmm-y += devices/nvme.c devices/nvme_queue.c devices/nvme_cmd.c
+vmm-y += devices/nvme.c devices/nvme_queue.c devices/nvme_cmd.c devices/nvme_irq.c
 unit-tests += nvme
 unit-nvme-srcs := tests/unit/test_nvme.c devices/nvme_cmd.c

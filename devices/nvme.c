@@ -288,6 +288,21 @@ static int nvme_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
     return 0;
 }
 
+int nvme_msix_access_any(u64 gpa, unsigned size, bool write, u64 *value)
+{
+    for (unsigned i = 0; i < nctrls; i++) {
+        struct nvme_ctrl *c = &ctrls[i];
+        if (c->msix_n && gpa >= c->msix_owner.base &&
+            gpa - c->msix_owner.base < c->msix_owner.len) {
+            u64 flags = spin_lock_irqsave(&c->lock);
+            int rc = nvme_msix_access(c, gpa, size, write, value);
+            spin_unlock_irqrestore(&c->lock, flags);
+            return rc;
+        }
+    }
+    return -E_INVAL;
+}
+
 /* ---- attach: take the controller over, find its namespaces ------------ */
 
 struct fw_queue {
@@ -599,6 +614,7 @@ static int nvme_attach(struct pci_dev *d)
         log_err("nvme", "%s: cannot hook the registers", c->name);
         return -E_NOMEM;
     }
+    nvme_msix_attach(c, len);
     d->priv = c;
     return 0;
 }
@@ -629,6 +645,11 @@ static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
     if (mmio_move(&c->owner, bar.base) == 0) {
         c->bar = bar.base;
         c->regs = phys_to_virt(bar.base);
+        if (c->msix_n && mmio_move(&c->msix_owner, nvme_msix_hook_base(c)) < 0) {
+            log_err("nvme", "%s: cannot move the MSI-X table hook: vectors no "
+                    "longer held", c->name);
+            c->msix_n = 0;
+        }
     }
     spin_unlock_irqrestore(&c->lock, flags);
     log_info("nvme", "%s: BAR0 moved to 0x%llx: hook moved", c->name,

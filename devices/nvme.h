@@ -18,6 +18,7 @@
 #define NVME_BOUNCES 16          /* data commands at the controller at once */
 #define NVME_LOG_LIMIT 32        /* refusals logged (then only counted) */
 #define NVME_PAGE 4096u
+#define NVME_MSIX_TRACKED 64     /* MSI-X vectors the VMM can hold masked */
 
 struct nvme_bounce {
     bool used;
@@ -55,6 +56,7 @@ struct nvme_sq {
     struct nvme_slot *slots;     /* size entries */
     u32 slots_pages;
     u32 busy, done, next_slot;
+    bool in_doorbell;            /* a CPU is taking its entries (and waiting) */
 };
 
 struct nvme_cq {
@@ -98,6 +100,13 @@ struct nvme_ctrl {
     u64 scratch_phys;            /* data pointer of commands without data */
     u64 sectors_fw, sectors_os;  /* through the mediator, by generation */
     u32 refusals, aer_busy;
+    u32 sq_gen[NVME_MAX_QID + 1]; /* bumped when the SQ is freed */
+    /* MSI-X (nvme_irq.c): the table, hooked */
+    struct mmio_owner msix_owner;
+    u32 msix_off, msix_entries;  /* in BAR0; entries in the table */
+    u32 msix_n;                  /* vectors tracked (0: not hooked) */
+    u64 msix_gmask;              /* the guest's mask bits */
+    u16 msix_hold[NVME_MSIX_TRACKED]; /* CPUs waiting on each vector */
 };
 
 /* nvme.c */
@@ -106,7 +115,20 @@ bool nvme_ram_ok(u64 gpa, u64 len);
 u32 nvme_rd32(struct nvme_ctrl *c, u32 off);
 void nvme_wr32(struct nvme_ctrl *c, u32 off, u32 v);
 
-/* nvme_queue.c (all with c->lock held) */
+/* nvme.c: the table hook's entry (finds the controller, takes its lock) */
+int nvme_msix_access_any(u64 gpa, unsigned size, bool write, u64 *value);
+
+/* nvme_irq.c (with c->lock held, but attach) */
+void nvme_msix_attach(struct nvme_ctrl *c, u64 reg_len);
+u64 nvme_msix_hook_base(struct nvme_ctrl *c);
+int nvme_msix_access(struct nvme_ctrl *c, u64 gpa, unsigned size, bool write, u64 *value);
+/* Holds the vector of CQ `cqid` masked until the matching release (the
+ * vector, or -1 for none, is what release takes). */
+int nvme_irq_hold(struct nvme_ctrl *c, u16 cqid);
+void nvme_irq_release(struct nvme_ctrl *c, int vector);
+
+/* nvme_queue.c (all with c->lock held; nvme_sq_doorbell drops it while it
+ * waits for the controller) */
 /* Shadow admin queues for the guest's (`check`: its AQA/ASQ/ACQ checked)
  * or for the VMM's own commands only (!check), programmed into the
  * controller's AQA/ASQ/ACQ. */

@@ -327,6 +327,16 @@ int nvme_doorbell_decode(u32 off, u32 dstrd, u16 *qid, bool *cq)
     return 0;
 }
 
+int nvme_msix_mask_bit(u32 rel, unsigned size, u32 *entry)
+{
+    u32 in = rel % 16;
+
+    if (in > 12 || in + size <= 12)
+        return -1;
+    *entry = rel / 16;
+    return (int)(12 - in) * 8;
+}
+
 void nvme_cq_find_tail(const u16 *status, u32 size, u32 *tail, bool *phase)
 {
     bool p0 = status[0] & NVME_CQE_PHASE;

@@ -227,6 +227,12 @@ void nvme_prp_build(u64 phys, u64 list_phys, u64 *list, u64 len, u32 page,
  * queue's head doorbell, or -E_INVAL for an offset not on a doorbell. */
 int nvme_doorbell_decode(u32 off, u32 dstrd, u16 *qid, bool *cq);
 
+/* An aligned access of `size` bytes at byte `rel` of an MSI-X table: if it
+ * covers an entry's mask bit (bit 0 of the Vector Control dword, byte 12
+ * of each 16-byte entry), returns that bit's position in the accessed
+ * value and sets *entry; otherwise -1. */
+int nvme_msix_mask_bit(u32 rel, unsigned size, u32 *entry);
+
 /* Entries from `from` up to (not including) `to` in a ring of `size`. */
 static inline u32 nvme_q_dist(u32 from, u32 to, u32 size)
 {

@@ -87,10 +87,11 @@ static void slot_release(struct nvme_slot *s)
     s->qmem = NULL;
 }
 
-static void sq_free(struct nvme_sq *q)
+static void sq_free(struct nvme_ctrl *c, struct nvme_sq *q)
 {
     if (!q->live)
         return;
+    c->sq_gen[q->qid]++; /* a CPU waiting on it lets go of it */
     for (u32 i = 0; i < q->size; i++)
         slot_release(&q->slots[i]);
     storage_bounce_free(q->sh, (size_t)q->size * sizeof(struct nvme_sqe));
@@ -109,7 +110,7 @@ static void cq_free(struct nvme_cq *q)
 void nvme_queues_drop(struct nvme_ctrl *c)
 {
     for (unsigned i = 0; i <= NVME_MAX_QID; i++) {
-        sq_free(&c->sq[i]);
+        sq_free(c, &c->sq[i]);
         cq_free(&c->cq[i]);
     }
     for (unsigned i = 0; i < NVME_BOUNCES; i++)
@@ -369,7 +370,7 @@ static void complete(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slot *s
         break;
     case NVME_K_DELETE_SQ:
         if (ok)
-            sq_free(&c->sq[(u16)s->g.cdw10]);
+            sq_free(c, &c->sq[(u16)s->g.cdw10]);
         break;
     case NVME_K_DELETE_CQ:
         if (ok)
@@ -429,25 +430,39 @@ void nvme_poll(struct nvme_ctrl *c)
     flush_done(c);
 }
 
-static u32 outstanding(struct nvme_ctrl *c)
+/* Commands of `q` still at the controller (an Asynchronous Event Request
+ * waits there by design and is not counted). */
+static u32 outstanding(struct nvme_ctrl *c, struct nvme_sq *q)
 {
-    u32 n = 0;
-
-    for (unsigned i = 0; i <= NVME_MAX_QID; i++)
-        if (c->sq[i].live)
-            n += c->sq[i].busy;
-    return n - MIN(n, c->aer_busy);
+    return q->busy - (q->qid == 0 ? MIN(q->busy, c->aer_busy) : 0);
 }
 
-static void wait_round(struct nvme_ctrl *c)
+/* Waits, bounded, until every command of `q` is complete and posted, or
+ * (`room`) until `q` can take one more command (a slot and a bounce
+ * buffer, which other queues' commands may hold). The lock is dropped
+ * between polls so that other CPUs use the controller meanwhile (and may
+ * post this queue's completions themselves); the condition holds when it
+ * returns true, under the lock. Returns false when the queue was freed
+ * meanwhile (a controller reset or Delete SQ on another CPU): the caller
+ * must not touch it again. */
+static bool wait_queue(struct nvme_ctrl *c, struct nvme_sq *q, bool room)
 {
+    u16 qid = (u16)(q - c->sq);
+    u32 gen = c->sq_gen[qid];
     u64 t0 = rdtsc();
 
     for (;;) {
         nvme_poll(c);
-        if (!outstanding(c) || rdtsc() - t0 > WAIT_CYCLES)
-            return;
-        cpu_relax();
+        if (c->sq_gen[qid] != gen)
+            return false;
+        bool done = room ? q->busy + 1 < q->size && bounce_free_any(c)
+                         : !outstanding(c, q);
+        if (done || rdtsc() - t0 > WAIT_CYCLES)
+            return true;
+        spin_unlock(&c->lock);
+        for (unsigned i = 0; i < 64; i++)
+            cpu_relax();
+        spin_lock(&c->lock);
     }
 }
 
@@ -639,31 +654,55 @@ static void ring(struct nvme_ctrl *c, struct nvme_sq *q)
     nvme_wr32(c, db_off(c, q->qid, false), q->sh_tail);
 }
 
+/* Takes the guest's new entries up to `tail`, rings the shadow doorbell and
+ * waits for their completions before the guest resumes. Another CPU may
+ * write this doorbell while the lock is dropped for the wait (a guest
+ * driver holds its queue's lock over the write, so only a broken or
+ * hostile one does): its entries are taken by the CPU already here. */
 void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
 {
+    u32 gen = c->sq_gen[q->qid];
+
     q->tail = tail;
-    while (q->head != q->tail) {
-        struct nvme_sqe g;
-        u32 at = q->head;
-        if (guest_phys_read(q->gbase + (u64)at * sizeof(g), &g, sizeof(g)) < 0) {
-            nvme_refuse(c, "queue %u: entry %u cannot be read", q->qid, at);
-            break;
+    if (q->in_doorbell)
+        return;
+    q->in_doorbell = true;
+    /* its completions signalled only once posted (nvme_irq.c) */
+    int vec = nvme_irq_hold(c, q->cqid);
+    do {
+        while (q->head != q->tail) {
+            struct nvme_sqe g;
+            u32 at = q->head;
+            if (guest_phys_read(q->gbase + (u64)at * sizeof(g), &g, sizeof(g)) < 0) {
+                nvme_refuse(c, "queue %u: entry %u cannot be read", q->qid, at);
+                q->tail = at;
+                break;
+            }
+            q->head = nvme_q_next(at, q->size);
+            if (submit(c, q, &g))
+                continue;
+            ring(c, q);
+            if (!wait_queue(c, q, true)) {
+                nvme_irq_release(c, vec);
+                return;
+            }
+            if (!submit(c, q, &g)) {
+                q->head = at; /* taken again at the next doorbell */
+                q->tail = at;
+                nvme_refuse(c, "queue %u: no slot or bounce buffer free for entry %u "
+                            "(commands the controller does not complete): left "
+                            "pending", q->qid, at);
+                break;
+            }
         }
-        q->head = nvme_q_next(at, q->size);
-        if (submit(c, q, &g))
-            continue;
         ring(c, q);
-        wait_round(c);
-        if (!submit(c, q, &g)) {
-            q->head = at; /* taken again at the next doorbell */
-            nvme_refuse(c, "queue %u: no slot or bounce buffer free for entry %u "
-                        "(commands the controller does not complete): left "
-                        "pending", q->qid, at);
-            break;
+        if (!wait_queue(c, q, false) || c->sq_gen[q->qid] != gen) {
+            nvme_irq_release(c, vec);
+            return;
         }
-    }
-    ring(c, q);
-    wait_round(c);
+    } while (q->head != q->tail);
+    q->in_doorbell = false;
+    nvme_irq_release(c, vec);
 }
 
 void nvme_cq_doorbell(struct nvme_ctrl *c, struct nvme_cq *q, u32 head)

@@ -355,6 +355,26 @@ static void test_queues(void)
     CHECK(!phase);
 }
 
+static void test_msix_mask_bit(void)
+{
+    u32 e = 99;
+
+    CHECK_EQ(nvme_msix_mask_bit(12, 4, &e), 0);              /* Vector Control */
+    CHECK_EQ(e, 0);
+    CHECK_EQ(nvme_msix_mask_bit(3 * 16 + 12, 4, &e), 0);
+    CHECK_EQ(e, 3);
+    CHECK_EQ(nvme_msix_mask_bit(5 * 16 + 8, 8, &e), 32);     /* data + control */
+    CHECK_EQ(e, 5);
+    CHECK_EQ(nvme_msix_mask_bit(16 + 12, 1, &e), 0);         /* its low byte */
+    CHECK_EQ(e, 1);
+    CHECK_EQ(nvme_msix_mask_bit(16 + 13, 1, &e), -1);        /* other bytes */
+    CHECK_EQ(nvme_msix_mask_bit(16 + 14, 2, &e), -1);
+    CHECK_EQ(nvme_msix_mask_bit(0, 8, &e), -1);              /* address */
+    CHECK_EQ(nvme_msix_mask_bit(8, 4, &e), -1);              /* data */
+    CHECK_EQ(nvme_msix_mask_bit(64 * 16 + 12, 4, &e), 0);
+    CHECK_EQ(e, 64);
+}
+
 static void test_identify(void)
 {
     u8 id[4096];
@@ -410,6 +430,7 @@ int main(void)
     test_walk_loop_bounded();
     test_build();
     test_queues();
+    test_msix_mask_bit();
     test_identify();
     free(mem);
     return check_done("nvme");
