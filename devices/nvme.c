@@ -661,9 +661,11 @@ static int nvme_summary(void)
 {
     for (unsigned i = 0; i < nctrls; i++)
         log_info("nvme", "%s: %llu sectors through the mediator on the firmware's "
-                 "queues (BIOS), %llu on the guest's own (OS); %u refusals",
+                 "queues (BIOS), %llu on the guest's own (OS); %u refusals; "
+                 "%u waits for a free slot or bounce buffer",
                  ctrls[i].name, (unsigned long long)ctrls[i].sectors_fw,
-                 (unsigned long long)ctrls[i].sectors_os, ctrls[i].refusals);
+                 (unsigned long long)ctrls[i].sectors_os, ctrls[i].refusals,
+                 ctrls[i].room_waits);
     return 0;
 }
 INIT_FUNC(poweroff, 41, nvme_summary);

@@ -100,6 +100,7 @@ struct nvme_ctrl {
     u64 scratch_phys;            /* data pointer of commands without data */
     u64 sectors_fw, sectors_os;  /* through the mediator, by generation */
     u32 refusals, aer_busy;
+    u32 room_waits;              /* doorbells that waited for a slot or bounce */
     u32 sq_gen[NVME_MAX_QID + 1]; /* bumped when the SQ is freed */
     /* MSI-X (nvme_irq.c): the table, hooked */
     struct mmio_owner msix_owner;

@@ -682,6 +682,7 @@ void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
             if (submit(c, q, &g))
                 continue;
             ring(c, q);
+            c->room_waits++;
             if (!wait_queue(c, q, true)) {
                 nvme_irq_release(c, vec);
                 return;

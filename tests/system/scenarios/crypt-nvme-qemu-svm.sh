@@ -9,7 +9,8 @@
 # ciphertext in the image and plaintext after an offline decryption. A
 # second namespace of 4096-byte sectors on the same controller (random bytes,
 # encrypted whole with vdisk --sector-size 4096) gets 4 MiB of zeros written
-# and read back by the guest (ddbench): decrypted offline they are zeros.
+# and read back by the guest (ddbench) after both CPUs wrote and read back
+# 2 MiB regions of it at once (pardisk): decrypted offline they are zeros.
 # Linux gives each CPU its own I/O queue pair and signals admin completions
 # on vector 0 whichever CPU submitted: the kernel's warnings are shown
 # (loglevel=5) so that a completion signalled before the VMM posted it
@@ -19,7 +20,7 @@
 
 key=$LOG_DIR/veneer.key img=$LOG_DIR/guest.img
 crypt_key "$key"
-crypt_guest_disk "$img" "$key" "veneer.test=hypercall,nosvm,cpu,disk,ddbench veneer.bench=/dev/nvme0n2 veneer.bench_mb=4 loglevel=5"
+crypt_guest_disk "$img" "$key" "veneer.test=hypercall,nosvm,cpu,disk,pardisk,ddbench veneer.bench=/dev/nvme0n2 veneer.bench_mb=4 loglevel=5"
 img4k=$LOG_DIR/disk4k.img
 head -c $((8 << 20)) /dev/urandom >"$img4k"
 "$VDISK" encrypt "$img4k" --key-file "$key" --sector-size 4096 >/dev/null || exit 1
@@ -38,6 +39,7 @@ expect nvme "I smp: 2 CPUs under the VMM" "two CPUs"
 expect nvme "I nvme: [0-9a-f:.]+: adopted the firmware's I/O SQ 1" "SeaBIOS's queues taken over"
 expect nvme "I storage: nvme [0-9a-f:.]+ n1: 512-byte sectors, encrypted by rule nvme/all/k0" "the namespace under the rule"
 expect nvme "I storage: nvme [0-9a-f:.]+ n2: 4096-byte sectors, encrypted by rule nvme/all/k0" "the 4096-byte-sector namespace under the rule"
+expect nvme "^GUEST-CHECK pardisk PASS" "both CPUs wrote and read their regions of the 4096-byte-sector namespace at once"
 expect nvme "^GUEST-CHECK ddbench PASS" "4 MiB written and read on the 4096-byte-sector namespace"
 expect nvme "I guest: boot sector of drive 0x80 read" "boot sector read through INT 13h"
 expect nvme "I nvme: [0-9a-f:.]+: the guest reset the controller" "Linux takes the controller over"
@@ -46,7 +48,7 @@ expect nvme "^GUEST-CHECK disk PASS /dev/nvme0n1p3 " "disk write and read-back t
 expect_not nvme "PANIC|Kernel panic|refusing|refused|W nvme" "no panic, no refusal"
 expect_not nvme "nvme nvme0: .*timeout|nvme nvme0: .*completion polled" "no command timed out in the guest (no completion signalled before it was posted)"
 expect nvme "I nvme: [0-9a-f:.]+: [1-9][0-9]* sectors through the mediator on the firmware's queues \(BIOS\), [1-9][0-9]* on the guest's own \(OS\); 0 refusals" "BIOS and Linux both mediated"
-expect nvme "I storage: nvme [0-9a-f:.]+ n2: [0-9]+ sectors read, (10[2-9][0-9]|1[1-9][0-9][0-9]) written, [0-9]+ of them through the cipher" "the 4 MiB written as 4096-byte sectors"
+expect nvme "I storage: nvme [0-9a-f:.]+ n2: [0-9]+ sectors read, (51[2-9][0-9]|5[2-9][0-9][0-9]) written, [0-9]+ of them through the cipher" "16 MiB (pardisk) and 4 MiB (ddbench) written as 4096-byte sectors"
 expect nvme "I storage: nvme [0-9a-f:.]+ n1: [0-9]+ sectors read, [1-9][0-9]* written, [1-9][0-9]* of them through the cipher" "the guest wrote through the cipher"
 crypt_check_marker nvme "$img" "$key"
 if "$VDISK" decrypt "$img4k" --key-file "$key" --sector-size 4096 --output "$img4k.plain" >/dev/null &&
