@@ -47,6 +47,26 @@ struct mmio_owner {
     u64 count;     /* accesses served */
 };
 
+/* One access of `size` bytes (1, 2, 4 or 8) to device memory at `p`, done
+ * as the guest made it: a write stores *value, a read sets it. */
+static inline void mmio_pass(volatile void *p, unsigned size, bool write, u64 *value)
+{
+    switch (size) {
+    case 1:
+        if (write) *(volatile u8 *)p = (u8)*value; else *value = *(volatile u8 *)p;
+        break;
+    case 2:
+        if (write) *(volatile u16 *)p = (u16)*value; else *value = *(volatile u16 *)p;
+        break;
+    case 4:
+        if (write) *(volatile u32 *)p = (u32)*value; else *value = *(volatile u32 *)p;
+        break;
+    default:
+        if (write) *(volatile u64 *)p = *value; else *value = *(volatile u64 *)p;
+        break;
+    }
+}
+
 /* Hooks [base, base+len) (page aligned) for `o` on every vcpu. Call after
  * the second-level map exists (init stage guest or later). */
 int mmio_register(struct mmio_owner *o);

@@ -40,22 +40,7 @@ static void hba_write(struct ahci_hba *h, unsigned off, u32 v)
 /* An access the mediator does not change, done as the guest made it. */
 static void raw_access(u64 pa, unsigned size, bool write, u64 *value)
 {
-    volatile void *p = phys_to_virt(pa);
-
-    switch (size) {
-    case 1:
-        if (write) *(volatile u8 *)p = (u8)*value; else *value = *(volatile u8 *)p;
-        break;
-    case 2:
-        if (write) *(volatile u16 *)p = (u16)*value; else *value = *(volatile u16 *)p;
-        break;
-    case 4:
-        if (write) *(volatile u32 *)p = (u32)*value; else *value = *(volatile u32 *)p;
-        break;
-    default:
-        if (write) *(volatile u64 *)p = *value; else *value = *(volatile u64 *)p;
-        break;
-    }
+    mmio_pass(phys_to_virt(pa), size, write, value);
 }
 
 /* ---- the ports -------------------------------------------------------------- */

@@ -201,15 +201,7 @@ static void reg_write(struct nvme_ctrl *c, u32 off, unsigned size, u64 value)
         }
         return;
     }
-    volatile u8 *p = c->regs + off;
-    if (size == 8)
-        *(volatile u64 *)p = value;
-    else if (size == 4)
-        *(volatile u32 *)p = (u32)value;
-    else if (size == 2)
-        *(volatile u16 *)p = (u16)value;
-    else
-        *p = (u8)value;
+    mmio_pass(c->regs + off, size, true, &value);
 }
 
 static u64 reg_read(struct nvme_ctrl *c, u32 off, unsigned size)
@@ -222,15 +214,7 @@ static u64 reg_read(struct nvme_ctrl *c, u32 off, unsigned size)
                 v |= (u64)*admin_byte(c, off + i) << (8 * i);
         return v;
     }
-    volatile u8 *p = c->regs + off;
-    if (size == 8)
-        v = *(volatile u64 *)p;
-    else if (size == 4)
-        v = *(volatile u32 *)p;
-    else if (size == 2)
-        v = *(volatile u16 *)p;
-    else
-        v = *p;
+    mmio_pass(c->regs + off, size, false, &v);
     if (c->fatal && off <= NVME_REG_CSTS && off + size > NVME_REG_CSTS)
         v |= (u64)NVME_CSTS_CFS << (8 * (NVME_REG_CSTS - off));
     return v;

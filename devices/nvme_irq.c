@@ -88,26 +88,8 @@ int nvme_msix_access(struct nvme_ctrl *c, u64 gpa, unsigned size, bool write, u6
         if (c->msix_hold[entry])
             *value |= 1ull << bit;
     }
-    if (write) {
-        if (size == 8)
-            *(volatile u64 *)p = *value;
-        else if (size == 4)
-            *(volatile u32 *)p = (u32)*value;
-        else if (size == 2)
-            *(volatile u16 *)p = (u16)*value;
-        else
-            *p = (u8)*value;
-        return 0;
-    }
-    if (size == 8)
-        *value = *(volatile u64 *)p;
-    else if (size == 4)
-        *value = *(volatile u32 *)p;
-    else if (size == 2)
-        *value = *(volatile u16 *)p;
-    else
-        *value = *p;
-    if (bit >= 0)
+    mmio_pass(p, size, write, value);
+    if (!write && bit >= 0)
         *value = (*value & ~(1ull << bit)) | (c->msix_gmask >> entry & 1) << bit;
     return 0;
 }
