@@ -682,7 +682,10 @@ void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
             if (submit(c, q, &g))
                 continue;
             ring(c, q);
-            c->room_waits++;
+            if (c->room_waits++ == 0)
+                log_info("nvme", "%s: queue %u: a doorbell gave more commands than "
+                         "slots or bounce buffers are free: the rest wait for "
+                         "completions (counted in the summary)", c->name, q->qid);
             if (!wait_queue(c, q, true)) {
                 nvme_irq_release(c, vec);
                 return;

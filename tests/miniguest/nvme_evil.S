@@ -8,6 +8,7 @@
  * for the good reads the first 16 bytes read: "data=<text>". Ends with
  * "NVME-EVIL done". The scenario patches cfg_vmm (an address in the VMM
  * region) into the image. The data: 8 sectors at LBA 1024 of namespace 1. */
+#define BOOT32_SECTORS 7         /* 3.5 KiB after the boot sector */
 #include "boot32.inc"
 
 #define ASQ 0x10000
@@ -16,6 +17,10 @@
 #define IOCQ 0x13000
 #define LIST 0x14000            /* a page for PRP lists */
 #define CMD 0x15000             /* the command being built */
+#define SQ2 0x16000             /* queue pair 2 (32 entries) for the burst */
+#define CQ2 0x17000
+#define BURST 20                /* reads in one doorbell: more than the
+                                   mediator's 16 bounce buffers */
 #define BUF 0x20000             /* the data buffer (16 KiB) */
 #define OUTSIDE 0x80000000      /* no RAM there (QEMU q35 -m 1024) */
 #define LBA 1024
@@ -33,7 +38,7 @@ pm32:
         movl    %eax, bar
 
         movl    $ASQ, %edi              /* queues and list zeroed */
-        movl    $(0x5000 / 4), %ecx
+        movl    $(0x8000 / 4), %ecx
         xorl    %eax, %eax
         rep stosl
         movl    bar, %ebx
@@ -60,8 +65,7 @@ pm32:
         xorl    %eax, %eax
         rep stosl
         movl    $CMD, %esi
-        call    *4(%ebp)                /* builds CMD, EDI = its queue or 0 */
-        xorl    %eax, %eax
+        call    *4(%ebp)                /* builds CMD, EDI = its queue or 0 (EAX: what to print) */
         testl   %edi, %edi
         jz      3f
         call    submit
@@ -237,6 +241,89 @@ t_doorbell:                             /* SQ 1 tail beyond the queue */
         movl    bar, %ebx
         movl    $100, 0x1008(%ebx)
         xorl    %edi, %edi
+        xorl    %eax, %eax
+        ret
+
+t_cq2:  call    t_cq                    /* I/O CQ 2, 32 entries */
+        movl    $CQ2, 24(%esi)
+        movl    $0x001f0002, 40(%esi)
+        ret
+t_sq2:  call    t_sq                    /* I/O SQ 2 on CQ 2 */
+        movl    $SQ2, 24(%esi)
+        movl    $0x001f0002, 40(%esi)
+        movl    $0x00020001, 44(%esi)
+        ret
+
+/* BURST well-formed Reads of 8 blocks (LBA, +8, +16, +24, again...) into
+ * BUF + k * 4 KiB, all given to the controller by one SQ 2 tail doorbell:
+ * the mediator runs out of bounce buffers and must wait for completions
+ * before taking the rest. EAX = the completions with status 0, plus 0x100
+ * if a buffer differs from the one read from the same LBAs 4 reads
+ * earlier; BUF (zeroed first) holds the first read's data. */
+t_burst:
+        movl    $BUF, %edi
+        movl    $(BURST * 1024), %ecx
+        xorl    %eax, %eax
+        rep stosl
+        movl    $SQ2, %edi
+        xorl    %ecx, %ecx
+11:     movl    %ecx, %eax
+        shll    $16, %eax
+        orl     $2, %eax                /* Read, command ID k */
+        movl    %eax, (%edi)
+        movl    $1, 4(%edi)             /* NSID 1 */
+        movl    %ecx, %eax
+        shll    $12, %eax
+        addl    $BUF, %eax
+        movl    %eax, 24(%edi)          /* PRP1 */
+        movl    %ecx, %eax
+        andl    $3, %eax
+        shll    $3, %eax
+        addl    $LBA, %eax
+        movl    %eax, 40(%edi)          /* SLBA */
+        movl    $7, 48(%edi)            /* 8 blocks */
+        addl    $64, %edi
+        incl    %ecx
+        cmpl    $BURST, %ecx
+        jb      11b
+        movl    bar, %ebx
+        movl    $BURST, 0x1010(%ebx)    /* SQ 2 tail doorbell */
+        xorl    %edx, %edx              /* good completions */
+        xorl    %ecx, %ecx
+12:     movl    %ecx, %esi
+        shll    $4, %esi
+        addl    $CQ2, %esi
+        movl    $50000000, %eax
+13:     testl   $0x10000, 12(%esi)      /* phase 1: posted */
+        jnz     14f
+        decl    %eax
+        jnz     13b
+        jmp     15f
+14:     movl    12(%esi), %eax
+        shrl    $17, %eax               /* status */
+        jnz     16f
+        incl    %edx
+16:     incl    %ecx
+        cmpl    $BURST, %ecx
+        jb      12b
+15:     movl    bar, %ebx
+        movl    %ecx, 0x1014(%ebx)      /* CQ 2 head doorbell */
+        movl    $4, %ecx
+17:     pushl   %ecx
+        movl    %ecx, %esi
+        shll    $12, %esi
+        addl    $BUF, %esi
+        leal    -0x4000(%esi), %edi
+        movl    $1024, %ecx
+        repe cmpsl
+        popl    %ecx
+        je      18f
+        orl     $0x100, %edx
+18:     incl    %ecx
+        cmpl    $BURST, %ecx
+        jb      17b
+        movl    %edx, %eax
+        xorl    %edi, %edi
         ret
 
 #include "lib32.inc"
@@ -266,6 +353,9 @@ tests:  .long   n_id_vmm, t_id_vmm, 0
         .long   n_zeroes, t_zeroes, 0
         .long   n_doorbell, t_doorbell, 0
         .long   n_again, t_good, 1
+        .long   n_cq2, t_cq2, 0
+        .long   n_sq2, t_sq2, 0
+        .long   n_burst, t_burst, 1
         .long   0
 
 n_id_vmm:    .asciz "id-vmm"
@@ -286,6 +376,9 @@ n_lba_wrap:  .asciz "lba-wraps"
 n_zeroes:    .asciz "write-zeroes"
 n_doorbell:  .asciz "bad-doorbell"
 n_again:     .asciz "good-again"
+n_cq2:       .asciz "cq2"
+n_sq2:       .asciz "sq2"
+n_burst:     .asciz "burst"
 m_test: .asciz  "NVME-EVIL "
 m_st:   .asciz  " st="
 m_data: .asciz  " data="
@@ -295,8 +388,8 @@ m_done: .asciz  "NVME-EVIL done\r\n"
 unexpected:
         jmp     stop
 
-        .org    2040
+        .org    4088
 cfg_vmm:   .long 0x3e000000     /* patched by the scenario */
-        .org    2048
+        .org    4096
 idt:
 idt_desc:

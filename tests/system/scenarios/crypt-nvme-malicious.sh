@@ -8,7 +8,8 @@
 # PRP1 is in the VMM region or outside RAM or misaligned; PRP lists that
 # loop, lie in the VMM region or are misaligned; a transfer longer than
 # the mediator bounces; an LBA range that wraps; Write Zeroes on the
-# encrypted namespace; an SQ doorbell beyond the queue. Each command must
+# encrypted namespace; an SQ doorbell beyond the queue. Then 20 good reads
+# in one doorbell, more than the mediator has bounce buffers. Each bad command must
 # end in an error status the guest reads and one VMM log line naming it;
 # the VMM survives, a well-formed read before and after returns the
 # plaintext, and the disk's ciphertext is unchanged (nothing was written).
@@ -21,12 +22,12 @@ region=0x3de00000
 vmm=$((region + 0x100000))
 
 # the miniguest, 16 KiB of plaintext at LBA 1024 encrypted from there on,
-# an address in the VMM region patched in (cfg_vmm at byte 2040)
+# an address in the VMM region patched in (cfg_vmm at byte 4088)
 cp "$IMG" "$disk"
 yes VENEER-NVME-PLAIN | tr -d '\n' | head -c 16384 |
     dd of="$disk" bs=512 seek=1024 conv=notrunc status=none
 printf "$(printf '\\x%02x' $((vmm & 255)) $((vmm >> 8 & 255)) $((vmm >> 16 & 255)) $((vmm >> 24 & 255)))" |
-    dd of="$disk" bs=1 seek=2040 conv=notrunc status=none
+    dd of="$disk" bs=1 seek=4088 conv=notrunc status=none
 "$VDISK" encrypt "$disk" --key-file "$key" --offset 1024 >/dev/null || exit 1
 dd if="$disk" bs=512 skip=1024 count=32 status=none >"$disk.before"
 
@@ -44,6 +45,10 @@ expect $q "NVME-EVIL cq st=00000000" "a well-formed CQ is created"
 expect $q "NVME-EVIL sq st=00000000" "a well-formed SQ is created"
 expect $q "NVME-EVIL good st=00000000 data=VENEER-NVME-PLAI" "a good read returns the plaintext"
 expect $q "NVME-EVIL good-again st=00000000 data=VENEER-NVME-PLAI" "the controller works after the refusals"
+expect $q "NVME-EVIL cq2 st=00000000" "I/O CQ 2 (32 entries) created"
+expect $q "NVME-EVIL sq2 st=00000000" "I/O SQ 2 created"
+expect $q "NVME-EVIL burst st=00000014 data=VENEER-NVME-PLAI" "20 reads in one doorbell (more than the 16 bounce buffers): all complete with status 0 and the same plaintext"
+expect $q "I nvme: 00:04.0: queue 2: a doorbell gave more commands than slots or bounce buffers are free" "the burst waited for bounce buffers to come free"
 # test, expected status (SCT << 8 | SC), what the log line must say
 check() {
     expect $q "NVME-EVIL $1 st=0000$2\b" "$1: status $2 to the guest"
