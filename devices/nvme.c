@@ -248,13 +248,23 @@ static void doorbell_write(struct nvme_ctrl *c, u32 off, unsigned size, u32 v)
         nvme_sq_doorbell(c, &c->sq[qid], v);
 }
 
+/* The controller whose register hook (or, `msix`, MSI-X table hook)
+ * holds `gpa`, or NULL. */
+static struct nvme_ctrl *ctrl_at(u64 gpa, bool msix)
+{
+    for (unsigned i = 0; i < nctrls; i++) {
+        struct nvme_ctrl *c = &ctrls[i];
+        const struct mmio_owner *o = msix ? &c->msix_owner : &c->owner;
+        if ((!msix || c->msix_n) && gpa >= o->base && gpa - o->base < o->len)
+            return c;
+    }
+    return NULL;
+}
+
 static int nvme_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
 {
-    struct nvme_ctrl *c = NULL;
+    struct nvme_ctrl *c = ctrl_at(gpa, false);
 
-    for (unsigned i = 0; i < nctrls; i++)
-        if (gpa >= ctrls[i].owner.base && gpa - ctrls[i].owner.base < ctrls[i].owner.len)
-            c = &ctrls[i];
     if (!c)
         return -E_INVAL;
     u32 off = (u32)(gpa - c->owner.base);
@@ -274,17 +284,14 @@ static int nvme_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
 
 int nvme_msix_access_any(u64 gpa, unsigned size, bool write, u64 *value)
 {
-    for (unsigned i = 0; i < nctrls; i++) {
-        struct nvme_ctrl *c = &ctrls[i];
-        if (c->msix_n && gpa >= c->msix_owner.base &&
-            gpa - c->msix_owner.base < c->msix_owner.len) {
-            u64 flags = spin_lock_irqsave(&c->lock);
-            int rc = nvme_msix_access(c, gpa, size, write, value);
-            spin_unlock_irqrestore(&c->lock, flags);
-            return rc;
-        }
-    }
-    return -E_INVAL;
+    struct nvme_ctrl *c = ctrl_at(gpa, true);
+
+    if (!c)
+        return -E_INVAL;
+    u64 flags = spin_lock_irqsave(&c->lock);
+    int rc = nvme_msix_access(c, gpa, size, write, value);
+    spin_unlock_irqrestore(&c->lock, flags);
+    return rc;
 }
 
 /* ---- attach: take the controller over, find its namespaces ------------ */

@@ -104,7 +104,7 @@ struct nvme_ctrl {
     u32 sq_gen[NVME_MAX_QID + 1]; /* bumped when the SQ is freed */
     /* MSI-X (nvme_irq.c): the table, hooked */
     struct mmio_owner msix_owner;
-    u32 msix_off, msix_entries;  /* in BAR0; entries in the table */
+    u32 msix_off;                /* the table's offset in BAR0 */
     u32 msix_n;                  /* vectors tracked (0: not hooked) */
     u64 msix_gmask;              /* the guest's mask bits */
     u16 msix_hold[NVME_MSIX_TRACKED]; /* CPUs waiting on each vector */

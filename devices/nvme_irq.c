@@ -78,10 +78,9 @@ int nvme_msix_access(struct nvme_ctrl *c, u64 gpa, unsigned size, bool write, u6
                     "0x%llx: refused", size, (unsigned long long)gpa);
         return -E_INVAL;
     }
-    if (gpa >= tbase && gpa - tbase < (u64)c->msix_entries * 16)
+    /* the tracked vectors' entries; any other bit passes as it is */
+    if (gpa >= tbase && gpa - tbase < (u64)c->msix_n * 16)
         bit = nvme_msix_mask_bit((u32)(gpa - tbase), size, &entry);
-    if (bit >= 0 && entry >= c->msix_n)
-        bit = -1; /* beyond the vectors tracked: the guest's bit as it is */
     if (write && bit >= 0) {
         bool gmask = *value >> bit & 1;
         c->msix_gmask = (c->msix_gmask & ~(1ull << entry)) | (u64)gmask << entry;
@@ -118,7 +117,6 @@ void nvme_msix_attach(struct nvme_ctrl *c, u64 reg_len)
         return;
     }
     c->msix_off = (u32)off;
-    c->msix_entries = n;
     c->msix_n = MIN(n, (u32)NVME_MSIX_TRACKED);
     for (u32 v = 0; v < c->msix_n; v++)
         c->msix_gmask |= (u64)(*vec_ctrl(c, v) & 1) << v;

@@ -661,8 +661,6 @@ static void ring(struct nvme_ctrl *c, struct nvme_sq *q)
  * hostile one does): its entries are taken by the CPU already here. */
 void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
 {
-    u32 gen = c->sq_gen[q->qid];
-
     q->tail = tail;
     if (q->in_doorbell)
         return;
@@ -700,7 +698,7 @@ void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
             }
         }
         ring(c, q);
-        if (!wait_queue(c, q, false) || c->sq_gen[q->qid] != gen) {
+        if (!wait_queue(c, q, false)) {
             nvme_irq_release(c, vec);
             return;
         }
