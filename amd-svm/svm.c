@@ -223,6 +223,7 @@ const struct vcpu_ops svm_ops = {
     .flush_guest_tlb = svm_flush_guest_tlb,
     .wait_for_sipi = svm_wait_for_sipi,
     .start_at_sipi = svm_start_at_sipi,
+    .idle = svm_idle,
     .dump = svm_dump,
     .hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
     .sipi_exits = false,

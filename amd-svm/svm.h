@@ -69,6 +69,9 @@ void svm_dump(struct vcpu *v);
 void svm_nmi_hook_init(void);
 
 void svm_vmrun(u64 guest_vmcb_pa, struct guest_regs *regs, u64 host_vmcb_pa);
+/* svm_entry.S: the vcpu op idle (STGI, HLT unless *wake, CLGI). */
+void svm_idle(volatile u32 *wake);
+extern char svm_idle_check[], svm_idle_hlt[], svm_idle_done[];
 
 /* Setters that keep the VMCB clean bits true. */
 static inline void vmcb_dirty(struct vmcb *vmcb, u32 bits)

@@ -63,3 +63,22 @@ svm_vmrun:
         pop     %rbx
         pop     %rbp
         ret
+
+/* void svm_idle(volatile u32 *wake)
+ *
+ * Halts until an NMI, unless *wake is already set. GIF is 0 in the host,
+ * and a CPU with GIF 0 holds NMIs instead of waking: GIF is 1 only from
+ * here to the HLT's end. An NMI taken before the HLT has run (inside
+ * [svm_idle_check, svm_idle_hlt]) is sent past it by the NMI hook
+ * (svm_run.c), so a wake-up is never slept through. */
+        .globl svm_idle, svm_idle_check, svm_idle_hlt, svm_idle_done
+svm_idle:
+        stgi
+svm_idle_check:
+        cmpl    $0, (%rdi)
+        jne     svm_idle_done
+svm_idle_hlt:
+        hlt
+svm_idle_done:
+        clgi
+        ret

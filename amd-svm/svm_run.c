@@ -37,6 +37,9 @@ static void svm_nmi_hook(struct trap_frame *f)
         kicked[c->index] = 1;
     else
         host_nmis[c->index]++;
+    /* in svm_idle, before its HLT ran: do not halt (this was the wake-up) */
+    if (f->rip >= (u64)svm_idle_check && f->rip <= (u64)svm_idle_hlt)
+        f->rip = (u64)svm_idle_done;
 }
 
 void svm_nmi_hook_init(void)

@@ -95,8 +95,11 @@ static void do_sipi(struct vcpu *v, u8 vector)
     vcpu_ops->start_at_sipi(v, vector);
     v->sipi_stamp = exits_total(v);
     v->sipi_cs = (u16)(vector << 8);
-    log_info("smp", "CPU %u (APIC ID %u) started by the guest at %04x:0000",
-             v->index, v->apic_id, (unsigned)vector << 8);
+    log_info("smp", "CPU %u (APIC ID %u) started by the guest at %04x:0000 "
+             "(%llu halt%s while it waited)", v->index, v->apic_id,
+             (unsigned)vector << 8, (unsigned long long)v->idle_wakeups,
+             v->idle_wakeups == 1 ? "" : "s");
+    v->idle_wakeups = 0;
 }
 
 void smp_on_init(struct vcpu *v)
@@ -144,11 +147,49 @@ void smp_kick(struct vcpu *t)
     lapic_send_ipi(c->apic_id, (ICR_MODE_NMI << 8) | ICR_ASSERT);
 }
 
+static bool signals_pending(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->pending_init, __ATOMIC_SEQ_CST) ||
+           __atomic_load_n(&v->pending_sipi, __ATOMIC_SEQ_CST);
+}
+
+/* A vcpu waiting for its SIPI in the VMM halts rather than spins: a real
+ * CPU would only burn power, and an emulated or nested one (QEMU's TCG
+ * threads, KVM) takes the host's time from the CPUs that work. The poster
+ * of a signal stores it, then looks at `idle`; this CPU sets `idle`, then
+ * looks at the signals: one of them sees the other (both sequentially
+ * consistent), and a poster that sees `idle` sets `wake` and kicks. */
+void smp_idle(struct vcpu *v)
+{
+    struct pcpu *c = this_cpu();
+
+    __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
+    if (!signals_pending(v) && !vmm_stopping)
+        vcpu_ops->idle(&c->wake);
+    __atomic_store_n(&c->idle, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&c->wake, 0, __ATOMIC_SEQ_CST);
+    v->idle_wakeups++;
+}
+
+/* After a signal was stored for t: makes t look at it (out of the guest,
+ * or out of its idle halt). */
+static void smp_signal(struct vcpu *t)
+{
+    struct pcpu *c = &pcpus[t->index];
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->idle, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&c->wake, 1, __ATOMIC_SEQ_CST);
+        smp_kick(t);
+    } else if (!__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE)) {
+        smp_kick(t); /* in the guest: out of it */
+    }
+}
+
 void smp_post_init(struct vcpu *t)
 {
-    __atomic_store_n(&t->pending_init, 1, __ATOMIC_RELEASE);
-    if (!__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE))
-        smp_kick(t);
+    __atomic_store_n(&t->pending_init, 1, __ATOMIC_SEQ_CST);
+    smp_signal(t);
 }
 
 void smp_post_sipi(struct vcpu *t, u8 vector)
@@ -156,11 +197,13 @@ void smp_post_sipi(struct vcpu *t, u8 vector)
     /* A SIPI counts only for a CPU waiting for one, or about to (its INIT
      * not yet applied). */
     if (__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&t->pending_init, __ATOMIC_ACQUIRE))
-        __atomic_store_n(&t->pending_sipi, 0x100u | vector, __ATOMIC_RELEASE);
-    else
+        __atomic_load_n(&t->pending_init, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&t->pending_sipi, 0x100u | vector, __ATOMIC_SEQ_CST);
+        smp_signal(t);
+    } else {
         log_debug("smp", "CPU %u: SIPI 0x%02x while running: ignored",
                   t->index, vector);
+    }
 }
 
 /* ---- second-level map changes ------------------------------------------ */

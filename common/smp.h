@@ -30,6 +30,9 @@ void smp_on_sipi(struct vcpu *v, u8 vector);
 
 /* Makes the CPU running `t` leave the guest soon (an NMI it recognizes). */
 void smp_kick(struct vcpu *t);
+/* Waits, halted, for a signal posted to v (vcpu_loop, while v waits for
+ * its SIPI in the VMM). */
+void smp_idle(struct vcpu *v);
 
 /* The vcpu on the CPU with local APIC ID `id`, or NULL. */
 struct vcpu *smp_vcpu_by_apic_id(u32 id);

@@ -144,7 +144,7 @@ __noreturn void vcpu_loop(struct vcpu *v)
         if (v->wait_for_sipi && smp_vmm_sipi()) {
             if (vmm_stopping)
                 cpu_halt_forever();
-            cpu_relax();
+            smp_idle(v);
             continue;
         }
         vcpu_ops->run(v, &e);

@@ -198,6 +198,7 @@ struct vcpu {
     bool wait_for_sipi;
     u32 apic_id;             /* the physical CPU's local APIC ID */
     u32 sipis;               /* SIPIs that started it */
+    u64 idle_wakeups;        /* halts ended while waiting for a signal */
     u32 pending_init;        /* posted by another CPU (common/smp.c) */
     u32 pending_sipi;        /* 0x100 | vector, posted by another CPU */
     u64 sipi_stamp;          /* exits counted when the last SIPI started it */
@@ -289,6 +290,11 @@ static inline bool exception_pushes_error(u8 vector, u64 guest_cr0)
     X(void, wait_for_sipi, (struct vcpu *v))                              \
     /* Starts a vcpu waiting for SIPI at vector:0000 in real mode. */     \
     X(void, start_at_sipi, (struct vcpu *v, u8 vector))                   \
+    /* Halts this CPU, outside the guest, until an NMI arrives (another  \
+     * CPU's kick); returns at once if *wake is set. An NMI that comes    \
+     * after the caller's last look and before the halt ends it too.      \
+     * Returns with the host's event masking as before. */                \
+    X(void, idle, (volatile u32 *wake))                                   \
     /* Writes the backend's view of the vcpu (control block, pending      \
      * events, last exit) to the console, for panics. */                  \
     X(void, dump, (struct vcpu *v))

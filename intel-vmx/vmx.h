@@ -95,5 +95,8 @@ void vmx_nmi_hook_init(void);
 void vmx_set_proc(struct vmx_vcpu *x, u32 bits, bool on);
 
 int vmx_enter(struct guest_regs *regs, u64 launched, volatile u32 *nmis);
+/* vmx_entry.S: the vcpu op idle (HLT unless *wake). */
+void vmx_idle(volatile u32 *wake);
+extern char vmx_idle_hlt[], vmx_idle_done[];
 
 #endif

@@ -86,3 +86,17 @@ vmx_exit_point:                         /* HOST_RIP; RSP = HOST_RSP */
         pop     %rbx
         pop     %rbp
         ret
+
+/* void vmx_idle(volatile u32 *wake)
+ *
+ * Halts until an NMI, unless *wake is already set. An NMI taken before the
+ * HLT has run (inside [vmx_idle, vmx_idle_hlt]) is sent past it by the NMI
+ * hook (vmx_run.c), so a wake-up is never slept through. */
+        .globl vmx_idle, vmx_idle_hlt, vmx_idle_done
+vmx_idle:
+        cmpl    $0, (%rdi)
+        jne     vmx_idle_done
+vmx_idle_hlt:
+        hlt
+vmx_idle_done:
+        ret

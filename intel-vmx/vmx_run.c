@@ -38,6 +38,9 @@ static void vmx_nmi_hook(struct trap_frame *f)
         host_nmis[me].nmis++;
     if (f->rip >= (u64)vmx_critical_start && f->rip < (u64)vmx_critical_end)
         f->rip = (u64)vmx_nmi_abort;
+    /* in vmx_idle, before its HLT ran: do not halt (this was the wake-up) */
+    if (f->rip >= (u64)vmx_idle && f->rip <= (u64)vmx_idle_hlt)
+        f->rip = (u64)vmx_idle_done;
 }
 
 void vmx_nmi_hook_init(void)

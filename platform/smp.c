@@ -108,7 +108,10 @@ static u64 tramp_phys;          /* the page below 1 MiB */
 static u8 tramp_saved[PAGE_SIZE];
 static u64 tramp_cr3;           /* identity page + the VMM's high half */
 static u64 bsp_cr0, bsp_cr4, bsp_efer;
-static struct pcpu *volatile arrived;
+/* The CPU smp_start_ap waits for. The AP claims it (sets it to NULL) before
+ * it touches anything of its own; a CPU that answers only after the BSP gave
+ * up finds it taken and stops there (see ap_start64). */
+static struct pcpu *volatile expected;
 static void (*ap_main)(struct pcpu *c);
 
 /* A usable page below 1 MiB, away from the IVT/BDA and the boot sector's
@@ -165,12 +168,20 @@ static int tramp_setup(void)
 __noreturn void ap_start64(struct pcpu *c);
 __noreturn void ap_start64(struct pcpu *c)
 {
+    struct pcpu *want = c;
+
+    if (!__atomic_compare_exchange_n(&expected, &want, NULL, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* Too late: the BSP gave up on this CPU (and sends it an INIT) or
+         * has already moved on to the next one, whose data this may be. */
+        for (;;)
+            asm volatile("cli; hlt");
+    }
     write_cr3(vmm_cr3);
     write_cr0(bsp_cr0);
     write_cr4(bsp_cr4);
     wrmsr(MSR_EFER, bsp_efer | EFER_LME | EFER_LMA);
     cpu_tables_load(c);
-    __atomic_store_n(&arrived, c, __ATOMIC_RELEASE);
     ap_main(c);
     panic("smp: CPU %u returned from its main loop", c->index);
 }
@@ -191,6 +202,17 @@ static int alloc_stacks(struct pcpu *c)
         c->ist_top[i] = c->ist_bottom[i] + IST_STACK_SIZE;
     }
     return 0;
+}
+
+/* How long the BSP waits for an AP after its second SIPI. */
+#define AP_ANSWER_MS 5000u
+
+/* An INIT IPI, asserted then deasserted: the CPU resets into wait-for-SIPI. */
+static void send_init(u32 apic_id)
+{
+    lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_ASSERT | ICR_LEVEL);
+    pit_delay_us(200);
+    lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_LEVEL);
 }
 
 int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c))
@@ -218,23 +240,30 @@ int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c))
     d->stack = c->stack_top;
     d->entry = (u64)ap_start64;
     d->arg = (u64)c;
-    __atomic_store_n(&arrived, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&expected, c, __ATOMIC_RELEASE);
 
-    /* INIT, then up to two SIPIs (SDM 8.4.4.1's sequence). */
-    lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_ASSERT | ICR_LEVEL);
-    pit_delay_us(200);
-    lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_LEVEL);
+    /* INIT, then up to two SIPIs (SDM 8.4.4.1's sequence). A real CPU
+     * answers within microseconds; an emulated one on a busy host may take
+     * a while to be scheduled, hence the generous last wait. */
+    send_init(apic_id);
     pit_delay_us(10000);
     for (int sipi = 0; sipi < 2; sipi++) {
         lapic_send_ipi(apic_id, (ICR_MODE_SIPI << 8) | (u32)(tramp_phys >> 12));
-        for (int t = 0; t < (sipi ? 1000 : 20); t++) {
-            if (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) == c)
+        for (u32 t = 0; t < (sipi ? AP_ANSWER_MS : 20u); t++) {
+            if (!__atomic_load_n(&expected, __ATOMIC_ACQUIRE))
                 return 0;
             pit_delay_us(sipi ? 1000 : 10);
         }
     }
-    log_err("smp", "CPU %u (APIC ID %u) did not answer INIT-SIPI-SIPI", index,
-            apic_id);
+    /* Give up, unless it claims itself right now; a later answer stops in
+     * ap_start64, and the INIT puts the CPU back to sleep for good. */
+    struct pcpu *want = c;
+    if (!__atomic_compare_exchange_n(&expected, &want, NULL, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return 0;
+    send_init(apic_id);
+    log_err("smp", "CPU %u (APIC ID %u) did not answer INIT-SIPI-SIPI within "
+            "%u ms; it is left in INIT", index, apic_id, AP_ANSWER_MS);
     return -E_TIMEOUT;
 }
 

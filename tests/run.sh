@@ -44,6 +44,8 @@ run_one() {
     [ $verdict = PASS ] || printf '   (log: %s)' "$log"
     printf '\n'
     if [ $verdict = FAIL ]; then
+        # what failed first (a long log's tail may not show it), then the tail
+        grep -aE '^FAIL |time limit of|GUEST-CHECK [^ ]+ FAIL' "$log" | head -15 | sed 's/^/    ! /'
         sed 's/^/    | /' "$log" | tail -25
     fi
 }

@@ -14,6 +14,7 @@
 #   expect NAME REGEX [WHAT]          assert REGEX is in the serial log
 #   expect_not NAME REGEX [WHAT]      assert it is not
 #   expect_count NAME REGEX N [WHAT]  assert it is on exactly N lines
+#   expect_halted NAME                the APs waited for their SIPI halted
 #   wait_exit NAME SECONDS            until the emulator exits by itself
 #   stop NAME                         kill the emulator
 #   symbolize NAME [ELF]              print the panic backtrace, symbolized
@@ -75,7 +76,8 @@ qemu_start() {
     # QEMU_REBOOT=1: a guest reboot resets the machine instead of ending QEMU
     qemu-system-x86_64 -nographic $([ "${QEMU_REBOOT:-0}" = 1 ] || echo -no-reboot) \
         -m ${QEMU_MEM:-1024} \
-        -serial file:"$serial" -monitor none -display none \
+        -serial file:"$serial" -display none \
+        -monitor unix:"$LOG_DIR/$name.mon",server=on,wait=off \
         -cdrom "$iso" -boot order=d "$@" \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
     PIDS[$name]=$!
@@ -134,11 +136,38 @@ wait_for() {
         fi
         if [ $t -ge $((secs * 5)) ]; then
             note "$name: /$re/ not seen within ${secs}s"
+            where_stuck "$name"
             return 1
         fi
         sleep 0.2; t=$((t + 1))
     done
     note "$name: saw /$re/"
+}
+
+# where_stuck NAME: after a wait gave up, says how long the serial console
+# has been silent and its last line, and for QEMU (monitor socket NAME.mon)
+# writes every CPU's registers to NAME.regs and prints each CPU's RIP line
+# (a VMM address can be looked up with tools/symbolize.sh).
+where_stuck() {
+    local name=$1 serial="$LOG_DIR/$1.serial" idle
+    idle=$(($(date +%s) - $(stat -c %Y "$serial")))
+    note "$name: serial silent for ${idle}s; last line: $(grep -a . "$serial" | tail -1 | tr -cd '[:print:]' | cut -c1-120)"
+    [ -S "$LOG_DIR/$name.mon" ] && running "$name" || return 0
+    if "$ROOT/tests/system/qemu_monitor.py" "$LOG_DIR/$name.mon" "$LOG_DIR/$name.regs" \
+        "info registers -a" "info registers -a"; then
+        # twice, a second apart: a CPU whose RIP does not move is stuck there
+        grep -aE '^CPU#|^RIP=|^CS =|^CR0=' "$LOG_DIR/$name.regs" | sed 's/^/    /'
+    fi
+}
+
+# expect_halted NAME: each AP the guest started had waited for its SIPI
+# halted in the VMM (a few wake-ups: the INIT, the SIPI), not spinning.
+expect_halted() {
+    local name=$1
+    expect "$name" "started by the guest at [0-9a-f]{4}:0000 \([0-9]+ halts? while it waited\)" \
+        "the APs' wait for their SIPI is counted"
+    expect_not "$name" "started by the guest at [0-9a-f]{4}:0000 \([0-9]{3,} halts" \
+        "each AP waited for its SIPI halted (fewer than 100 wake-ups)"
 }
 
 wait_exit() {
@@ -235,7 +264,8 @@ qemu_start_disk() {
     note "qemu $name (disk $img): $*"
     # shellcheck disable=SC2046
     qemu-system-x86_64 -machine q35 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
-        -serial file:"$serial" -monitor none -display none -nic none \
+        -serial file:"$serial" -display none -nic none \
+        -monitor unix:"$LOG_DIR/$name.mon",server=on,wait=off \
         $(guest_qemu_${GUEST_DISK_BUS:-disk}_args "$img") -boot order=c "$@" \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
     PIDS[$name]=$!

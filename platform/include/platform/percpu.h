@@ -38,6 +38,9 @@ struct pcpu {
     void *vcpu;          /* the backend's vcpu running on this CPU */
     u32 kick;            /* set by another CPU before it sends the NMI
                             that makes this one leave the guest */
+    u32 idle;            /* halted, or about to, waiting for a signal
+                            (common/smp.c smp_idle) */
+    u32 wake;            /* set before the NMI that ends that halt */
     u64 gdt[GDT_ENTRIES] __aligned(16);
     struct tss64 tss __aligned(16);
 };

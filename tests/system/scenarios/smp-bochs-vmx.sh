@@ -20,6 +20,7 @@ guest_verdict smp 800
 wait_exit smp 60 || stop smp
 expect smp "I smp: 2 CPUs under the VMM \(the boot CPU and 1 AP\); the APs wait for the guest's SIPI, delivered by the VMM" "both CPUs under the VMM"
 expect smp "I smp: CPU 1 \(APIC ID [0-9]+\) started by the guest at" "the AP started by the guest's SIPI (through the VMM)"
+expect_halted smp
 if [ "${SMP_REBOOT:-0}" = 1 ]; then
     expect smp "^GUEST-REBOOT first boot: rebooting" "the guest rebooted once"
     expect_count smp "Veneer .* starting" 2 "the reboot came back through the BIOS into Veneer (2 boots)"

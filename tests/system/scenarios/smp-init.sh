@@ -12,6 +12,7 @@ check() {
     local n=$1 what=$2
     expect $n "I smp: 2 CPUs under the VMM" "$what: both CPUs under the VMM"
     expect $n "I smp: CPU 1 \(APIC ID 1\) started by the guest at 1000:0000" "$what: the AP started by the guest's SIPI"
+    expect_halted $n
     expect $n "SMPI-TEST ap=1$(printf '\r')?$" "$what: the AP ran its code once"
     expect $n "W smp: CPU 0 sent INIT to physical APIC ID 0x9, which no CPU under the VMM has: dropped" "$what: INIT to a missing CPU dropped, named"
     expect $n "SMPI-TEST absent done" "$what: the guest went on after it"

@@ -24,6 +24,7 @@ for n in 2 4; do
     for ((c = 1; c < n; c++)); do
         expect $name "I smp: CPU $c \(APIC ID [0-9]+\) started by the guest at" "CPU $c started by the guest's SIPI (through the VMM)"
     done
+    expect_halted $name
     expect $name "^GUEST-CHECK reboot PASS" "$n CPUs: the second boot found the first boot's mark"
     expect $name "^GUEST-CHECK smp PASS $n CPUs online" "$n CPUs online, jobs, NMIs and exits on each"
     expect $name "^GUEST-CHECK nosvm PASS" "no svm/vmx flag"
