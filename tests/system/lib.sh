@@ -156,7 +156,7 @@ where_stuck() {
     if "$ROOT/tests/system/qemu_monitor.py" "$LOG_DIR/$name.mon" "$LOG_DIR/$name.regs" \
         "info registers -a" "info registers -a"; then
         # twice, a second apart: a CPU whose RIP does not move is stuck there
-        grep -aE '^CPU#|^RIP=|^CS =|^CR0=' "$LOG_DIR/$name.regs" | sed 's/^/    /'
+        grep -aE '^CPU#|^[RE]IP=|^CS =|^CR0=' "$LOG_DIR/$name.regs" | sed 's/^/    /'
     fi
 }
 
