@@ -97,9 +97,9 @@ static void do_sipi(struct vcpu *v, u8 vector)
     v->sipi_cs = (u16)(vector << 8);
     log_info("smp", "CPU %u (APIC ID %u) started by the guest at %04x:0000 "
              "(%llu halt%s while it waited)", v->index, v->apic_id,
-             (unsigned)vector << 8, (unsigned long long)v->idle_wakeups,
-             v->idle_wakeups == 1 ? "" : "s");
-    v->idle_wakeups = 0;
+             (unsigned)vector << 8, (unsigned long long)v->idle_halts,
+             v->idle_halts == 1 ? "" : "s");
+    v->idle_halts = 0;
 }
 
 void smp_on_init(struct vcpu *v)
@@ -168,7 +168,7 @@ void smp_idle(struct vcpu *v)
         vcpu_ops->idle(&c->wake);
     __atomic_store_n(&c->idle, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&c->wake, 0, __ATOMIC_SEQ_CST);
-    v->idle_wakeups++;
+    v->idle_halts++;
 }
 
 /* After a signal was stored for t: makes t look at it (out of the guest,

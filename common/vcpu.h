@@ -198,7 +198,7 @@ struct vcpu {
     bool wait_for_sipi;
     u32 apic_id;             /* the physical CPU's local APIC ID */
     u32 sipis;               /* SIPIs that started it */
-    u64 idle_wakeups;        /* halts ended while waiting for a signal */
+    u64 idle_halts;          /* smp_idle calls while it waited for a SIPI */
     u32 pending_init;        /* posted by another CPU (common/smp.c) */
     u32 pending_sipi;        /* 0x100 | vector, posted by another CPU */
     u64 sipi_stamp;          /* exits counted when the last SIPI started it */

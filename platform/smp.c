@@ -114,6 +114,14 @@ static u64 bsp_cr0, bsp_cr4, bsp_efer;
 static struct pcpu *volatile expected;
 static void (*ap_main)(struct pcpu *c);
 
+/* Takes `expected` from c to NULL; false if it no longer was c. The AP
+ * claims itself this way, and so does the BSP when it gives up on it. */
+static bool claim(struct pcpu *c)
+{
+    return __atomic_compare_exchange_n(&expected, &c, NULL, false,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 /* A usable page below 1 MiB, away from the IVT/BDA and the boot sector's
  * 0x7c00: the BIOS boot flow starts after the APs, and gets the page back
  * as it was. */
@@ -168,10 +176,7 @@ static int tramp_setup(void)
 __noreturn void ap_start64(struct pcpu *c);
 __noreturn void ap_start64(struct pcpu *c)
 {
-    struct pcpu *want = c;
-
-    if (!__atomic_compare_exchange_n(&expected, &want, NULL, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (!claim(c)) {
         /* Too late: the BSP gave up on this CPU (and sends it an INIT) or
          * has already moved on to the next one, whose data this may be. */
         for (;;)
@@ -257,9 +262,7 @@ int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c))
     }
     /* Give up, unless it claims itself right now; a later answer stops in
      * ap_start64, and the INIT puts the CPU back to sleep for good. */
-    struct pcpu *want = c;
-    if (!__atomic_compare_exchange_n(&expected, &want, NULL, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (!claim(c))
         return 0;
     send_init(apic_id);
     log_err("smp", "CPU %u (APIC ID %u) did not answer INIT-SIPI-SIPI within "

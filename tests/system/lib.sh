@@ -147,7 +147,7 @@ wait_for() {
 # where_stuck NAME: after a wait gave up, says how long the serial console
 # has been silent and its last line, and for QEMU (monitor socket NAME.mon)
 # writes every CPU's registers to NAME.regs and prints each CPU's RIP line
-# (a VMM address can be looked up with tools/symbolize.sh).
+# (a VMM address: addr2line -f -e build/veneer.elf ADDR).
 where_stuck() {
     local name=$1 serial="$LOG_DIR/$1.serial" idle
     idle=$(($(date +%s) - $(stat -c %Y "$serial")))
