@@ -85,7 +85,7 @@ endif
 include boot/module.mk
 # Sub-components register themselves: common/acpi, tools/<tool>, tests/guest, ...
 -include $(sort $(wildcard common/*/module.mk crypto/*/module.mk \
-	devices/*/module.mk tools/*/module.mk tests/*/module.mk))
+	devices/*/module.mk devices/*/*/module.mk tools/*/module.mk tests/*/module.mk))
 
 .PHONY: all deps check run bench fuzz clean vendors unit
 

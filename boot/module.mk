@@ -4,5 +4,3 @@ VMM_OPTIONS ?=
 $(BUILD)/veneer.iso: $(BUILD)/veneer.elf boot/mkiso.sh
 	boot/mkiso.sh $< $@ "$(VMM_OPTIONS)"
 
-# The pre-boot passphrase prompt (a VMM object; used by devices/storage.c).
-vmm-y += boot/prompt.c

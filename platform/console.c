@@ -12,6 +12,7 @@
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
+#define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 #define UART_LCR_DLAB 0x80
 
@@ -57,6 +58,15 @@ void console_write(const char *s, size_t n)
 
     console_write_locked(s, n);
     spin_unlock_irqrestore(&console_lock, f);
+}
+
+int console_poll_char(void)
+{
+    if (!console_ready)
+        console_init();
+    if (!(inb(COM1 + UART_LSR) & UART_LSR_DR))
+        return -1;
+    return inb(COM1 + UART_THR); /* RBR shares the THR's offset */
 }
 
 void console_force_unlock(void)

@@ -1,5 +1,5 @@
 /* A guest that drives a port of an AHCI HBA itself with malformed command
- * lists, tables and PRDTs (devices/ahci_slot.c must refuse each), between
+ * lists, tables and PRDTs (devices/storage/ahci/ahci_slot.c must refuse each), between
  * well-formed reads that must work (the last after an HBA reset and a
  * COMRESET). It finds the first HBA (class
  * 01:06:01 on bus 0) with a device on port 0. Each test restarts the port

@@ -1,5 +1,5 @@
 /* A guest that drives the primary IDE channel's bus master itself with
- * malformed PRD tables (devices/ide_dma.c must refuse each), between two
+ * malformed PRD tables (devices/storage/ide/ide_dma.c must refuse each), between two
  * well-formed reads that must work. Each test soft-resets the channel,
  * programs the bus master (table address, direction), issues READ DMA
  * (0xc8) or WRITE DMA (0xca) of 8 sectors at LBA 1024 of the drive in

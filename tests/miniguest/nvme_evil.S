@@ -1,5 +1,5 @@
 /* A guest that drives the NVMe controller at 00:04.0 itself with malformed
- * commands (devices/nvme*.c must refuse each), between well-formed reads
+ * commands (devices/storage/nvme/ must refuse each), between well-formed reads
  * that must work. It resets the controller, gives it an admin queue of 8
  * entries, creates I/O queue pair 1 (after two malformed creations), then
  * submits each test's command and prints

@@ -1,10 +1,10 @@
-/* The AHCI mediator's pure parts (devices/ahci_cmd.c): the command FIS
+/* The AHCI mediator's pure parts (devices/storage/ahci/ahci_cmd.c): the command FIS
  * decode (LBA28, LBA48, NCQ with its count in the features and its tag in
  * the count, control FIS, refused forms) and the PRDT walk on a fake
  * guest memory, with each malformed entry the mediator must refuse, and
  * the shadow PRDT over a bounce buffer. */
 #include "check.h"
-#include <devices/ahci_cmd.h>
+#include <devices/storage/ahci/ahci_cmd.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,9 +1,9 @@
-/* The IDE mediator's pure parts (devices/ide_prd.c): the task file shadow
+/* The IDE mediator's pure parts (devices/storage/ide/ide_prd.c): the task file shadow
  * and the command decode (LBA28, LBA48 through the HOB bytes, CHS through
  * the drive's geometry), IDENTIFY data, and the PRD walk on a fake guest
  * memory, with each malformed table the mediator must refuse. */
 #include "check.h"
-#include <devices/ide_prd.h>
+#include <devices/storage/ide/ide_prd.h>
 #include <stdlib.h>
 
 /* ---- task file ----------------------------------------------------------- */

@@ -1,10 +1,10 @@
-/* The NVMe mediator's pure parts (devices/nvme_cmd.c): admin and NVM
+/* The NVMe mediator's pure parts (devices/storage/nvme/nvme_cmd.c): admin and NVM
  * command decode, the PRP walk on a fake guest memory (every layout of the
  * NVMe 1.4 4.3 rules, and each malformed one the mediator must refuse),
  * the PRP build over a bounce buffer, doorbell decode, queue arithmetic,
  * finding a firmware's completion queue position, Identify data. */
 #include "check.h"
-#include <devices/nvme_cmd.h>
+#include <devices/storage/nvme/nvme_cmd.h>
 #include <stdlib.h>
 
 #define MEM_SIZE 0x100000u      /* 1 MiB of "guest RAM" at 0 */

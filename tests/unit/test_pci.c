@@ -2,7 +2,7 @@
  * hardware does, selectors and mediator matches, and vmm.pci= (accepted
  * forms and a clear refusal for each malformed one). */
 #include "check.h"
-#include <devices/pci.h>
+#include <devices/pci/pci.h>
 
 static void test_latch(void)
 {

@@ -2,8 +2,8 @@
  * clear refusal for each malformed one), which rules apply to a disk, and
  * how a request splits into runs that share a rule. */
 #include "check.h"
-#include <devices/storage.h>
-#include <devices/storage_rules.h>
+#include <devices/storage/storage.h>
+#include <devices/storage/storage_rules.h>
 
 static int parse(const char *s, struct storage_rule *r, unsigned max, char *why)
 {

@@ -18,6 +18,9 @@ void log_write(enum log_level lvl, const char *subsys, const char *fmt, ...)
 void console_printf(const char *fmt, ...) __printf(1, 2);
 void console_write(const char *s, size_t n);
 void console_init(void);
+/* The next byte received on the console's serial line, or -1 for none
+ * (polled: only the pre-boot prompt reads input). */
+int console_poll_char(void);
 /* Panic-safe: takes the console lock only if it can (a panicking CPU may
  * have died holding it). */
 void console_force_unlock(void);

@@ -1,6 +1,6 @@
 /* Command decode, PRP walk, queue arithmetic, Identify data (nvme_cmd.h).
  * Pure. */
-#include <devices/nvme_cmd.h>
+#include <devices/storage/nvme/nvme_cmd.h>
 #include <string.h>
 
 static void refuse(struct nvme_decoded *out, u16 status, const char *why)

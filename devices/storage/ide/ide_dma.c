@@ -10,7 +10,7 @@
  * seen when the guest reads the bus-master status or the ATA status (its
  * interrupt handler reads both), or stops the engine. */
 #include <common/guest_mem.h>
-#include <devices/ide.h>
+#include <devices/storage/ide/ide.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
 #include <platform/log.h>

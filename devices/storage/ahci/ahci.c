@@ -6,9 +6,9 @@
  * checked and their data bounced through the cipher (ahci_slot.c). Ports
  * with an ATAPI device or nothing pass through, as do interrupts.
  * docs/storage-ahci.md. */
-#include <devices/ahci.h>
-#include <devices/ide_prd.h>
-#include <devices/pci.h>
+#include <devices/storage/ahci/ahci.h>
+#include <devices/storage/ide/ide_prd.h>
+#include <devices/pci/pci.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
 #include <platform/init.h>

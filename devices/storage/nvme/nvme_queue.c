@@ -12,7 +12,7 @@
  * time (an Asynchronous Event Request, by design) is posted when it is
  * found at a later register or doorbell access. docs/storage-nvme.md. */
 #include <common/guest_mem.h>
-#include <devices/nvme.h>
+#include <devices/storage/nvme/nvme.h>
 #include <platform/cpu.h>
 #include <platform/layout.h>
 #include <platform/format.h>

@@ -1,4 +1,4 @@
-/* The pure parts of the AHCI mediator (devices/ahci.c), host-tested by
+/* The pure parts of the AHCI mediator (devices/storage/ahci/ahci.c), host-tested by
  * tests/unit/test_ahci.c: the HBA's in-memory structures (command header,
  * command table, PRDT entry), the decode of a command FIS into what the
  * mediator must do with its data, and the walk of a guest's PRDT. No

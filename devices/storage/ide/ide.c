@@ -7,8 +7,8 @@
  * time, through the data port (PIO) or a bounce buffer (DMA). ATAPI
  * devices (the Veneer CD) and every other command pass through.
  * docs/storage-ide.md. */
-#include <devices/ide.h>
-#include <devices/pci.h>
+#include <devices/storage/ide/ide.h>
+#include <devices/pci/pci.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
 #include <platform/init.h>

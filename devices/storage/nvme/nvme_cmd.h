@@ -1,4 +1,4 @@
-/* The pure parts of the NVMe mediator (devices/nvme.c, nvme_queue.c),
+/* The pure parts of the NVMe mediator (devices/storage/nvme/nvme.c, nvme_queue.c),
  * host-tested by tests/unit/test_nvme.c: the controller's register and
  * queue-entry layouts, the decode of admin and NVM commands, the walk of a
  * command's PRP entries and lists, queue index arithmetic, the Identify

@@ -13,7 +13,7 @@
  * header and the received FISes copied to its FIS area. */
 #include <common/guest_mem.h>
 #include <common/vcpu.h>
-#include <devices/ahci.h>
+#include <devices/storage/ahci/ahci.h>
 #include <platform/bootinfo.h>
 #include <platform/cpu.h>
 #include <platform/format.h>

@@ -11,8 +11,8 @@
  * docs/storage-nvme.md. */
 #include <common/e820.h>
 #include <common/guest_mem.h>
-#include <devices/nvme.h>
-#include <devices/pci.h>
+#include <devices/storage/nvme/nvme.h>
+#include <devices/pci/pci.h>
 #include <platform/bootinfo.h>
 #include <platform/cpu.h>
 #include <platform/format.h>

@@ -16,7 +16,7 @@
 #ifndef VENEER_DEVICES_PCI_H
 #define VENEER_DEVICES_PCI_H
 
-#include <devices/pci_rules.h>
+#include <devices/pci/pci_rules.h>
 
 /* Standard header offsets (PCI Local Bus 3.0, 6.1). */
 enum pci_cfg {
@@ -118,7 +118,7 @@ struct pci_mediator {
 bool pci_mediator_matches(const struct pci_mediator *m,
                           const struct pci_ident *id);
 
-/* ECAM from MCFG (devices/pci_acpi.c): the physical base of segment 0's
+/* ECAM from MCFG (devices/pci/pci_acpi.c): the physical base of segment 0's
  * window covering `bus` (the address of bus 0 in it), or 0 if none. */
 u64 pci_ecam_base(u8 bus);
 /* The base (bus 0's address) of the segment-0 window holding physical

@@ -1,4 +1,4 @@
-/* The pure parts of the IDE mediator (devices/ide.c), host-tested by
+/* The pure parts of the IDE mediator (devices/storage/ide/ide.c), host-tested by
  * tests/unit/test_ide.c: the ATA task file and its command decode, the
  * IDENTIFY DEVICE data a drive's geometry and size come from, and the walk
  * of a guest's bus-master PRD table. No port or memory access here: guest

@@ -1,12 +1,12 @@
-/* The AHCI mediator's state, shared by devices/ahci.c (controller, ports,
- * registers) and devices/ahci_slot.c (the shadowed commands). Private to
+/* The AHCI mediator's state, shared by devices/storage/ahci/ahci.c (controller, ports,
+ * registers) and devices/storage/ahci/ahci_slot.c (the shadowed commands). Private to
  * the two. docs/storage-ahci.md. */
 #ifndef VENEER_DEVICES_AHCI_H
 #define VENEER_DEVICES_AHCI_H
 
 #include <common/mmio.h>
-#include <devices/ahci_cmd.h>
-#include <devices/storage.h>
+#include <devices/storage/ahci/ahci_cmd.h>
+#include <devices/storage/storage.h>
 #include <platform/spinlock.h>
 
 /* HBA registers (AHCI 1.3.1, 3.1) */

@@ -1,5 +1,5 @@
 /* Task file decode, IDENTIFY data and the PRD walk (ide_prd.h). Pure. */
-#include <devices/ide_prd.h>
+#include <devices/storage/ide/ide_prd.h>
 #include <string.h>
 
 /* ---- task file ----------------------------------------------------------- */

@@ -9,8 +9,8 @@
  * in the controller (PCI MSI-X) and is sent when the VMM unmasks it, after
  * posting. The guest's own mask bits are kept here and combined with the
  * VMM's. docs/storage-nvme.md. */
-#include <devices/nvme.h>
-#include <devices/pci.h>
+#include <devices/storage/nvme/nvme.h>
+#include <devices/pci/pci.h>
 #include <platform/log.h>
 #include <platform/paging.h>
 

@@ -1,5 +1,5 @@
 /* Command FIS decode and the PRDT walk (ahci_cmd.h). Pure. */
-#include <devices/ahci_cmd.h>
+#include <devices/storage/ahci/ahci_cmd.h>
 #include <string.h>
 
 /* ---- the command FIS ------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /* PCI latch decoding, selectors and the vmm.pci= option (pure; see
  * pci_rules.h). */
-#include <devices/pci.h>
+#include <devices/pci/pci.h>
 #include <platform/format.h>
 #include <string.h>
 

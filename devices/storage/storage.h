@@ -9,14 +9,14 @@
  * disk never holds plaintext and the guest never sees ciphertext. Sectors
  * outside every rule's LBA range are left as they are.
  *
- * The policy (devices/storage.c) owns the rules (vmm.crypt=), the keys
+ * The policy (devices/storage/storage.c) owns the rules (vmm.crypt=), the keys
  * (passphrase prompt or key file module, checked against vmm.kcv=) and the
  * vector-register discipline (simd_begin/simd_end around the cipher). A
  * mediator never sees a key. */
 #ifndef VENEER_DEVICES_STORAGE_H
 #define VENEER_DEVICES_STORAGE_H
 
-#include <devices/pci.h>
+#include <devices/pci/pci.h>
 #include <platform/types.h>
 
 enum storage_kind {

@@ -1,7 +1,7 @@
 /* vmm.crypt= rules: parsing, matching, splitting a request (pure; see
  * storage_rules.h). */
-#include <devices/storage.h>
-#include <devices/storage_rules.h>
+#include <devices/storage/storage.h>
+#include <devices/storage/storage_rules.h>
 #include <platform/format.h>
 #include <string.h>
 

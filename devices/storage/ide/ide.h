@@ -1,12 +1,12 @@
-/* The IDE mediator's state, shared by devices/ide.c (controller, drives,
- * task file, PIO) and devices/ide_dma.c (bus-master DMA). Private to the
+/* The IDE mediator's state, shared by devices/storage/ide/ide.c (controller, drives,
+ * task file, PIO) and devices/storage/ide/ide_dma.c (bus-master DMA). Private to the
  * two. docs/storage-ide.md. */
 #ifndef VENEER_DEVICES_IDE_H
 #define VENEER_DEVICES_IDE_H
 
 #include <common/exit.h>
-#include <devices/ide_prd.h>
-#include <devices/storage.h>
+#include <devices/storage/ide/ide_prd.h>
+#include <devices/storage/storage.h>
 #include <platform/spinlock.h>
 
 #define IDE_SECTOR 512u

@@ -1,7 +1,7 @@
 /* ECAM windows for PCI from the firmware's MCFG (read once by
  * common/acpi_vmm.c at the acpi stage). */
 #include <common/acpi/probe.h>
-#include <devices/pci.h>
+#include <devices/pci/pci.h>
 #include <platform/paging.h>
 
 /* common/acpi_vmm.c: the tables it read, or NULL without ACPI. */

@@ -1,15 +1,12 @@
 /* The passphrase prompt before the OS boots: on the serial console (COM1,
  * polled) and on the VGA text screen with the PS/2 keyboard, whichever
  * the person types on. Nothing typed is echoed (a '*' per character). */
-#include <boot/prompt.h>
 #include <platform/cpu.h>
 #include <platform/layout.h>
 #include <platform/log.h>
+#include <platform/prompt.h>
 #include <string.h>
 
-#define COM1 0x3f8
-#define UART_LSR 5
-#define UART_LSR_DR 0x01
 #define KBD_DATA 0x60
 #define KBD_STATUS 0x64
 #define KBD_STATUS_OBF 0x01
@@ -67,8 +64,9 @@ static void both_puts(const char *s)
 /* The next character typed on either console, or 0 for none yet. */
 static char poll_char(void)
 {
-    if (inb(COM1 + UART_LSR) & UART_LSR_DR) {
-        char c = (char)inb(COM1);
+    int in = console_poll_char();
+    if (in >= 0) {
+        char c = (char)in;
         return c == '\r' ? '\n' : c == 0x7f ? '\b' : c;
     }
     u8 st = inb(KBD_STATUS);

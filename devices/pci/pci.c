@@ -2,7 +2,7 @@
  * guest's ports 0xcf8-0xcff (see pci.h and docs/pci.md). */
 #include <common/exit.h>
 #include <common/mmio.h>
-#include <devices/pci.h>
+#include <devices/pci/pci.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/format.h>

@@ -1,13 +1,13 @@
-/* The NVMe mediator's state, shared by devices/nvme.c (controller,
- * registers, hand-over, namespaces) and devices/nvme_queue.c (shadow
+/* The NVMe mediator's state, shared by devices/storage/nvme/nvme.c (controller,
+ * registers, hand-over, namespaces) and devices/storage/nvme/nvme_queue.c (shadow
  * queues, commands, completions). Private to the two.
  * docs/storage-nvme.md. */
 #ifndef VENEER_DEVICES_NVME_H
 #define VENEER_DEVICES_NVME_H
 
 #include <common/mmio.h>
-#include <devices/nvme_cmd.h>
-#include <devices/storage.h>
+#include <devices/storage/nvme/nvme_cmd.h>
+#include <devices/storage/storage.h>
 #include <platform/spinlock.h>
 
 #define NVME_MAX_CTRL 2

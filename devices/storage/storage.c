@@ -1,12 +1,12 @@
 /* Storage encryption policy: the vmm.crypt= rules, the keys, and the
  * cipher calls the disk mediators make (storage.h, docs/storage.md). */
-#include <boot/prompt.h>
+#include <platform/prompt.h>
 #include <crypto/kdf.h>
 #include <platform/boot.h>
 #include <crypto/xts.h>
 #include <crypto/wipe.h>
-#include <devices/storage.h>
-#include <devices/storage_rules.h>
+#include <devices/storage/storage.h>
+#include <devices/storage/storage_rules.h>
 #include <platform/bootinfo.h>
 #include <platform/format.h>
 #include <platform/init.h>

@@ -5,7 +5,7 @@
 #ifndef VENEER_DEVICES_STORAGE_RULES_H
 #define VENEER_DEVICES_STORAGE_RULES_H
 
-#include <devices/pci_rules.h>
+#include <devices/pci/pci_rules.h>
 #include <platform/types.h>
 
 #define STORAGE_MAX_RULES 16

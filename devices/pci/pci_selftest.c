@@ -10,7 +10,7 @@
  * ports and checks that they agree (one API, two mechanisms), and logs
  * the first command-register and BAR writes of the guest as the device
  * took them (config_written). */
-#include <devices/pci.h>
+#include <devices/pci/pci.h>
 #include <platform/format.h>
 #include <platform/log.h>
 

@@ -1,8 +1,8 @@
-/* The pre-boot console for secrets (boot/prompt.c): serial and VGA text,
+/* The pre-boot console for secrets (platform/prompt.c): serial and VGA text,
  * serial or PS/2 keyboard input, polled. Only before the guest runs: it
  * takes the keyboard controller and the screen from the firmware. */
-#ifndef VENEER_BOOT_PROMPT_H
-#define VENEER_BOOT_PROMPT_H
+#ifndef VENEER_PLATFORM_PROMPT_H
+#define VENEER_PLATFORM_PROMPT_H
 
 #include <platform/types.h>
 
