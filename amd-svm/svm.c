@@ -52,6 +52,9 @@ static void init_control(struct vcpu *v, struct svm_vcpu *s)
                         SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
                         SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                         SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV;
+    /* CR4 writes are checked as the CPU would (common/cr.c): QEMU's SVM
+     * turns a guest CR4 with a reserved bit into VMEXIT_INVALID. */
+    b->ctl.intercept_cr_write = BIT(4);
     b->ctl.iopm_base_pa = s->iopm_pa;
     b->ctl.msrpm_base_pa = s->msrpm_pa;
     b->ctl.guest_asid = v->index + 1;

@@ -37,6 +37,9 @@ struct svm_vcpu {
     bool after_iret;     /* that IRET exited but has not run yet */
     u64 iret_rip;
     u16 iret_cs;
+    bool nmi_step;       /* single-stepping that IRET (TF, #DB intercepted) */
+    u64 step_rflags;     /* the guest's TF and RF before the step */
+    u64 step_dr6;        /* the guest's DR6 before the step */
     int pending_irq;     /* vector to deliver through V_IRQ, or -1 */
     bool irq_window;     /* V_IRQ is in use as an exit-soon window */
     /* Diagnostics. */
@@ -85,6 +88,16 @@ static inline void vmcb_set_intercept1(struct vmcb *vmcb, u32 bits, bool on)
 
     vmcb->ctl.intercept1 = on ? old | bits : old & ~bits;
     if (vmcb->ctl.intercept1 != old)
+        vmcb_dirty(vmcb, VMCB_CLEAN_I);
+}
+
+static inline void vmcb_set_exception_intercept(struct vmcb *vmcb, u8 vector,
+                                                bool on)
+{
+    u32 old = vmcb->ctl.intercept_exceptions;
+
+    vmcb->ctl.intercept_exceptions = on ? old | BIT(vector) : old & ~BIT(vector);
+    if (vmcb->ctl.intercept_exceptions != old)
         vmcb_dirty(vmcb, VMCB_CLEAN_I);
 }
 

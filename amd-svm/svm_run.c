@@ -9,8 +9,11 @@
  *
  * NMI delivery: an injected NMI blocks further NMIs until the guest's
  * IRET; IRET is intercepted while one is in service. The IRET exit comes
- * before the IRET executes, so a further NMI is delivered at the next
- * exit after it: the backend asks for one with the interrupt window
+ * before the IRET executes, so an NMI that waits is delivered right after
+ * it, as on bare hardware, by single-stepping the IRET: RFLAGS.TF set and
+ * #DB intercepted; the step's #DB trap exits at the IRET's boundary and
+ * the NMI goes in with that entry (with IF=0 no interrupt window would
+ * ever open there). Other waits for an NMI use the interrupt window
  * (V_IRQ + VINTR intercept) and HLT/PAUSE intercepts (a guest that waits
  * with interrupts off, seed 004's Windows hang). */
 #include <amd-svm/svm.h>
@@ -65,6 +68,12 @@ void svm_inject_exception(struct vcpu *v, u8 vector, u32 error)
     struct svm_vcpu *s = svm_of(v);
     u64 evt = vector | SVM_EVT_TYPE_EXCEPTION | SVM_EVT_VALID;
 
+    if (exception_is_fault(vector)) {
+        /* pushed with RF=1, as the CPU pushes a fault's RFLAGS */
+        vcpu_state_get(v, VS_RFLAGS)->rflags |= RFLAGS_RF;
+        vcpu_state_set(v, VS_RFLAGS);
+    }
+
     if (exception_pushes_error(vector, vcpu_state_get(v, VS_CR0)->cr0))
         evt |= SVM_EVT_ERR_VALID | ((u64)error << 32);
     if (s->exception) {
@@ -103,6 +112,46 @@ static void request_window(struct svm_vcpu *s, bool on)
     s->irq_window = on;
 }
 
+/* Single-steps the IRET that ends the guest's NMI handler, so that the
+ * next NMI goes in at its boundary (the #DB exit, nmi_step_end). TF at
+ * the start of an IRET makes a single-step trap after it whatever flags
+ * the IRET loads (SDM 17.3.1.4); RF keeps an instruction breakpoint on the
+ * IRET from firing again. Runs after the state write-back, so it edits the
+ * VMCB directly, at every entry until the step ends. */
+static void nmi_step_arm(struct svm_vcpu *s)
+{
+    struct vmcb *b = s->vmcb;
+
+    if (!s->nmi_step) {
+        s->nmi_step = true;
+        s->step_rflags = b->save.rflags & (RFLAGS_TF | RFLAGS_RF);
+        s->step_dr6 = b->save.dr6;
+        vmcb_set_exception_intercept(b, 1, true);
+    }
+    b->save.rflags |= RFLAGS_TF | RFLAGS_RF;
+}
+
+/* The step's #DB: the IRET has run (RFLAGS are now the ones it loaded,
+ * the guest's own). DR6 is put back as the guest had it, unless the guest
+ * single-stepped too, in which case it gets its #DB. */
+static void nmi_step_end(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *b = s->vmcb;
+
+    s->nmi_step = false;
+    s->after_iret = false;
+    vmcb_set_exception_intercept(b, 1, false);
+    b->save.dr6 = s->step_dr6;
+    vmcb_dirty(b, VMCB_CLEAN_DRX);
+    if (s->step_rflags & RFLAGS_TF) {
+        b->save.dr6 |= BIT(14); /* BS */
+        svm_inject_exception(v, 1, 0);
+    }
+    log_debug("svm", "the IRET of the guest's NMI handler has run; %u NMI%s "
+              "waiting", s->pending_nmis, s->pending_nmis == 1 ? "" : "s");
+}
+
 /* Chooses what to deliver at this entry: an interrupted delivery first,
  * then a queued exception, then an NMI. A pending interrupt goes through
  * V_IRQ, which the CPU delivers when the guest allows it; when an NMI
@@ -132,8 +181,10 @@ static void prepare_events(struct vcpu *v)
         vmcb_set_intercept1(b, SVM_INTERCEPT_IRET, true);
     }
     if (s->pending_nmis && !s->nmi_in_service) {
-        if (!s->irq_window)
-            request_window(s, true);
+        if (s->after_iret)
+            nmi_step_arm(s);          /* in right after the IRET */
+        else if (!s->irq_window)
+            request_window(s, true);  /* after an event delivered now */
         return;
     }
     if (s->irq_window)
@@ -229,6 +280,12 @@ static bool handle_internal(struct vcpu *v, u32 code)
         if (s->irq_window)
             request_window(s, false);
         return true;
+    case SVM_EXIT_EXCP_BASE + 1:
+        if (!s->nmi_step)
+            return false; /* not ours: common code gives it back */
+        vcpu_count_exit(v, EXIT_IRET);
+        nmi_step_end(v);
+        return true;
     case SVM_EXIT_VINTR:
     case SVM_EXIT_PAUSE:
         /* Only intercepted as windows: nothing to skip; PAUSE runs again
@@ -309,6 +366,56 @@ static void decode_task_switch(struct vcpu *v, struct vcpu_exit *e)
     }
 }
 
+/* Reads the instruction at CS:RIP (up to 15 bytes, fewer at the end of a
+ * readable page); *lm: 64-bit code. Returns the byte count or < 0. */
+static int fetch_insn(struct vcpu *v, u8 bytes[15], bool *lm)
+{
+    struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_CS | VS_EFER);
+    u64 at = st->seg[SEG_CS].base + st->rip;
+    size_t n = 15;
+
+    *lm = (st->efer & EFER_LMA) && (st->seg[SEG_CS].attr & BIT(13));
+    if (!*lm)
+        at &= 0xffffffff;
+    if (guest_linear_read(v, at, bytes, n) < 0) {
+        n = 4096 - (at & 4095); /* the rest of the page, then */
+        if (n > 15 || guest_linear_read(v, at, bytes, n) < 0)
+            return -E_FAULT;
+    }
+    return (int)n;
+}
+
+/* A MOV to CR4 (the only CR write intercepted): the GPR from the decode
+ * assists, else from the instruction bytes. Bytes that are no longer a
+ * MOV to CR (another CPU rewrote them) make no exit for common code: the
+ * guest runs the instruction again, whatever it now is. */
+static void decode_cr_write(struct vcpu *v, struct vcpu_exit *e, u8 cr)
+{
+    struct vmcb *b = svm_of(v)->vmcb;
+    u8 bytes[15], dcr, gpr;
+    bool lm;
+    int n, len;
+
+    e->kind = EXIT_CR_ACCESS;
+    e->cr.cr = cr;
+    e->cr.op = CR_MOV_TO;
+    if (svm_caps.decode_assists && (b->ctl.exitinfo1 & SVM_CR_INFO_MOV)) {
+        e->cr.gpr = b->ctl.exitinfo1 & 15;
+        return;
+    }
+    if ((n = fetch_insn(v, bytes, &lm)) < 0 ||
+        (len = insn_decode_mov_to_cr(bytes, (size_t)n, lm, &dcr, &gpr)) < 0 ||
+        dcr != cr) {
+        log_debug("svm", "CR%u write exit at rip %llx: not a MOV to CR%u now; "
+                  "the guest runs it again", cr,
+                  (unsigned long long)b->save.rip, cr);
+        e->kind = EXIT_NONE;
+        return;
+    }
+    e->cr.gpr = gpr;
+    e->insn_len = (u8)len;
+}
+
 static void decode(struct vcpu *v, struct vcpu_exit *e)
 {
     struct vmcb *b = svm_of(v)->vmcb;
@@ -370,6 +477,9 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
         break;
     case SVM_EXIT_TASK_SWITCH:
         decode_task_switch(v, e);
+        break;
+    case SVM_EXIT_CR4_WRITE:
+        decode_cr_write(v, e, 4);
         break;
     default:
         e->kind = EXIT_UNKNOWN;
@@ -452,23 +562,18 @@ static int kind_insn(const struct vcpu_exit *e, enum insn_kind *k)
 /* Without NRIPS: decode the instruction at CS:RIP. */
 static int decoded_length(struct vcpu *v, const struct vcpu_exit *e)
 {
-    struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_CS | VS_EFER);
-    u64 at = st->seg[SEG_CS].base + st->rip;
-    bool lm = (st->efer & EFER_LMA) && (st->seg[SEG_CS].attr & BIT(13));
     enum insn_kind k;
     u8 bytes[15];
-    size_t n = 15;
+    bool lm;
+    int n;
 
-    if (!lm)
-        at &= 0xffffffff;
+    if (e->insn_len)
+        return e->insn_len; /* decoded with the exit */
     if (kind_insn(e, &k) < 0)
         return -E_INVAL;
-    if (guest_linear_read(v, at, bytes, n) < 0) {
-        n = 4096 - (at & 4095); /* the rest of the page, then */
-        if (n > 15 || guest_linear_read(v, at, bytes, n) < 0)
-            return -E_FAULT;
-    }
-    return insn_length(k, bytes, n, lm);
+    if ((n = fetch_insn(v, bytes, &lm)) < 0)
+        return n;
+    return insn_length(k, bytes, (size_t)n, lm);
 }
 
 void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
@@ -484,10 +589,16 @@ void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
     } else {
         int len = decoded_length(v, e);
         if (len < 0) {
-            svm_dump(v);
-            panic("svm: cannot find the length of the %s instruction at "
-                  "rip 0x%llx (error %d)", vcpu_exit_kind_name(e->kind),
-                  (unsigned long long)st->rip, len);
+            /* The bytes changed under the exit (another CPU rewrote them,
+             * or unmapped the page): the guest's doing, not the VMM's.
+             * The guest gets a #UD at the instruction. */
+            log_warn_ratelimited("svm", "cannot find the length of the %s "
+                                 "instruction at rip 0x%llx (error %d): the "
+                                 "guest changed it; #UD to the guest",
+                                 vcpu_exit_kind_name(e->kind),
+                                 (unsigned long long)st->rip, len);
+            svm_inject_exception(v, 6, 0);
+            return;
         }
         next = st->rip + (u64)len;
         if (!(vcpu_state_get(v, VS_EFER)->efer & EFER_LMA))
@@ -519,11 +630,12 @@ void svm_dump(struct vcpu *v)
                    (unsigned long long)b->save.cr3, (unsigned long long)b->save.cr4,
                    (unsigned long long)b->save.efer);
     console_printf("svm: events: eventinj %llx reinject %llx exception %llx "
-                   "nmis pending %u in-service %d irq %d window %d vintr %llx\n",
+                   "nmis pending %u in-service %d step %d irq %d window %d "
+                   "vintr %llx\n",
                    (unsigned long long)b->ctl.eventinj,
                    (unsigned long long)s->reinject,
                    (unsigned long long)s->exception, s->pending_nmis,
-                   s->nmi_in_service, s->pending_irq, s->irq_window,
+                   s->nmi_in_service, s->nmi_step, s->pending_irq, s->irq_window,
                    (unsigned long long)b->ctl.vintr);
     console_printf("svm: last exits (oldest first):\n");
     for (u32 i = 0; i < SVM_EXIT_HISTORY; i++) {

@@ -187,6 +187,8 @@ _Static_assert(VMCB_SAVE_OFFSET(g_pat) == 0x668, "vmcb g_pat");
 #define VMCB_CLEAN_ALL     0xfffu
 
 /* Exit codes (APM appendix C). */
+#define SVM_EXIT_CR0_WRITE     0x010
+#define SVM_EXIT_CR4_WRITE     0x014
 #define SVM_EXIT_EXCP_BASE     0x040
 #define SVM_EXIT_INTR          0x060
 #define SVM_EXIT_NMI           0x061
@@ -214,6 +216,9 @@ _Static_assert(VMCB_SAVE_OFFSET(g_pat) == 0x668, "vmcb g_pat");
 #define SVM_EXIT_XSETBV        0x08d
 #define SVM_EXIT_NPF           0x400
 #define SVM_EXIT_INVALID       0xffffffffu
+
+/* CR write exitinfo1 with decode assists (APM 15.8.1): MOV CRn, GPR */
+#define SVM_CR_INFO_MOV        BIT(63)
 
 /* IOIO exitinfo1 */
 #define SVM_IOIO_IN            BIT(0)

@@ -1,4 +1,5 @@
 /* CPUID exits: the policy of cpuid_policy.c applied to the real CPU. */
+#include <common/cr_policy.h>
 #include <common/guest_policy.h>
 #include <platform/cpu.h>
 #include <platform/options.h>
@@ -11,6 +12,17 @@ OPTION_BOOL("vmm.cpuid_leaf", cpuid_veneer_leaf,
 static void raw_cpuid(u32 leaf, u32 sub, struct cpuid_regs *r)
 {
     cpuid_count(leaf, sub, r);
+}
+
+u64 cr4_guest_valid(void)
+{
+    static u64 valid;
+
+    if (!valid) { /* the same on every CPU; racing CPUs compute the same */
+        struct cpuid_policy_in in = { 0, cpuid_veneer_leaf };
+        valid = cr4_valid_bits(raw_cpuid, &in);
+    }
+    return valid;
 }
 
 enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e)

@@ -48,3 +48,25 @@ int insn_length(enum insn_kind kind, const u8 *bytes, size_t avail,
         return -E_INVAL;
     return (int)(i + op->len);
 }
+
+int insn_decode_mov_to_cr(const u8 *bytes, size_t avail, bool long_mode,
+                          u8 *cr, u8 *gpr)
+{
+    size_t i = 0;
+    bool lock = false;
+    u8 rex = 0;
+
+    if (avail > 15)
+        avail = 15;
+    while (i < avail && x86_is_legacy_prefix(bytes[i]))
+        lock |= bytes[i++] == 0xf0;
+    if (long_mode && i < avail && (bytes[i] & 0xf0) == 0x40)
+        rex = bytes[i++];
+    if (i + 3 > avail || bytes[i] != 0x0f || bytes[i + 1] != 0x22)
+        return -E_INVAL;
+    u8 modrm = bytes[i + 2];
+    /* the mod field is ignored: the operand is always a register */
+    *cr = (u8)(((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0) | (lock ? 8 : 0));
+    *gpr = (u8)((modrm & 7) | ((rex & 1) ? 8 : 0));
+    return (int)(i + 3);
+}

@@ -30,4 +30,10 @@ static inline bool x86_is_legacy_prefix(u8 b)
 int insn_length(enum insn_kind kind, const u8 *bytes, size_t avail,
                 bool long_mode);
 
+/* A MOV to CRn from a register (0F 22 /r): returns its length and sets
+ * the CR number (REX.R or, on AMD, LOCK selects CR8-15) and the GPR, or
+ * -E_INVAL if the bytes are something else. Pure: host-tested. */
+int insn_decode_mov_to_cr(const u8 *bytes, size_t avail, bool long_mode,
+                          u8 *cr, u8 *gpr);
+
 #endif

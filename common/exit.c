@@ -36,6 +36,8 @@ static void complete(struct vcpu *v, const struct vcpu_exit *e, enum emu_result 
     }
 }
 
+static void on_vmm_bug(struct vcpu *v, const struct vcpu_exit *e);
+
 static void on_cpuid(struct vcpu *v, const struct vcpu_exit *e)
 {
     complete(v, e, cpuid_emulate(v, e));
@@ -60,7 +62,13 @@ static void on_hypercall(struct vcpu *v, const struct vcpu_exit *e)
 {
     if (bios_boot_hypercall(v, e))
         return;
-    hypercall_handle(v);
+    if (!hypercall_handle(v)) {
+        /* no magic: as on a CPU without a hypervisor */
+        log_debug("guest", "VMCALL/VMMCALL without Veneer's magic "
+                  "(RAX %llx): #UD", (unsigned long long)v->regs.gpr[GPR_RAX]);
+        vcpu_ops->inject_exception(v, 6, 0);
+        return;
+    }
     vcpu_ops->skip_instruction(v, e);
 }
 
@@ -78,6 +86,32 @@ static void on_io(struct vcpu *v, const struct vcpu_exit *e)
     io_passthrough(v, e);
 }
 
+/* A CR0/CR4 write the backend intercepts (common/cr.c checks it). */
+static void on_cr_access(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_CR0 | VS_EFER | VS_CS);
+    bool wide = (s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13));
+    u64 val;
+
+    switch (e->cr.op) {
+    case CR_MOV_TO:
+        val = v->regs.gpr[e->cr.gpr & 15];
+        if (!wide)
+            val &= 0xffffffff; /* a 32-bit operand outside 64-bit mode */
+        break;
+    case CR_CLTS:
+        val = s->cr0 & ~CR0_TS;
+        break;
+    case CR_LMSW: /* PE can be set, not cleared */
+        val = (s->cr0 & ~0xeULL) | (e->cr.lmsw & 0xf) | (s->cr0 & CR0_PE);
+        break;
+    default:
+        on_vmm_bug(v, e);
+        return;
+    }
+    complete(v, e, cr_write_emulate(v, e->cr.cr, val));
+}
+
 static void on_virt_insn(struct vcpu *v, const struct vcpu_exit *e)
 {
     /* Virtualization is hidden: these fault as on a CPU without it. */
@@ -93,9 +127,9 @@ static void on_npf(struct vcpu *v, const struct vcpu_exit *e)
         return;
     s = vcpu_state_get(v, VS_RIP | VS_CS);
 
-    log_warn("guest", "access to guest-physical 0x%llx (%s) at %04x:%llx is "
-             "outside guest memory (the VMM region) and no MMIO hook; #GP "
-             "to the guest",
+    log_warn_ratelimited("guest", "access to guest-physical 0x%llx (%s) at "
+             "%04x:%llx is outside guest memory (the VMM region) and no MMIO "
+             "hook; #GP to the guest",
              (unsigned long long)e->npf.gpa, e->npf.write ? "write" : "read",
              s->seg[SEG_CS].sel, (unsigned long long)s->rip);
     vcpu_ops->inject_exception(v, 13, 0);
@@ -219,7 +253,7 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
     [EXIT_TRIPLE_FAULT] = on_triple_fault,
     [EXIT_INIT] = on_init,
     [EXIT_SIPI] = on_sipi,
-    [EXIT_CR_ACCESS] = on_vmm_bug,
+    [EXIT_CR_ACCESS] = on_cr_access,
     [EXIT_TASK_SWITCH] = on_task_switch,
     [EXIT_ENTRY_FAILED] = on_vmm_bug,
     [EXIT_UNKNOWN] = on_vmm_bug,

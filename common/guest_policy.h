@@ -25,6 +25,14 @@ enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e);
 enum emu_result msr_emulate(struct vcpu *v, const struct vcpu_exit *e);
 enum emu_result xsetbv_emulate(struct vcpu *v, const struct vcpu_exit *e);
 
+/* The CR4 bits the guest's CPU has (its CPUID through the policy). */
+u64 cr4_guest_valid(void);
+
+/* A MOV to CR0 or CR4 (or CLTS/LMSW, as the CR0 value they make) that
+ * exited: checked as the CPU would (common/cr_policy.c) and written, or
+ * EMU_GP. */
+enum emu_result cr_write_emulate(struct vcpu *v, unsigned cr, u64 val);
+
 /* Sets up the MSR bitmap for a new vcpu (what the VMM owns). */
 void msr_policy_init(struct vcpu *v);
 

@@ -34,16 +34,19 @@ static bool caller_is_64bit(struct vcpu *v)
     return (s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13));
 }
 
-void hypercall_handle(struct vcpu *v)
+bool hypercall_handle(struct vcpu *v)
 {
     u64 *g = v->regs.gpr;
     size_t count = (size_t)(__hypercalls_end - __hypercalls_start);
     bool wide = caller_is_64bit(v);
+    u64 rax = wide ? g[GPR_RAX] : (u32)g[GPR_RAX];
 
+    if ((rax & ~(u64)HC_NR_MASK) != HC_MAGIC)
+        return false;
     if (!wide)
         for (int r = 0; r < GPR_COUNT; r++)
             g[r] &= 0xffffffff;
-    u64 nr = g[GPR_RAX];
+    u64 nr = rax & HC_NR_MASK;
     if (nr == 0) {
         u64 name_regs[3] = { g[GPR_RBX], g[GPR_RCX], g[GPR_RDX] };
         char name[25];
@@ -60,11 +63,11 @@ void hypercall_handle(struct vcpu *v)
                 g[GPR_RAX] = i + 1;
         if (g[GPR_RAX] == (u64)-1)
             log_debug("hypercall", "lookup of unknown name '%s'", name);
-        return;
+        return true;
     }
     if (nr > count) {
         g[GPR_RAX] = (u64)-E_NOSYS;
-        return;
+        return true;
     }
     u64 in[HC_ARGS], out[HC_ARGS];
     for (int i = 0; i < HC_ARGS; i++)
@@ -74,6 +77,7 @@ void hypercall_handle(struct vcpu *v)
     if (r == 0)
         for (int i = 0; i < HC_ARGS; i++)
             g[arg_regs[i]] = wide ? out[i] : (u32)out[i];
+    return true;
 }
 
 /* version: RBX/RCX/RDX = "veneer X.Y.Z VENDOR", RSI = major<<32|minor<<16|patch. */

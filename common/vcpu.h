@@ -158,7 +158,7 @@ struct vcpu_exit {
         } io;
         struct { u64 gpa; u64 gva; bool read, write, exec, present, gva_valid; } npf;
         struct { u8 vector; bool has_error; u32 error; u64 cr2; } exception;
-        struct { u8 cr; bool write; u8 gpr; } cr;
+        struct { u8 cr; u8 op; u8 gpr; u16 lmsw; } cr; /* writes: enum cr_op */
         struct { const char *name; } virt_insn;  /* "VMRUN", "VMXON", ... */
         struct {
             u16 tss_sel;     /* the TSS the guest switches to */
@@ -172,6 +172,10 @@ struct vcpu_exit {
         struct { u32 reason; u64 qualification; } failed;
     };
 };
+
+/* A control-register write that exited: MOV to CRn from a GPR, CLTS, or
+ * LMSW of a 16-bit source (the backend reads it for LMSW). */
+enum cr_op { CR_MOV_TO, CR_CLTS, CR_LMSW };
 
 /* What started a hardware task switch (the encoding of the VMX exit
  * qualification's bits 31:30, SDM table 28-2). */
@@ -225,6 +229,17 @@ static inline bool exception_pushes_error(u8 vector, u64 guest_cr0)
                vector == 21 || vector == 29 || vector == 30;
 
     return has && (guest_cr0 & 1 /* CR0.PE */);
+}
+
+/* Whether exception `vector` is a fault (SDM 6.5, table 6-1): delivered
+ * with RFLAGS.RF=1 in the pushed image (SDM 17.3.1.1), so that the
+ * restarted instruction does not hit an instruction breakpoint again.
+ * #DB (as the VMM injects it: a single-step trap), #BP and #OF are traps;
+ * NMI is not an exception; #DF and #MC are aborts. */
+static inline bool exception_is_fault(u8 vector)
+{
+    return vector < 32 && vector != 1 && vector != 2 && vector != 3 &&
+           vector != 4 && vector != 8 && vector != 18;
 }
 
 /* ---- the operations a backend provides -------------------------------- *

@@ -80,6 +80,13 @@ void vmx_inject_exception(struct vcpu *v, u8 vector, u32 error)
     struct vmx_vcpu *x = vmx_of(v);
     u32 info = vector | INTR_TYPE_HW_EXCEPTION | INTR_INFO_VALID;
 
+    if (exception_is_fault(vector)) {
+        /* pushed with RF=1, as the CPU pushes a fault's RFLAGS (the entry
+         * pushes the guest-state RFLAGS as it is, SDM 27.6.1.1) */
+        vcpu_state_get(v, VS_RFLAGS)->rflags |= RFLAGS_RF;
+        vcpu_state_set(v, VS_RFLAGS);
+    }
+
     /* (VM entry refuses an error code in real mode, SDM 26.2.1.3) */
     if (exception_pushes_error(vector, vcpu_state_get(v, VS_CR0)->cr0))
         info |= INTR_INFO_ERR_VALID;
@@ -175,72 +182,19 @@ static void collect_events(struct vmx_vcpu *x)
 
 /* ---- CR0/CR4 writes that touch bits the VMM owns ----------------------- */
 
-static u64 gpr_value(struct vcpu *v, unsigned r)
+/* A CR-access exit (SDM table 28-3): only writes of masked bits exit;
+ * common code checks and emulates them (common/cr.c). */
+static void decode_cr_access(struct vcpu_exit *e, u64 qual)
 {
-    return v->regs.gpr[r];
-}
+    unsigned type = (qual >> 4) & 3;
 
-static bool emulate_cr_write(struct vcpu *v, unsigned cr, u64 val)
-{
-    struct vcpu_state *s = vcpu_state_get(v, VS_CR0 | VS_CR4 | VS_EFER);
-
-    if (cr == 0) {
-        if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
-            ((val & CR0_NW) && !(val & CR0_CD)))
-            return false;
-        bool pg_on = (val & CR0_PG) && !(s->cr0 & CR0_PG);
-        bool pg_off = !(val & CR0_PG) && (s->cr0 & CR0_PG);
-        if (pg_on && (s->efer & EFER_LME)) {
-            if (!(s->cr4 & CR4_PAE))
-                return false;
-            s->efer |= EFER_LMA;
-            vcpu_state_set(v, VS_EFER);
-        } else if (pg_off && (s->efer & EFER_LMA)) {
-            s->efer &= ~EFER_LMA;
-            vcpu_state_set(v, VS_EFER);
-        }
-        s->cr0 = val;
-        vcpu_state_set(v, VS_CR0);
-        return true;
-    }
-    if (cr == 4) {
-        if ((val & CR4_VMXE) || (val >> 32))
-            return false; /* VMX is hidden: as on a CPU without it */
-        s->cr4 = val;
-        vcpu_state_set(v, VS_CR4);
-        return true;
-    }
-    return false;
-}
-
-/* A CR-access exit (SDM table 27-3): only writes of masked bits exit. */
-static void handle_cr_access(struct vcpu *v, u64 qual)
-{
-    unsigned cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
-    struct vcpu_state *s = vcpu_state_get(v, VS_CR0);
-    bool ok = false;
-    u64 val;
-
-    switch (type) {
-    case 0: /* MOV to CR */
-        ok = emulate_cr_write(v, cr, gpr_value(v, reg));
-        break;
-    case 2: /* CLTS */
-        ok = emulate_cr_write(v, 0, s->cr0 & ~CR0_TS);
-        break;
-    case 3: /* LMSW: PE can be set, not cleared */
-        val = (s->cr0 & ~0xeULL) | ((qual >> 16) & 0xf);
-        if (s->cr0 & CR0_PE)
-            val |= CR0_PE;
-        ok = emulate_cr_write(v, 0, val);
-        break;
-    default:
-        break;
-    }
-    if (ok)
-        vmx_skip_instruction(v, NULL);
-    else
-        vmx_inject_exception(v, 13, 0);
+    e->kind = EXIT_CR_ACCESS;
+    e->cr.cr = qual & 15;
+    e->cr.gpr = (qual >> 8) & 15;
+    e->cr.lmsw = (u16)(qual >> 16);
+    e->cr.op = type == 2 ? CR_CLTS : type == 3 ? CR_LMSW : CR_MOV_TO;
+    if (type == 1) /* MOV from CR: never intercepted (no CR3/CR8 exiting) */
+        e->kind = EXIT_UNKNOWN;
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -388,6 +342,9 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
     case VMX_EXIT_TASK_SWITCH:
         decode_task_switch(v, e, qual);
         break;
+    case VMX_EXIT_CR_ACCESS:
+        decode_cr_access(e, qual);
+        break;
     default:
         e->kind = (reason & BIT(31)) || reason == VMX_EXIT_BAD_GUEST ||
                           reason == VMX_EXIT_BAD_MSR_LOAD || reason == VMX_EXIT_MCE_ENTRY
@@ -439,10 +396,6 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
          * hardware: step over it; prepare_events injects when IF allows. */
         if (vcpu_state_get(v, VS_RFLAGS)->rflags & RFLAGS_IF)
             vmx_skip_instruction(v, NULL);
-        return true;
-    case VMX_EXIT_CR_ACCESS:
-        vcpu_count_exit(v, EXIT_CR_ACCESS);
-        handle_cr_access(v, qual);
         return true;
     default:
         return false;

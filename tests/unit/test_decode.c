@@ -11,8 +11,42 @@ static int len(enum insn_kind k, const char *hex, bool lm)
     return insn_length(k, b, n, lm);
 }
 
+/* MOV to CRn: returns the length, *cr*16 + gpr in *what. */
+static int movcr(const char *hex, bool lm, int *what)
+{
+    u8 b[16], cr = 0xff, gpr = 0xff;
+    size_t n = hexbytes(hex, b, sizeof b);
+    int r = insn_decode_mov_to_cr(b, n, lm, &cr, &gpr);
+
+    *what = cr * 16 + gpr;
+    return r;
+}
+
+static void test_mov_to_cr(void)
+{
+    int w;
+
+    CHECK_EQ(movcr("0f22e0", false, &w), 3);          /* mov %eax,%cr4 */
+    CHECK_EQ(w, 4 * 16 + 0);
+    CHECK_EQ(movcr("0f22e3", true, &w), 3);           /* mov %rbx,%cr4 */
+    CHECK_EQ(w, 4 * 16 + 3);
+    CHECK_EQ(movcr("410f22e0", true, &w), 4);         /* mov %r8,%cr4 */
+    CHECK_EQ(w, 4 * 16 + 8);
+    CHECK_EQ(movcr("440f22c1", true, &w), 4);         /* mov %rcx,%cr8 */
+    CHECK_EQ(w, 8 * 16 + 1);
+    CHECK_EQ(movcr("f00f22c2", false, &w), 4);        /* AMD: lock mov %edx,%cr8 */
+    CHECK_EQ(w, 8 * 16 + 2);
+    CHECK_EQ(movcr("0f2220", false, &w), 3);          /* mod ignored: still %eax */
+    CHECK_EQ(w, 4 * 16 + 0);
+    CHECK_EQ(movcr("0f20e0", false, &w), -E_INVAL);   /* MOV from CR4 */
+    CHECK_EQ(movcr("0f22", false, &w), -E_INVAL);     /* truncated */
+    CHECK_EQ(movcr("410f22e0", false, &w), -E_INVAL); /* INC ECX in 32-bit code */
+    CHECK_EQ(movcr("90", false, &w), -E_INVAL);
+}
+
 int main(void)
 {
+    test_mov_to_cr();
     CHECK_EQ(len(INSN_CPUID, "0fa2", false), 2);
     CHECK_EQ(len(INSN_CPUID, "0fa2 90 90", true), 2);
     CHECK_EQ(len(INSN_RDMSR, "0f32", true), 2);

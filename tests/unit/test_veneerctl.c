@@ -220,7 +220,7 @@ static void mock_answer(struct mock *m, struct user_regs_struct *r)
     char name[25];
 
     m->calls++;
-    switch (r->rax) {
+    switch (r->rax & 0xff) {
     case 0:
         vc_unpack(w, 3, name);
         r->rax = strcmp(name, "version") == 0 ? 1
@@ -364,8 +364,10 @@ static int run_mock(struct mock *m, char *out, size_t outlen, char *const args[]
                 which = i;
         if (which < 0)
             goto kill;
-        int answer = (kind[which] == 0 && m->mode == MOCK_AMD) ||
-                     (kind[which] == 1 && m->mode == MOCK_INTEL);
+        /* as Veneer: only a call with the magic in RAX 31:8 is answered */
+        int answer = ((kind[which] == 0 && m->mode == MOCK_AMD) ||
+                      (kind[which] == 1 && m->mode == MOCK_INTEL)) &&
+                     (r.rax & ~0xffULL) == VC_MAGIC;
         if (answer) {
             mock_answer(m, &r);
             r.rip = at[which] + 3;
@@ -407,14 +409,14 @@ static void test_end_to_end(void)
     /* AMD: VMMCALL answers at once */
     m = (struct mock){ .mode = MOCK_AMD };
     CHECK_EQ(run_mock(&m, out, sizeof(out), version), 0);
-    CHECK_STR(out, "veneer 0.1.0 mock (abi v1, numeric 0.1.0, vmmcall)\n");
+    CHECK_STR(out, "veneer 0.1.0 mock (abi v2, numeric 0.1.0, vmmcall)\n");
     CHECK_EQ(m.calls, 2);   /* lookup + call */
     CHECK_EQ(m.faults, 0);
 
     /* Intel: VMMCALL is #UD, then VMCALL answers (and is kept) */
     m = (struct mock){ .mode = MOCK_INTEL };
     CHECK_EQ(run_mock(&m, out, sizeof(out), version), 0);
-    CHECK_STR(out, "veneer 0.1.0 mock (abi v1, numeric 0.1.0, vmcall)\n");
+    CHECK_STR(out, "veneer 0.1.0 mock (abi v2, numeric 0.1.0, vmcall)\n");
     CHECK_EQ(m.calls, 2);
     CHECK_EQ(m.faults, 1);
 

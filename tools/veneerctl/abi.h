@@ -1,7 +1,10 @@
-/* Veneer hypercall ABI v1, guest side: the pure (testable) parts.
+/* Veneer hypercall ABI v2, guest side: the pure (testable) parts.
  *
  * Register-only ABI; no guest memory is shared.
  *   instruction  VMMCALL (AMD) or VMCALL (Intel); probed at run time.
+ *   magic        RAX bits 31:8 = VC_MAGIC ("VEN"), bits 7:0 the number
+ *                below (vc_hypercall adds it); without it Veneer raises
+ *                #UD, as a CPU with no hypervisor does.
  *   lookup       RAX=0, RBX/RCX/RDX = name (<= 24 ASCII bytes, packed
  *                little-endian, zero padded) -> RAX = number (> 0) or
  *                (uint64_t)-1 for an unknown name.
@@ -18,6 +21,7 @@
 
 #define VC_NAME_MAX     24          /* bytes in RBX:RCX:RDX */
 #define VC_NARGS        5           /* RBX RCX RDX RSI RDI */
+#define VC_MAGIC        0x56454e00ULL /* RAX bits 31:8 of every call */
 #define VC_LOOKUP       0ULL        /* RAX value of a name lookup */
 #define VC_UNKNOWN      ((uint64_t)-1)
 #define VC_ENOENT       (-2LL)

@@ -1,4 +1,4 @@
-/* Veneer hypercall ABI v1, guest side: issuing a hypercall.
+/* Veneer hypercall ABI v2, guest side: issuing a hypercall.
  *
  * Which instruction the hypervisor answers is probed at run time: VMMCALL
  * first, then VMCALL. Without a hypervisor (or with one that does not
@@ -23,6 +23,7 @@ static void vc_on_sigill(int sig)
 
 static void vc_vmmcall(struct vc_regs *r)
 {
+    r->rax |= VC_MAGIC;
     __asm__ volatile("vmmcall"
                      : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
                        "+d"(r->rdx), "+S"(r->rsi), "+D"(r->rdi)
@@ -32,6 +33,7 @@ static void vc_vmmcall(struct vc_regs *r)
 
 static void vc_vmcall(struct vc_regs *r)
 {
+    r->rax |= VC_MAGIC;
     __asm__ volatile("vmcall"
                      : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
                        "+d"(r->rdx), "+S"(r->rsi), "+D"(r->rdi)

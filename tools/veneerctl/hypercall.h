@@ -1,4 +1,4 @@
-/* Veneer hypercall ABI v1, guest side: issuing a hypercall. */
+/* Veneer hypercall ABI v2, guest side: issuing a hypercall. */
 #ifndef VENEERCTL_HYPERCALL_H
 #define VENEERCTL_HYPERCALL_H
 

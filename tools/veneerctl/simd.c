@@ -79,7 +79,7 @@ int vc_simd_check(uint64_t nr, int vmmcall, struct vc_simd_result *res)
     for (size_t i = 0; i < sizeof(in); i++)
         in[i] = (uint8_t)(i * 7 + 0x5a);
     memset(out, 0, sizeof(out));
-    r.rax = nr;
+    r.rax = VC_MAGIC | nr;
     call_loaded(avx, vmmcall, &r, in, out, &mxcsr);
     res->status = (int64_t)r.rax;
     res->path = r.rbx;

@@ -105,7 +105,7 @@ static int cmd_version(void)
     w[2] = r.rdx;
     vc_unpack(w, 3, s);
     vc_format_version(r.rsi, num, sizeof(num));
-    printf("%s (abi v1, numeric %s, %s)\n", s, num,
+    printf("%s (abi v2, numeric %s, %s)\n", s, num,
            method_name());
     return EX_OK;
 }

@@ -37,6 +37,10 @@
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
 #define CR4_PKE BIT(22)
+#define CR4_CET BIT(23)
+#define CR4_PKS BIT(24)
+#define CR4_UINTR BIT(25)
+#define CR4_KL BIT(19)
 
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_FIXED BIT(1)

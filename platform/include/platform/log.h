@@ -34,6 +34,27 @@ void console_force_unlock(void);
             log_write(LOG_DEBUG, sub, __VA_ARGS__);                       \
     } while (0)
 
+/* A line the guest can cause at will (an access to the VMM region, an
+ * instruction changed under an exit): each call site prints its first 8,
+ * then only its 16th, 32nd, 64th, ... so a guest cannot flood the console
+ * or slow the VMM down with it. */
+#define LOG_RATELIMIT_BURST 8
+#define log_ratelimited(lvl, sub, ...)                                    \
+    do {                                                                  \
+        static u32 log_rl_count_;                                         \
+        u32 log_rl_n_ = __atomic_add_fetch(&log_rl_count_, 1,             \
+                                           __ATOMIC_RELAXED);             \
+        if (log_rl_n_ <= LOG_RATELIMIT_BURST ||                           \
+            !(log_rl_n_ & (log_rl_n_ - 1))) {                             \
+            log_write(lvl, sub, __VA_ARGS__);                             \
+            if (log_rl_n_ == LOG_RATELIMIT_BURST)                         \
+                log_write(lvl, sub, "(the line above is rate-limited "    \
+                          "from now on: only its 16th, 32nd, 64th, ... "  \
+                          "repeat is printed)");                          \
+        }                                                                 \
+    } while (0)
+#define log_warn_ratelimited(sub, ...) log_ratelimited(LOG_WARN, sub, __VA_ARGS__)
+
 /* Logs file:line of a failure and evaluates to the (negative) code, so
  * "return trace_error(-E_INVAL);" leaves a trail on the console. */
 #define trace_error(code)                                                 \
