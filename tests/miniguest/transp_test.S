@@ -2,9 +2,9 @@
  * careless hypervisor gets wrong (issue 18). Each probe's expectation
  * comes from the CPU itself (CPUID), so the same image passes bare and
  * under Veneer:
- *   cr4: MOV to CR4 of reserved bit 15 faults #GP; of PKE and LA57 too
- *        when CPUID says the CPU has no PKU / no 5-level paging (and
- *        sticks when it has them).
+ *   cr4: MOV to CR4 of reserved bit 15 faults #GP; of PKE, LA57 and VMXE
+ *        too when CPUID says the CPU has no PKU / 5-level paging / VMX
+ *        (and sticks when it has them; Veneer hides VMX).
  *   rf:  every fault above, and the #UD below, is pushed with RFLAGS.RF=1.
  *   ud:  VMCALL (Intel) / VMMCALL (AMD) with RAX=0 raises #UD.
  *   hv:  the same instruction with Veneer's magic in RAX is answered
@@ -62,6 +62,12 @@ pm32:
         movl    leaf7_ecx, %ebx
         andl    $0x10000, %ebx
         movl    $0x1000, %eax           /* CR4.LA57 */
+        call    cr4_probe
+        movl    $1, %eax                /* CPUID.1:ECX[5] VMX */
+        cpuid
+        movl    %ecx, %ebx
+        andl    $0x20, %ebx
+        movl    $0x2000, %eax           /* CR4.VMXE */
         call    cr4_probe
 1:
 
@@ -280,7 +286,7 @@ m_pass: .asciz  " PASS\r\n"
 m_fail: .asciz  " FAIL\r\n"
 m_unexp: .asciz "\r\nTRANSP unexpected exception FAIL\r\n"
         .balign 4
-res_cr4: .asciz "---"
+res_cr4: .asciz "----"
         .balign 4
 cr4_res_at: .long res_cr4
 ok:     .long   0
