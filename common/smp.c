@@ -143,7 +143,14 @@ void smp_kick(struct vcpu *t)
 
     if (t == current_vcpu())
         return;
-    __atomic_store_n(&c->kick, 1, __ATOMIC_RELEASE);
+    /* One kick NMI in flight per CPU: a second poster that finds the flag
+     * still set sends none, since the NMI already on its way makes the
+     * target look at every signal stored before it is taken. Two NMIs for
+     * one flag would make the second look like the guest's own NMI and
+     * inject a spurious one (an AP the guest just started took it at its
+     * first instruction). */
+    if (__atomic_exchange_n(&c->kick, 1, __ATOMIC_SEQ_CST))
+        return;
     lapic_send_ipi(c->apic_id, (ICR_MODE_NMI << 8) | ICR_ASSERT);
 }
 
