@@ -9,7 +9,13 @@
  *   (smp_post_init/sipi), so that no CPU can be reset out of the VMM;
  *   an INIT to the BSP resets the machine;
  * - moving the APIC page (IA32_APIC_BASE): refused with #GP (the hook
- *   would no longer cover it). */
+ *   would no longer cover it);
+ * - the APIC ID (xAPIC; read-only in x2APIC mode): a write is dropped,
+ *   since the VMM routes INIT, SIPI and its kicks by that ID;
+ * - an LVT entry (LINT0/1, thermal, performance, CMCI, error; xAPIC page
+ *   or x2APIC MSRs) with delivery mode INIT: written masked. Such an INIT
+ *   could reach an AP while it halts in the VMM with GIF=1 (SVM), where it
+ *   would reset the CPU out of the VMM. */
 #include <common/exit.h>
 #include <common/guest_policy.h>
 #include <common/mmio.h>
@@ -95,6 +101,35 @@ static void icr_write(struct vcpu *v, u32 dest, u32 lo, bool x2)
                  (lo & ICR_LOGICAL) ? "logical" : "physical", dest);
 }
 
+#define LVT_MODE_INIT (5u << 8)
+#define LVT_MODE_MASK (7u << 8)
+#define LVT_MASKED    BIT(16)
+
+static bool is_lvt(u32 off)
+{
+    return off == 0x2f0 || (off >= 0x320 && off <= 0x370);
+}
+
+/* An LVT write with delivery mode INIT is written masked (see the top). */
+static u32 lvt_filter(struct vcpu *v, u32 off, u32 val)
+{
+    if (!is_lvt(off) || (val & LVT_MODE_MASK) != LVT_MODE_INIT ||
+        (val & LVT_MASKED))
+        return val;
+    log_warn_ratelimited("apic", "CPU %u: LVT 0x%x with delivery mode INIT "
+                         "(0x%x): written masked (an INIT must not reach a "
+                         "CPU outside the guest)", v->index, off, val);
+    return val | LVT_MASKED;
+}
+
+int apic_x2apic_lvt_write(struct vcpu *v, u32 msr, u64 value)
+{
+    u32 off = (msr - MSR_X2APIC_BASE) << 4;
+
+    return wrmsr_safe(msr, (value & ~0xffffffffULL) |
+                           lvt_filter(v, off, (u32)value));
+}
+
 static int apic_access(u64 gpa, unsigned size, bool write, u64 *value)
 {
     struct vcpu *v = current_vcpu();
@@ -131,6 +166,14 @@ static int apic_access(u64 gpa, unsigned size, bool write, u64 *value)
         break;
     case LAPIC_DFR:
         v->apic_dfr = val;
+        break;
+    case LAPIC_ID:
+        log_warn_ratelimited("apic", "CPU %u: write of 0x%x to its APIC ID "
+                             "dropped (the VMM routes INIT, SIPI and its own "
+                             "NMIs by the ID)", v->index, val);
+        return 0;
+    default:
+        val = lvt_filter(v, off, val);
         break;
     }
     apic[off / 4] = val;

@@ -172,6 +172,9 @@ enum emu_result msr_emulate(struct vcpu *v, const struct vcpu_exit *e)
             return apic_x2apic_icr_write(v, e->msr.value) < 0 ? EMU_GP : EMU_DONE;
         if (e->msr.index == MSR_IA32_APIC_BASE)
             return apic_base_write(v, e->msr.value) < 0 ? EMU_GP : EMU_DONE;
+        if (apic_x2apic_is_lvt(e->msr.index))
+            return apic_x2apic_lvt_write(v, e->msr.index, e->msr.value) < 0
+                       ? EMU_GP : EMU_DONE;
     }
     if (write) {
         if (o && o->wr)

@@ -63,6 +63,9 @@ void smp_vcpu_policy(struct vcpu *v)
     if (vmm_sipi) {
         vcpu_ops->msr_intercept(v, MSR_X2APIC_ICR, false, true);
         vcpu_ops->msr_intercept(v, MSR_IA32_APIC_BASE, false, true);
+        for (u32 m = 0x82f; m <= 0x837; m++)
+            if (apic_x2apic_is_lvt(m))
+                vcpu_ops->msr_intercept(v, m, false, true);
     }
 }
 

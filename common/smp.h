@@ -40,6 +40,12 @@ struct vcpu *smp_vcpu_by_apic_id(u32 id);
 /* Intercepted local APIC (common/apic.c). */
 int apic_intercept_start(void);
 int apic_x2apic_icr_write(struct vcpu *v, u64 value);
+/* An x2APIC LVT MSR write (0x82f, 0x832-0x837): INIT delivery masked. */
+int apic_x2apic_lvt_write(struct vcpu *v, u32 msr, u64 value);
+static inline bool apic_x2apic_is_lvt(u32 msr)
+{
+    return msr == 0x82f || (msr >= 0x832 && msr <= 0x837);
+}
 int apic_base_write(struct vcpu *v, u64 value);
 
 #endif

@@ -3,6 +3,9 @@
  *      0x10000 (past this guest), which counts itself at 0x11000 and halts;
  *      prints "SMPI-TEST ap=N" (N: the count, 1 expected);
  *   B: INIT to APIC ID 9, which no CPU has: "SMPI-TEST absent done";
+ *   D: writes its APIC ID and an LVT (LINT0) with delivery mode INIT and
+ *      prints what reads back: "SMPI-TEST id=XXXXXXXX lint0=XXXXXXXX"
+ *      (under Veneer: the ID unchanged, LINT0 masked);
  *   C: INIT to APIC ID 0, the boot CPU itself: under Veneer the machine
  *      resets; "SMPI-TEST after-init" must never be printed.
  * The xAPIC's ICR is polled with TEST (an instruction Veneer's MMIO
@@ -57,6 +60,30 @@ pm32:
         movl    $m_absent, %esi
         call    puts
 
+        /* D: the APIC ID and an LVT with delivery mode INIT (LINT0) */
+        movl    APIC + 0x20, %eax
+        xorl    $0x05000000, %eax
+        movl    %eax, APIC + 0x20
+        movl    APIC + 0x20, %eax
+        movl    %eax, id_read
+        movl    APIC + 0x350, %eax
+        movl    %eax, lint0_saved
+        movl    $0x00000500, APIC + 0x350       /* INIT, not masked */
+        movl    APIC + 0x350, %eax
+        movl    %eax, lint0_read
+        movl    lint0_saved, %eax
+        movl    %eax, APIC + 0x350
+        movl    $m_id, %esi
+        call    puts
+        movl    id_read, %eax
+        call    puthex32
+        movl    $m_lint0, %esi
+        call    puts
+        movl    lint0_read, %eax
+        call    puthex32
+        movl    $m_nl, %esi
+        call    puts
+
         /* C */
         movl    APIC + 0x20, %eax       /* our own APIC ID */
         andl    $0xff000000, %eax
@@ -93,6 +120,12 @@ ap_end:
 m_start:  .asciz "SMPI-TEST start\r\n"
 m_ap:     .asciz "SMPI-TEST ap="
 m_nl:     .asciz "\r\n"
+m_id:   .asciz  "SMPI-TEST id="
+m_lint0: .asciz " lint0="
+        .balign 4
+lint0_saved: .long 0
+lint0_read: .long 0
+id_read: .long 0
 m_absent: .asciz "SMPI-TEST absent done\r\n"
 m_after:  .asciz "SMPI-TEST after-init\r\n"
 m_exc:    .asciz "SMPI-TEST unexpected exception\r\n"

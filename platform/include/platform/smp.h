@@ -18,6 +18,7 @@
 #define LAPIC_ESR     0x280
 #define LAPIC_ICR_LO  0x300
 #define LAPIC_ICR_HI  0x310
+#define MSR_X2APIC_BASE 0x800 /* x2APIC register at xAPIC offset off: 0x800 + off/16 */
 #define MSR_X2APIC_ICR 0x830
 
 /* ICR fields (SDM 10.6.1). */

@@ -16,6 +16,8 @@ check() {
     expect $n "SMPI-TEST ap=1$(printf '\r')?$" "$what: the AP ran its code once"
     expect $n "W smp: CPU 0 sent INIT to physical APIC ID 0x9, which no CPU under the VMM has: dropped" "$what: INIT to a missing CPU dropped, named"
     expect $n "SMPI-TEST absent done" "$what: the guest went on after it"
+    expect $n "SMPI-TEST id=00000000 lint0=00010500" "$what: the APIC ID stays, an LVT with INIT delivery is masked"
+    expect $n "W apic: CPU 0: LVT 0x350 with delivery mode INIT" "$what: the masked LVT named"
     expect $n "E smp: the guest sent INIT to the boot CPU \(from CPU 0\); resetting the machine" "$what: INIT to the boot CPU resets the machine"
     expect_not $n "SMPI-TEST after-init|SMPI-TEST unexpected|PANIC" "$what: the guest never ran past that INIT"
     # kicks (INIT, then SIPI, posted back to back) are never mistaken for
