@@ -19,6 +19,7 @@
 #include <platform/init.h>
 #include <platform/layout.h>
 #include <platform/log.h>
+#include <platform/time.h>
 #include <platform/paging.h>
 #include <stdarg.h>
 #include <string.h>
@@ -107,11 +108,10 @@ static u32 le32(const u8 *p)
     return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
 }
 
-/* CSTS.RDY reaching `rdy`, bounded by CAP.TO (500 ms units; counted in
- * TSC cycles at an assumed 3 GHz: the VMM has no calibrated clock). */
+/* CSTS.RDY reaching `rdy`, bounded by CAP.TO (500 ms units). */
 static bool wait_rdy(struct nvme_ctrl *c, bool rdy)
 {
-    u64 limit = (u64)MAX(NVME_CAP_TO(c->cap), 2u) * 1500000000ull;
+    u64 limit = us_to_tsc((u64)MAX(NVME_CAP_TO(c->cap), 2u) * 500000);
     u64 t0 = rdtsc();
 
     while ((bool)(nvme_rd32(c, NVME_REG_CSTS) & NVME_CSTS_RDY) != rdy) {

@@ -18,11 +18,12 @@
 #include <platform/format.h>
 #include <platform/log.h>
 #include <platform/mem.h>
+#include <platform/time.h>
 #include <string.h>
 
-/* The VMM has no calibrated clock: the wait is bounded in TSC cycles,
- * about 3 s at 3 GHz. */
-#define WAIT_CYCLES 10000000000ull
+/* How long the VMM waits for the controller on an exit path: 3 s of real
+ * time (the TSC rate measured at boot, platform/time.c). */
+#define WAIT_CYCLES us_to_tsc(3000000)
 
 static int mem_read(void *ctx, u64 gpa, void *buf, size_t len)
 {
