@@ -87,7 +87,7 @@ include boot/module.mk
 -include $(sort $(wildcard common/*/module.mk crypto/*/module.mk \
 	devices/*/module.mk devices/*/*/module.mk tools/*/module.mk tests/*/module.mk))
 
-.PHONY: all deps check run bench fuzz clean vendors unit
+.PHONY: all deps check run bench fuzz soak clean vendors unit
 
 all: $(BUILD)/veneer.elf $(BUILD)/veneer.iso
 
@@ -152,6 +152,11 @@ bench: deps
 
 fuzz: deps
 	$(MAKE) $(fuzz-targets)
+
+# Loops of a scenario that failed intermittently (tools/soak-smp.sh).
+soak: deps
+	$(MAKE) all $(TOP)/guest/disk.img
+	tools/soak-smp.sh
 
 clean:
 	rm -rf build
