@@ -20,3 +20,32 @@ unit-cpuid_policy-srcs := tests/unit/test_cpuid_policy.c common/cpuid_policy.c
 # operation filled, pointing into code).
 unit-vcpu_ops-srcs := tests/unit/test_vcpu_ops.c
 unit-vcpu_ops-cflags := -DVMM_IMAGES='"$(TOP)/veneer.elf $(TOP)/intel/veneer.elf $(TOP)/amd/veneer.elf"'
+
+# libFuzzer target over the decoders of guest instruction bytes and the
+# CR write checks (make fuzz runs it for INSN_FUZZ_SECONDS)
+INSN_FUZZ_SECONDS ?= 30
+$(TOP)/fuzz/insn-fuzz: tests/fuzz/insn_fuzz.c common/mmio_decode.c common/decode.c \
+		common/cr_policy.c common/cpuid_policy.c
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -I. -Iplatform/include -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -DVENEER_HOST_TEST=1 -o $@ $(filter %.c,$^)
+.PHONY: insn-fuzz
+insn-fuzz: $(TOP)/fuzz/insn-fuzz
+	@mkdir -p $(TOP)/fuzz/insn-corpus
+	$(TOP)/fuzz/insn-fuzz -max_total_time=$(INSN_FUZZ_SECONDS) -max_len=64 \
+		-timeout=10 -print_final_stats=1 $(TOP)/fuzz/insn-corpus
+fuzz-targets += insn-fuzz
+
+# libFuzzer target for the task-switch emulation over untrusted GDT, LDT
+# and TSS contents (make fuzz runs it for TS_FUZZ_SECONDS)
+TS_FUZZ_SECONDS ?= 30
+$(TOP)/fuzz/task-switch-fuzz: tests/fuzz/task_switch_fuzz.c common/task_switch.c
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -I. -Iplatform/include -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -DVENEER_HOST_TEST=1 -o $@ $(filter %.c,$^)
+.PHONY: task-switch-fuzz
+task-switch-fuzz: $(TOP)/fuzz/task-switch-fuzz
+	@mkdir -p $(TOP)/fuzz/task-switch-corpus
+	$(TOP)/fuzz/task-switch-fuzz -max_total_time=$(TS_FUZZ_SECONDS) -max_len=65536 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(TOP)/fuzz/task-switch-corpus
+fuzz-targets += task-switch-fuzz
