@@ -211,8 +211,10 @@ int apic_intercept_start(void)
     hooked_base = lapic_phys_base();
     apic_owner.base = hooked_base;
     apic_owner.len = 4096;
-    if ((r = mmio_register(&apic_owner)) < 0)
+    if ((r = mmio_register(&apic_owner)) < 0) {
         log_err("apic", "cannot hook the local APIC page at 0x%llx (error %d)",
                 (unsigned long long)hooked_base, r);
-    return r;
+        return r;
+    }
+    return ioapic_intercept_start();
 }

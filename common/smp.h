@@ -39,6 +39,8 @@ struct vcpu *smp_vcpu_by_apic_id(u32 id);
 
 /* Intercepted local APIC (common/apic.c). */
 int apic_intercept_start(void);
+/* Hooks the MADT's IOAPICs (common/ioapic.c): no pin routed as INIT. */
+int ioapic_intercept_start(void);
 int apic_x2apic_icr_write(struct vcpu *v, u64 value);
 /* An x2APIC LVT MSR write (0x82f, 0x832-0x837): INIT delivery masked. */
 int apic_x2apic_lvt_write(struct vcpu *v, u32 msr, u64 value);

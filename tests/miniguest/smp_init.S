@@ -3,9 +3,10 @@
  *      0x10000 (past this guest), which counts itself at 0x11000 and halts;
  *      prints "SMPI-TEST ap=N" (N: the count, 1 expected);
  *   B: INIT to APIC ID 9, which no CPU has: "SMPI-TEST absent done";
- *   D: writes its APIC ID and an LVT (LINT0) with delivery mode INIT and
- *      prints what reads back: "SMPI-TEST id=XXXXXXXX lint0=XXXXXXXX"
- *      (under Veneer: the ID unchanged, LINT0 masked);
+ *   D: writes its APIC ID, an LVT (LINT0) and the IOAPIC's pin 20 with
+ *      delivery mode INIT and prints what reads back: "SMPI-TEST
+ *      id=XXXXXXXX lint0=XXXXXXXX rte20=XXXXXXXX" (under Veneer: the ID
+ *      unchanged, LINT0 and the pin masked);
  *   C: INIT to APIC ID 0, the boot CPU itself: under Veneer the machine
  *      resets; "SMPI-TEST after-init" must never be printed.
  * The xAPIC's ICR is polled with TEST (an instruction Veneer's MMIO
@@ -13,6 +14,7 @@
 #include "boot32.inc"
 
 #define APIC 0xfee00000
+#define IOAPIC 0xfec00000
 #define AP_CODE 0x10000
 #define AP_COUNT 0x11000
 
@@ -73,6 +75,14 @@ pm32:
         movl    %eax, lint0_read
         movl    lint0_saved, %eax
         movl    %eax, APIC + 0x350
+        movl    $0x10 + 2 * 20, IOAPIC          /* pin 20, low dword */
+        movl    IOAPIC + 0x10, %eax
+        movl    %eax, rte_saved
+        movl    $0x00000500, IOAPIC + 0x10      /* INIT, not masked */
+        movl    IOAPIC + 0x10, %eax
+        movl    %eax, rte_read
+        movl    rte_saved, %eax
+        movl    %eax, IOAPIC + 0x10
         movl    $m_id, %esi
         call    puts
         movl    id_read, %eax
@@ -80,6 +90,10 @@ pm32:
         movl    $m_lint0, %esi
         call    puts
         movl    lint0_read, %eax
+        call    puthex32
+        movl    $m_rte, %esi
+        call    puts
+        movl    rte_read, %eax
         call    puthex32
         movl    $m_nl, %esi
         call    puts
@@ -122,8 +136,11 @@ m_ap:     .asciz "SMPI-TEST ap="
 m_nl:     .asciz "\r\n"
 m_id:   .asciz  "SMPI-TEST id="
 m_lint0: .asciz " lint0="
+m_rte:  .asciz " rte20="
         .balign 4
 lint0_saved: .long 0
+rte_saved: .long 0
+rte_read: .long 0
 lint0_read: .long 0
 id_read: .long 0
 m_absent: .asciz "SMPI-TEST absent done\r\n"
