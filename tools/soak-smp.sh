@@ -7,6 +7,9 @@
 # a pinned job and an NMI on each). Prints one line per run and
 # "soak-smp: N of M runs passed"; exit 1 if any failed. Not part of make
 # check (it takes tens of minutes); its logs are in build/soak-logs/.
+# no_timer_check: under such load Linux's IO-APIC timer check can give up
+# before TCG delivers its ticks ("IO-APIC + timer doesn't work", a panic
+# seen in a soak run here; it is a property of the loaded emulator).
 set -u
 cd "$(dirname "$0")/.."
 RUNS=${SOAK_RUNS:-50}
@@ -22,7 +25,7 @@ one() {
         . tests/system/lib.sh
         trap cleanup EXIT
         ISO=$ROOT/build/soak-logs/veneer.iso
-        guest_disk "$LOG_DIR/g.img" "veneer.test=smp veneer.cpus=2"
+        guest_disk "$LOG_DIR/g.img" "veneer.test=smp veneer.cpus=2 no_timer_check"
         qemu_start g "$ISO" -cpu EPYC,+svm,+npt -machine pc -nic none -smp 2 \
             -drive file="$LOG_DIR/g.img",format=raw,if=ide,index=0,media=disk
         guest_verdict g 400 >/dev/null
