@@ -13,6 +13,7 @@
 #include <platform/format.h>
 #include <platform/init.h>
 #include <platform/log.h>
+#include <platform/time.h>
 #include <platform/layout.h>
 #include <platform/mem.h>
 #include <platform/paging.h>
@@ -20,7 +21,8 @@
 #include <string.h>
 
 #define AHCI_MAX_HBAS 4
-#define STOP_SPINS 1000000
+/* AHCI 1.3 10.1.2: PxCMD.CR and FR clear within 500 ms of ST and FRE. */
+#define STOP_WAIT_US 500000
 
 static struct ahci_hba hbas[AHCI_MAX_HBAS];
 static unsigned nhbas;
@@ -61,12 +63,14 @@ static void program_shadow(struct ahci_port *p, u32 cmd)
 
 static bool wait_clear(struct ahci_port *p, u32 bits)
 {
-    for (unsigned i = 0; i < STOP_SPINS; i++) {
+    u64 t0 = rdtsc();
+
+    while (rdtsc() - t0 < us_to_tsc(STOP_WAIT_US)) {
         if (!(ahci_port_read(p, PX_CMD) & bits))
             return true;
         cpu_relax();
     }
-    return false;
+    return !(ahci_port_read(p, PX_CMD) & bits);
 }
 
 static void cmd_write(struct ahci_port *p, u32 v)
@@ -276,7 +280,8 @@ static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_si
         p->cl[0] = (struct ahci_cmd_header){ .flags = 5, .prdtl = 1, .ctba = (u32)phys,
                                              .ctbau = (u32)(phys >> 32) };
         ahci_port_write(p, PX_CI, 1);
-        for (unsigned n = 0; n < STOP_SPINS && (ahci_port_read(p, PX_CI) & 1); n++)
+        for (u64 t0 = rdtsc(); (ahci_port_read(p, PX_CI) & 1) &&
+                               rdtsc() - t0 < us_to_tsc(STOP_WAIT_US);)
             cpu_relax();
         if (!(ahci_port_read(p, PX_CI) & 1) && !(ahci_port_read(p, PX_TFD) & ATA_ST_ERR)) {
             ata_parse_identify(words, id);
