@@ -8,7 +8,11 @@
  * QUEUED 0x61 with tag 0, of 8 sectors at LBA 1024), issues it and polls PxCI and PxIS.TFES, then prints
  *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX sact=XXXXXXXX
  * and for the good reads the first 16 bytes read: "data=<text>". Ends
- * with "AHCI-EVIL done". The scenario patches cfg_vmm (an address in the
+ * with "AHCI-EVIL done". Four tests go around the cipher: a WRITE FPDMA
+ * QUEUED whose FIS tag (5) is not its slot (0), a WRITE DMA of marker data
+ * ("VENEER-AHCI-EVLW") with a CHS address that is LBA 1024 but reads as
+ * 273 (outside the encrypted range) as an LBA, a TRIM of LBA 1024 and an
+ * SCT Write Same over it. The scenario patches cfg_vmm (an address in the
  * VMM region, at byte 4088) and cfg_port (the port, at byte 4087: 0 for the
  * disk, 2 for the CD of q35's ICH9) into the image. First it tries to move the
  * ABAR (BAR5) and prints what BAR5 reads after. */
@@ -75,6 +79,11 @@ pm32:
         movl    $TABLE, t_ctba
         movl    $0x25, t_cmd
         movl    $1, t_prdtl
+        movl    $(0x40000000 | LBA), t_fis1
+        movl    $8, t_fis3
+        movl    $0, t_feat
+        movl    $0, t_w
+        movl    $0, t_ncqtag
         movl    $BUF, %ebx
         movl    $4096, %ecx
         call    *4(%edi)
@@ -218,6 +227,69 @@ t_ncq_vmm:                              /* WRITE FPDMA QUEUED into the
         movl    $0x61, t_cmd
         movl    cfg_vmm, %ebx
         jmp     entry0
+t_ncq_tag:                              /* WRITE FPDMA QUEUED of marker
+                                         * data in slot 0 with tag 5 */
+        movl    $0x61, t_cmd
+        movl    $(5 << 3), t_ncqtag
+        jmp     marker_entry
+t_chs:                                  /* WRITE DMA of marker data, the
+                                         * LBA bit clear: C 1 H 0 S 17 is
+                                         * LBA 1024 with 16 heads of 63
+                                         * sectors; read as an LBA, 273 */
+        movl    $0xca, t_cmd
+        movl    $1, t_w
+        movl    $0xa0000111, t_fis1
+        jmp     marker_entry
+t_trim:                                 /* DATA SET MANAGEMENT, TRIM:
+                                         * one range, LBA 1024, 8 sectors */
+        movl    $0x06, t_cmd
+        movl    $1, t_feat
+        movl    $1, t_w
+        movl    $0x40000000, t_fis1
+        movl    $1, t_fis3
+        call    zero_block
+        movl    $LBA, BUF
+        movl    $0x00080000, BUF + 4
+        jmp     block_entry
+t_sct:                                  /* WRITE LOG DMA EXT to log 0xe0:
+                                         * SCT Write Same (action 2,
+                                         * function 1: repeat a pattern)
+                                         * at LBA 1024, 8 sectors */
+        movl    $0x57, t_cmd
+        movl    $1, t_w
+        movl    $0x400000e0, t_fis1
+        movl    $1, t_fis3
+        call    zero_block
+        movl    $0x00010002, BUF
+        movl    $LBA, BUF + 4
+        movl    $8, BUF + 12
+        movl    $0x454e4556, BUF + 20   /* "VENE" */
+        jmp     block_entry
+zero_block:                             /* 512 bytes at BUF cleared */
+        pushl   %edi
+        movl    $BUF, %edi
+        movl    $128, %ecx
+        xorl    %eax, %eax
+        rep stosl
+        popl    %edi
+        ret
+block_entry:
+        movl    $BUF, %ebx
+        movl    $512, %ecx
+        jmp     entry0
+marker_entry:                           /* BUF: 4 KiB of marker, one entry */
+        pushl   %edi
+        movl    $BUF, %edi
+        movl    $256, %edx
+22:     movl    $marker, %esi
+        movl    $4, %ecx
+        rep movsl
+        decl    %edx
+        jnz     22b
+        popl    %edi
+        movl    $BUF, %ebx
+        movl    $4096, %ecx
+        jmp     entry0
 t_long:                                 /* READ LONG: not shadowed */
         movl    $0x22, t_cmd
         jmp     entry0
@@ -245,7 +317,9 @@ run_cmd:
         movl    t_prdtl, %eax           /* the header: CFL 5, W, PRDTL */
         shll    $16, %eax
         orl     $5, %eax
-        cmpl    $0x35, t_cmd            /* writes: W */
+        cmpl    $0, t_w                 /* writes: W */
+        jne     20f
+        cmpl    $0x35, t_cmd
         je      20f
         cmpl    $0x61, t_cmd
         jne     9f
@@ -261,15 +335,21 @@ run_cmd:
         movl    t_cmd, %eax
         shll    $16, %eax
         orl     $0x8027, %eax
+        movl    t_feat, %ecx
+        shll    $24, %ecx
+        orl     %ecx, %eax
         movl    %eax, (%edx)
-        movl    $(0x40000000 | LBA), 4(%edx)
+        movl    t_fis1, %eax            /* LBA 7:0..23:0, device */
+        movl    %eax, 4(%edx)
         movl    $0, 8(%edx)
-        movl    $8, 12(%edx)
+        movl    t_fis3, %eax            /* count */
+        movl    %eax, 12(%edx)
         movl    $0, 16(%edx)
         cmpl    $0x61, t_cmd            /* NCQ: count in the features, */
-        jne     21f                     /* tag 0, PxSACT before PxCI */
+        jne     21f                     /* the tag, PxSACT before PxCI */
         orl     $0x08000000, (%edx)
-        movl    $0, 12(%edx)
+        movl    t_ncqtag, %eax
+        movl    %eax, 12(%edx)
         movl    $1, 0x34(%ebp)
 21:     movl    $1, 0x38(%ebp)          /* PxCI: slot 0 */
         movl    $20000000, %ecx
@@ -319,6 +399,10 @@ tests:  .long   n_good, t_good, 1
         .long   n_clb, t_clb_vmm, 0
         .long   n_long, t_long, 0
         .long   n_ncq, t_ncq_vmm, 0
+        .long   n_tag, t_ncq_tag, 0
+        .long   n_chs, t_chs, 0
+        .long   n_trim, t_trim, 0
+        .long   n_sct, t_sct, 0
         .long   n_again, t_good, 1
         .long   n_reset, t_reset_good, 1
         .long   0
@@ -327,6 +411,11 @@ t_clb:   .long  0
 t_ctba:  .long  0
 t_cmd:   .long  0
 t_prdtl: .long  0
+t_fis1:  .long  0
+t_fis3:  .long  0
+t_feat:  .long  0
+t_w:     .long  0
+t_ncqtag: .long 0
 st_is:   .long  0
 st_tfd:  .long  0
 st_sact: .long  0
@@ -343,6 +432,11 @@ n_table:   .asciz "table-in-vmm-write"
 n_clb:     .asciz "clb-in-vmm-write"
 n_long:    .asciz "read-long"
 n_ncq:     .asciz "ncq-vmm-region-write"
+n_tag:     .asciz "ncq-tag-not-slot"
+n_chs:     .asciz "chs-write"
+n_trim:    .asciz "trim-encrypted"
+n_sct:     .asciz "sct-write-same"
+marker:    .ascii "VENEER-AHCI-EVLW"
 n_again:   .asciz "good-read-again"
 n_reset:   .asciz "good-read-after-hba-reset"
 m_test: .asciz  "AHCI-EVIL "
