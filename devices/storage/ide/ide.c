@@ -241,6 +241,12 @@ static void command_written(struct ide_channel *c, u8 value)
         ide_fail(c, "a media command the mediator does not shadow");
         return;
     }
+    if (c->c.unciphered &&
+        !storage_range_plain(&d->sd, 0, d->sd.sectors ? d->sd.sectors : ~0ull >> 1)) {
+        ide_fail(c, "the device would write media from its data past the "
+                 "cipher (TRIM, SCT): refused on a disk with an encrypted range");
+        return;
+    }
     if (r < 0) {
         ide_fail(c, "CHS address outside the drive's geometry %u/%u/%u",
                  d->geo.cylinders, d->geo.heads, d->geo.sectors);

@@ -180,6 +180,10 @@ static void bm_start(struct ide_channel *c)
                "the channel needs a software reset (SRST) first");
         return;
     }
+    if (!c->dma_wait && c->phase == IDE_FAILED) {
+        refuse(c, "its command was refused");
+        return;
+    }
     if (!c->dma_wait) {
         if (d->ata && d->registered)
             c->start_pending = true; /* started before its command */
