@@ -56,6 +56,10 @@ pm32:
         movl    %eax, %ecx
         leal    -4(%ebx), %eax
         call    cfg_write
+        leal    0x18(%ebx), %eax        /* BAR4: the index-data pair */
+        call    cfg_read
+        andl    $0xfffc, %eax
+        movl    %eax, idp
         leal    0x1c(%ebx), %eax        /* moving the ABAR 64 KiB up: */
         leal    0x10000(%ebp), %ecx     /* the VMM must keep it */
         call    cfg_write
@@ -87,9 +91,12 @@ pm32:
         movl    $BUF, %ebx
         movl    $4096, %ecx
         call    *4(%edi)
+        cmpl    $0, t_cmd               /* 0: the builder ran it */
+        je      23f
         pushl   %edi
         call    run_cmd
         popl    %edi
+23:
         movl    $m_test, %esi
         call    puts
         movl    (%edi), %esi
@@ -290,6 +297,99 @@ marker_entry:                           /* BUF: 4 KiB of marker, one entry */
         movl    $BUF, %ebx
         movl    $4096, %ecx
         jmp     entry0
+/* Through the index-data pair only (BAR4 I/O): the port stopped, PxCLB
+ * set to a command list of the guest's own (CLB2: WRITE DMA EXT of 4 KiB
+ * of marker data at LBA 1040, in the encrypted range), the port started,
+ * PxCI set. Mediated, the write is encrypted like any other. */
+#define CLB2 0x32000
+#define TABLE2 0x33000
+t_idp:
+        pushl   %edi
+        call    idp_run
+        popl    %edi
+        ret
+idp_run:
+        call    marker_entry            /* BUF: marker data */
+        movl    $0x00010045, CLB2       /* CFL 5, W, 1 PRDT entry */
+        movl    $0, CLB2 + 4
+        movl    $TABLE2, CLB2 + 8
+        movl    $0, CLB2 + 12
+        movl    $0x00358027, TABLE2     /* WRITE DMA EXT */
+        movl    $(0x40000000 | (LBA + 16)), TABLE2 + 4
+        movl    $0, TABLE2 + 8
+        movl    $8, TABLE2 + 12
+        movl    $0, TABLE2 + 16
+        movl    $BUF, TABLE2 + 0x80
+        movl    $0, TABLE2 + 0x84
+        movl    $4095, TABLE2 + 0x8c
+        movl    $0, t_cmd               /* this builder runs it */
+        movzbl  cfg_port, %esi          /* ESI: the port's ABAR offset */
+        shll    $7, %esi
+        addl    $0x100, %esi
+        leal    0x18(%esi), %eax        /* PxCMD: ST off, until CR clears */
+        call    idp_read
+        movl    %eax, %ebx
+        andl    $~1, %eax
+        movl    %eax, %ecx
+        leal    0x18(%esi), %eax
+        call    idp_write
+        movl    $100000, %edi
+24:     leal    0x18(%esi), %eax
+        call    idp_read
+        testl   $0x8000, %eax
+        jz      25f
+        decl    %edi
+        jnz     24b
+25:     movl    $CLB2, %ecx             /* PxCLB, PxCLBU */
+        leal    0x00(%esi), %eax
+        call    idp_write
+        xorl    %ecx, %ecx
+        leal    0x04(%esi), %eax
+        call    idp_write
+        movl    $0xffffffff, %ecx       /* PxIS cleared */
+        leal    0x10(%esi), %eax
+        call    idp_write
+        movl    %ebx, %ecx              /* FRE and ST on */
+        orl     $0x11, %ecx
+        leal    0x18(%esi), %eax
+        call    idp_write
+        movl    $1, %ecx                /* PxCI: slot 0 */
+        leal    0x38(%esi), %eax
+        call    idp_write
+        movl    $1000000, %edi
+26:     leal    0x10(%esi), %eax        /* until TFES or CI clears */
+        call    idp_read
+        testl   $0x40000000, %eax
+        jnz     27f
+        leal    0x38(%esi), %eax
+        call    idp_read
+        testl   $1, %eax
+        jz      27f
+        decl    %edi
+        jnz     26b
+27:     leal    0x10(%esi), %eax
+        call    idp_read
+        movl    %eax, st_is
+        leal    0x20(%esi), %eax
+        call    idp_read
+        movl    %eax, st_tfd
+        movl    $0, st_sact
+        ret
+idp_write:                              /* ECX to ABAR register EAX */
+        movw    idp, %dx
+        addw    $0x10, %dx
+        outl    %eax, %dx
+        addw    $4, %dx
+        movl    %ecx, %eax
+        outl    %eax, %dx
+        ret
+idp_read:                               /* EAX = ABAR register EAX */
+        movw    idp, %dx
+        addw    $0x10, %dx
+        outl    %eax, %dx
+        addw    $4, %dx
+        inl     %dx, %eax
+        ret
 t_long:                                 /* READ LONG: not shadowed */
         movl    $0x22, t_cmd
         jmp     entry0
@@ -403,6 +503,7 @@ tests:  .long   n_good, t_good, 1
         .long   n_chs, t_chs, 0
         .long   n_trim, t_trim, 0
         .long   n_sct, t_sct, 0
+        .long   n_idp, t_idp, 0
         .long   n_again, t_good, 1
         .long   n_reset, t_reset_good, 1
         .long   0
@@ -411,6 +512,7 @@ t_clb:   .long  0
 t_ctba:  .long  0
 t_cmd:   .long  0
 t_prdtl: .long  0
+idp:     .long  0
 t_fis1:  .long  0
 t_fis3:  .long  0
 t_feat:  .long  0
@@ -432,6 +534,7 @@ n_table:   .asciz "table-in-vmm-write"
 n_clb:     .asciz "clb-in-vmm-write"
 n_long:    .asciz "read-long"
 n_ncq:     .asciz "ncq-vmm-region-write"
+n_idp:     .asciz "idp-write"
 n_tag:     .asciz "ncq-tag-not-slot"
 n_chs:     .asciz "chs-write"
 n_trim:    .asciz "trim-encrypted"

@@ -11,7 +11,10 @@
 # the cipher: a WRITE FPDMA QUEUED whose FIS tag is not its slot, a WRITE
 # DMA of marker data with a CHS address (LBA 1024 by CHS, 273 read as an
 # LBA: outside the encrypted range), a TRIM and an SCT Write Same of LBA
-# 1024 (QEMU implements no SCT: that one is seen only in the VMM's log). Each command must end in an error status the guest reads (PxIS.TFES,
+# 1024 (QEMU implements no SCT: that one is seen only in the VMM's log).
+# Then a WRITE DMA EXT of marker data at LBA 1040 issued only through the
+# index-data pair (BAR4 I/O): PxCMD, PxCLB (a command list of the guest's
+# own) and PxCI; it must reach the disk encrypted, as by the ABAR. Each command must end in an error status the guest reads (PxIS.TFES,
 # PxTFD ERR with ABRT) and one VMM log line naming it; the VMM survives, a
 # well-formed read before and after (and after an HBA reset and a COMRESET)
 # returns the plaintext, and the disk's
@@ -73,6 +76,12 @@ expect evil "AHCI-EVIL trim-encrypted is=4[0-9a-f]{7} tfd=000004[0-9a-f][13579bd
 expect evil "DATA SET MANAGEMENT \(command 0x06 .*refused: the device would write media from its data past the cipher" "the TRIM named"
 expect evil "AHCI-EVIL sct-write-same is=4[0-9a-f]{7} tfd=000004[0-9a-f][13579bdf] sact=00000000" "SCT Write Same: task-file error"
 expect evil "WRITE LOG DMA EXT \(SCT\) \(command 0x57 .*refused: the device would write media from its data past the cipher" "the SCT command named"
+expect evil "I ahci: [0-9a-f:.]+: index-data pair at I/O 0x[0-9a-f]+: mediated" "the index-data pair (BAR4) owned"
+expect evil "AHCI-EVIL idp-write is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000" "a write through the index-data pair completes"
+"$VDISK" decrypt "$disk" --key-file "$key" --offset 1024 --output "$disk.dec" >/dev/null 2>&1
+if dd if="$disk.dec" bs=512 skip=1040 count=8 status=none | grep -aq VENEER-AHCI-EVLW; then
+    echo "ok   evil: the write through the index-data pair is on the disk encrypted"
+else echo "FAIL evil: the write through the index-data pair is not on the disk encrypted"; FAILS=$((FAILS + 1)); fi
 if dd if="$disk" bs=512 skip=16 status=none | grep -aq VENEER-AHCI-EVLW; then
     echo "FAIL evil: the guest's marker plaintext reached the disk"; FAILS=$((FAILS + 1))
 else echo "ok   evil: the marker data is not on the disk"; fi
