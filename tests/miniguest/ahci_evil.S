@@ -8,7 +8,11 @@
  * QUEUED 0x61 with tag 0, of 8 sectors at LBA 1024), issues it and polls PxCI and PxIS.TFES, then prints
  *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX sact=XXXXXXXX
  * and for the good reads the first 16 bytes read: "data=<text>". Ends
- * with "AHCI-EVIL done". The scenario patches cfg_vmm (an address in the
+ * with "AHCI-EVIL done". Four tests go around the cipher: a WRITE FPDMA
+ * QUEUED whose FIS tag (5) is not its slot (0), a WRITE DMA of marker data
+ * ("VENEER-AHCI-EVLW") with a CHS address that is LBA 1024 but reads as
+ * 273 (outside the encrypted range) as an LBA, a TRIM of LBA 1024 and an
+ * SCT Write Same over it. The scenario patches cfg_vmm (an address in the
  * VMM region, at byte 4088) and cfg_port (the port, at byte 4087: 0 for the
  * disk, 2 for the CD of q35's ICH9) into the image. First it tries to move the
  * ABAR (BAR5) and prints what BAR5 reads after. */
@@ -52,6 +56,10 @@ pm32:
         movl    %eax, %ecx
         leal    -4(%ebx), %eax
         call    cfg_write
+        leal    0x18(%ebx), %eax        /* BAR4: the index-data pair */
+        call    cfg_read
+        andl    $0xfffc, %eax
+        movl    %eax, idp
         leal    0x1c(%ebx), %eax        /* moving the ABAR 64 KiB up: */
         leal    0x10000(%ebp), %ecx     /* the VMM must keep it */
         call    cfg_write
@@ -75,12 +83,20 @@ pm32:
         movl    $TABLE, t_ctba
         movl    $0x25, t_cmd
         movl    $1, t_prdtl
+        movl    $(0x40000000 | LBA), t_fis1
+        movl    $8, t_fis3
+        movl    $0, t_feat
+        movl    $0, t_w
+        movl    $0, t_ncqtag
         movl    $BUF, %ebx
         movl    $4096, %ecx
         call    *4(%edi)
+        cmpl    $0, t_cmd               /* 0: the builder ran it */
+        je      23f
         pushl   %edi
         call    run_cmd
         popl    %edi
+23:
         movl    $m_test, %esi
         call    puts
         movl    (%edi), %esi
@@ -218,6 +234,162 @@ t_ncq_vmm:                              /* WRITE FPDMA QUEUED into the
         movl    $0x61, t_cmd
         movl    cfg_vmm, %ebx
         jmp     entry0
+t_ncq_tag:                              /* WRITE FPDMA QUEUED of marker
+                                         * data in slot 0 with tag 5 */
+        movl    $0x61, t_cmd
+        movl    $(5 << 3), t_ncqtag
+        jmp     marker_entry
+t_chs:                                  /* WRITE DMA of marker data, the
+                                         * LBA bit clear: C 1 H 0 S 17 is
+                                         * LBA 1024 with 16 heads of 63
+                                         * sectors; read as an LBA, 273 */
+        movl    $0xca, t_cmd
+        movl    $1, t_w
+        movl    $0xa0000111, t_fis1
+        jmp     marker_entry
+t_trim:                                 /* DATA SET MANAGEMENT, TRIM:
+                                         * one range, LBA 1024, 8 sectors */
+        movl    $0x06, t_cmd
+        movl    $1, t_feat
+        movl    $1, t_w
+        movl    $0x40000000, t_fis1
+        movl    $1, t_fis3
+        call    zero_block
+        movl    $LBA, BUF
+        movl    $0x00080000, BUF + 4
+        jmp     block_entry
+t_sct:                                  /* WRITE LOG DMA EXT to log 0xe0:
+                                         * SCT Write Same (action 2,
+                                         * function 1: repeat a pattern)
+                                         * at LBA 1024, 8 sectors */
+        movl    $0x57, t_cmd
+        movl    $1, t_w
+        movl    $0x400000e0, t_fis1
+        movl    $1, t_fis3
+        call    zero_block
+        movl    $0x00010002, BUF
+        movl    $LBA, BUF + 4
+        movl    $8, BUF + 12
+        movl    $0x454e4556, BUF + 20   /* "VENE" */
+        jmp     block_entry
+zero_block:                             /* 512 bytes at BUF cleared */
+        pushl   %edi
+        movl    $BUF, %edi
+        movl    $128, %ecx
+        xorl    %eax, %eax
+        rep stosl
+        popl    %edi
+        ret
+block_entry:
+        movl    $BUF, %ebx
+        movl    $512, %ecx
+        jmp     entry0
+marker_entry:                           /* BUF: 4 KiB of marker, one entry */
+        pushl   %edi
+        movl    $BUF, %edi
+        movl    $256, %edx
+22:     movl    $marker, %esi
+        movl    $4, %ecx
+        rep movsl
+        decl    %edx
+        jnz     22b
+        popl    %edi
+        movl    $BUF, %ebx
+        movl    $4096, %ecx
+        jmp     entry0
+/* Through the index-data pair only (BAR4 I/O): the port stopped, PxCLB
+ * set to a command list of the guest's own (CLB2: WRITE DMA EXT of 4 KiB
+ * of marker data at LBA 1040, in the encrypted range), the port started,
+ * PxCI set. Mediated, the write is encrypted like any other. */
+#define CLB2 0x32000
+#define TABLE2 0x33000
+t_idp:
+        pushl   %edi
+        call    idp_run
+        popl    %edi
+        ret
+idp_run:
+        call    marker_entry            /* BUF: marker data */
+        movl    $0x00010045, CLB2       /* CFL 5, W, 1 PRDT entry */
+        movl    $0, CLB2 + 4
+        movl    $TABLE2, CLB2 + 8
+        movl    $0, CLB2 + 12
+        movl    $0x00358027, TABLE2     /* WRITE DMA EXT */
+        movl    $(0x40000000 | (LBA + 16)), TABLE2 + 4
+        movl    $0, TABLE2 + 8
+        movl    $8, TABLE2 + 12
+        movl    $0, TABLE2 + 16
+        movl    $BUF, TABLE2 + 0x80
+        movl    $0, TABLE2 + 0x84
+        movl    $4095, TABLE2 + 0x8c
+        movl    $0, t_cmd               /* this builder runs it */
+        movzbl  cfg_port, %esi          /* ESI: the port's ABAR offset */
+        shll    $7, %esi
+        addl    $0x100, %esi
+        leal    0x18(%esi), %eax        /* PxCMD: ST off, until CR clears */
+        call    idp_read
+        movl    %eax, %ebx
+        andl    $~1, %eax
+        movl    %eax, %ecx
+        leal    0x18(%esi), %eax
+        call    idp_write
+        movl    $100000, %edi
+24:     leal    0x18(%esi), %eax
+        call    idp_read
+        testl   $0x8000, %eax
+        jz      25f
+        decl    %edi
+        jnz     24b
+25:     movl    $CLB2, %ecx             /* PxCLB, PxCLBU */
+        leal    0x00(%esi), %eax
+        call    idp_write
+        xorl    %ecx, %ecx
+        leal    0x04(%esi), %eax
+        call    idp_write
+        movl    $0xffffffff, %ecx       /* PxIS cleared */
+        leal    0x10(%esi), %eax
+        call    idp_write
+        movl    %ebx, %ecx              /* FRE and ST on */
+        orl     $0x11, %ecx
+        leal    0x18(%esi), %eax
+        call    idp_write
+        movl    $1, %ecx                /* PxCI: slot 0 */
+        leal    0x38(%esi), %eax
+        call    idp_write
+        movl    $1000000, %edi
+26:     leal    0x10(%esi), %eax        /* until TFES or CI clears */
+        call    idp_read
+        testl   $0x40000000, %eax
+        jnz     27f
+        leal    0x38(%esi), %eax
+        call    idp_read
+        testl   $1, %eax
+        jz      27f
+        decl    %edi
+        jnz     26b
+27:     leal    0x10(%esi), %eax
+        call    idp_read
+        movl    %eax, st_is
+        leal    0x20(%esi), %eax
+        call    idp_read
+        movl    %eax, st_tfd
+        movl    $0, st_sact
+        ret
+idp_write:                              /* ECX to ABAR register EAX */
+        movw    idp, %dx
+        addw    $0x10, %dx
+        outl    %eax, %dx
+        addw    $4, %dx
+        movl    %ecx, %eax
+        outl    %eax, %dx
+        ret
+idp_read:                               /* EAX = ABAR register EAX */
+        movw    idp, %dx
+        addw    $0x10, %dx
+        outl    %eax, %dx
+        addw    $4, %dx
+        inl     %dx, %eax
+        ret
 t_long:                                 /* READ LONG: not shadowed */
         movl    $0x22, t_cmd
         jmp     entry0
@@ -245,7 +417,9 @@ run_cmd:
         movl    t_prdtl, %eax           /* the header: CFL 5, W, PRDTL */
         shll    $16, %eax
         orl     $5, %eax
-        cmpl    $0x35, t_cmd            /* writes: W */
+        cmpl    $0, t_w                 /* writes: W */
+        jne     20f
+        cmpl    $0x35, t_cmd
         je      20f
         cmpl    $0x61, t_cmd
         jne     9f
@@ -261,15 +435,21 @@ run_cmd:
         movl    t_cmd, %eax
         shll    $16, %eax
         orl     $0x8027, %eax
+        movl    t_feat, %ecx
+        shll    $24, %ecx
+        orl     %ecx, %eax
         movl    %eax, (%edx)
-        movl    $(0x40000000 | LBA), 4(%edx)
+        movl    t_fis1, %eax            /* LBA 7:0..23:0, device */
+        movl    %eax, 4(%edx)
         movl    $0, 8(%edx)
-        movl    $8, 12(%edx)
+        movl    t_fis3, %eax            /* count */
+        movl    %eax, 12(%edx)
         movl    $0, 16(%edx)
         cmpl    $0x61, t_cmd            /* NCQ: count in the features, */
-        jne     21f                     /* tag 0, PxSACT before PxCI */
+        jne     21f                     /* the tag, PxSACT before PxCI */
         orl     $0x08000000, (%edx)
-        movl    $0, 12(%edx)
+        movl    t_ncqtag, %eax
+        movl    %eax, 12(%edx)
         movl    $1, 0x34(%ebp)
 21:     movl    $1, 0x38(%ebp)          /* PxCI: slot 0 */
         movl    $20000000, %ecx
@@ -319,6 +499,11 @@ tests:  .long   n_good, t_good, 1
         .long   n_clb, t_clb_vmm, 0
         .long   n_long, t_long, 0
         .long   n_ncq, t_ncq_vmm, 0
+        .long   n_tag, t_ncq_tag, 0
+        .long   n_chs, t_chs, 0
+        .long   n_trim, t_trim, 0
+        .long   n_sct, t_sct, 0
+        .long   n_idp, t_idp, 0
         .long   n_again, t_good, 1
         .long   n_reset, t_reset_good, 1
         .long   0
@@ -327,6 +512,12 @@ t_clb:   .long  0
 t_ctba:  .long  0
 t_cmd:   .long  0
 t_prdtl: .long  0
+idp:     .long  0
+t_fis1:  .long  0
+t_fis3:  .long  0
+t_feat:  .long  0
+t_w:     .long  0
+t_ncqtag: .long 0
 st_is:   .long  0
 st_tfd:  .long  0
 st_sact: .long  0
@@ -343,6 +534,12 @@ n_table:   .asciz "table-in-vmm-write"
 n_clb:     .asciz "clb-in-vmm-write"
 n_long:    .asciz "read-long"
 n_ncq:     .asciz "ncq-vmm-region-write"
+n_idp:     .asciz "idp-write"
+n_tag:     .asciz "ncq-tag-not-slot"
+n_chs:     .asciz "chs-write"
+n_trim:    .asciz "trim-encrypted"
+n_sct:     .asciz "sct-write-same"
+marker:    .ascii "VENEER-AHCI-EVLW"
 n_again:   .asciz "good-read-again"
 n_reset:   .asciz "good-read-after-hba-reset"
 m_test: .asciz  "AHCI-EVIL "

@@ -7,7 +7,12 @@
  *   IDE-EVIL <name> bm=SS ata=SS
  * (bus-master status after the transfer, ATA status), and for the good
  * reads the first 16 bytes read: "data=<text>". Ends with
- * "IDE-EVIL done". The scenario patches cfg_vmm (an address in the VMM
+ * "IDE-EVIL done". Two tests write 4 KiB of "VENEER-IDE-EVILW" marker
+ * data around the mediator: restart-after-refusal (a refused WRITE DMA,
+ * then the engine restarted over a good table without a reset) and
+ * started-other-drive (the engine started with the other drive selected,
+ * then WRITE DMA issued to the disk); the marker must never reach the
+ * disk. The scenario patches cfg_vmm (an address in the VMM
  * region) and cfg_drive (0 master, 1 slave) into the image. */
 #include "boot32.inc"
 
@@ -42,8 +47,11 @@ pm32:
 1:      cmpl    $0, (%ebp)
         je      2f
         call    *4(%ebp)                /* builds the table: EAX = its address */
-        movb    8(%ebp), %bl            /* the ATA command */
+        movb    8(%ebp), %bl            /* the ATA command (0: the builder */
+        testb   %bl, %bl                /* ran the test itself) */
+        jz      13f
         call    run_dma
+13:
         movl    $m_test, %esi
         call    puts
         movl    (%ebp), %esi
@@ -121,19 +129,90 @@ t_table_out:                            /* the table itself outside RAM */
         movl    $OUTSIDE, %eax
         ret
 
-/* Soft reset of the channel, then the transfer: table EAX, command BL. */
-run_dma:
-        pushl   %eax
+/* A WRITE DMA refused (a VMM-region entry), then, with no reset, the
+ * engine restarted over a good table of marker data: the drive still
+ * waits for the refused command's data. */
+t_restart:
+        call    t_vmm
+        movb    $0xca, %bl
+        call    run_dma
+        call    fill_marker
+        movw    bm, %dx                 /* ERR/INTR cleared, the good table */
+        addw    $2, %dx
+        movb    $0x06, %al
+        outb    %al, %dx
+        addw    $2, %dx
+        movl    $TABLE, %eax
+        outl    %eax, %dx
+        movb    $0, bm_dir
+        call    start_poll
+        ret
+
+/* The engine started over a table of marker data while the other drive
+ * is selected, then WRITE DMA issued to the disk. */
+t_other:
+        call    reset_channel
+        call    fill_marker
+        movw    bm, %dx
+        xorb    %al, %al
+        outb    %al, %dx
+        addw    $2, %dx
+        movb    $0x06, %al
+        outb    %al, %dx
+        addw    $2, %dx
+        movl    $TABLE, %eax
+        outl    %eax, %dx
+        movb    $0, bm_dir
+        movb    cfg_drive, %al          /* the other drive */
+        xorb    $1, %al
+        shlb    $4, %al
+        orb     $0xe0, %al
+        movw    $ATA + 6, %dx
+        outb    %al, %dx
+        movw    bm, %dx                 /* start, to the device */
+        movb    $0x01, %al
+        outb    %al, %dx
+        movb    cfg_drive, %al          /* the disk */
+        shlb    $4, %al
+        orb     $0xe0, %al
+        movw    $ATA + 6, %dx
+        outb    %al, %dx
+        call    wait_ready
+        movb    $0xca, %bl
+        call    issue
+        call    poll_stop
+        ret
+
+/* BUF: 4 KiB of "VENEER-IDE-EVILW", one entry over it at TABLE. */
+fill_marker:
+        movl    $BUF, %edi
+        movl    $256, %edx
+14:     movl    $marker, %esi
+        movl    $4, %ecx
+        rep movsl
+        decl    %edx
+        jnz     14b
+        movl    $BUF, %ebx
+        movl    $4096, %ecx
+        jmp     one_entry
+
+/* Soft reset of the channel (SRST, nIEN), until BSY clears. */
+reset_channel:
         movw    $ATA_CTL, %dx
-        movb    $0x06, %al              /* SRST, nIEN */
+        movb    $0x06, %al
         outb    %al, %dx
         movl    $1000, %ecx
 6:      inb     %dx, %al
         loop    6b
         movb    $0x02, %al
         outb    %al, %dx
-        call    wait_ready
-        movw    bm, %dx                 /* engine stopped, ERR/INTR cleared */
+        jmp     wait_ready
+
+/* Soft reset of the channel, then the transfer: table EAX, command BL. */
+run_dma:
+        pushl   %eax
+        call    reset_channel
+15:     movw    bm, %dx                 /* engine stopped, ERR/INTR cleared */
         xorb    %al, %al
         outb    %al, %dx
         addw    $2, %dx
@@ -155,6 +234,11 @@ run_dma:
         movw    $ATA + 6, %dx
         outb    %al, %dx
         call    wait_ready
+        call    issue
+        jmp     start_poll
+
+/* 8 sectors at LBA 1024, command BL, to the drive selected. */
+issue:
         movw    $ATA + 2, %dx
         movb    $8, %al
         outb    %al, %dx
@@ -170,10 +254,17 @@ run_dma:
         movw    $ATA + 7, %dx
         movb    %bl, %al
         outb    %al, %dx
+        ret
+
+/* Start the engine in direction bm_dir, then poll_stop. */
+start_poll:
         movw    bm, %dx                 /* start */
         movb    bm_dir, %al
         orb     $1, %al
         outb    %al, %dx
+/* Poll the bus-master status, stop the engine, read the ATA status. */
+poll_stop:
+        movw    bm, %dx
         addw    $2, %dx
         movl    $20000000, %ecx
 8:      inb     %dx, %al                /* until INTR or ERROR, or stopped */
@@ -238,6 +329,10 @@ tests:  .long   n_good, t_good
         .byte   0xc8, 0, 0, 0
         .long   n_tabout, t_table_out
         .byte   0xca, 0, 0, 0
+        .long   n_restart, t_restart
+        .byte   0, 0, 0, 0
+        .long   n_other, t_other
+        .byte   0, 0, 0, 0
         .long   n_again, t_good
         .byte   0xc8, 1, 0, 0
         .long   0
@@ -257,6 +352,9 @@ n_short:   .asciz "table-too-short"
 n_noeot:   .asciz "no-eot"
 n_tabout:  .asciz "table-outside-ram-write"
 n_again:   .asciz "good-read-again"
+n_restart: .asciz "restart-after-refusal"
+n_other:   .asciz "started-other-drive"
+marker:    .ascii "VENEER-IDE-EVILW"
 m_test: .asciz  "IDE-EVIL "
 m_bm:   .asciz  " bm="
 m_ata:  .asciz  " ata="

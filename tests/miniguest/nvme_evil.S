@@ -326,6 +326,41 @@ t_burst:
         xorl    %edi, %edi
         ret
 
+t_fw_dl:                                /* Firmware Image Download, 4 KiB */
+        movl    $0x11, (%esi)
+        movl    $BUF, 24(%esi)
+        movl    $0x3ff, 40(%esi)
+        movl    $adminq, %edi
+        ret
+t_fw_commit:                            /* Firmware Commit: activate */
+        movl    $0x10, (%esi)
+        movl    $0x00000009, 40(%esi)   /* CA 1, slot 1 */
+        movl    $adminq, %edi
+        ret
+/* Boot partition read into the VMM region (BPMBL, then BPRSEL), a CMB
+ * and a PMR enabled: the registers must read back zero afterwards. EAX:
+ * BPMBL | CMBMSC | PMRCTL | CAP's CMBS/PMRS/BPS bits, as read back. */
+t_regs:
+        movl    bar, %ebx
+        movl    cfg_vmm, %eax
+        movl    %eax, 0x48(%ebx)        /* BPMBL: the VMM region */
+        movl    $0, 0x4c(%ebx)
+        movl    $0x00000400, 0x44(%ebx) /* BPRSEL: 1 KiB of partition 0 */
+        movl    cfg_vmm, %eax
+        orl     $3, %eax                /* CMBMSC: CRE, CMSE, CBA */
+        movl    %eax, 0x50(%ebx)
+        movl    $1, 0xe04(%ebx)         /* PMRCTL.EN */
+        movl    0x48(%ebx), %eax        /* (MOV only: the decoder's) */
+        movl    0x50(%ebx), %ecx
+        orl     %ecx, %eax
+        movl    0xe04(%ebx), %ecx
+        orl     %ecx, %eax
+        movl    4(%ebx), %edx           /* CAP 63:32 */
+        andl    $0x03002000, %edx
+        orl     %edx, %eax
+        xorl    %edi, %edi
+        ret
+
 #include "lib32.inc"
 
         .balign 4
@@ -352,6 +387,9 @@ tests:  .long   n_id_vmm, t_id_vmm, 0
         .long   n_lba_wrap, t_lba_wrap, 0
         .long   n_zeroes, t_zeroes, 0
         .long   n_doorbell, t_doorbell, 0
+        .long   n_fw_dl, t_fw_dl, 0
+        .long   n_fw_commit, t_fw_commit, 0
+        .long   n_regs, t_regs, 0
         .long   n_again, t_good, 1
         .long   n_cq2, t_cq2, 0
         .long   n_sq2, t_sq2, 0
@@ -376,6 +414,9 @@ n_lba_wrap:  .asciz "lba-wraps"
 n_zeroes:    .asciz "write-zeroes"
 n_doorbell:  .asciz "bad-doorbell"
 n_again:     .asciz "good-again"
+n_fw_dl:     .asciz "firmware-download"
+n_fw_commit: .asciz "firmware-commit"
+n_regs:      .asciz "bp-cmb-pmr-registers"
 n_cq2:       .asciz "cq2"
 n_sq2:       .asciz "sq2"
 n_burst:     .asciz "burst"

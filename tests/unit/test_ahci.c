@@ -81,6 +81,43 @@ static void test_decode(void)
         CHECK_EQ(c.opcode, refuse[i]);
         CHECK(!c.bad_fis);
     }
+    /* LBA28 with the LBA bit clear: a CHS address, refused */
+    fis(f, 0xca, 0x111, 8, 0);
+    f[7] = 0xa0;
+    ahci_decode_cfis(f, 5, &c);
+    CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
+    CHECK(c.chs);
+    fis(f, 0xca, 0x111, 8, 0);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK(!c.chs);
+    CHECK_EQ(c.xfer, AHCI_XFER_WRITE);
+    /* firmware download: refused */
+    fis(f, 0x92, 0, 1, 7);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
+    fis(f, 0x93, 0, 1, 7);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK_EQ(c.xfer, AHCI_XFER_REFUSE);
+    /* TRIM and SCT: no media data, but the device writes media */
+    fis(f, 0x06, 0, 1, 1);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK_EQ(c.xfer, AHCI_XFER_NONE);
+    CHECK(c.unciphered);
+    fis(f, 0x57, 0xe0, 1, 0);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK(c.unciphered);
+    fis(f, 0x57, 0x30, 1, 0); /* another log: passed */
+    ahci_decode_cfis(f, 5, &c);
+    CHECK(!c.unciphered);
+    fis(f, 0xb0, 0xe0, 1, 0xd6);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK(c.unciphered);
+    fis(f, 0xb0, 0xe0, 1, 0xd5); /* SMART READ LOG: passed */
+    ahci_decode_cfis(f, 5, &c);
+    CHECK(!c.unciphered);
+    fis(f, 0xec, 0, 1, 0);
+    ahci_decode_cfis(f, 5, &c);
+    CHECK(!c.unciphered);
     /* a control FIS (C clear: SRST) passes */
     fis(f, 0, 0, 0, 0);
     f[1] = 0;

@@ -44,12 +44,34 @@ static void test_lba28(void)
         { 0xc5, ATA_XFER_PIO_OUT }, { 0xc8, ATA_XFER_DMA_IN },
         { 0xec, ATA_XFER_NONE }, { 0xa0, ATA_XFER_NONE }, { 0xef, ATA_XFER_NONE },
         { 0x32, ATA_XFER_REFUSE }, { 0xcc, ATA_XFER_REFUSE },
+        { 0x92, ATA_XFER_REFUSE }, { 0x93, ATA_XFER_REFUSE },
     };
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         tf.command = ops[i].op;
         CHECK_EQ(ata_decode(&tf, NULL, &c), 0);
         CHECK_EQ(c.xfer, ops[i].x);
+        CHECK(!c.unciphered);
     }
+    /* TRIM and SCT writes: no media data, but the device writes media */
+    tf.command = 0x06;
+    CHECK_EQ(ata_decode(&tf, NULL, &c), 0);
+    CHECK(c.unciphered);
+    CHECK_EQ(c.xfer, ATA_XFER_NONE);
+    tf.command = 0x57;
+    tf.lba_lo[0] = 0xe0;
+    CHECK_EQ(ata_decode(&tf, NULL, &c), 0);
+    CHECK(c.unciphered);
+    tf.command = 0xb0;
+    tf.feature[0] = 0xd6;
+    CHECK_EQ(ata_decode(&tf, NULL, &c), 0);
+    CHECK(c.unciphered);
+    tf.feature[0] = 0xd5; /* SMART READ LOG */
+    CHECK_EQ(ata_decode(&tf, NULL, &c), 0);
+    CHECK(!c.unciphered);
+    tf.command = 0x3f;
+    tf.lba_lo[0] = 0x30; /* another log */
+    CHECK_EQ(ata_decode(&tf, NULL, &c), 0);
+    CHECK(!c.unciphered);
 }
 
 static void test_lba48(void)

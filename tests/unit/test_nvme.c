@@ -171,6 +171,12 @@ static void test_decode_admin(void)
     e = sqe(NVME_ADM_DBBUF, 0, 0, 0, 0);
     nvme_decode_admin(&e, XMAX, &d);
     CHECK_EQ(d.status, NVME_SC_INVALID_OPCODE);
+    e = sqe(0x11, 0, 0x3ff, 0, 0); /* Firmware Image Download, 4 KiB */
+    nvme_decode_admin(&e, XMAX, &d);
+    CHECK_EQ(d.status, NVME_SC_INVALID_OPCODE);
+    e = sqe(0x10, 0, 0x09, 0, 0); /* Firmware Commit */
+    nvme_decode_admin(&e, XMAX, &d);
+    CHECK_EQ(d.status, NVME_SC_INVALID_OPCODE);
     e = sqe(0x80, 0, 0, 0, 0); /* Format NVM */
     nvme_decode_admin(&e, XMAX, &d);
     CHECK_EQ(d.status, NVME_SC_INVALID_OPCODE);

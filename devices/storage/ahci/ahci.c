@@ -225,6 +225,82 @@ static int ahci_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
     return -E_INVAL;
 }
 
+/* ---- the Index-Data Pair ----------------------------------------------- */
+
+/* One access of the index (kept here) or the data register (the ABAR
+ * register the index selects, through hba_access as an MMIO access
+ * would go). Returns false for an access the mediator refuses. */
+static bool idp_access(struct ahci_hba *h, unsigned off, unsigned size,
+                       bool write, u32 *v)
+{
+    if (off >= AHCI_IDP_INDEX && off + size <= AHCI_IDP_INDEX + 4) {
+        unsigned sh = 8 * (off - AHCI_IDP_INDEX);
+        u32 mask = (size == 4 ? ~0u : (1u << (8 * size)) - 1) << sh;
+        if (write)
+            h->idp_index = ((h->idp_index & ~mask) | (*v << sh & mask)) & ~3u;
+        else
+            *v = (h->idp_index & mask) >> sh;
+        return true;
+    }
+    if (off < AHCI_IDP_DATA || off + size > AHCI_IDP_DATA + 4)
+        return false;
+    u64 reg = (u64)h->idp_index + (off - AHCI_IDP_DATA), val = *v;
+    if (reg + size > h->abar_len || hba_access(h, reg, size, write, &val) < 0)
+        return false;
+    if (!write)
+        *v = (u32)val;
+    return true;
+}
+
+static bool ahci_idp_io(struct vcpu *v, const struct vcpu_exit *e)
+{
+    u64 *g = v->regs.gpr;
+
+    for (unsigned i = 0; i < nhbas; i++) {
+        struct ahci_hba *h = &hbas[i];
+        if (!h->idp || e->io.port < h->idp || e->io.port >= h->idp + 0x20)
+            continue;
+        unsigned off = e->io.port - h->idp;
+        u32 val = (u32)g[GPR_RAX];
+        u64 flags = spin_lock_irqsave(&h->lock);
+        bool ok = !e->io.string && idp_access(h, off, e->io.size, !e->io.in, &val);
+        u32 index = h->idp_index;
+        spin_unlock_irqrestore(&h->lock, flags);
+        if (!ok) {
+            log_warn("ahci", "%02x:%02x.%x: a %u-byte %s%s at index-data port "
+                     "+0x%x (index 0x%x): refused%s", h->pci->id.bus,
+                     h->pci->id.dev, h->pci->id.fn, e->io.size,
+                     e->io.string ? "string " : "", e->io.in ? "read" : "write",
+                     off, index, e->io.in ? ", reads all ones" : "");
+            val = ~0u;
+        }
+        if (e->io.in && !e->io.string)
+            io_in_result(&g[GPR_RAX], e->io.size, val);
+        vcpu_ops->skip_instruction(v, e);
+        return true;
+    }
+    return false;
+}
+
+/* The HBA's I/O BAR holding the Index-Data Pair (32 bytes), owned whole:
+ * the guest never reaches the ABAR's registers past the mediator. */
+static void setup_idp(struct ahci_hba *h, struct pci_dev *d)
+{
+    struct pci_bar bar;
+
+    if (pci_read_bar(d, AHCI_IDP_BAR, &bar) < 0 || !bar.io || !bar.base ||
+        bar.base > 0xffe0)
+        return;
+    h->idp = (u16)bar.base;
+    h->idp_owner = (struct io_owner){ .port = h->idp, .count = 0x20,
+                                      .name = "AHCI index-data pair",
+                                      .handle = ahci_idp_io };
+    if (io_owner_register(&h->idp_owner) < 0)
+        panic("ahci: cannot own the index-data pair at 0x%x", h->idp);
+    log_info("ahci", "%02x:%02x.%x: index-data pair at I/O 0x%x: mediated",
+             d->id.bus, d->id.dev, d->id.fn, h->idp);
+}
+
 /* ---- attach ----------------------------------------------------------------- */
 
 /* Switches the HBA from the guest's (the firmware's) command list and FIS
@@ -422,6 +498,7 @@ static int ahci_attach(struct pci_dev *d)
         /* the HBA would run the shadow's list unseen: a broken VMM */
         panic("ahci: cannot hook the ABAR at 0x%llx", (unsigned long long)h->abar);
     }
+    setup_idp(h, d);
     return 0;
 }
 
@@ -433,11 +510,19 @@ static enum pci_verdict ahci_config_write(struct pci_dev *d, u16 offset, u8 size
 {
     struct ahci_hba *h = NULL;
 
-    if (offset + size <= PCI_BAR0 + 20 || offset >= PCI_BAR0 + 24)
-        return PCI_FORWARD;
     for (unsigned i = 0; i < nhbas; i++)
         if (hbas[i].pci == d)
             h = &hbas[i];
+    /* BAR4, the index-data pair's I/O BAR, stays too */
+    if (h && h->idp && offset < PCI_BAR0 + 20 && offset + size > PCI_BAR0 + 16 &&
+        !(size == 4 && (value == 0xffffffffu || (value & ~0x3u) == h->idp))) {
+        log_warn("ahci", "%02x:%02x.%x: the guest moves the index-data pair to "
+                 "0x%x: refused, it stays at 0x%x", d->id.bus, d->id.dev,
+                 d->id.fn, value, h->idp);
+        return PCI_HANDLED;
+    }
+    if (offset + size <= PCI_BAR0 + 20 || offset >= PCI_BAR0 + 24)
+        return PCI_FORWARD;
     if (!h || (size == 4 && (value == 0xffffffffu ||
                              (value & ~0xfu) == (u32)h->abar)))
         return PCI_FORWARD;

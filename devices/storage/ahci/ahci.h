@@ -4,6 +4,7 @@
 #ifndef VENEER_DEVICES_AHCI_H
 #define VENEER_DEVICES_AHCI_H
 
+#include <common/exit.h>
 #include <common/mmio.h>
 #include <devices/storage/ahci/ahci_cmd.h>
 #include <devices/storage/storage.h>
@@ -97,7 +98,16 @@ struct ahci_hba {
     u32 pi;
     struct mmio_owner mmio;
     struct ahci_port *port[AHCI_MAX_PORTS]; /* NULL: passed through */
+    /* AHCI 1.3 Index-Data Pair in an I/O BAR (BAR4 of Intel's and QEMU's
+     * ICH9 HBAs): the index at +0x10 selects an ABAR register, the data
+     * at +0x14 reaches it. Owned; the index is the guest's, kept here. */
+    u16 idp;                     /* I/O BAR base, 0: none */
+    u32 idp_index;
+    struct io_owner idp_owner;
 };
+#define AHCI_IDP_BAR 4
+#define AHCI_IDP_INDEX 0x10
+#define AHCI_IDP_DATA 0x14
 
 static inline u32 ahci_port_read(struct ahci_port *p, unsigned reg)
 {

@@ -55,7 +55,31 @@ static const struct ahci_op ahci_ops[] = {
     { 0x2b, AHCI_XFER_REFUSE, FORM_LBA48, "READ STREAM EXT" },
     { 0x3a, AHCI_XFER_REFUSE, FORM_LBA48, "WRITE STREAM DMA EXT" },
     { 0x3b, AHCI_XFER_REFUSE, FORM_LBA48, "WRITE STREAM EXT" },
+    /* new firmware: the device becomes whatever DMA master it says */
+    { 0x92, AHCI_XFER_REFUSE, FORM_LBA28, "DOWNLOAD MICROCODE" },
+    { 0x93, AHCI_XFER_REFUSE, FORM_LBA28, "DOWNLOAD MICROCODE DMA" },
 };
+
+/* Commands without media data of their own whose data makes the device
+ * write media (ACS-3 7.5 DATA SET MANAGEMENT; 7.x SEND FPDMA QUEUED;
+ * ACS-3 8.3 SCT command transport: logs 0xe0/0xe1 by WRITE LOG EXT,
+ * WRITE LOG DMA EXT or SMART WRITE LOG, e.g. SCT Write Same). */
+#define SCT_LOG(a) ((a) == 0xe0 || (a) == 0xe1)
+#define SMART_WRITE_LOG 0xd6
+
+static const char *unciphered_name(const u8 *f)
+{
+    switch (f[2]) {
+    case 0x06: return "DATA SET MANAGEMENT";
+    case 0x07: return "DATA SET MANAGEMENT XL";
+    case 0x64: return "SEND FPDMA QUEUED";
+    case 0x3f: return SCT_LOG(f[4]) ? "WRITE LOG EXT (SCT)" : NULL;
+    case 0x57: return SCT_LOG(f[4]) ? "WRITE LOG DMA EXT (SCT)" : NULL;
+    case 0xb0: return f[3] == SMART_WRITE_LOG && SCT_LOG(f[4])
+                      ? "SMART WRITE LOG (SCT)" : NULL;
+    default: return NULL;
+    }
+}
 
 void ahci_decode_cfis(const u8 *f, unsigned cfl, struct ahci_ata_cmd *out)
 {
@@ -83,6 +107,12 @@ void ahci_decode_cfis(const u8 *f, unsigned cfl, struct ahci_ata_cmd *out)
         if (op->form == FORM_LBA28) {
             out->lba |= (u64)(f[7] & 0x0f) << 24;
             out->sectors = f[12] ? f[12] : 256;
+            /* ATA: device bit 6 set selects LBA; clear, the address is
+             * cylinder/head/sector, another sector than this LBA */
+            if (!(f[7] & 0x40) && op->xfer != AHCI_XFER_NONE) {
+                out->chs = true;
+                out->xfer = AHCI_XFER_REFUSE;
+            }
         } else {
             out->lba |= (u64)f[8] << 24 | (u64)f[9] << 32 | (u64)f[10] << 40;
             u32 n = op->form == FORM_FPDMA ? (u32)f[3] | (u32)f[11] << 8
@@ -93,7 +123,9 @@ void ahci_decode_cfis(const u8 *f, unsigned cfl, struct ahci_ata_cmd *out)
         out->tag = out->ncq ? (u8)(f[12] >> 3) : 0;
         return;
     }
-    out->name = "command"; /* no media data: IDENTIFY, FLUSH, ... */
+    const char *n = unciphered_name(f);
+    out->unciphered = n != NULL;
+    out->name = n ? n : "command"; /* no media data: IDENTIFY, FLUSH, ... */
 }
 
 u32 ahci_identify_sector_size(const u16 *w)
@@ -161,6 +193,9 @@ static const char *const error_names[AHCI_ERR_COUNT] = {
     [AHCI_ERR_SHORT] = "the PRDT covers fewer bytes than the command moves",
     [AHCI_ERR_NO_BOUNCE] = "no VMM memory for a bounce buffer",
     [AHCI_ERR_CIPHER] = "the cipher refused the range",
+    [AHCI_ERR_CHS] = "CHS addressing (the LBA bit clear): refused, the cipher needs the LBA",
+    [AHCI_ERR_UNCIPHERED] = "the device would write media from its data past the cipher (TRIM, SCT): refused on a disk with an encrypted range",
+    [AHCI_ERR_TAG] = "the NCQ tag in the FIS is not the command's slot",
 };
 
 const char *ahci_error_name(enum ahci_error e)

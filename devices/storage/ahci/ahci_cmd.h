@@ -86,6 +86,14 @@ struct ahci_ata_cmd {
     enum ahci_xfer xfer;
     bool bad_fis;     /* not a Register H2D FIS, or its CFL out of range */
     bool ncq;         /* READ/WRITE FPDMA QUEUED */
+    bool chs;         /* an LBA28 media command with the LBA bit clear:
+                       * a CHS address (refused) */
+    bool unciphered;  /* no media data of its own, but the device writes
+                       * media from what it carries (DATA SET MANAGEMENT
+                       * / TRIM, SEND FPDMA QUEUED, SCT commands through
+                       * WRITE LOG (DMA) EXT or SMART WRITE LOG to logs
+                       * 0xe0/0xe1): refused on a disk with an encrypted
+                       * range */
     u8 tag;           /* NCQ tag (count 7:3) */
     u64 lba;
     u32 sectors;      /* 1..65536 for media commands */
@@ -130,6 +138,9 @@ enum ahci_error {
     AHCI_ERR_SHORT,         /* the PRDT covers fewer bytes than the command */
     AHCI_ERR_NO_BOUNCE,     /* no VMM memory for the bounce buffer */
     AHCI_ERR_CIPHER,        /* the cipher refused the range */
+    AHCI_ERR_CHS,           /* LBA28 with the LBA bit clear (CHS) */
+    AHCI_ERR_UNCIPHERED,    /* writes media past the cipher (TRIM, SCT) */
+    AHCI_ERR_TAG,           /* an NCQ tag other than its slot */
     AHCI_ERR_COUNT
 };
 

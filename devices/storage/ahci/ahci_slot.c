@@ -214,8 +214,20 @@ static int copy_command(struct ahci_port *p, unsigned n, struct ahci_cmd_header 
         return -E_INVAL;
     }
     if (s->c.xfer == AHCI_XFER_REFUSE) {
-        log_refusal(p, n, s->c.bad_fis ? AHCI_ERR_CFIS : AHCI_ERR_UNSHADOWED,
+        log_refusal(p, n, s->c.bad_fis ? AHCI_ERR_CFIS
+                          : s->c.chs ? AHCI_ERR_CHS : AHCI_ERR_UNSHADOWED,
                     "%s", s->c.bad_fis ? "type or length: " : "");
+        return -E_INVAL;
+    }
+    /* the HBA moves an NCQ command's data by the tag the device sends
+     * back (DMA Setup FIS), i.e. with the PRDT of slot `tag` */
+    if (s->c.ncq && s->c.tag != n) {
+        log_refusal(p, n, AHCI_ERR_TAG, "tag %u: ", s->c.tag);
+        return -E_INVAL;
+    }
+    if (s->c.unciphered && p->registered &&
+        !storage_range_plain(&p->sd, 0, p->sd.sectors ? p->sd.sectors : ~0ull >> 1)) {
+        log_refusal(p, n, AHCI_ERR_UNCIPHERED, "%s", "");
         return -E_INVAL;
     }
     return 0;

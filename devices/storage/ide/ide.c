@@ -216,6 +216,14 @@ static void data_xfer(void *ctx, void *buf, size_t len, bool in)
 
 static void command_written(struct ide_channel *c, u8 value)
 {
+    if (c->dma_wait) {
+        /* c stays the outstanding command: its drive waits for its data */
+        char why[96];
+        ksnprintf(why, sizeof(why), "command 0x%02x written before its engine "
+                  "started: not issued", value);
+        ide_dma_refuse(c, why);
+        return;
+    }
     c->tf.command = value;
     struct ide_drive *d = &c->drive[c->tf.device & ATA_DEV_DRIVE ? 1 : 0];
     int r = ata_decode(&c->tf, &d->geo, &c->c);
@@ -231,6 +239,12 @@ static void command_written(struct ide_channel *c, u8 value)
     }
     if (c->c.xfer == ATA_XFER_REFUSE) {
         ide_fail(c, "a media command the mediator does not shadow");
+        return;
+    }
+    if (c->c.unciphered &&
+        !storage_range_plain(&d->sd, 0, d->sd.sectors ? d->sd.sectors : ~0ull >> 1)) {
+        ide_fail(c, "the device would write media from its data past the "
+                 "cipher (TRIM, SCT): refused on a disk with an encrypted range");
         return;
     }
     if (r < 0) {
@@ -249,6 +263,8 @@ static void command_written(struct ide_channel *c, u8 value)
         c->phase = IDE_PIO_OUT;
     else if (c->c.xfer == ATA_XFER_DMA_IN || c->c.xfer == ATA_XFER_DMA_OUT)
         c->phase = IDE_DMA_CMD;
+    if (c->phase == IDE_DMA_CMD && c->bm && !ide_dma_may_issue(c))
+        return;
     outb((u16)(c->cmd + ATA_REG_COMMAND), value);
     if (c->phase == IDE_DMA_CMD)
         ide_dma_command(c);
@@ -350,6 +366,8 @@ static bool ide_ctl_io(struct vcpu *v, const struct vcpu_exit *e)
         if (value & ATA_CTL_SRST) {
             c->phase = IDE_IDLE;
             c->start_pending = false;
+            c->dma_wait = false;
+            c->dma_locked = false; /* both drives abort their commands */
             c->c.xfer = ATA_XFER_NONE;
         }
         outb(c->ctl, value);

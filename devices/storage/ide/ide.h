@@ -55,6 +55,13 @@ struct ide_channel {
     bool dma_running;        /* the device's bus master runs our table */
     bool dma_bounce;         /* ... over the bounce buffer */
     bool dma_refused;        /* status reads give ERROR|INTR */
+    /* The channel's outstanding media DMA: dma_wait, a checked DMA
+     * command (c) issued to drive c.drive whose engine has not started;
+     * dma_locked, a DMA was refused (or stopped mid-transfer) after its
+     * command reached the drive, which may still wait for data: no DMA
+     * until a software reset (SRST). */
+    bool dma_wait;
+    bool dma_locked;
     u32 dma_bytes;
     struct ide_prd_walk walk;
     struct ide_prd *shadow;  /* the table the device is given */
@@ -75,7 +82,9 @@ void ide_fail(struct ide_channel *c, const char *fmt, ...) __printf(2, 3);
 
 /* ide_dma.c (all with c->lock held) */
 int ide_dma_setup(struct ide_channel *c);         /* at attach */
+bool ide_dma_may_issue(struct ide_channel *c);    /* before a DMA command */
 void ide_dma_command(struct ide_channel *c);      /* a DMA command issued */
+void ide_dma_refuse(struct ide_channel *c, const char *why);
 void ide_dma_poll(struct ide_channel *c);         /* completion check */
 bool ide_bm_io(struct ide_channel *c, unsigned reg, bool in, u8 size,
                u32 *value);

@@ -42,11 +42,23 @@ int ide_dma_setup(struct ide_channel *c)
     return c->shadow ? 0 : -E_NOMEM;
 }
 
+/* The engine is stopped at the device; the command's drive may still wait
+ * for its data, so the channel takes no DMA until a software reset. */
 static void refuse(struct ide_channel *c, const char *why)
 {
+    if (c->dma_running)
+        outb((u16)(c->bm + BM_REG_COMMAND), c->bm_cmd & ~BM_CMD_START);
+    c->dma_running = false;
     c->dma_refused = true;
+    c->dma_locked = true;
+    c->dma_wait = false;
     c->start_pending = false;
     ide_fail(c, "bus-master DMA: %s", why);
+}
+
+void ide_dma_refuse(struct ide_channel *c, const char *why)
+{
+    refuse(c, why);
 }
 
 static void refuse_walk(struct ide_channel *c)
@@ -152,27 +164,42 @@ static void start_bounced(struct ide_channel *c)
         d->dma_sectors += c->c.sectors;
 }
 
-/* The guest set the start bit (or issued the DMA command after it did). */
+/* The guest set the start bit (or issued the DMA command after it did).
+ * The engine runs only for the checked command, on the drive it was
+ * issued to; with a mediated drive selected and no checked command, it
+ * waits for one; a plain table goes to a non-mediated drive only. */
 static void bm_start(struct ide_channel *c)
 {
     bool to_memory = c->bm_cmd & BM_CMD_TO_MEMORY;
-    struct ide_drive *sel = &c->drive[c->tf.device & ATA_DEV_DRIVE ? 1 : 0];
+    unsigned sel = c->tf.device & ATA_DEV_DRIVE ? 1 : 0;
+    struct ide_drive *d = &c->drive[sel];
 
     c->dma_refused = false;
-    if (c->phase != IDE_DMA_CMD) {
-        if (sel->ata && sel->registered && c->phase == IDE_IDLE &&
-            c->c.xfer == ATA_XFER_NONE) {
-            /* started before its command: wait for it */
-            c->start_pending = true;
-            return;
-        }
-        start_plain(c);
+    if (c->dma_locked) {
+        refuse(c, "a refused DMA command may still wait for its data: "
+               "the channel needs a software reset (SRST) first");
+        return;
+    }
+    if (!c->dma_wait && c->phase == IDE_FAILED) {
+        refuse(c, "its command was refused");
+        return;
+    }
+    if (!c->dma_wait) {
+        if (d->ata && d->registered)
+            c->start_pending = true; /* started before its command */
+        else
+            start_plain(c);
+        return;
+    }
+    if (sel != c->c.drive) {
+        refuse(c, "started with the other drive selected");
         return;
     }
     if (to_memory != (c->c.xfer == ATA_XFER_DMA_IN)) {
         refuse(c, "the direction bit contradicts the command");
         return;
     }
+    c->dma_wait = false;
     c->phase = IDE_IDLE;
     if (c->crypt)
         start_bounced(c);
@@ -180,8 +207,28 @@ static void bm_start(struct ide_channel *c)
         start_plain(c);
 }
 
+/* A checked DMA command may reach its drive only with the engine stopped
+ * (a running engine would move the guest's table for it at once) and the
+ * channel not locked; the device's engine is stopped before it goes. */
+bool ide_dma_may_issue(struct ide_channel *c)
+{
+    ide_dma_poll(c);
+    if (c->dma_locked) {
+        refuse(c, "after a refused DMA the channel needs a software reset "
+               "(SRST): not issued");
+        return false;
+    }
+    if (c->dma_running) {
+        refuse(c, "issued while the engine runs the guest's table: not issued");
+        return false;
+    }
+    outb((u16)(c->bm + BM_REG_COMMAND), c->bm_cmd & ~BM_CMD_START);
+    return true;
+}
+
 void ide_dma_command(struct ide_channel *c)
 {
+    c->dma_wait = true;
     if (c->start_pending)
         bm_start(c);
 }
@@ -216,6 +263,8 @@ void ide_dma_poll(struct ide_channel *c)
 static void bm_stop(struct ide_channel *c)
 {
     ide_dma_poll(c);
+    if (c->dma_running)
+        c->dma_locked = true; /* the drive may still wait for data */
     c->dma_running = false; /* stopped while active: the data is dropped */
     c->start_pending = false;
     outb((u16)(c->bm + BM_REG_COMMAND), c->bm_cmd);

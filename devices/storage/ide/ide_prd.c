@@ -65,6 +65,9 @@ static const struct ata_op ata_ops[] = {
     { 0x3b, ATA_XFER_REFUSE, true, "WRITE STREAM EXT" },
     { 0x60, ATA_XFER_REFUSE, true, "READ FPDMA QUEUED" },
     { 0x61, ATA_XFER_REFUSE, true, "WRITE FPDMA QUEUED" },
+    /* new firmware: the device becomes whatever DMA master it says */
+    { 0x92, ATA_XFER_REFUSE, false, "DOWNLOAD MICROCODE" },
+    { 0x93, ATA_XFER_REFUSE, false, "DOWNLOAD MICROCODE DMA" },
 };
 
 static const struct ata_op *find_op(u8 opcode)
@@ -88,6 +91,24 @@ static int decode_chs(const struct ata_taskfile *tf, const struct ata_geometry *
     return 0;
 }
 
+/* Commands without media data of their own whose data makes the device
+ * write media (ACS-3 7.5 DATA SET MANAGEMENT / TRIM; SCT command transport,
+ * ACS-3 8.3: logs 0xe0/0xe1 by WRITE LOG (DMA) EXT or SMART WRITE LOG,
+ * e.g. SCT Write Same). */
+static const char *unciphered_name(const struct ata_taskfile *tf)
+{
+    bool sct = tf->lba_lo[0] == 0xe0 || tf->lba_lo[0] == 0xe1;
+
+    switch (tf->command) {
+    case 0x06: return "DATA SET MANAGEMENT";
+    case 0x07: return "DATA SET MANAGEMENT XL";
+    case 0x3f: return sct ? "WRITE LOG EXT (SCT)" : NULL;
+    case 0x57: return sct ? "WRITE LOG DMA EXT (SCT)" : NULL;
+    case 0xb0: return sct && tf->feature[0] == 0xd6 ? "SMART WRITE LOG (SCT)" : NULL;
+    default: return NULL;
+    }
+}
+
 int ata_decode(const struct ata_taskfile *tf, const struct ata_geometry *geo,
                struct ata_cmd *out)
 {
@@ -97,8 +118,13 @@ int ata_decode(const struct ata_taskfile *tf, const struct ata_geometry *geo,
     out->opcode = tf->command;
     out->drive = tf->device & ATA_DEV_DRIVE ? 1 : 0;
     out->name = op ? op->name : "non-media command";
-    if (!op)
+    if (!op) {
+        const char *n = unciphered_name(tf);
+        out->unciphered = n != NULL;
+        if (n)
+            out->name = n;
         return 0;
+    }
     out->xfer = op->xfer;
     out->lba48 = op->lba48;
     if (op->lba48) {

@@ -68,6 +68,9 @@ struct ata_cmd {
     unsigned drive;    /* 0 or 1 */
     u64 lba;
     u32 sectors;       /* 1-256 (28-bit) or 1-65536 (48-bit) */
+    bool unciphered;   /* no media data of its own, but the device writes
+                        * media from its data (TRIM, SCT): refused on a
+                        * disk with an encrypted range */
     const char *name;
 };
 

@@ -174,6 +174,27 @@ static void cc_write(struct nvme_ctrl *c, u32 val)
     nvme_wr32(c, NVME_REG_CC, c->fatal ? val & ~NVME_CC_EN : val);
 }
 
+/* The registers a guest write reaches: INTMS/INTMC (0x0c-0x13), CC, NSSR
+ * and the shadowed AQA/ASQ/ACQ (handled before). The rest is read-only
+ * or a DMA engine the mediator does not shadow: BPRSEL/BPMBL (a boot
+ * partition read to any address), CMBMSC (controller memory laid over
+ * the shadow queues), PMRCTL/PMRMSC; and reserved or vendor space. */
+static bool reg_writable(u32 off, unsigned size)
+{
+    return (off >= NVME_REG_INTMS && off + size <= NVME_REG_INTMC + 4) ||
+           (off >= NVME_REG_CC && off + size <= NVME_REG_CC + 4) ||
+           (off >= NVME_REG_NSSR && off + size <= NVME_REG_NSSR + 4);
+}
+
+/* What the guest reads of a register it may not use: zero for the boot
+ * partition, CMB and PMR registers (none present, disabled), the CAP
+ * bits that advertise them cleared. */
+static bool reg_hidden(u32 off)
+{
+    return (off >= NVME_REG_CMBLOC && off < NVME_REG_CMBSTS + 4) ||
+           (off >= NVME_REG_PMRCAP && off < NVME_REG_PMRMSCU + 4);
+}
+
 static void reg_write(struct nvme_ctrl *c, u32 off, unsigned size, u64 value)
 {
     if (off + size > NVME_REG_AQA && off < NVME_REG_ACQ + 8) {
@@ -201,6 +222,18 @@ static void reg_write(struct nvme_ctrl *c, u32 off, unsigned size, u64 value)
         }
         return;
     }
+    if (!reg_writable(off, size)) {
+        nvme_refuse(c, "a %u-byte write of 0x%llx to register 0x%x (%s): ignored",
+                    size, (unsigned long long)value, off,
+                    off >= NVME_REG_BPRSEL && off < NVME_REG_CMBMSC
+                        ? "boot partition read, DMA the mediator does not check"
+                    : off >= NVME_REG_CMBMSC && off < NVME_REG_CMBSTS
+                        ? "controller memory buffer"
+                    : off >= NVME_REG_PMRCAP && off < NVME_REG_PMRMSCU + 4
+                        ? "persistent memory region"
+                        : "read-only, reserved or not mediated");
+        return;
+    }
     mmio_pass(c->regs + off, size, true, &value);
 }
 
@@ -214,7 +247,12 @@ static u64 reg_read(struct nvme_ctrl *c, u32 off, unsigned size)
                 v |= (u64)*admin_byte(c, off + i) << (8 * i);
         return v;
     }
+    for (unsigned i = 0; i < size; i++)
+        if (reg_hidden(off + i))
+            return 0; /* (no access spans these and others: dword fields) */
     mmio_pass(c->regs + off, size, false, &v);
+    if (off < NVME_REG_CAP + 8 && off + size > NVME_REG_CAP)
+        v &= ~(NVME_CAP_HIDDEN >> (8 * (off - NVME_REG_CAP)));
     if (c->fatal && off <= NVME_REG_CSTS && off + size > NVME_REG_CSTS)
         v |= (u64)NVME_CSTS_CFS << (8 * (NVME_REG_CSTS - off));
     return v;

@@ -91,14 +91,10 @@ void nvme_decode_admin(const struct nvme_sqe *c, u64 max_bytes,
         data(out, get ? NVME_K_TO_HOST : NVME_K_TO_DEV, n);
         return;
     }
-    case 0x11: /* Firmware Image Download: NUMD in cdw10, 0's based */
-        out->name = "Firmware Image Download";
-        n = ((u64)c->cdw10 + 1) * 4;
-        if (n > max_bytes) {
-            refuse(out, NVME_SC_INVALID_FIELD, "longer than the mediator bounces");
-            return;
-        }
-        data(out, NVME_K_TO_DEV, n);
+    case 0x10: case 0x11: /* Firmware Commit, Firmware Image Download */
+        out->name = opc == 0x10 ? "Firmware Commit" : "Firmware Image Download";
+        refuse(out, NVME_SC_INVALID_OPCODE,
+               "new firmware: a reflashed controller is an arbitrary DMA master");
         return;
     case 0x81: case 0x82: /* Security Send / Receive: AL in cdw11 */
         out->name = opc == 0x81 ? "Security Send" : "Security Receive";
@@ -111,7 +107,6 @@ void nvme_decode_admin(const struct nvme_sqe *c, u64 max_bytes,
     case NVME_ADM_ABORT: out->name = "Abort"; out->kind = NVME_K_NODATA; return;
     case NVME_ADM_AER: out->name = "Asynchronous Event Request"; out->kind = NVME_K_NODATA; return;
     case NVME_ADM_KEEP_ALIVE: out->name = "Keep Alive"; out->kind = NVME_K_NODATA; return;
-    case 0x10: out->name = "Firmware Commit"; out->kind = NVME_K_NODATA; return;
     case 0x14: out->name = "Device Self-test"; out->kind = NVME_K_NODATA; return;
     case NVME_ADM_DBBUF:
         out->name = "Doorbell Buffer Config";

@@ -25,9 +25,23 @@ enum nvme_reg {
     NVME_REG_AQA = 0x24,
     NVME_REG_ASQ = 0x28,   /* 8 bytes */
     NVME_REG_ACQ = 0x30,   /* 8 bytes */
+    NVME_REG_CMBLOC = 0x38,  /* controller memory buffer location */
+    NVME_REG_CMBSZ = 0x3c,
+    NVME_REG_BPINFO = 0x40,  /* boot partitions */
+    NVME_REG_BPRSEL = 0x44,  /* boot partition read select: starts a read */
+    NVME_REG_BPMBL = 0x48,   /* 8 bytes: where that read's DMA goes */
+    NVME_REG_CMBMSC = 0x50,  /* 8 bytes: CMB enable and address */
+    NVME_REG_CMBSTS = 0x58,
+    NVME_REG_PMRCAP = 0xe00, /* persistent memory region */
+    NVME_REG_PMRCTL = 0xe04,
+    NVME_REG_PMRMSCL = 0xe14,
+    NVME_REG_PMRMSCU = 0xe18,
     NVME_REG_DOORBELL = 0x1000,
 };
 
+/* CAP bits the guest is not shown: boot partitions (45), persistent
+ * memory region (56), controller memory buffer (57). */
+#define NVME_CAP_HIDDEN (1ull << 45 | 1ull << 56 | 1ull << 57)
 #define NVME_CAP_MQES(cap) ((u32)((cap) & 0xffff))         /* 0's based */
 #define NVME_CAP_TO(cap) ((u32)(((cap) >> 24) & 0xff))     /* 500 ms units */
 #define NVME_CAP_DSTRD(cap) ((u32)(((cap) >> 32) & 0xf))

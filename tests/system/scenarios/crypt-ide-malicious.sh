@@ -9,7 +9,12 @@
 # error status the guest reads (bus-master ERROR, ATA ERR) and one VMM log
 # line naming it; the VMM survives, a well-formed read before and after
 # returns the plaintext, and the disk's ciphertext is unchanged (nothing
-# was written). (Bochs toggles the obsolete index bit, 0x02, of the ATA
+# was written). Then two writes around the mediator, of marker data
+# (VENEER-IDE-EVILW): the engine restarted over a good table after a
+# refused WRITE DMA without a reset (the drive still waits for the refused
+# command's data), and the engine started with the other drive selected
+# before WRITE DMA is issued to the disk: both refused, the marker never
+# on the disk. (Bochs toggles the obsolete index bit, 0x02, of the ATA
 # status: a good status is 0x50 or 0x52.)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
@@ -50,14 +55,21 @@ check_run() {
     expect "$name" "covers fewer bytes than the command moves" "short table named"
     expect "$name" "PRD table at 0x1ff00 entry 32 .*end-of-table" "table without EOT named"
     expect "$name" "PRD table at 0x80000000 entry 0 .*table .*outside" "table outside RAM named"
+    expect "$name" "IDE-EVIL restart-after-refusal bm=.[67] ata=41" "engine restarted after a refused write: error status"
+    expect "$name" "IDE-EVIL started-other-drive bm=.[67] ata=41" "engine started on the other drive: error status"
+    expect "$name" "refused: bus-master DMA: a refused DMA command may still wait for its data" "restart without a reset named"
+    expect "$name" "refused: bus-master DMA: issued while the engine runs the guest's table" "command under a running engine named"
     local n
     n=$(grep -ac "W ide: .*refused" "$LOG_DIR/$name.serial")
-    if [ "$n" = 8 ]; then echo "ok   $name: 8 refusals logged, one each"
-    else echo "FAIL $name: $n refusal lines logged, not 8"; FAILS=$((FAILS + 1)); fi
+    if [ "$n" = 11 ]; then echo "ok   $name: 11 refusals logged, one each"
+    else echo "FAIL $name: $n refusal lines logged, not 11"; FAILS=$((FAILS + 1)); fi
     expect_not "$name" "PANIC|#GP|exception" "the VMM survives"
     dd if="$disk" bs=512 skip=1024 count=8 status=none | cmp -s - "$disk.before" &&
         echo "ok   $name: the disk's sectors are unchanged (nothing written)" ||
         { echo "FAIL $name: the refused writes changed the disk"; FAILS=$((FAILS + 1)); }
+    if dd if="$disk" bs=512 skip=16 status=none | grep -aq VENEER-IDE-EVILW; then
+        echo "FAIL $name: the guest's marker plaintext reached the disk"; FAILS=$((FAILS + 1))
+    fi
     if grep -aq VENEER-IDE-PLAIN "$disk"; then
         echo "FAIL $name: plaintext in the image"; FAILS=$((FAILS + 1))
     fi

@@ -8,7 +8,10 @@
 # PRP1 is in the VMM region or outside RAM or misaligned; PRP lists that
 # loop, lie in the VMM region or are misaligned; a transfer longer than
 # the mediator bounces; an LBA range that wraps; Write Zeroes on the
-# encrypted namespace; an SQ doorbell beyond the queue. Then 20 good reads
+# encrypted namespace; an SQ doorbell beyond the queue; Firmware Image
+# Download and Firmware Commit; writes to the boot partition (BPMBL into
+# the VMM region, BPRSEL), CMB (CMBMSC) and PMR (PMRCTL) registers, which
+# must be ignored and read back zero. Then 20 good reads
 # in one doorbell, more than the mediator has bounce buffers. Each bad command must
 # end in an error status the guest reads and one VMM log line naming it;
 # the VMM survives, a well-formed read before and after returns the
@@ -67,10 +70,17 @@ check prp1-odd 0013 "queue 1 Read .*PRP1 0x20002 .*: misaligned PRP entry or lis
 check too-long 0002 "queue 1 Read .*refused: longer than the mediator bounces; status 0/0x02"
 check lba-wraps 0080 "queue 1 Read .*refused: LBA range wraps past 2\\^64; status 0/0x80"
 check write-zeroes 0001 "queue 1 NVM command \(opcode 0x08.*refused: an NVM command the mediator does not shadow on an encrypted namespace; status 0/0x01"
+check firmware-download 0001 "queue 0 Firmware Image Download .*refused: new firmware: a reflashed controller is an arbitrary DMA master; status 0/0x01"
+check firmware-commit 0001 "queue 0 Firmware Commit .*refused: new firmware: a reflashed controller is an arbitrary DMA master; status 0/0x01"
+expect $q "NVME-EVIL bp-cmb-pmr-registers st=00000000" "boot partition, CMB and PMR registers read back zero (and CAP hides them)"
+expect $q "W nvme: 00:04.0: a 4-byte write of 0x$(printf %x $vmm) to register 0x48 \(boot partition read" "the BPMBL write named"
+expect $q "W nvme: 00:04.0: a 4-byte write of 0x400 to register 0x44 \(boot partition read" "the BPRSEL write named"
+expect $q "W nvme: 00:04.0: a 4-byte write of 0x$(printf %x $((vmm | 3))) to register 0x50 \(controller memory buffer" "the CMBMSC write named"
+expect $q "W nvme: 00:04.0: a 4-byte write of 0x1 to register 0xe04 \(persistent memory region" "the PMRCTL write named"
 expect $q "W nvme: 00:04.0: SQ 1 doorbell value 100 beyond the queue size 8: ignored" "bad-doorbell: logged and ignored"
 n=$(grep -ac "W nvme: .*refused" "$LOG_DIR/$q.serial")
-if [ "$n" = 13 ]; then echo "ok   $q: 13 refusals logged, one each"
-else echo "FAIL $q: $n refusal lines logged, not 13"; FAILS=$((FAILS + 1)); fi
+if [ "$n" = 15 ]; then echo "ok   $q: 15 refusals logged, one each"
+else echo "FAIL $q: $n refusal lines logged, not 15"; FAILS=$((FAILS + 1)); fi
 expect_not $q "PANIC|#GP|exception" "the VMM survives"
 dd if="$disk" bs=512 skip=1024 count=32 status=none | cmp -s - "$disk.before" &&
     echo "ok   $q: the disk's sectors are unchanged (nothing written)" ||
