@@ -106,6 +106,16 @@ bool e820_covers(const struct mem_range *map, u32 n, u64 base, u64 len,
     return covered_end(map, n, base, types) >= base + len;
 }
 
+bool e820_overlaps(const struct mem_range *map, u32 n, u64 base, u64 len,
+                   u32 types)
+{
+    for (u32 i = 0; i < n; i++)
+        if ((types & BIT(map[i].type)) && base < map[i].base + map[i].len &&
+            base + len > map[i].base)
+            return true;
+    return false;
+}
+
 void e820_legacy_sizes(const struct mem_range *map, u32 n, u32 *kib_1m_16m,
                        u32 *blocks_above_16m, u32 *kib_above_1m)
 {

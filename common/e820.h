@@ -20,6 +20,11 @@ int e820_build(const struct mem_range *in, u32 n, const struct mem_range *cuts,
 bool e820_covers(const struct mem_range *map, u32 n, u64 base, u64 len,
                  u32 types);
 
+/* Whether any entry of the types in `types` overlaps [base, base+len).
+ * Pure. */
+bool e820_overlaps(const struct mem_range *map, u32 n, u64 base, u64 len,
+                   u32 types);
+
 /* INT 15h E801 and 88h answers derived from a built map: KiB of usable
  * memory contiguous from 1 MiB up to 16 MiB, 64 KiB blocks contiguous
  * from 16 MiB, and KiB contiguous from 1 MiB (capped at 0xffff). */

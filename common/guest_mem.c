@@ -21,6 +21,11 @@ bool guest_phys_ok(u64 gpa, u64 len)
     return gpa + len <= hidden_base || gpa >= hidden_base + hidden_size;
 }
 
+bool guest_mem_hidden_overlaps(u64 base, u64 len)
+{
+    return base < hidden_base + hidden_size && base + len > hidden_base;
+}
+
 bool guest_ram_ok(u64 gpa, u64 len)
 {
     return guest_phys_ok(gpa, len) &&

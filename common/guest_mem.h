@@ -17,6 +17,8 @@ void guest_mem_init(u64 limit, u64 hide_base, u64 hide_size);
 int guest_phys_read(u64 gpa, void *buf, size_t len);
 int guest_phys_write(u64 gpa, const void *buf, size_t len);
 bool guest_phys_ok(u64 gpa, u64 len);
+/* Whether [base, base+len) overlaps the VMM's hidden region. */
+bool guest_mem_hidden_overlaps(u64 base, u64 len);
 /* guest_phys_ok, and RAM in the firmware's memory map (usable, ACPI
  * reclaimable or NVS): where a guest's DMA buffers and descriptors may
  * be. A device register window or a hole is not. */
