@@ -1,7 +1,8 @@
 /* A guest that moves mediated devices' BARs where they must not go, on a
  * q35 machine with the NVMe controller it boots from at 00:04.0, a PIIX3
  * IDE controller at 00:05.0 and an e1000 at 00:03.0 that the VMM conceals:
- *   vmm:  NVMe BAR0 into the VMM region (VMM below), then a read there
+ *   vmm:  NVMe BAR0 into the VMM region (vmm_addr, patched in by the
+ *         scenario at byte 2044: the VMM image's start), then a read there
  *         through the moved registers, BAR0 back, and a read there again;
  *   ecam: NVMe BAR0 onto the e1000's ECAM page and back, then that page
  *         read (the ECAM hook must still hold: ffffffff);
@@ -13,7 +14,6 @@
  * prints 0bad0bad. Ends with "BAR-EVIL done". */
 #include "boot32.inc"
 
-#define VMM 0x3df00000          /* the VMM region + 1 MiB (q35 -m 1024) */
 #define ECAM_E1000 0xb0018000   /* ECAM page of 00:03.0 */
 #define APIC 0xfee00000
 #define NVME_BAR0 0x80002010
@@ -33,16 +33,16 @@ pm32:
         movl    %eax, ide_old
 
         movl    $m_vmm, %esi            /* vmm */
-        movl    $VMM, %ecx
+        movl    vmm_addr, %ecx
         call    nvme_try
         movl    $m_read, %esi
         call    puts
-        movl    $VMM, %ebx
+        movl    vmm_addr, %ebx
         call    probe
         call    nvme_back
         movl    $m_again, %esi
         call    puts
-        movl    $VMM, %ebx
+        movl    vmm_addr, %ebx
         call    probe
         movl    $m_nl, %esi
         call    puts
@@ -143,5 +143,7 @@ m_done: .asciz  "BAR-EVIL done\r\n"
 idt_desc:
         .word   256 * 8 - 1
         .long   idt
+        .org    2044
+vmm_addr: .long 0x3de00000
         .org    2048
 idt:                                    /* 2 KiB, not part of the image */
