@@ -29,8 +29,7 @@ bool guest_mem_hidden_overlaps(u64 base, u64 len)
 bool guest_ram_ok(u64 gpa, u64 len)
 {
     return guest_phys_ok(gpa, len) &&
-           e820_covers(boot_info.mmap, boot_info.mmap_count, gpa, len,
-                       BIT(MEM_USABLE) | BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
+           e820_ram_ok(boot_info.mmap, boot_info.mmap_count, gpa, len);
 }
 
 int guest_phys_read(u64 gpa, void *buf, size_t len)

@@ -19,9 +19,10 @@ int guest_phys_write(u64 gpa, const void *buf, size_t len);
 bool guest_phys_ok(u64 gpa, u64 len);
 /* Whether [base, base+len) overlaps the VMM's hidden region. */
 bool guest_mem_hidden_overlaps(u64 base, u64 len);
-/* guest_phys_ok, and RAM in the firmware's memory map (usable, ACPI
- * reclaimable or NVS): where a guest's DMA buffers and descriptors may
- * be. A device register window or a hole is not. */
+/* guest_phys_ok, and RAM in the firmware's memory map (e820_ram_ok: usable,
+ * ACPI, the firmware's reserved RAM next to it): where a guest's DMA
+ * buffers, descriptors and queues may be, for every storage mediator. A
+ * device register window or a hole is not. */
 bool guest_ram_ok(u64 gpa, u64 len);
 
 /* Paging mode inputs of a translation (from struct vcpu_state). */

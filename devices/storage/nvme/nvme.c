@@ -40,13 +40,11 @@ void nvme_refuse(struct nvme_ctrl *c, const char *fmt, ...)
         log_warn("nvme", "%s: %s", c->name, why);
 }
 
-/* Where a guest's queues and data may be: RAM of the firmware's memory
- * map (usable, ACPI) as for every mediator, and also the firmware's own
- * reserved RAM, which SeaBIOS keeps its NVMe queues, PRP list and bounce
- * page in: reserved entries below 1 MiB (the BIOS areas; the VGA window
- * is in no map) and reserved entries that continue a RAM entry without a
- * gap (its tables at the top of low memory). Never the VMM region, never
- * a hole or a device window. */
+/* The firmware's reserved RAM, where SeaBIOS keeps its NVMe queue
+ * descriptors (fw_find_queue scans it): reserved entries below 1 MiB (the
+ * BIOS areas; the VGA window is in no map) and reserved entries that
+ * continue a RAM entry without a gap (its tables at the top of low
+ * memory). */
 static struct mem_range fw_ram[BOOT_MAX_MMAP];
 static u32 fw_ram_n;
 static struct mem_range fw_reserved[BOOT_MAX_MMAP]; /* the retyped entries */
@@ -79,12 +77,7 @@ static void fw_ram_init(void)
 
 bool nvme_ram_ok(u64 gpa, u64 len)
 {
-    if (guest_ram_ok(gpa, len))
-        return true;
-    fw_ram_init();
-    return guest_phys_ok(gpa, len) &&
-           e820_covers(fw_ram, fw_ram_n, gpa, len, BIT(MEM_USABLE) |
-                       BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
+    return guest_ram_ok(gpa, len);
 }
 
 u32 nvme_rd32(struct nvme_ctrl *c, u32 off)
