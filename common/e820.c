@@ -106,6 +106,54 @@ bool e820_covers(const struct mem_range *map, u32 n, u64 base, u64 len,
     return covered_end(map, n, base, types) >= base + len;
 }
 
+static bool is_ram(u32 type)
+{
+    return type == MEM_USABLE || type == MEM_ACPI_RECLAIM || type == MEM_ACPI_NVS;
+}
+
+/* The end of the entry holding `at` that a device may use, or `at`. */
+static u64 ram_end_at(const struct mem_range *map, u32 n, u64 at)
+{
+    for (u32 i = 0; i < n; i++) {
+        const struct mem_range *m = &map[i];
+        if (at < m->base || at - m->base >= m->len)
+            continue;
+        if (is_ram(m->type))
+            return m->base + m->len;
+        if (m->type != MEM_RESERVED || m->base + m->len > (1ULL << 32))
+            continue;
+        for (u32 j = 0; j < n; j++)
+            if (is_ram(map[j].type) && map[j].base + map[j].len == m->base)
+                return m->base + m->len;
+    }
+    return at;
+}
+
+bool e820_ram_ok(const struct mem_range *map, u32 n, u64 base, u64 len)
+{
+    u64 end = base + len, at = base;
+
+    if (!len || end < base)
+        return false;
+    while (at < end) {
+        u64 next = ram_end_at(map, n, at);
+        if (next == at)
+            return false;
+        at = next;
+    }
+    return true;
+}
+
+bool e820_overlaps(const struct mem_range *map, u32 n, u64 base, u64 len,
+                   u32 types)
+{
+    for (u32 i = 0; i < n; i++)
+        if ((types & BIT(map[i].type)) && base < map[i].base + map[i].len &&
+            base + len > map[i].base)
+            return true;
+    return false;
+}
+
 void e820_legacy_sizes(const struct mem_range *map, u32 n, u32 *kib_1m_16m,
                        u32 *blocks_above_16m, u32 *kib_above_1m)
 {

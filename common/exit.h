@@ -36,9 +36,11 @@ void io_policy_init(struct vcpu *v);
  * then), or later (intercepted on the calling CPU's vcpu). Returns 0 or
  * -E_NOMEM (table full, logged). */
 int io_owner_register(struct io_owner *o);
-/* Moves a registered range to `port` (the guest moved its BAR): the
- * calling CPU's vcpu stops intercepting the old one. */
-void io_owner_move(struct io_owner *o, u16 port);
+/* Moves a registered range to `port` (the guest moved its BAR): the new
+ * ports are intercepted first, then the old ones no other owner holds are
+ * given back. Refused (-E_BUSY, one log line) if any new port is another
+ * owner's (0xcf8, another channel, ...). */
+int io_owner_move(struct io_owner *o, u16 port);
 
 /* String I/O (INS/OUTS, with or without REP) done by the VMM for the
  * guest: common/io_string.c walks the guest's buffer at ES:rDI (INS) or

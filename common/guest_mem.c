@@ -5,6 +5,9 @@
 #include <platform/layout.h>
 #include <string.h>
 
+#define VGA_WINDOW_BASE 0xa0000
+#define VGA_WINDOW_END 0xc0000
+
 static u64 mem_limit, hidden_base, hidden_size;
 
 void guest_mem_init(u64 limit, u64 hide_base, u64 hide_size)
@@ -21,16 +24,41 @@ bool guest_phys_ok(u64 gpa, u64 len)
     return gpa + len <= hidden_base || gpa >= hidden_base + hidden_size;
 }
 
+bool guest_mem_hidden_overlaps(u64 base, u64 len)
+{
+    return base < hidden_base + hidden_size && base + len > hidden_base;
+}
+
 bool guest_ram_ok(u64 gpa, u64 len)
 {
     return guest_phys_ok(gpa, len) &&
-           e820_covers(boot_info.mmap, boot_info.mmap_count, gpa, len,
-                       BIT(MEM_USABLE) | BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
+           e820_ram_ok(boot_info.mmap, boot_info.mmap_count, gpa, len);
+}
+
+/* Memory the VMM touches for the guest's CPU (page walks, string I/O,
+ * TSS, instruction bytes, BIOS data): below 1 MiB the BIOS areas (all but
+ * the VGA window, a device window); above, RAM by the firmware's map as
+ * for DMA. Never a device window, a hook or the VMM region: the VMM's own
+ * access there would bypass the hook (or reach a device's registers). */
+bool guest_mem_ok(u64 gpa, u64 len)
+{
+    if (!guest_phys_ok(gpa, len))
+        return false;
+    if (gpa < MiB(1)) {
+        u64 low_end = gpa + len < MiB(1) ? gpa + len : MiB(1);
+        if (gpa < VGA_WINDOW_END && low_end > VGA_WINDOW_BASE)
+            return false;
+        if (low_end == gpa + len)
+            return true;
+        len -= low_end - gpa;
+        gpa = low_end;
+    }
+    return e820_ram_ok(boot_info.mmap, boot_info.mmap_count, gpa, len);
 }
 
 int guest_phys_read(u64 gpa, void *buf, size_t len)
 {
-    if (!guest_phys_ok(gpa, len))
+    if (!guest_mem_ok(gpa, len))
         return -E_FAULT;
     memcpy(buf, phys_to_virt(gpa), len);
     return 0;
@@ -38,7 +66,7 @@ int guest_phys_read(u64 gpa, void *buf, size_t len)
 
 int guest_phys_write(u64 gpa, const void *buf, size_t len)
 {
-    if (!guest_phys_ok(gpa, len))
+    if (!guest_mem_ok(gpa, len))
         return -E_FAULT;
     memcpy(phys_to_virt(gpa), buf, len);
     return 0;

@@ -13,13 +13,22 @@
 void guest_mem_init(u64 limit, u64 hide_base, u64 hide_size);
 
 /* Reads/writes guest-physical memory. Returns 0 or -E_FAULT if any byte
- * is outside guest memory (nothing is copied then). */
+ * is outside guest memory as guest_mem_ok sees it (nothing is copied
+ * then). */
 int guest_phys_read(u64 gpa, void *buf, size_t len);
 int guest_phys_write(u64 gpa, const void *buf, size_t len);
 bool guest_phys_ok(u64 gpa, u64 len);
-/* guest_phys_ok, and RAM in the firmware's memory map (usable, ACPI
- * reclaimable or NVS): where a guest's DMA buffers and descriptors may
- * be. A device register window or a hole is not. */
+/* guest_phys_ok, and memory (not a device window, a hook or a hole): the
+ * BIOS areas below 1 MiB except the VGA window, and above it RAM by the
+ * firmware's map (e820_ram_ok). What guest_phys_read/write and so every
+ * page walk, string I/O, TSS access and instruction fetch may touch. */
+bool guest_mem_ok(u64 gpa, u64 len);
+/* Whether [base, base+len) overlaps the VMM's hidden region. */
+bool guest_mem_hidden_overlaps(u64 base, u64 len);
+/* guest_phys_ok, and RAM in the firmware's memory map (e820_ram_ok: usable,
+ * ACPI, the firmware's reserved RAM next to it): where a guest's DMA
+ * buffers, descriptors and queues may be, for every storage mediator. A
+ * device register window or a hole is not. */
 bool guest_ram_ok(u64 gpa, u64 len);
 
 /* Paging mode inputs of a translation (from struct vcpu_state). */

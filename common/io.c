@@ -64,13 +64,43 @@ int io_owner_register(struct io_owner *o)
     return 0;
 }
 
-void io_owner_move(struct io_owner *o, u16 port)
+/* The owner of any port of [port, port+count) other than `self`. */
+static const struct io_owner *other_port_owner(const struct io_owner *self,
+                                               u32 port, u32 count)
 {
-    intercept_all(o->port, o->count, false);
+    for (const struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
+        if (*o != self && port < (u32)(*o)->port + (*o)->count && (*o)->port < port + count)
+            return *o;
+    for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++) {
+        const struct io_owner *o = runtime_owners[i];
+        if (o != self && port < (u32)o->port + o->count && o->port < port + count)
+            return o;
+    }
+    return NULL;
+}
+
+int io_owner_move(struct io_owner *o, u16 port)
+{
+    spin_lock(&runtime_lock);
+    const struct io_owner *other = other_port_owner(o, port, o->count);
+
+    if (other || (u32)port + o->count > 0x10000) {
+        spin_unlock(&runtime_lock);
+        log_warn("io", "%s: move to ports 0x%x-0x%x refused (%s)", o->name, port,
+                 port + o->count - 1, other ? other->name : "beyond 0xffff");
+        return -E_BUSY;
+    }
+    u16 old = o->port;
+    intercept_all(port, o->count, true);
     o->port = port;
-    intercept_all(o->port, o->count, true);
+    /* only the old ports no other owner holds stop being intercepted */
+    for (u32 p = old; p < (u32)old + o->count; p++)
+        if (!other_port_owner(o, p, 1))
+            intercept_all((u16)p, 1, false);
+    spin_unlock(&runtime_lock);
     log_info("io", "%s moved to ports 0x%x-0x%x", o->name, o->port,
              o->port + o->count - 1);
+    return 0;
 }
 
 u32 io_port_read(u16 port, u8 size)

@@ -1,7 +1,11 @@
 /* MMIO hooks (see mmio.h). */
+#include <common/e820.h>
 #include <common/guest_mem.h>
 #include <common/mmio.h>
 #include <platform/cpu.h>
+#include <platform/layout.h>
+#include <platform/mem.h>
+#include <platform/paging.h>
 #include <platform/log.h>
 #include <platform/spinlock.h>
 
@@ -33,20 +37,73 @@ int mmio_register(struct mmio_owner *o)
     return 0;
 }
 
+static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* Another owner's hook over [base, base+len), under owners_lock. */
+static const struct mmio_owner *other_owner(const struct mmio_owner *self,
+                                            u64 base, u64 len)
+{
+    for (unsigned i = 0; i < nowners; i++)
+        if (owners[i] != self && overlaps(base, len, owners[i]->base, owners[i]->len))
+            return owners[i];
+    return NULL;
+}
+
+static const char *place_refusal(const struct mmio_owner *self, u64 base, u64 len)
+{
+    const struct mmio_owner *o;
+
+    if (!len || !IS_ALIGNED(base, PAGE_SIZE) || base + len < base ||
+        base + len > direct_map_top)
+        return "not page aligned or beyond the VMM's direct map";
+    if (guest_mem_hidden_overlaps(base, len))
+        return "over the VMM region";
+    if (e820_overlaps(boot_info.mmap, boot_info.mmap_count, base, len,
+                      BIT(MEM_USABLE) | BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS)))
+        return "over RAM";
+    if ((o = other_owner(self, base, len)) != NULL)
+        return o->name;
+    return NULL;
+}
+
+const char *mmio_place_refusal(const struct mmio_owner *self, u64 base, u64 len)
+{
+    spin_lock(&owners_lock);
+    const char *why = place_refusal(self, base, len);
+    spin_unlock(&owners_lock);
+    return why;
+}
+
+/* Gives back the pages of [base, base+len) that no other hook holds and
+ * that are not the VMM's (a hook is a counted claim on its pages). */
+static void give_back(const struct mmio_owner *self, u64 base, u64 len)
+{
+    for (u64 p = base; p < base + len; p += PAGE_SIZE)
+        if (!other_owner(self, p, PAGE_SIZE) && !guest_mem_hidden_overlaps(p, PAGE_SIZE))
+            vcpu_ops->memory_protect(p, PAGE_SIZE, true);
+}
+
 int mmio_move(struct mmio_owner *o, u64 base)
 {
     spin_lock(&owners_lock);
-    int r = vcpu_ops->memory_protect(base, o->len, false);
+    const char *why = place_refusal(o, base, o->len);
+    int r = why ? -E_BUSY : vcpu_ops->memory_protect(base, o->len, false);
 
     if (r < 0) {
         spin_unlock(&owners_lock);
+        log_warn("mmio", "%s: move to 0x%llx refused (%s)", o->name,
+                 (unsigned long long)base, why ? why : "cannot unmap");
         return r;
     }
-    vcpu_ops->memory_protect(o->base, o->len, true);
-    log_info("mmio", "%s: moved from 0x%llx to 0x%llx", o->name,
-             (unsigned long long)o->base, (unsigned long long)base);
+    u64 old = o->base;
     __atomic_store_n(&o->base, base, __ATOMIC_RELEASE);
+    give_back(o, old, o->len);
     spin_unlock(&owners_lock);
+    log_info("mmio", "%s: moved from 0x%llx to 0x%llx", o->name,
+             (unsigned long long)old, (unsigned long long)base);
     slat_changed(); /* the other CPUs drop what they cached of both */
     return 0;
 }

@@ -71,8 +71,14 @@ static inline void mmio_pass(volatile void *p, unsigned size, bool write, u64 *v
  * the second-level map exists (init stage guest or later). */
 int mmio_register(struct mmio_owner *o);
 /* Moves `o`'s hook to `base` (page aligned; the guest moved a BAR): the
- * new range is hooked before the old one is given back. */
+ * new range is hooked before the old one is given back, and only the old
+ * pages no other hook holds (and never the VMM region) become present.
+ * Refused (-E_BUSY, one log line) where mmio_place_refusal says no. */
 int mmio_move(struct mmio_owner *o, u64 base);
+/* Why `o` may not be hooked at [base, base+len): NULL if it may; else
+ * what is in the way (the VMM region, RAM, another hook's name, or an
+ * unaligned/unreachable address). A BAR may overlap none of them. */
+const char *mmio_place_refusal(const struct mmio_owner *o, u64 base, u64 len);
 /* From the NPF exit: true if an owner took the access. */
 bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e);
 

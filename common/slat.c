@@ -109,7 +109,13 @@ static int set_range(const struct slat *s, u64 *table, int shift, u64 gpa,
                     gpa = next;
                     continue;
                 }
-                r = new_table_for(s, e, page, shift - 9);
+                /* an absent range (the VMM region is one) gains only
+                 * the pages asked for, never the rest of its leaf */
+                u64 pa = alloc_pages(1);
+                if (!pa)
+                    return -E_NOMEM;
+                *e = pa | s->fmt->table_bits;
+                r = 0;
             } else if (*e & s->fmt->large_bit) {
                 r = split(s, e, shift);
             } else {

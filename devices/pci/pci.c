@@ -216,6 +216,33 @@ static void guest_config_read(struct pci_dev *d, const struct pci_addr *a,
                   : port_cycle(a, size, false, 0);
 }
 
+/* Config writes that would take the VMM's sight of config space away:
+ * the Intel host bridge's PCIEXBAR (q35 MCH and Intel client chipsets:
+ * 00:00.0 offset 0x60-0x67) moves ECAM to an address with no hook; a
+ * bridge's bus numbers renumber what is behind it, and pci_find_slot
+ * knows the devices by their boot-time numbers. A bridge the firmware
+ * left unnumbered (secondary bus 0) may be numbered. Returns what the
+ * write would do, or NULL. */
+static const char *guest_write_refusal(const struct pci_dev *d, const struct pci_addr *a,
+                                       u8 size, u32 value)
+{
+    u16 lo = a->offset, hi = (u16)(a->offset + size);
+
+    if (a->bus == 0 && a->dev == 0 && a->fn == 0 && d->id.vendor == 0x8086 &&
+        (d->id.class >> 8) == 0x0600 && lo < 0x68 && hi > 0x60)
+        return "move the ECAM window (PCIEXBAR)";
+    if ((d->header_type & 0x7f) == 1 && lo < 0x1b && hi > 0x18 &&
+        pci_config_read(d, 0x19, 1) != 0) {
+        for (u16 o = lo; o < hi; o++) {
+            u8 now = (u8)pci_config_read(d, o, 1);
+            u8 want = (u8)(value >> (8 * (o - lo)));
+            if (o >= 0x18 && o < 0x1b && now != want)
+                return "renumber the buses behind a bridge";
+        }
+    }
+    return NULL;
+}
+
 static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
                                volatile u8 *ecam, u8 size, u32 value)
 {
@@ -223,6 +250,12 @@ static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
         __atomic_fetch_add(&d->guest_writes, 1, __ATOMIC_RELAXED);
         if (d->concealed)
             return;
+        const char *why = guest_write_refusal(d, a, size, value);
+        if (why) {
+            log_warn("pci", "%02x:%02x.%x: the guest's write of 0x%x at 0x%x would "
+                     "%s: refused", a->bus, a->dev, a->fn, value, a->offset, why);
+            return;
+        }
         if (d->mediator && d->mediator->config_write &&
             d->mediator->config_write(d, a->offset, size, value) == PCI_HANDLED)
             return;
@@ -306,25 +339,28 @@ bool pci_guest_ecam_access(u64 gpa, u8 size, bool write, u32 *value)
 }
 
 /* The MMIO hook's side: the guest's loads and stores in the ECAM windows.
- * Anything but an aligned 1-, 2- or 4-byte access is done as without the
- * hook. */
+ * An aligned 8-byte access is two mediated 4-byte ones (never raw: it
+ * would pass concealment and every mediator); anything else unaligned
+ * faults. */
 static int ecam_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
 {
     u32 v32 = (u32)*value;
-    volatile u8 *p = phys_to_virt(gpa);
 
+    if (size == 8 && IS_ALIGNED(gpa, 8)) {
+        u32 hi = (u32)(*value >> 32);
+        if (!pci_guest_ecam_access(gpa, 4, write, &v32) ||
+            !pci_guest_ecam_access(gpa + 4, 4, write, &hi))
+            return -E_INVAL;
+        if (!write)
+            *value = (u64)hi << 32 | v32;
+        return 0;
+    }
     if (size <= 4 && pci_guest_ecam_access(gpa, (u8)size, write, &v32)) {
         if (!write)
             *value = v32;
         return 0;
     }
-    if (size == 8 && write)
-        *(volatile u64 *)p = *value;
-    else if (size == 8)
-        *value = *(volatile u64 *)p;
-    else
-        return -E_INVAL; /* unaligned and not 8 bytes: no device does it */
-    return 0;
+    return -E_INVAL; /* unaligned: no device does it */
 }
 
 static struct mmio_owner ecam_owners[4];

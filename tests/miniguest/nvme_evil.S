@@ -206,6 +206,10 @@ t_outside:
         call    t_good
         movl    $OUTSIDE, 24(%esi)
         ret
+t_rom:                                  /* into the BIOS ROM (reserved, < 1 MiB) */
+        call    t_good
+        movl    $0xf0000, 24(%esi)
+        ret
 t_prp1_odd:
         call    t_good
         movl    $BUF + 2, 24(%esi)
@@ -379,6 +383,7 @@ tests:  .long   n_id_vmm, t_id_vmm, 0
         .long   n_vmm_read, t_vmm_read, 0
         .long   n_vmm_write, t_vmm_write, 0
         .long   n_outside, t_outside, 0
+        .long   n_rom, t_rom, 0
         .long   n_loop, t_loop, 0
         .long   n_list_vmm, t_list_vmm, 0
         .long   n_list_odd, t_list_odd, 0
@@ -405,6 +410,7 @@ n_good:      .asciz "good"
 n_vmm_read:  .asciz "vmm-read"
 n_vmm_write: .asciz "vmm-write"
 n_outside:   .asciz "outside-ram"
+n_rom:       .asciz "bios-rom"
 n_loop:      .asciz "list-loop"
 n_list_vmm:  .asciz "list-vmm"
 n_list_odd:  .asciz "list-odd"

@@ -264,36 +264,6 @@ static void test_build(void)
 
 /* QEMU q35's map with SeaBIOS: its AHCI structures sit in the reserved
  * range right after the last usable RAM below 4 GiB. */
-static void test_map(void)
-{
-    static const struct mem_range q35[] = {
-        { 0, 0x9fc00, MEM_USABLE },
-        { 0x9fc00, 0x400, MEM_RESERVED },
-        { 0xf0000, 0x10000, MEM_RESERVED },
-        { 0x100000, 0x3fedf000, MEM_USABLE },
-        { 0x3ffdf000, 0x21000, MEM_RESERVED },
-        { 0xb0000000, 0x10000000, MEM_RESERVED },
-        { 0xfed1c000, 0x4000, MEM_RESERVED },
-        { 0xfffc0000, 0x40000, MEM_RESERVED },
-        { 0xfd00000000ULL, 0x300000000ULL, MEM_RESERVED },
-    };
-    const u32 n = sizeof(q35) / sizeof(q35[0]);
-
-    CHECK(ahci_map_ram_ok(q35, n, 0x20000, 0x1000));
-    CHECK(ahci_map_ram_ok(q35, n, 0x3ffdfc00, 0x400));      /* SeaBIOS's list */
-    CHECK(ahci_map_ram_ok(q35, n, 0x3ffdf000 - 0x800, 0x1000)); /* across */
-    CHECK(ahci_map_ram_ok(q35, n, 0x9f000, 0x1000));         /* the EBDA */
-    CHECK(!ahci_map_ram_ok(q35, n, 0x3ffff000, 0x2000));     /* past RAM */
-    CHECK(!ahci_map_ram_ok(q35, n, 0xa0000, 0x1000));        /* a hole */
-    CHECK(!ahci_map_ram_ok(q35, n, 0xf0000, 0x1000));        /* the BIOS ROM */
-    CHECK(!ahci_map_ram_ok(q35, n, 0xb0000000, 0x1000));     /* ECAM */
-    CHECK(!ahci_map_ram_ok(q35, n, 0xfed1c000, 0x100));      /* chipset */
-    CHECK(!ahci_map_ram_ok(q35, n, 0xfd00000000ULL, 0x1000));
-    CHECK(!ahci_map_ram_ok(q35, n, 0x80000000, 0x1000));     /* no entry */
-    CHECK(!ahci_map_ram_ok(q35, n, 0x1000, 0));
-    CHECK(!ahci_map_ram_ok(q35, n, 0xfffffffffffff000ULL, 0x2000));
-}
-
 static void test_identify(void)
 {
     u16 w[256] = { 0 };
@@ -311,7 +281,6 @@ static void test_identify(void)
 int main(void)
 {
     test_identify();
-    test_map();
     test_decode();
     test_build();
     test_walk_good();

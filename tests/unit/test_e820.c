@@ -21,6 +21,40 @@ static bool covered(const struct mem_range *m, int n, u64 a)
     return false;
 }
 
+/* The one DMA-window rule of the storage mediators (e820_ram_ok), on
+ * QEMU q35's map under SeaBIOS. */
+static void test_ram_ok(void)
+{
+    static const struct mem_range q35[] = {
+        { 0, 0x9fc00, MEM_USABLE },
+        { 0x9fc00, 0x400, MEM_RESERVED },
+        { 0xf0000, 0x10000, MEM_RESERVED },
+        { 0x100000, 0x3fedf000, MEM_USABLE },
+        { 0x3ffdf000, 0x21000, MEM_RESERVED },
+        { 0xb0000000, 0x10000000, MEM_RESERVED },
+        { 0xfed1c000, 0x4000, MEM_RESERVED },
+        { 0xfffc0000, 0x40000, MEM_RESERVED },
+        { 0xfd00000000ULL, 0x300000000ULL, MEM_RESERVED },
+    };
+    const u32 n = sizeof(q35) / sizeof(q35[0]);
+
+    CHECK(e820_ram_ok(q35, n, 0x20000, 0x1000));
+    CHECK(e820_ram_ok(q35, n, 0x3ffdfc00, 0x400));      /* SeaBIOS's list */
+    CHECK(e820_ram_ok(q35, n, 0x3ffdf000 - 0x800, 0x1000)); /* across */
+    CHECK(e820_ram_ok(q35, n, 0x9f000, 0x1000));         /* the EBDA */
+    CHECK(!e820_ram_ok(q35, n, 0x3ffff000, 0x2000));     /* past RAM */
+    CHECK(!e820_ram_ok(q35, n, 0xa0000, 0x1000));        /* a hole */
+    CHECK(!e820_ram_ok(q35, n, 0xf0000, 0x1000));        /* the BIOS ROM */
+    CHECK(!e820_ram_ok(q35, n, 0xb0000000, 0x1000));     /* ECAM */
+    CHECK(!e820_ram_ok(q35, n, 0xfed1c000, 0x100));      /* chipset */
+    CHECK(!e820_ram_ok(q35, n, 0xfd00000000ULL, 0x1000));
+    CHECK(!e820_ram_ok(q35, n, 0x80000000, 0x1000));     /* no entry */
+    CHECK(!e820_ram_ok(q35, n, 0x1000, 0));
+    CHECK(!e820_ram_ok(q35, n, 0xfffffffffffff000ULL, 0x2000));
+    CHECK(!e820_ram_ok(q35, n, 0xfee00000, 0x1000));         /* the APIC */
+    CHECK(!e820_ram_ok(q35, n, 0x9f000, 0x2000));            /* EBDA into the hole */
+}
+
 int main(void)
 {
     struct mem_range out[E820_MAX];
@@ -90,5 +124,6 @@ int main(void)
     CHECK_EQ(low, 7 * 1024);
     CHECK_EQ(blocks, 0);
     CHECK_EQ(above, 7 * 1024);
+    test_ram_ok();
     return check_done("e820");
 }

@@ -523,7 +523,10 @@ static enum pci_verdict ahci_config_write(struct pci_dev *d, u16 offset, u8 size
     }
     if (offset + size <= PCI_BAR0 + 20 || offset >= PCI_BAR0 + 24)
         return PCI_FORWARD;
-    if (!h || (size == 4 && (value == 0xffffffffu ||
+    /* sizing (all ones) only while memory decoding is off: with it on,
+     * the HBA would answer, unhooked, at the size mask's address */
+    bool decoding = pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
+    if (!h || (size == 4 && ((value == 0xffffffffu && !decoding) ||
                              (value & ~0xfu) == (u32)h->abar)))
         return PCI_FORWARD;
     log_warn("ahci", "%02x:%02x.%x: the guest moves the ABAR to 0x%x: refused, "

@@ -135,46 +135,6 @@ u32 ahci_identify_sector_size(const u16 *w)
     return ((u32)w[117] | (u32)w[118] << 16) * 2;
 }
 
-/* ---- where the HBA may read and write ------------------------------------ */
-
-static bool is_ram(u32 type)
-{
-    return type == MEM_USABLE || type == MEM_ACPI_RECLAIM || type == MEM_ACPI_NVS;
-}
-
-/* The end of the entry holding `at` that the HBA may use, or `at` if none. */
-static u64 ram_end_at(const struct mem_range *map, u32 n, u64 at)
-{
-    for (u32 i = 0; i < n; i++) {
-        const struct mem_range *m = &map[i];
-        if (at < m->base || at - m->base >= m->len)
-            continue;
-        if (is_ram(m->type))
-            return m->base + m->len;
-        if (m->type != MEM_RESERVED || m->base + m->len > (1ULL << 32))
-            continue;
-        for (u32 j = 0; j < n; j++)
-            if (is_ram(map[j].type) && map[j].base + map[j].len == m->base)
-                return m->base + m->len;
-    }
-    return at;
-}
-
-bool ahci_map_ram_ok(const struct mem_range *map, u32 n, u64 gpa, u64 len)
-{
-    u64 end = gpa + len, at = gpa;
-
-    if (!len || end < gpa)
-        return false;
-    while (at < end) {
-        u64 next = ram_end_at(map, n, at);
-        if (next == at)
-            return false;
-        at = next;
-    }
-    return true;
-}
-
 /* ---- the PRDT walk -------------------------------------------------------- */
 
 static const char *const error_names[AHCI_ERR_COUNT] = {

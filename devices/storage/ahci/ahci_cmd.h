@@ -109,16 +109,6 @@ void ahci_decode_cfis(const u8 *cfis, unsigned cfl, struct ahci_ata_cmd *out);
  * words), else 512. Pure. */
 u32 ahci_identify_sector_size(const u16 *words);
 
-/* ---- where the HBA may read and write ------------------------------------ */
-
-/* True when every byte of [gpa, gpa+len) is RAM in the firmware's map
- * `map`: usable, ACPI or NVS, or a reserved range that starts where such
- * RAM ends, below 4 GiB: the firmware's own RAM at the top of low memory
- * (SeaBIOS keeps its AHCI command list, FIS area and command tables
- * there). A reserved range on its own (a chipset window, ECAM, the BIOS
- * ROM) is not. The caller also excludes the VMM region. Pure. */
-bool ahci_map_ram_ok(const struct mem_range *map, u32 n, u64 gpa, u64 len);
-
 /* ---- the PRDT walk -------------------------------------------------------- */
 
 enum ahci_error {

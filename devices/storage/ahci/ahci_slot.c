@@ -43,8 +43,7 @@ static int mem_read(void *ctx, u64 gpa, void *buf, size_t len)
  * firmware's map, its own reserved top of low memory included. */
 static bool dma_ok(u64 gpa, u64 len)
 {
-    return guest_phys_ok(gpa, len) &&
-           ahci_map_ram_ok(boot_info.mmap, boot_info.mmap_count, gpa, len);
+    return guest_ram_ok(gpa, len);
 }
 
 static bool mem_ok(void *ctx, u64 gpa, u64 len)

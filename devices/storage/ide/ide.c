@@ -476,7 +476,8 @@ static int ide_attach(struct pci_dev *d)
 }
 
 /* The guest moved the bus master's BAR (the channels' own BARs in native
- * mode are not followed: no BIOS we run moves them). */
+ * mode are not followed: no BIOS we run moves them): the owner follows,
+ * or, where the ports are another owner's, BAR4 is put back. */
 static void ide_config_written(struct pci_dev *d, u16 offset, u8 size)
 {
     u16 bm;
@@ -484,12 +485,17 @@ static void ide_config_written(struct pci_dev *d, u16 offset, u8 size)
     if (offset + size <= PCI_BAR0 + 16 || offset >= PCI_BAR0 + 20 || !bm_owner.port)
         return;
     bm = io_bar(d, 4);
-    if (bm && bm != bm_owner.port) {
-        for (unsigned i = 0; i < ARRAY_SIZE(channels); i++)
-            if (channels[i].bm)
-                channels[i].bm = (u16)(bm + i * BM_CHANNEL_STRIDE);
-        io_owner_move(&bm_owner, bm);
+    if (!bm || bm == bm_owner.port)
+        return;
+    if (io_owner_move(&bm_owner, bm) < 0) {
+        pci_config_write(d, PCI_BAR0 + 16, 4, (u32)bm_owner.port | 1);
+        log_warn("ide", "the guest moves the bus master to ports 0x%x: refused, "
+                 "it stays at 0x%x", bm, bm_owner.port);
+        return;
     }
+    for (unsigned i = 0; i < ARRAY_SIZE(channels); i++)
+        if (channels[i].bm)
+            channels[i].bm = (u16)(bm + i * BM_CHANNEL_STRIDE);
 }
 
 /* At the guest's power-off: how each mediated disk's data moved. */

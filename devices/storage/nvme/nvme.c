@@ -41,13 +41,11 @@ void nvme_refuse(struct nvme_ctrl *c, const char *fmt, ...)
         log_warn("nvme", "%s: %s", c->name, why);
 }
 
-/* Where a guest's queues and data may be: RAM of the firmware's memory
- * map (usable, ACPI) as for every mediator, and also the firmware's own
- * reserved RAM, which SeaBIOS keeps its NVMe queues, PRP list and bounce
- * page in: reserved entries below 1 MiB (the BIOS areas; the VGA window
- * is in no map) and reserved entries that continue a RAM entry without a
- * gap (its tables at the top of low memory). Never the VMM region, never
- * a hole or a device window. */
+/* The firmware's reserved RAM, where SeaBIOS keeps its NVMe queue
+ * descriptors (fw_find_queue scans it): reserved entries below 1 MiB (the
+ * BIOS areas; the VGA window is in no map) and reserved entries that
+ * continue a RAM entry without a gap (its tables at the top of low
+ * memory). */
 static struct mem_range fw_ram[BOOT_MAX_MMAP];
 static u32 fw_ram_n;
 static struct mem_range fw_reserved[BOOT_MAX_MMAP]; /* the retyped entries */
@@ -80,12 +78,7 @@ static void fw_ram_init(void)
 
 bool nvme_ram_ok(u64 gpa, u64 len)
 {
-    if (guest_ram_ok(gpa, len))
-        return true;
-    fw_ram_init();
-    return guest_phys_ok(gpa, len) &&
-           e820_covers(fw_ram, fw_ram_n, gpa, len, BIT(MEM_USABLE) |
-                       BIT(MEM_ACPI_RECLAIM) | BIT(MEM_ACPI_NVS));
+    return guest_ram_ok(gpa, len);
 }
 
 u32 nvme_rd32(struct nvme_ctrl *c, u32 off)
@@ -648,13 +641,26 @@ static int nvme_attach(struct pci_dev *d)
     return 0;
 }
 
+/* BAR0 back where the hook is (a refused move: the guest reads its old
+ * value back and the registers stay in the mediator's sight). */
+static void nvme_bar0_restore(struct nvme_ctrl *c)
+{
+    u32 lo = pci_config_read(c->pci, PCI_BAR0, 4);
+
+    pci_config_write(c->pci, PCI_BAR0, 4, (u32)c->bar | (lo & 0xf));
+    if ((lo & 6) == 4)
+        pci_config_write(c->pci, PCI_BAR0 + 4, 4, (u32)(c->bar >> 32));
+}
+
 /* The guest moved BAR0: the hook follows, once memory decoding is on
  * (while it sizes the BAR, Linux turns decoding off and the BAR reads
- * all ones). */
+ * all ones), unless the new place overlaps RAM, the VMM region or another
+ * hook: then BAR0 is put back. */
 static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
 {
     struct nvme_ctrl *c = d->priv;
     struct pci_bar bar;
+    const char *why = NULL;
 
     bool command = offset < PCI_COMMAND + 2 && offset + size > PCI_COMMAND;
     bool bar0 = offset < PCI_BAR0 + 8 && offset + size > PCI_BAR0;
@@ -663,22 +669,32 @@ static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
         return;
     if (!(pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY))
         return;
-    if (pci_read_bar(d, 0, &bar) < 0 || bar.io || bar.base == c->bar)
+    if (pci_read_bar(d, 0, &bar) < 0 || bar.io)
+        why = "not a memory BAR";
+    else if (bar.base == c->bar)
         return;
-    if (!bar.base || (bar.base & 0xfff) || bar.base + c->owner.len > direct_map_top) {
-        log_warn("nvme", "%s: BAR0 moved to 0x%llx, where the VMM cannot follow it",
-                 c->name, (unsigned long long)bar.base);
+    else
+        why = mmio_place_refusal(&c->owner, bar.base, c->owner.len);
+    if (!why && c->msix_n)
+        why = mmio_place_refusal(&c->msix_owner, bar.base + (nvme_msix_hook_base(c) - c->bar),
+                                 c->msix_owner.len);
+    u64 flags = spin_lock_irqsave(&c->lock);
+    if (!why && mmio_move(&c->owner, bar.base) < 0)
+        why = "cannot hook it there";
+    if (why) {
+        nvme_bar0_restore(c);
+        spin_unlock_irqrestore(&c->lock, flags);
+        log_warn("nvme", "%s: the guest moves BAR0 to 0x%llx (%s): refused, it "
+                 "stays at 0x%llx", c->name, (unsigned long long)bar.base, why,
+                 (unsigned long long)c->bar);
         return;
     }
-    u64 flags = spin_lock_irqsave(&c->lock);
-    if (mmio_move(&c->owner, bar.base) == 0) {
-        c->bar = bar.base;
-        c->regs = phys_to_virt(bar.base);
-        if (c->msix_n && mmio_move(&c->msix_owner, nvme_msix_hook_base(c)) < 0) {
-            log_err("nvme", "%s: cannot move the MSI-X table hook: vectors no "
-                    "longer held", c->name);
-            c->msix_n = 0;
-        }
+    c->bar = bar.base;
+    c->regs = phys_to_virt(bar.base);
+    if (c->msix_n && mmio_move(&c->msix_owner, nvme_msix_hook_base(c)) < 0) {
+        log_err("nvme", "%s: cannot move the MSI-X table hook: vectors no "
+                "longer held", c->name);
+        c->msix_n = 0;
     }
     spin_unlock_irqrestore(&c->lock, flags);
     log_info("nvme", "%s: BAR0 moved to 0x%llx: hook moved", c->name,

@@ -112,6 +112,8 @@ struct nvme_ctrl {
 
 /* nvme.c */
 void nvme_refuse(struct nvme_ctrl *c, const char *fmt, ...) __printf(2, 3);
+/* guest_ram_ok (common/guest_mem.h): the one DMA-window rule of all the
+ * storage mediators. */
 bool nvme_ram_ok(u64 gpa, u64 len);
 u32 nvme_rd32(struct nvme_ctrl *c, u32 off);
 void nvme_wr32(struct nvme_ctrl *c, u32 off, u32 v);
