@@ -151,7 +151,10 @@ t_restart:
 /* The engine started over a table of marker data while the other drive
  * is selected, then WRITE DMA issued to the disk. */
 t_other:
-        call    reset_channel
+        call    t_good                  /* first a good read: QEMU keeps the */
+        movb    $0xc8, %bl              /* callback of a refused DMA command */
+        call    run_dma                 /* across SRST and would run it on the */
+        call    reset_channel           /* other drive (an assertion) */
         call    fill_marker
         movw    bm, %dx
         xorb    %al, %al

@@ -266,7 +266,7 @@ static void command_written(struct ide_channel *c, u8 value)
     if (c->phase == IDE_DMA_CMD && c->bm && !ide_dma_may_issue(c))
         return;
     outb((u16)(c->cmd + ATA_REG_COMMAND), value);
-    if (c->phase == IDE_DMA_CMD)
+    if (c->phase == IDE_DMA_CMD && c->bm) /* else no engine can move its data */
         ide_dma_command(c);
 }
 
