@@ -4,7 +4,7 @@ check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img \
 	$(TOP)/miniguest/ecam_test.img $(TOP)/miniguest/tsc_test.img \
 	$(TOP)/miniguest/ts_test.img $(TOP)/miniguest/ide_evil.img \
 	$(TOP)/miniguest/ahci_evil.img $(TOP)/miniguest/nvme_evil.img \
-	$(TOP)/miniguest/smp_init.img
+	$(TOP)/miniguest/smp_init.img $(TOP)/miniguest/e1000_evil.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC) -c -m32 -Itests/miniguest -o $(TOP)/miniguest/$*.o $<
