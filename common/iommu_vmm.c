@@ -1,5 +1,5 @@
 /* What the VMM does with the machine's IOMMUs (platform/iommu/): finds the
- * units in the firmware's tables (DMAR), has them map all memory but the
+ * units in the firmware's tables (DMAR, IVRS), has them map all memory but the
  * VMM region for every device, hides their registers from the guest, and
  * says loudly when a machine has none (vmm.iommu=). */
 #include <common/acpi/probe.h>
@@ -21,6 +21,7 @@ OPTION_CHOICE("vmm.iommu", iommu_mode, iommu_modes,
               "use the IOMMU");
 
 #define IOMMU_HOOKS_MAX 8
+#define AMDVI_REGS_SIZE 0x4000 /* AMD IOMMU 3.4: the 16 KiB register space */
 static struct mmio_owner hooks[IOMMU_HOOKS_MAX];
 static unsigned nhooks;
 static u64 guest_touches;
@@ -70,6 +71,25 @@ static int iommu_vmm_init(void)
             vtd_unit_init(d->register_base, &m) < 0)
             continue;
         hide_unit(d->register_base, d->register_size, "VT-d registers");
+    }
+    for (unsigned i = 0; pf && pf->have_ivrs && i < pf->ivrs.nivhd; i++) {
+        const struct acpi_ivhd_info *h = &pf->ivrs.ivhd[i];
+        bool seen = false;
+        for (unsigned k = 0; k < i; k++) /* IVHD types 10h/11h/40h: one unit */
+            seen |= pf->ivrs.ivhd[k].base_address == h->base_address;
+        if (seen)
+            continue;
+        found++;
+        if (h->segment) {
+            log_warn("iommu", "AMD-Vi 0x%llx: PCI segment %u: not supported; "
+                     "left alone", (unsigned long long)h->base_address,
+                     h->segment);
+            continue;
+        }
+        if (h->base_address + AMDVI_REGS_SIZE > direct_map_top ||
+            amdvi_unit_init(h->base_address, &m) < 0)
+            continue;
+        hide_unit(h->base_address, AMDVI_REGS_SIZE, "AMD-Vi registers");
     }
     if (iommu_active_units() && iommu_active_units() == found)
         return 0;

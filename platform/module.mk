@@ -5,7 +5,7 @@ vmm-y += platform/entry.S platform/isr.S platform/main.c platform/console.c \
 	platform/options.c platform/init.c platform/lib/string.c \
 	platform/lib/format.c platform/simd.c \
 	platform/smp.c platform/ap_tramp.S platform/prompt.c \
-	platform/iommu/iommu.c platform/iommu/vtd.c
+	platform/iommu/iommu.c platform/iommu/vtd.c platform/iommu/amdvi.c
 
 unit-tests += format options memory multiboot2
 unit-format-srcs := tests/unit/test_format.c platform/lib/format.c

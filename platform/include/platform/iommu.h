@@ -20,6 +20,9 @@ struct iommu_map {
  * tables putting every bus/devfn in the untrusted domain, invalidates,
  * turns translation on. Returns 0, or < 0 with one log line why. */
 int vtd_unit_init(u64 regs_phys, const struct iommu_map *m);
+/* The same for the AMD-Vi unit at `regs_phys` (an IVHD): device table
+ * with every DeviceID in the untrusted domain, command buffer, event log. */
+int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m);
 
 /* A mediated function bus:devfn (segment 0) moves to the trusted domain
  * (trusted), which also maps the VMM region: the mediator's shadow queues
