@@ -116,9 +116,8 @@ static int iommu_vmm_summary(void)
 {
     iommu_poll_faults(true);
     if (iommu_active_units())
-        log_info("iommu", "%llu DMA fault%s refused",
-                 (unsigned long long)iommu_fault_count(),
-                 iommu_fault_count() == 1 ? "" : "s");
+        log_info("iommu", "DMA faults the IOMMU reported: %llu",
+                 (unsigned long long)iommu_fault_count());
     return 0;
 }
 INIT_FUNC(poweroff, 45, iommu_vmm_summary);
