@@ -16,42 +16,13 @@ static u64 faults, faults_logged;
 
 #define POLL_INTERVAL (1ULL << 28) /* TSC cycles between looks */
 
-static u64 build_table(const struct iopt_fmt *f, unsigned level, u64 base,
-                       const struct iommu_map *m)
-{
-    phys_addr_t t = alloc_pages(1);
-    u64 span = 1ULL << (12 + 9 * (level - 1));
-
-    if (!t)
-        return 0;
-    u64 *e = phys_to_virt(t);
-    for (unsigned i = 0; i < 512; i++) {
-        u64 a = base + i * span, end = a + span;
-        if (a >= m->top)
-            break;
-        u64 hole_end = m->hole_base + m->hole_size;
-        bool touches = m->hole_size && a < hole_end && end > m->hole_base;
-        bool inside = touches && a >= m->hole_base && end <= hole_end;
-        bool leaf_ok = level == 1 || (level == 2 && f->mb2) || (level == 3 && f->gb);
-        if (inside)
-            continue;
-        if (leaf_ok && !touches && end <= m->top) {
-            e[i] = f->leaf(level, a);
-            continue;
-        }
-        if (level == 1)
-            continue;
-        u64 c = build_table(f, level - 1, a, m);
-        if (!c)
-            return 0;
-        e[i] = f->table(level, c);
-    }
-    return t;
-}
+static u64 kernel_alloc(void) { return alloc_pages(1); }
+static void *kernel_virt(u64 pa) { return phys_to_virt(pa); }
 
 u64 iopt_build(const struct iopt_fmt *f, unsigned levels, const struct iommu_map *m)
 {
-    u64 root = build_table(f, levels, 0, m);
+    struct iopt_mem mem = { kernel_alloc, kernel_virt };
+    u64 root = iopt_build_with(f, levels, m, &mem);
 
     if (root && !f->coherent)
         __asm__ volatile("wbinvd" ::: "memory"); /* the walker does not snoop */

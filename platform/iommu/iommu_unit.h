@@ -26,9 +26,18 @@ struct iopt_fmt {
     bool mb2, gb;                         /* large leaves allowed */
     bool coherent;                        /* the walker snoops caches */
 };
-/* Builds the identity map of m (levels 3 or 4); the root's physical
- * address, or 0 when memory ran out. */
+/* Builds the identity map of m (levels 3 or 4) from the VMM's frames; the
+ * root's physical address, or 0 when memory ran out. */
 u64 iopt_build(const struct iopt_fmt *f, unsigned levels, const struct iommu_map *m);
+
+/* The same over any page source (iopt.c, host-tested): alloc returns a
+ * zeroed 4 KiB page's physical address or 0, virt maps it. */
+struct iopt_mem {
+    u64 (*alloc)(void);
+    void *(*virt)(u64 pa);
+};
+u64 iopt_build_with(const struct iopt_fmt *f, unsigned levels,
+                    const struct iommu_map *m, const struct iopt_mem *mem);
 
 int iommu_add_unit(struct iommu_unit *u);
 void iommu_report_fault(struct iommu_unit *u, u16 sid, u64 addr, bool write,

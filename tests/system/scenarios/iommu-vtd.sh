@@ -35,4 +35,9 @@ mkiso "$LOG_DIR/on.iso" "vmm.iommu=on"
 qemu_start on "$LOG_DIR/on.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none
 wait_for on "refusing to start|PANIC|Booting from Hard Disk" 60; stop on
 expect on "E veneer: refusing to start: vmm.iommu=on and no IOMMU was found" "vmm.iommu=on without an IOMMU refuses"
+mkiso "$LOG_DIR/auto.iso" ""
+qemu_start auto "$LOG_DIR/auto.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none
+wait_for auto "running the guest|PANIC|refusing" 60; stop auto
+expect auto "W iommu: no IOMMU: device DMA can reach VMM memory" "vmm.iommu=auto without an IOMMU warns"
+expect auto "I veneer: running the guest" "and runs the guest"
 finish
