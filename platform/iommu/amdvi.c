@@ -13,7 +13,7 @@
 /* MMIO registers (3.4) */
 enum {
     AMDVI_DEVTAB = 0x00, AMDVI_CMDBUF = 0x08, AMDVI_EVTLOG = 0x10,
-    AMDVI_CONTROL = 0x18, AMDVI_EFR = 0x30,
+    AMDVI_CONTROL = 0x18, AMDVI_EXCL_BASE = 0x20, AMDVI_EXCL_LIMIT = 0x28,
     AMDVI_CMD_HEAD = 0x2000, AMDVI_CMD_TAIL = 0x2008,
     AMDVI_EVT_HEAD = 0x2010, AMDVI_EVT_TAIL = 0x2018, AMDVI_STATUS = 0x2020,
 };
@@ -204,6 +204,9 @@ int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m)
         dte_set(a, (u16)id, false);
 
     wr64(a, AMDVI_CONTROL, 0); /* off while it is set up */
+    /* an exclusion range (3.4.5) would let DMA there pass untranslated */
+    wr64(a, AMDVI_EXCL_BASE, 0);
+    wr64(a, AMDVI_EXCL_LIMIT, 0);
     wr64(a, AMDVI_DEVTAB, dt | (AMDVI_DEVTAB_PAGES - 1));
     wr64(a, AMDVI_CMDBUF, cb | (u64)AMDVI_RING_LEN << 56);
     wr64(a, AMDVI_EVTLOG, el | (u64)AMDVI_RING_LEN << 56);

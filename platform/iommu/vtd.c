@@ -18,6 +18,7 @@ enum {
 #define VTD_GSTS_TES   (1u << 31)
 #define VTD_GSTS_RTPS  (1u << 30)
 #define VTD_GSTS_WBFS  (1u << 27)
+#define VTD_GSTS_QIES  (1u << 26)
 #define VTD_GCMD_TE    (1u << 31)
 #define VTD_GCMD_SRTP  (1u << 30)
 #define VTD_GCMD_WBF   (1u << 27)
@@ -88,6 +89,19 @@ static bool vtd_command(struct vtd_unit *v, u32 cmd, u32 status_bit, bool set)
     wr32(v, VTD_GCMD, (rd32(v, VTD_GSTS) & VTD_GSTS_KEEP) | cmd);
     for (int i = 0; i < VTD_SPINS; i++) {
         if (!!(rd32(v, VTD_GSTS) & status_bit) == set)
+            return true;
+        cpu_relax();
+    }
+    return false;
+}
+
+/* Clears the enable whose status bit is `status_bit` (GCMD and GSTS
+ * share the positions of TE, QIE, IRE, CFI) and waits for it. */
+static bool vtd_command_clear(struct vtd_unit *v, u32 status_bit)
+{
+    wr32(v, VTD_GCMD, rd32(v, VTD_GSTS) & VTD_GSTS_KEEP & ~status_bit);
+    for (int i = 0; i < VTD_SPINS; i++) {
+        if (!(rd32(v, VTD_GSTS) & status_bit))
             return true;
         cpu_relax();
     }
@@ -226,9 +240,17 @@ int vtd_unit_init(u64 regs_phys, const struct iommu_map *m)
         __asm__ volatile("wbinvd" ::: "memory");
 
     if ((rd32(v, VTD_GSTS) & VTD_GSTS_TES) &&
-        !vtd_command(v, 0, VTD_GSTS_TES, false)) {
+        !vtd_command_clear(v, VTD_GSTS_TES)) {
         log_warn("iommu", "VT-d 0x%llx: firmware's translation does not turn "
                  "off", (unsigned long long)regs_phys);
+        return -E_IO;
+    }
+    /* register-based invalidation is not allowed while firmware's queued
+     * invalidation is on (6.5.2): turn it off (GCMD.QIE clear) */
+    if ((rd32(v, VTD_GSTS) & VTD_GSTS_QIES) &&
+        !vtd_command_clear(v, VTD_GSTS_QIES)) {
+        log_warn("iommu", "VT-d 0x%llx: firmware's queued invalidation does "
+                 "not turn off", (unsigned long long)regs_phys);
         return -E_IO;
     }
     wr32(v, VTD_FECTL, VTD_FECTL_IM); /* faults are polled, not signalled */
