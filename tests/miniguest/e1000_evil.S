@@ -5,6 +5,8 @@
  *           into guest RAM (a DMA read: the guest would see VMM memory);
  *   rx-vmm: a packet from guest RAM is received into a buffer whose
  *           address is the canary page (a DMA write).
+ * Before that it writes 0 to the units' enable registers (VT-d GCMD,
+ * AMD-Vi Control) and prints what it reads back ("E1000-EVIL regs ...").
  * The canary's address comes from the selftest_dma hypercall
  * (vmm.selftest=dma), which also has the VMM compare the page at the end.
  * Prints "E1000-EVIL <test> tx=<TX status> rx=<RX status>" (DD is bit 0),
@@ -19,6 +21,8 @@
 #define RXBUF 0x13000           /* where tx-vmm's packet is received */
 #define PCI_E1000 0x80002800    /* 00:05.0 */
 #define PKT 64
+#define VTD_REGS 0xfed90000     /* QEMU's intel-iommu */
+#define AMDVI_REGS 0xfed80000   /* QEMU's amd-iommu */
 
         .code32
 pm32:
@@ -48,6 +52,27 @@ pm32:
         inw     %dx, %ax
         orw     $0x0006, %ax
         outw    %ax, %dx
+
+        /* first try to turn the IOMMU off through its registers (QEMU's
+         * bases; on a machine without that unit the writes go nowhere):
+         * VT-d GCMD = 0 (TE off), AMD-Vi Control = 0 (IommuEn off) */
+        movl    $0, VTD_REGS + 0x18
+        movl    $0, AMDVI_REGS + 0x18
+        movl    $0, AMDVI_REGS + 0x1c
+        movl    VTD_REGS + 0x1c, %eax   /* GSTS */
+        movl    %eax, gsts
+        movl    AMDVI_REGS + 0x18, %eax /* Control */
+        movl    %eax, control
+        movl    $m_regs, %esi
+        call    puts
+        movl    gsts, %eax
+        call    puthex32
+        movl    $m_amdvi, %esi
+        call    puts
+        movl    control, %eax
+        call    puthex32
+        movl    $m_nl, %esi
+        call    puts
 
         movl    $TXR, %edi              /* rings and buffers zeroed */
         movl    $(0x4000 / 4), %ecx
@@ -174,6 +199,8 @@ send:
 #include "lib32.inc"
 
 m_test:      .asciz "E1000-EVIL "
+m_regs:      .asciz "E1000-EVIL regs vtd-gsts="
+m_amdvi:     .asciz " amdvi-control="
 m_rx_vmm:    .asciz "rx-vmm"
 m_tx_vmm:    .asciz "tx-vmm"
 m_tx:        .asciz " tx="
@@ -187,6 +214,8 @@ m_no_canary: .asciz "E1000-EVIL no canary (vmm.selftest=dma?)\r\n"
 bar:     .long 0
 canary:  .long 0
 hc_dma:  .long 0
+gsts:    .long 0
+control: .long 0
 evil:    .ascii "EVIL-DMA"
 
 unexpected:

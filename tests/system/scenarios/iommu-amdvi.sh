@@ -20,6 +20,8 @@ q=amdvi
 expect $q "I acpi: IVRS hidden from the guest \(1 root entry removed" "IVRS hidden from the guest"
 expect $q "I iommu: AMD-Vi 0x[0-9a-f]*: DMA remapping on: .*every device but the VMM region" "AMD-Vi translation on"
 expect $q "I mmio: AMD-Vi registers: 0x[0-9a-f]*-0x[0-9a-f]* hooked" "the unit's registers hidden from the guest"
+expect $q "E1000-EVIL regs vtd-gsts=[0-9a-f]{8} amdvi-control=ffffffff" "the unit's registers read as all-ones"
+expect $q "W iommu: the guest writes the IOMMU's registers at 0xfed80018: dropped" "the guest's write to Control (IommuEn off) dropped and logged"
 expect $q "E1000-EVIL rx-vmm tx=00000001 rx=00000007" "rx-vmm: the e1000 sent the packet and reported it received"
 expect $q "E1000-EVIL tx-vmm tx=00000001 rx=00000007" "tx-vmm: the e1000 sent and received a packet"
 expect_not $q "E1000-EVIL tx-vmm data=CANARY" "tx-vmm: no VMM byte reached the guest"

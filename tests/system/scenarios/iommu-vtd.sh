@@ -21,6 +21,8 @@ wait_for vtd "E1000-EVIL done|E1000-EVIL no canary|PANIC" 90; stop vtd
 q=vtd
 expect $q "I iommu: VT-d 0xfed90000: DMA remapping on: .*every device but the VMM region" "VT-d translation on"
 expect $q "I mmio: VT-d registers: 0xfed90000-0xfed90fff hooked" "the unit's registers hidden from the guest"
+expect $q "E1000-EVIL regs vtd-gsts=ffffffff" "the unit's registers read as all-ones"
+expect $q "W iommu: the guest writes the IOMMU's registers at 0xfed90018: dropped" "the guest's write to GCMD (translation off) dropped and logged"
 expect $q "E1000-EVIL rx-vmm tx=00000001 rx=00000007" "rx-vmm: the e1000 sent the packet and reported it received"
 expect $q "E1000-EVIL tx-vmm tx=00000001 rx=00000007" "tx-vmm: the e1000 sent and received a packet"
 expect_not $q "E1000-EVIL tx-vmm data=CANARY" "tx-vmm: no VMM byte reached the guest"
