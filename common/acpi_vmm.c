@@ -18,6 +18,9 @@
 static bool hide_dmar = true;
 OPTION_BOOL("vmm.hide_dmar", hide_dmar,
             "remove the DMAR table from the guest's RSDT/XSDT (default 1)");
+static bool hide_ivrs = true;
+OPTION_BOOL("vmm.hide_ivrs", hide_ivrs,
+            "remove the IVRS table from the guest's RSDT/XSDT (default 1)");
 static bool vtd_off = true;
 OPTION_BOOL("vmm.vtd_off", vtd_off,
             "turn off VT-d translation that firmware enabled (default 1)");
@@ -220,6 +223,16 @@ static int acpi_vmm_init(void)
         if (hide_dmar) {
             int n = acpi_hide_table(&env, map_rw, &pf.tables, "DMAR");
             log_info("acpi", "DMAR hidden from the guest (%d root entr%s "
+                     "removed, checksums fixed)", n < 0 ? 0 : n,
+                     n == 1 ? "y" : "ies");
+        }
+    }
+    if (pf.have_ivrs) {
+        log_info("acpi", "IVRS: %u IVHD entr%s", pf.ivrs.nivhd,
+                 pf.ivrs.nivhd == 1 ? "y" : "ies");
+        if (hide_ivrs) {
+            int n = acpi_hide_table(&env, map_rw, &pf.tables, "IVRS");
+            log_info("acpi", "IVRS hidden from the guest (%d root entr%s "
                      "removed, checksums fixed)", n < 0 ? 0 : n,
                      n == 1 ? "y" : "ies");
         }

@@ -6,6 +6,7 @@
 #include <common/mmio.h>
 #include <common/smp.h>
 #include <common/task_switch.h>
+#include <platform/iommu.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
 #include <platform/trap.h>
@@ -262,6 +263,7 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
 void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
     vcpu_count_exit(v, e->kind);
+    iommu_poll_faults(false);
     if (e->kind < EXIT_KIND_COUNT && handlers[e->kind])
         handlers[e->kind](v, e);
     else

@@ -6,7 +6,8 @@ vmm-y += common/cpu_probe.c common/selftest.c common/vcpu.c common/exit.c \
 	common/e820.c common/bios_boot.c common/bios_stub.S common/slat.c \
 	common/acpi_vmm.c common/mmio.c common/mmio_decode.c \
 	common/io_string.c common/task_switch.c \
-	common/cr.c common/cr_policy.c common/ioapic.c
+	common/cr.c common/cr_policy.c common/ioapic.c \
+	common/iommu_vmm.c
 
 unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy
 unit-cr_policy-srcs := tests/unit/test_cr_policy.c common/cr_policy.c common/cpuid_policy.c

@@ -4,17 +4,21 @@
 #include <platform/cpu.h>
 #include <platform/layout.h>
 #include <platform/init.h>
+#include <platform/iommu.h>
+#include <platform/mem.h>
 #include <platform/log.h>
 #include <platform/options.h>
 #include <platform/trap.h>
 
 static int selftest;
-static const char *const selftests[] = { "none", "fault", "panic", "events", NULL };
+static const char *const selftests[] = { "none", "fault", "panic", "events", "dma", NULL };
 OPTION_CHOICE("vmm.selftest", selftest, selftests,
               "none, or a deliberate failure after boot: fault (a page "
               "fault in the VMM), panic; or events: the guest may ask for "
               "an interrupt injection or an NMI taken in the VMM "
-              "(selftest_irq, selftest_nmi hypercalls)");
+              "(selftest_irq, selftest_nmi hypercalls); or dma: a canary "
+              "page in the VMM region the guest may aim device DMA at "
+              "(selftest_dma hypercall)");
 
 /* An address nothing maps: the VMM's tables have no low identity map. */
 static volatile u64 selftest_fault_address = 0xdead000;
@@ -83,3 +87,44 @@ static int hc_selftest_nmi(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARG
     return 0;
 }
 HYPERCALL("selftest_nmi", hc_selftest_nmi);
+
+/* selftest_dma (vmm.selftest=dma only): a page of the VMM region filled
+ * with "CANARY!!", for a guest that aims a device's DMA at it (the IOMMU
+ * test). RBX = 0: returns its physical address in RBX. RBX = 1: looks at
+ * the IOMMU's faults now, compares the page and logs one line; returns the
+ * number of bytes changed in RBX. */
+static u8 *dma_canary;
+static const char canary_word[8] = "CANARY!!";
+
+static int hc_selftest_dma(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS])
+{
+    if (selftest != 4)
+        return -E_NOSYS;
+    if (!dma_canary) {
+        if (!(dma_canary = alloc_page_virt()))
+            return -E_NOMEM;
+        for (int i = 0; i < 4096; i++)
+            dma_canary[i] = (u8)canary_word[i % 8];
+        log_info("selftest", "DMA canary page at 0x%llx",
+                 (unsigned long long)virt_to_phys(dma_canary));
+    }
+    if (in[0] == 0) {
+        out[0] = virt_to_phys(dma_canary);
+        return 0;
+    }
+    if (in[0] != 1)
+        return -E_INVAL;
+    unsigned changed = 0;
+    iommu_poll_faults(true);
+    for (int i = 0; i < 4096; i++)
+        changed += dma_canary[i] != (u8)canary_word[i % 8];
+    if (changed)
+        log_warn("selftest", "DMA canary at 0x%llx: %u bytes changed",
+                 (unsigned long long)virt_to_phys(dma_canary), changed);
+    else
+        log_info("selftest", "DMA canary at 0x%llx: intact",
+                 (unsigned long long)virt_to_phys(dma_canary));
+    out[0] = changed;
+    return 0;
+}
+HYPERCALL("selftest_dma", hc_selftest_dma);

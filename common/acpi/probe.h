@@ -41,4 +41,8 @@ int acpi_probe(struct acpi_platform *pf, const struct acpi_env *env,
                uint64_t rsdp_phys, struct aml_ns *ns, void *arena,
                size_t arena_size);
 
+/* The firmware's tables as the VMM read them at boot (common/acpi_vmm.c),
+ * or NULL when there were none. */
+const struct acpi_platform *acpi_platform(void);
+
 #endif

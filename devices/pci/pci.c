@@ -3,6 +3,7 @@
 #include <common/exit.h>
 #include <common/mmio.h>
 #include <devices/pci/pci.h>
+#include <platform/iommu.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
@@ -407,11 +408,16 @@ IO_OWNER(pci_owner);
  * selection only the others are tried. */
 static bool try_attach(struct pci_dev *d, bool opt_in)
 {
+    u8 devfn = (u8)(d->id.dev << 3 | d->id.fn);
+
     for (const struct pci_mediator *const *m = __pci_mediators_start;
          m < __pci_mediators_end; m++) {
         if ((*m)->opt_in != opt_in || !pci_mediator_matches(*m, &d->id))
             continue;
+        /* before attach: a mediator may start DMA into its buffers there */
+        iommu_set_trusted(d->id.bus, devfn, true);
         if ((*m)->attach && (*m)->attach(d) < 0) {
+            iommu_set_trusted(d->id.bus, devfn, false);
             log_info("pci", "%02x:%02x.%x: mediator %s declined it", d->id.bus,
                      d->id.dev, d->id.fn, (*m)->name);
             continue;

@@ -14,7 +14,9 @@
 # Linux gives each CPU its own I/O queue pair and signals admin completions
 # on vector 0 whichever CPU submitted: the kernel's warnings are shown
 # (loglevel=5) so that a completion signalled before the VMM posted it
-# shows as a command timeout ("completion polled").
+# shows as a command timeout ("completion polled"). An AMD-Vi unit keeps
+# device DMA out of the VMM region; the mediated controller (the trusted
+# domain) and its MSI-X keep working (docs/iommu.md).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
 
@@ -26,7 +28,7 @@ head -c $((8 << 20)) /dev/urandom >"$img4k"
 "$VDISK" encrypt "$img4k" --key-file "$key" --sector-size 4096 >/dev/null || exit 1
 mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=nvme/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
 # shellcheck disable=SC2046
-qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none -smp 2 \
+qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -device amd-iommu -nic none -smp 2 \
     -drive file="$img",format=raw,if=none,id=gdisk -drive file="$img4k",format=raw,if=none,id=d4k \
     -device nvme,id=nvme0,serial=veneer-guest \
     -device nvme-ns,bus=nvme0,drive=gdisk,nsid=1 \
@@ -34,6 +36,8 @@ qemu_start nvme "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none
 guest_verdict nvme 300
 wait_exit nvme 60 || stop nvme
 expect nvme "I nvme: [0-9a-f:.]+: NVMe controller, BAR0" "the NVMe controller found"
+expect nvme "I iommu: AMD-Vi 0x[0-9a-f]+: DMA remapping on" "AMD-Vi DMA remapping on"
+expect nvme "I iommu: AMD-Vi: [0-9a-f:.]+ is mediated: its DMA may reach the VMM region" "the NVMe controller in the trusted domain"
 expect nvme "I nvme: [0-9a-f:.]+: MSI-X table \([0-9]+ vectors\) at BAR0\+0x[0-9a-f]+ hooked" "the MSI-X table hooked"
 expect nvme "I smp: 2 CPUs under the VMM" "two CPUs"
 expect nvme "I nvme: [0-9a-f:.]+: adopted the firmware's I/O SQ 1" "SeaBIOS's queues taken over"

@@ -14,8 +14,13 @@ start() {
     fi
 }
 linux_run start 0x3de00000-0x3fdfffff svm 200 bare
-# q35 with a VT-d unit: DMAR is found, hidden from the guest, translation off
+# q35 with a VT-d unit: DMAR is found, hidden from the guest, firmware's
+# translation off, then the VMM's own on
 expect veneer "I acpi: DMAR: 1 VT-d unit" "DMAR found"
 expect veneer "I acpi: VT-d unit at 0xfed90000: translation off" "VT-d translation off"
 expect veneer "I acpi: DMAR hidden from the guest \(1 root entry removed" "DMAR hidden"
+# the unit protects the VMM region from DMA; the guest's own DMA (AHCI,
+# through the mediator or not) keeps working
+expect veneer "I iommu: VT-d 0xfed90000: DMA remapping on" "VT-d DMA remapping on"
+expect_not veneer "W iommu: .*DMA fault" "no DMA fault: normal DMA works under the IOMMU"
 finish

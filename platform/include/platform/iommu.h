@@ -1,0 +1,43 @@
+/* DMA protection: the machine's IOMMUs (VT-d, AMD-Vi) programmed so that
+ * every device's DMA sees physical memory identity mapped except the
+ * VMM's region. Platform code: it knows nothing of ACPI (common/ finds
+ * the units and hands their register bases here) nor of PCI mediators
+ * (devices/ marks the functions it mediates with iommu_trust_device). */
+#ifndef VENEER_PLATFORM_IOMMU_H
+#define VENEER_PLATFORM_IOMMU_H
+
+#include <platform/types.h>
+
+/* What every untrusted device may reach: [0, top) minus
+ * [hole_base, hole_base + hole_size) (both 2 MiB aligned). */
+struct iommu_map {
+    u64 top;
+    u64 hole_base, hole_size;
+};
+
+/* Takes over the VT-d unit whose registers are at `regs_phys` (a DRHD):
+ * turns off translation firmware left on, installs root and context
+ * tables putting every bus/devfn in the untrusted domain, invalidates,
+ * turns translation on. Returns 0, or < 0 with one log line why. */
+int vtd_unit_init(u64 regs_phys, const struct iommu_map *m);
+/* The same for the AMD-Vi unit at `regs_phys` (an IVHD): device table
+ * with every DeviceID in the untrusted domain, command buffer, event log. */
+int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m);
+
+/* A mediated function bus:devfn (segment 0) moves to the trusted domain
+ * (trusted), which also maps the VMM region: the mediator's shadow queues
+ * and bounce buffers live there and the device must reach them; or back
+ * to the untrusted one (a mediator declined it). */
+void iommu_set_trusted(u8 bus, u8 devfn, bool trusted);
+
+/* Reads the units' fault records, logs one line per fault (rate-limited)
+ * and clears them. Cheap when called often: it looks at most every few
+ * hundred million TSC cycles unless `now` is true. */
+void iommu_poll_faults(bool now);
+
+/* Units running with translation on. */
+unsigned iommu_active_units(void);
+/* Faults seen so far. */
+u64 iommu_fault_count(void);
+
+#endif

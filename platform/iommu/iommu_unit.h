@@ -1,0 +1,48 @@
+/* Inside platform/iommu/: what a unit driver gives the shared layer. */
+#ifndef VENEER_PLATFORM_IOMMU_UNIT_H
+#define VENEER_PLATFORM_IOMMU_UNIT_H
+
+#include <platform/iommu.h>
+
+#define IOMMU_MAX_UNITS 16
+#define IOMMU_FAULT_LOG_MAX 32
+
+struct iommu_unit;
+struct iommu_unit_ops {
+    void (*poll)(struct iommu_unit *u);
+    void (*trust)(struct iommu_unit *u, u8 bus, u8 devfn, bool trusted);
+};
+struct iommu_unit {
+    const struct iommu_unit_ops *ops;
+    const char *name;   /* "VT-d", "AMD-Vi" */
+    u64 regs_phys;
+};
+
+/* The shape of one format's I/O page-table entries; level 1 maps 4 KiB,
+ * 2 maps 2 MiB, 3 maps 1 GiB, 4 points to 512 GiB. */
+struct iopt_fmt {
+    u64 (*table)(unsigned level, u64 pa); /* an entry pointing to a table */
+    u64 (*leaf)(unsigned level, u64 pa);  /* a leaf mapping pa */
+    bool mb2, gb;                         /* large leaves allowed */
+    bool coherent;                        /* the walker snoops caches */
+};
+/* Builds the identity map of m (levels 3 or 4) from the VMM's frames; the
+ * root's physical address, or 0 when memory ran out. */
+u64 iopt_build(const struct iopt_fmt *f, unsigned levels, const struct iommu_map *m);
+
+/* The same over any page source (iopt.c, host-tested): alloc returns a
+ * zeroed 4 KiB page's physical address or 0, virt maps it. */
+struct iopt_mem {
+    u64 (*alloc)(void);
+    void *(*virt)(u64 pa);
+};
+u64 iopt_build_with(const struct iopt_fmt *f, unsigned levels,
+                    const struct iommu_map *m, const struct iopt_mem *mem);
+
+int iommu_add_unit(struct iommu_unit *u);
+void iommu_report_fault(struct iommu_unit *u, u16 sid, u64 addr, bool write,
+                        unsigned reason);
+/* Faults were lost (the unit's records or log overflowed). */
+void iommu_report_overflow(struct iommu_unit *u);
+
+#endif
