@@ -3,7 +3,8 @@
  * (behind a PCI bridge at 00:06.0, secondary bus 1):
  *   bridge:    renumbers the bridge's buses to 5 and reads 05:01.0's ID;
  *   pciexbar:  moves ECAM to 0xd0000000 (the host bridge's PCIEXBAR,
- *              00:00.0 offset 0x60) and reads 00:03.0's ID through it.
+ *              00:00.0 offset 0x60) and reads 00:03.0's ID through it,
+ *              then puts it back;
  * Prints "PCI-EVIL bridge buses=XXXXXXXX id=XXXXXXXX" and "PCI-EVIL
  * pciexbar bar=XXXXXXXX id=XXXXXXXX" (the register read back after the
  * write, then the concealed device's ID: ffffffff while it stays
@@ -45,6 +46,9 @@ pm32:
 
         movl    $m_pciexbar, %esi
         call    puts
+        movl    $PCIEXBAR, %eax
+        call    cfg_read
+        movl    %eax, pciexbar_old
         movl    $PCIEXBAR, %eax         /* 256 MiB (length 0), enabled */
         movl    $(NEW_ECAM | 1), %ecx
         call    cfg_write
@@ -58,6 +62,9 @@ pm32:
         call    puthex32
         movl    $m_nl, %esi
         call    puts
+        movl    $PCIEXBAR, %eax         /* ECAM back where it was */
+        movl    pciexbar_old, %ecx
+        call    cfg_write
 
         /* qword: long mode (2 MiB pages: the first 2 MiB and the ECAM
          * window's first 2 MiB), then one 8-byte load from 00:03.0's
@@ -132,6 +139,7 @@ m_pciexbar: .asciz "PCI-EVIL pciexbar bar="
 m_id:   .asciz  " id="
 m_nl:   .asciz  "\r\n"
 m_done: .asciz  "PCI-EVIL done\r\n"
+pciexbar_old: .long 0
 m_qword: .asciz "PCI-EVIL qword ecam="
         .balign 8
 gdt64:  .quad   0
