@@ -9,12 +9,13 @@ vmm-y += common/cpu_probe.c common/selftest.c common/vcpu.c common/exit.c \
 	common/cr.c common/cr_policy.c common/ioapic.c \
 	common/iommu_vmm.c
 
-unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy
+unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy slat
 unit-cr_policy-srcs := tests/unit/test_cr_policy.c common/cr_policy.c common/cpuid_policy.c
 unit-task_switch-srcs := tests/unit/test_task_switch.c common/task_switch.c
 unit-mmio_decode-srcs := tests/unit/test_mmio_decode.c common/mmio_decode.c
 unit-decode-srcs := tests/unit/test_decode.c common/decode.c
 unit-e820-srcs := tests/unit/test_e820.c common/e820.c
+unit-slat-srcs := tests/unit/test_slat.c common/slat.c
 unit-guest_walk-srcs := tests/unit/test_guest_walk.c common/guest_walk.c
 unit-cpuid_policy-srcs := tests/unit/test_cpuid_policy.c common/cpuid_policy.c
 # Reads the ops tables out of the built VMM images (every backend, every

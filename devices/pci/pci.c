@@ -224,23 +224,26 @@ static void guest_config_read(struct pci_dev *d, const struct pci_addr *a,
  * knows the devices by their boot-time numbers. A bridge the firmware
  * left unnumbered (secondary bus 0) may be numbered. Returns what the
  * write would do, or NULL. */
+/* Whether the write changes a byte of [from, to) of the register. */
+static bool changes(const struct pci_dev *d, const struct pci_addr *a, u8 size,
+                    u32 value, u16 from, u16 to)
+{
+    for (u16 o = a->offset; o < a->offset + size; o++)
+        if (o >= from && o < to &&
+            (u8)pci_config_read(d, o, 1) != (u8)(value >> (8 * (o - a->offset))))
+            return true;
+    return false;
+}
+
 static const char *guest_write_refusal(const struct pci_dev *d, const struct pci_addr *a,
                                        u8 size, u32 value)
 {
-    u16 lo = a->offset, hi = (u16)(a->offset + size);
-
     if (a->bus == 0 && a->dev == 0 && a->fn == 0 && d->id.vendor == 0x8086 &&
-        (d->id.class >> 8) == 0x0600 && lo < 0x68 && hi > 0x60)
+        (d->id.class >> 8) == 0x0600 && changes(d, a, size, value, 0x60, 0x68))
         return "move the ECAM window (PCIEXBAR)";
-    if ((d->header_type & 0x7f) == 1 && lo < 0x1b && hi > 0x18 &&
-        pci_config_read(d, 0x19, 1) != 0) {
-        for (u16 o = lo; o < hi; o++) {
-            u8 now = (u8)pci_config_read(d, o, 1);
-            u8 want = (u8)(value >> (8 * (o - lo)));
-            if (o >= 0x18 && o < 0x1b && now != want)
-                return "renumber the buses behind a bridge";
-        }
-    }
+    if ((d->header_type & 0x7f) == 1 && pci_config_read(d, 0x19, 1) != 0 &&
+        changes(d, a, size, value, 0x18, 0x1b))
+        return "renumber the buses behind a bridge";
     return NULL;
 }
 

@@ -8,7 +8,9 @@
  *         read (the ECAM hook must still hold: ffffffff);
  *   apic: NVMe BAR0 onto the local APIC page and back;
  *   cf8:  IDE BAR4 (bus master, 16 ports) onto 0xcf0-0xcff and back, then
- *         the e1000's ID read through ports 0xcf8/0xcfc (ffffffff).
+ *         the e1000's ID read through ports 0xcf8/0xcfc (ffffffff);
+ *   abar:  the chipset AHCI's BAR5 sized (all ones) with decoding off,
+ *         then decoding turned on without writing the address back.
  * For each it prints "BAR-EVIL <name> bar=XXXXXXXX" (the BAR read back
  * just after the bad write) and the reads; a read that faults (#GP)
  * prints 0bad0bad. Ends with "BAR-EVIL done". */
@@ -19,6 +21,8 @@
 #define NVME_BAR0 0x80002010
 #define IDE_BAR4 0x80002820
 #define E1000_ID 0x80001800
+#define AHCI_CMD 0x8000fa04     /* the chipset's AHCI, 00:1f.2 */
+#define AHCI_ABAR 0x8000fa24
 
         .code32
 pm32:
@@ -84,6 +88,33 @@ pm32:
         movl    $m_nl, %esi
         call    puts
 
+        movl    $m_abar, %esi           /* abar */
+        call    puts
+        movl    $AHCI_CMD, %eax
+        call    cfg_read
+        movl    %eax, ahci_cmd
+        movl    %eax, %ecx
+        andl    $0xfffd, %ecx           /* memory decoding off */
+        movl    $AHCI_CMD, %eax
+        call    cfg_write
+        movl    $AHCI_ABAR, %eax
+        call    cfg_read
+        movl    %eax, ahci_old
+        movl    $AHCI_ABAR, %eax        /* size it */
+        movl    $0xffffffff, %ecx
+        call    cfg_write
+        movl    $AHCI_CMD, %eax         /* decoding back on, BAR5 not restored */
+        movl    ahci_cmd, %ecx
+        call    cfg_write
+        movl    $AHCI_ABAR, %eax
+        call    cfg_read
+        call    puthex32
+        movl    $AHCI_ABAR, %eax        /* as a guest that forgot nothing */
+        movl    ahci_old, %ecx
+        call    cfg_write
+        movl    $m_nl, %esi
+        call    puts
+
         movl    $m_done, %esi
         call    puts
         jmp     stop
@@ -131,6 +162,9 @@ unexpected:
 
 nvme_old: .long 0
 ide_old: .long  0
+ahci_cmd: .long 0
+ahci_old: .long 0
+m_abar: .asciz  "BAR-EVIL abar bar="
 m_vmm:  .asciz  "BAR-EVIL vmm bar="
 m_ecam: .asciz  "BAR-EVIL ecam bar="
 m_apic: .asciz  "BAR-EVIL apic bar="

@@ -535,6 +535,26 @@ static enum pci_verdict ahci_config_write(struct pci_dev *d, u16 offset, u8 size
     return PCI_HANDLED;
 }
 
+/* Memory decoding turned on (or BAR5 written) with BAR5 elsewhere than
+ * the hook, e.g. still the size mask after sizing: BAR5 is put back, or
+ * the HBA would answer unhooked there. */
+static void ahci_config_written(struct pci_dev *d, u16 offset, u8 size)
+{
+    struct ahci_hba *h = NULL;
+    struct pci_bar bar = { 0 };
+
+    for (unsigned i = 0; i < nhbas; i++)
+        if (hbas[i].pci == d)
+            h = &hbas[i];
+    if (!h || !(pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY) ||
+        (pci_read_bar(d, 5, &bar) == 0 && !bar.io && bar.base == h->abar))
+        return;
+    pci_config_write(d, PCI_BAR0 + 20, 4, (u32)h->abar);
+    log_warn("ahci", "%02x:%02x.%x: memory decoding on with the ABAR at 0x%llx: "
+             "put back at 0x%llx", d->id.bus, d->id.dev, d->id.fn,
+             (unsigned long long)bar.base, (unsigned long long)h->abar);
+}
+
 /* At the guest's power-off: how each mediated disk's data moved. */
 static int ahci_summary(void)
 {
@@ -559,5 +579,6 @@ static const struct pci_mediator ahci_mediator = {
     .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010601, .class_mask = 0xffffff },
     .attach = ahci_attach,
     .config_write = ahci_config_write,
+    .config_written = ahci_config_written,
 };
 PCI_MEDIATOR(ahci_mediator);

@@ -30,7 +30,7 @@ wait_for qemu "BAR-EVIL done|PANIC" 90; stop qemu
 
 q=qemu
 # (the VMM's log lines may land in the middle of the guest's: cut them out)
-perl -0pe 's/[IWE] (nvme|io|ide|mmio|pci|guest): [^\n]*\n//g' "$LOG_DIR/$q.serial" >"$LOG_DIR/joined.serial"
+perl -0pe 's/[IWE] (nvme|io|ide|ahci|mmio|pci|guest): [^\n]*\n//g' "$LOG_DIR/$q.serial" >"$LOG_DIR/joined.serial"
 nvme=$(grep -aoE "I nvme: 00:04.0: NVMe controller, BAR0 0x[0-9a-f]+" "$LOG_DIR/$q.serial" | grep -oE "[0-9a-f]+$")
 ide=$(grep -aoE "I io: ports 0x[0-9a-f]+-0x[0-9a-f]+ owned by IDE bus master" "$LOG_DIR/$q.serial" | head -1 | sed -E 's/.*ports 0x([0-9a-f]+)-.*/\1/')
 expect $q "I mem: VMM region 00000000${region#0x}" "the VMM region where the guest looks"
@@ -45,5 +45,8 @@ expect joined "BAR-EVIL apic bar=$(printf %08x $((0x$nvme | 4)))" "NVMe BAR0 ont
 expect $q "W nvme: 00:04.0: the guest moves BAR0 to 0xfee00000 \(.*\): refused" "the APIC move logged"
 expect joined "BAR-EVIL cf8 bar=$(printf %08x $((0x$ide | 1))) read=ffffffff" "IDE BAR4 onto 0xcf0: refused, ports 0xcf8/0xcfc still mediated"
 expect $q "W ide: the guest moves the bus master to ports 0xcf0: refused" "the port move logged"
+abar=$(grep -aoE "I ahci: 00:1f.2: .*ABAR 0x[0-9a-f]+" "$LOG_DIR/$q.serial" | grep -oE "[0-9a-f]+$" | head -1)
+expect joined "BAR-EVIL abar bar=$(printf %08x $((0x${abar:-0})))" "AHCI BAR5 left all ones, decoding on: put back at 0x$abar"
+expect $q "W ahci: 00:1f.2: memory decoding on with the ABAR at 0x[0-9a-f]+: put back at 0x$abar" "the ABAR restore logged"
 expect_not $q "PANIC" "the VMM survives"
 finish

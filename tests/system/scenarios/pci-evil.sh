@@ -5,8 +5,10 @@
 # concealed at 00:03.0 and behind a PCI bridge at 01:01.0, renumbers the
 # bridge's buses (its devices would no longer be found by their boot-time
 # numbers) and moves ECAM with the host bridge's PCIEXBAR to an unhooked
-# address. Both writes are refused with one line each; the bridge and
-# PCIEXBAR read back unchanged and the e1000s stay absent.
+# address; in long mode, an 8-byte ECAM load of the concealed e1000. Both
+# writes are refused with one line each; the bridge and PCIEXBAR read back
+# unchanged; the 8-byte load is mediated as two 4-byte ones; the e1000s
+# stay absent.
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/pci_evil.img
 
@@ -25,6 +27,7 @@ expect joined "PCI-EVIL bridge buses=00010100 id=ffffffff" "bridge renumbering r
 expect $q "W pci: 00:06.0: the guest's write of 0x50500 at 0x18 would renumber the buses behind a bridge: refused" "the renumbering logged"
 expect joined "PCI-EVIL pciexbar bar=b0000001 id=(ffffffff|00000000|0bad0bad)" "PCIEXBAR move refused: still 0xb0000000, the e1000 not reached through the new address"
 expect $q "W pci: 00:00.0: the guest's write of 0xd0000001 at 0x60 would move the ECAM window \(PCIEXBAR\): refused" "the PCIEXBAR move logged"
+expect joined "PCI-EVIL qword ecam=ffffffffffffffff" "an 8-byte ECAM load of the concealed e1000: mediated (two 4-byte reads), all ones"
 expect_not joined "100e8086" "the e1000s' ID never reaches the guest"
 expect_not $q "PANIC" "the VMM survives"
 finish
