@@ -89,7 +89,7 @@ include boot/module.mk
 
 .PHONY: all deps check run bench fuzz clean vendors unit
 
-all: $(BUILD)/veneer.elf $(BUILD)/veneer.iso
+all: $(BUILD)/veneer.elf $(BUILD)/veneer.iso $(TOP)/veneer.efi
 
 deps:
 	@tools/install-deps.sh --src

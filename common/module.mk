@@ -5,7 +5,7 @@ vmm-y += common/cpu_probe.c common/selftest.c common/vcpu.c common/exit.c \
 	common/msr.c common/guest_mem.c common/guest_walk.c common/decode.c \
 	common/e820.c common/bios_boot.c common/bios_stub.S common/slat.c \
 	common/acpi_vmm.c common/mmio.c common/mmio_decode.c \
-	common/io_string.c common/task_switch.c
+	common/io_string.c common/task_switch.c common/uefi_boot.c
 
 unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch
 unit-task_switch-srcs := tests/unit/test_task_switch.c common/task_switch.c

@@ -42,4 +42,9 @@ int apic_intercept_start(void);
 int apic_x2apic_icr_write(struct vcpu *v, u64 value);
 int apic_base_write(struct vcpu *v, u64 value);
 
+/* UEFI boot: brings the APs under the VMM at the guest's first INIT (a
+ * no-op afterwards, and on BIOS boots). Called from the intercepted APIC's
+ * ICR write; until then only the BSP runs under the VMM. */
+void smp_uefi_first_init(void);
+
 #endif
