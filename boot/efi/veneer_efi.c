@@ -62,6 +62,9 @@ static CHAR16 *own_directory(EFI_LOADED_IMAGE *li)
             DevicePathSubType(p) != MEDIA_FILEPATH_DP)
             continue;
         CHAR16 *s = ((FILEPATH_DEVICE_PATH *)p)->PathName;
+        /* GRUB's chainloader splits the path into one node per level. */
+        if (n && dir[n - 1] != L'\\' && *s != L'\\')
+            dir[n++] = L'\\';
         for (; *s && n < 250; s++)
             dir[n++] = *s;
     }
