@@ -155,3 +155,11 @@ fuzz: deps
 
 clean:
 	rm -rf build
+
+# Veneer on an EFI system partition (docs/uefi.md):
+#   make install-efi ESP=/boot/efi [VMM_OPTIONS=...] [EFI_DISK=/dev/sda EFI_PART=1]
+.PHONY: install-efi
+install-efi: all
+	@[ -n "$(ESP)" ] || { echo "make install-efi ESP=/path/to/esp"; exit 1; }
+	tools/install-efi.sh "$(ESP)" "$(VMM_OPTIONS)" \
+		$(if $(EFI_DISK),--bootentry $(EFI_DISK) $(EFI_PART))

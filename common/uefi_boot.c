@@ -7,20 +7,6 @@
 #include <platform/uefi.h>
 #include <string.h>
 
-/* A code/data descriptor (SDM 3.4.5) in the VMX access-rights layout of
- * struct segment: bits 40-47 and 52-55 of the descriptor. */
-static struct segment segment_from_desc(u16 sel, u64 d)
-{
-    u32 limit = (u32)(d & 0xffff) | (u32)((d >> 32) & 0xf0000);
-    u32 attr = (u32)((d >> 40) & 0xff) | (u32)((d >> 40) & 0xf000);
-
-    if (attr & BIT(15))
-        limit = (limit << 12) | 0xfff;
-    return (struct segment){
-        .sel = sel, .attr = attr, .limit = limit,
-        .base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24) };
-}
-
 /* The firmware's GDT is identity mapped (UEFI 2.9 2.3.4). A selector the
  * GDT does not hold is the loader's bug: refuse, naming it. */
 static struct segment load_segment(const struct uefi_param_cpu *c, u16 sel,
@@ -36,10 +22,7 @@ static struct segment load_segment(const struct uefi_param_cpu *c, u16 sel,
         refuse_to_start("UEFI: selector 0x%x is outside the firmware's GDT "
                         "(base 0x%llx limit 0x%x)", sel,
                         (unsigned long long)c->gdt_base, c->gdt_limit);
-    struct segment s = segment_from_desc(sel, d[0]);
-    if (system)
-        s.base |= d[1] << 32;
-    return s;
+    return segment_from_desc(sel, d[0], d[1], system);
 }
 
 int uefi_boot_prepare(struct vcpu *v)
