@@ -1,6 +1,6 @@
 # UEFI boots through veneer.efi (sourced by the uefi-* scenarios after
 # lib.sh; docs/uefi.md).
-#   uefi_esp OUT.img KERNEL_PARAMS [VMM_OPTIONS]
+#   uefi_esp OUT.img KERNEL_PARAMS [VMM_OPTIONS [KEY_FILE]]
 #       a FAT ESP (mtools, no loop devices): \EFI\BOOT\BOOTX64.EFI is GRUB
 #       EFI (grub-mkstandalone) whose only entry chainloads
 #       \EFI\veneer\veneer.efi (with veneer.elf and veneer.cfg = VMM_OPTIONS)
@@ -13,13 +13,15 @@
 #       serial -> NAME.serial
 #   uefi_linux_run
 #       the uefi-linux-* scenarios: find the region, boot Linux through
-#       GRUB EFI and veneer.efi with 2 CPUs, assert
+#       GRUB EFI and veneer.efi with 2 CPUs, assert. UEFI_KEY=FILE: the
+#       scratch disk is encrypted whole with it (crypt.sh), veneer.key on
+#       the ESP, UEFI_VMM_OPTS the option line (the rule for that disk)
 EFI_IMG=${EFI_IMG:-$ROOT/build/veneer.efi}
 GUEST_KERNEL=${GUEST_KERNEL:-$(ls /boot/vmlinuz-* | sort -V | tail -1)}
 GUEST_INITRD=${GUEST_INITRD:-$ROOT/build/guest/initramfs.cpio.gz}
 
 uefi_esp() {
-    local out=$1 params=$2 opts=${3:-} d
+    local out=$1 params=$2 opts=${3:-} key=${4:-} d
     d=$(mktemp -d "$out.XXXXXX")
     cat >"$d/grub.cfg" <<CFG
 set timeout=0
@@ -50,7 +52,8 @@ CFG
         mcopy -i "$out" "$ELF" ::/EFI/veneer/veneer.elf &&
         mcopy -i "$out" "$d/veneer.cfg" ::/EFI/veneer/veneer.cfg &&
         mcopy -i "$out" "$GUEST_KERNEL" ::/boot/vmlinuz &&
-        mcopy -i "$out" "$GUEST_INITRD" ::/boot/initrd.gz || {
+        mcopy -i "$out" "$GUEST_INITRD" ::/boot/initrd.gz &&
+        { [ -z "$key" ] || mcopy -i "$out" "$key" ::/EFI/veneer/veneer.key; } || {
             echo "uefi_esp: mtools failed"; rm -rf "$d"; exit 1; }
     rm -rf "$d"
 }
@@ -89,11 +92,15 @@ uefi_qemu() {
 
 uefi_linux_run() {
     local region lo hi
-    guest_disk "$LOG_DIR/scratch.img" ""
+    if [ -n "${UEFI_KEY:-}" ]; then
+        crypt_guest_disk "$LOG_DIR/scratch.img" "$UEFI_KEY" ""
+    else
+        guest_disk "$LOG_DIR/scratch.img" ""
+    fi
     # Where the loader puts the region depends on what OVMF and GRUB allocated
     # before it: a first boot, stopped once the VMM names it, finds it; the
     # same machine and ESP give the same place.
-    uefi_esp "$LOG_DIR/esp.img" "veneer.test=none"
+    uefi_esp "$LOG_DIR/esp.img" "veneer.test=none" "${UEFI_VMM_OPTS:-}" "${UEFI_KEY:-}"
     uefi_qemu probe "$LOG_DIR/esp.img" -smp 2 $(uefi_scratch_args "$LOG_DIR/scratch.img")
     wait_for probe "I mem: VMM region|refusing|PANIC" 120
     stop probe
@@ -101,7 +108,8 @@ uefi_linux_run() {
     [ -n "$region" ] || { echo "FAIL probe: the VMM named no region"; exit 1; }
     lo=$(printf '%016x' $((${region%-*}))); hi=$(printf '%016x' $((${region#*-})))
     HIDDEN=$(printf '0x%x-0x%x' $((${region%-*})) $((${region#*-})))
-    uefi_esp "$LOG_DIR/esp.img" "veneer.test=all,smp veneer.uefi=1 veneer.hidden=$HIDDEN veneer.cpus=2"
+    uefi_esp "$LOG_DIR/esp.img" "veneer.test=all,smp veneer.uefi=1 veneer.hidden=$HIDDEN veneer.cpus=2" \
+        "${UEFI_VMM_OPTS:-}" "${UEFI_KEY:-}"
     uefi_qemu veneer "$LOG_DIR/esp.img" -smp 2 $(uefi_scratch_args "$LOG_DIR/scratch.img")
     # a VMM that refuses or panics ends the wait at once
     wait_for veneer '^GUEST-VERDICT|refusing to start|PANIC' 300
