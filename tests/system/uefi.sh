@@ -75,15 +75,20 @@ uefi_scratch_args() {
 
 uefi_qemu() {
     local name=$1 esp=$2; shift 2
-    local serial="$LOG_DIR/$name.serial"
+    local serial="$LOG_DIR/$name.serial" console="-serial file:$LOG_DIR/$name.serial"
     : >"$serial"
     cp /usr/share/OVMF/OVMF_VARS_4M.fd "$LOG_DIR/$name.vars.fd"
+    # UEFI_CONSOLE=1: the serial line on a socket, for qemu_console.py
+    if [ "${UEFI_CONSOLE:-0}" = 1 ]; then
+        rm -f "$LOG_DIR/$name.ssock"
+        console="-chardev socket,id=ser,path=$LOG_DIR/$name.ssock,server=on,wait=on -serial chardev:ser"
+    fi
     note "qemu $name (OVMF): $*"
     qemu-system-x86_64 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
         -machine q35 -cpu EPYC,+svm,+npt -nic none \
         -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
         -drive if=pflash,format=raw,file="$LOG_DIR/$name.vars.fd" \
-        -serial file:"$serial" -display none \
+        $console -display none \
         -monitor unix:"$LOG_DIR/$name.mon",server=on,wait=off \
         -drive file="$esp",format=raw,if=none,id=esp $(uefi_esp_device) "$@" \
         >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
