@@ -87,7 +87,7 @@ include boot/module.mk
 -include $(sort $(wildcard common/*/module.mk crypto/*/module.mk \
 	devices/*/module.mk devices/*/*/module.mk tools/*/module.mk tests/*/module.mk))
 
-.PHONY: all deps check run bench fuzz clean vendors unit
+.PHONY: all deps check run run-uefi bench fuzz clean vendors unit
 
 all: $(BUILD)/veneer.elf $(BUILD)/veneer.iso $(TOP)/veneer.efi
 
@@ -146,6 +146,11 @@ check: deps
 run: deps
 	$(MAKE) all $(TOP)/guest/disk.img $(TOP)/tools/vdisk
 	@tools/run-demo.sh
+
+# the same demo on UEFI (OVMF, GRUB EFI, veneer.efi; docs/uefi.md)
+run-uefi: deps
+	$(MAKE) all $(TOP)/guest/disk.img $(TOP)/tools/vdisk
+	@tools/run-uefi-demo.sh
 
 bench: deps
 	$(MAKE) $(bench-targets)
