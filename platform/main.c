@@ -82,6 +82,12 @@ static void memmap_print(void)
     }
 }
 
+static bool cpu_has_1g_pages_for_direct_map(void)
+{
+    return cpuid(0x80000000).eax >= 0x80000001 &&
+           (cpuid(0x80000001).edx & BIT(26));
+}
+
 static u64 highest_address(void)
 {
     u64 top = GiB(4);
@@ -91,7 +97,18 @@ static u64 highest_address(void)
         if (end > top && boot_info.mmap[i].type != MEM_RESERVED)
             top = end;
     }
-    return ALIGN_UP(top, GiB(1));
+    top = ALIGN_UP(top, GiB(1));
+    /* UEFI firmware (OVMF) puts 64-bit BARs far above RAM, where the
+     * mediators must reach them: with 1 GiB pages the direct map covers
+     * the physical address space (to 1 TiB) for two table pages. */
+    if (boot_info.uefi_entry && cpu_has_1g_pages_for_direct_map()) {
+        u32 bits = cpuid(0x80000000).eax >= 0x80000008
+                       ? (cpuid(0x80000008).eax & 0xff) : 36;
+        u64 space = 1ULL << (bits > 40 ? 40 : bits);
+        if (space > top)
+            top = space;
+    }
+    return top;
 }
 
 static u64 choose_region(void)
