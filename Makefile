@@ -87,9 +87,9 @@ include boot/module.mk
 -include $(sort $(wildcard common/*/module.mk crypto/*/module.mk \
 	devices/*/module.mk devices/*/*/module.mk tools/*/module.mk tests/*/module.mk))
 
-.PHONY: all deps check run bench fuzz soak clean vendors unit
+.PHONY: all deps check run run-uefi bench fuzz soak clean vendors unit
 
-all: $(BUILD)/veneer.elf $(BUILD)/veneer.iso
+all: $(BUILD)/veneer.elf $(BUILD)/veneer.iso $(TOP)/veneer.efi
 
 deps:
 	@tools/install-deps.sh --src
@@ -147,6 +147,11 @@ run: deps
 	$(MAKE) all $(TOP)/guest/disk.img $(TOP)/tools/vdisk
 	@tools/run-demo.sh
 
+# the same demo on UEFI (OVMF, GRUB EFI, veneer.efi; docs/uefi.md)
+run-uefi: deps
+	$(MAKE) all $(TOP)/guest/disk.img $(TOP)/tools/vdisk
+	@tools/run-uefi-demo.sh
+
 bench: deps
 	$(MAKE) $(bench-targets)
 
@@ -160,3 +165,11 @@ soak: deps
 
 clean:
 	rm -rf build
+
+# Veneer on an EFI system partition (docs/uefi.md):
+#   make install-efi ESP=/boot/efi [VMM_OPTIONS=...] [EFI_DISK=/dev/sda EFI_PART=1]
+.PHONY: install-efi
+install-efi: all
+	@[ -n "$(ESP)" ] || { echo "make install-efi ESP=/path/to/esp"; exit 1; }
+	tools/install-efi.sh "$(ESP)" "$(VMM_OPTIONS)" \
+		$(if $(EFI_DISK),--bootentry $(EFI_DISK) $(EFI_PART))

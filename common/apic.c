@@ -78,6 +78,8 @@ static void icr_write(struct vcpu *v, u32 dest, u32 lo, bool x2)
     }
     if (mode == ICR_MODE_INIT && !(lo & ICR_ASSERT) && (lo & ICR_LEVEL))
         return; /* INIT level de-assert: nothing on today's CPUs */
+    if (mode == ICR_MODE_INIT)
+        smp_uefi_first_init();
     n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
     for (u32 i = 0; i < n; i++) {
         struct vcpu *t = vcpus[i];

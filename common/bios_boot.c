@@ -73,9 +73,9 @@ int bios_boot_prepare(struct vcpu *v)
     size_t len = (size_t)(bios_stub_end - bios_stub_start);
 
     if (boot_info.efi_system_table)
-        refuse_to_start("UEFI boot: the BIOS boot flow needs a legacy BIOS "
-                        "(boot Veneer through BIOS/CSM; the UEFI flow is not "
-                        "built yet)");
+        refuse_to_start("UEFI boot through GRUB's multiboot2: boot services "
+                        "are gone and the BIOS boot flow needs a legacy BIOS; "
+                        "start Veneer with veneer.efi (docs/uefi.md)");
     if (guest_phys_read(BDA_BASE_MEM_KIB, &base_kib, 2) < 0 ||
         guest_phys_read(0x15 * 4, &ivt15, 4) < 0)
         return -E_FAULT;

@@ -7,9 +7,9 @@ vmm-y += common/cpu_probe.c common/selftest.c common/vcpu.c common/exit.c \
 	common/acpi_vmm.c common/mmio.c common/mmio_decode.c \
 	common/io_string.c common/task_switch.c \
 	common/cr.c common/cr_policy.c common/ioapic.c \
-	common/iommu_vmm.c
+	common/iommu_vmm.c common/uefi_boot.c common/segment.c
 
-unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy slat
+unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy slat segment
 unit-cr_policy-srcs := tests/unit/test_cr_policy.c common/cr_policy.c common/cpuid_policy.c
 unit-task_switch-srcs := tests/unit/test_task_switch.c common/task_switch.c
 unit-mmio_decode-srcs := tests/unit/test_mmio_decode.c common/mmio_decode.c
@@ -22,6 +22,7 @@ unit-cpuid_policy-srcs := tests/unit/test_cpuid_policy.c common/cpuid_policy.c
 # operation filled, pointing into code).
 unit-vcpu_ops-srcs := tests/unit/test_vcpu_ops.c
 unit-vcpu_ops-cflags := -DVMM_IMAGES='"$(TOP)/veneer.elf $(TOP)/intel/veneer.elf $(TOP)/amd/veneer.elf"'
+unit-segment-srcs := tests/unit/test_segment.c common/segment.c
 
 # libFuzzer target over the decoders of guest instruction bytes and the
 # CR write checks (make fuzz runs it for INSN_FUZZ_SECONDS)

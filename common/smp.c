@@ -270,27 +270,16 @@ static __noreturn void ap_main(struct pcpu *c)
     vcpu_loop(v);
 }
 
-static int smp_start(void)
+/* Starts every enabled CPU of the MADT not yet under the VMM. Returns how
+ * many could not be brought under it; *started counts the others. */
+static u32 start_madt_aps(const struct acpi_platform *pf, u32 *started)
 {
-    const struct acpi_platform *pf = acpi_platform();
-    u32 bsp_id = lapic_id(), started = 0, failed = 0, n = 1;
+    u32 bsp_id = pcpus[0].apic_id, failed = 0, n = pcpu_count ? pcpu_count : 1;
 
-    pcpus[0].apic_id = bsp_id;
-    if (!apic_intercept_opt && !vcpu_ops->sipi_exits)
-        refuse_to_start("vmm.apic_intercept=0: the %s backend has no INIT and "
-                        "SIPI exits; the VMM must intercept the local APIC to "
-                        "start the guest's CPUs", active_backend->name);
-    vmm_sipi = apic_intercept_opt;
-    if (!pf || !pf->have_madt) {
-        log_warn("smp", "no ACPI MADT: only the boot CPU is known; the VMM "
-                 "intercepts the local APIC so that the guest cannot start a "
-                 "CPU outside it");
-        vmm_sipi = true;
-        return apic_intercept_start();
-    }
     for (unsigned i = 0; i < pf->madt.ncpus; i++) {
         const struct acpi_cpu *cpu = &pf->madt.cpus[i];
-        if (!cpu->enabled || cpu->apic_id == bsp_id)
+        if (!cpu->enabled || cpu->apic_id == bsp_id ||
+            smp_vcpu_by_apic_id(cpu->apic_id))
             continue;
         if (n >= MAX_CPUS) {
             log_err("smp", "APIC ID %u: more than %d CPUs; it is not started "
@@ -314,11 +303,63 @@ static int smp_start(void)
             n++;
             continue;
         }
-        started++;
+        (*started)++;
         n++;
     }
     pcpu_count = n;
     smp_boot_done();
+    return failed;
+}
+
+/* UEFI: the firmware's MP services own the APs until someone starts them
+ * with INIT-SIPI-SIPI (the firmware itself, or the OS); the first INIT the
+ * guest sends brings them all under the VMM first (common/apic.c), then
+ * the INIT and SIPIs go to their vcpus as usual. */
+static bool uefi_aps_pending;
+
+void smp_uefi_first_init(void)
+{
+    const struct acpi_platform *pf = acpi_platform();
+    u32 started = 0, failed;
+
+    if (!uefi_aps_pending)
+        return;
+    uefi_aps_pending = false;
+    failed = start_madt_aps(pf, &started);
+    log_info("smp", "UEFI: the guest's first INIT: %u AP%s brought under the "
+             "VMM%s", started, started == 1 ? "" : "s",
+             failed ? " (some could not be: see above)" : "");
+}
+
+static int smp_start(void)
+{
+    const struct acpi_platform *pf = acpi_platform();
+    u32 bsp_id = lapic_id(), started = 0, failed;
+
+    pcpus[0].apic_id = bsp_id;
+    if (!apic_intercept_opt && !vcpu_ops->sipi_exits)
+        refuse_to_start("vmm.apic_intercept=0: the %s backend has no INIT and "
+                        "SIPI exits; the VMM must intercept the local APIC to "
+                        "start the guest's CPUs", active_backend->name);
+    vmm_sipi = apic_intercept_opt;
+    if (!pf || !pf->have_madt) {
+        log_warn("smp", "no ACPI MADT: only the boot CPU is known; the VMM "
+                 "intercepts the local APIC so that the guest cannot start a "
+                 "CPU outside it");
+        vmm_sipi = true;
+        return apic_intercept_start();
+    }
+    if (boot_info.uefi_entry) {
+        /* Starting the APs now would take them from the firmware's MP
+         * services, which still run them (docs/uefi.md). */
+        uefi_aps_pending = true;
+        vmm_sipi = true;
+        log_info("smp", "UEFI: the APs stay with the firmware's MP services; "
+                 "the guest's first INIT brings them under the VMM (local "
+                 "APIC ICR intercepted)");
+        return apic_intercept_start();
+    }
+    failed = start_madt_aps(pf, &started);
     if (failed) {
         /* The guest must not start those CPUs itself, outside the VMM. */
         log_err("smp", "%u CPU%s could not be brought under the VMM; the guest "

@@ -50,4 +50,9 @@ static inline bool apic_x2apic_is_lvt(u32 msr)
 }
 int apic_base_write(struct vcpu *v, u64 value);
 
+/* UEFI boot: brings the APs under the VMM at the guest's first INIT (a
+ * no-op afterwards, and on BIOS boots). Called from the intercepted APIC's
+ * ICR write; until then only the BSP runs under the VMM. */
+void smp_uefi_first_init(void);
+
 #endif

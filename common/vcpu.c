@@ -7,6 +7,7 @@
 #include <common/guest_mem.h>
 #include <common/guest_policy.h>
 #include <common/smp.h>
+#include <common/uefi_boot.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
@@ -125,8 +126,12 @@ static int guest_launch(void)
     io_policy_init(v);
     vcpu_register(v);
     smp_vcpu_policy(v);
-    if ((r = bios_boot_prepare(v)) < 0)
-        panic("guest: cannot prepare the BIOS boot (error %d)", r);
+    if (boot_info.uefi_entry)
+        r = uefi_boot_prepare(v);
+    else
+        r = bios_boot_prepare(v);
+    if (r < 0)
+        panic("guest: cannot prepare the guest start (error %d)", r);
     log_info("veneer", "running the guest (backend %s, %u CPU%s)",
              active_backend->name, vcpu_count, vcpu_count == 1 ? "" : "s");
     vcpu_loop(v);

@@ -7,6 +7,8 @@
  * and continue at start64 in the high half. */
 #include <platform/layout.h>
 
+#define UEFI_MAGIC    0x56454e55    /* platform/uefi_params.h */
+
 #define MB2_MAGIC     0xe85250d6
 #define MB2_BOOT_MAGIC 0x36d76289
 #define V2P(x)        ((x) - KERNEL_VBASE + LOAD_PHYS)
@@ -23,6 +25,19 @@ mb2_header:
         .short 0, 0
         .long 8
 mb2_header_end:
+
+/* The UEFI loader's header (platform/include/platform/uefi_params.h). */
+        .balign 8
+        .globl uefi_header
+uefi_header:
+        .ascii  "VENEER-UEFI-HDR\0"
+        .long   1                       /* UEFI_HEADER_VERSION */
+        .long   uefi_header_end - uefi_header
+        .quad   uefi_start64
+        .quad   KERNEL_VBASE
+        .quad   LOAD_PHYS
+        .quad   __image_end - KERNEL_VBASE
+uefi_header_end:
 
         .section .boot.text, "ax"
         .code32
@@ -152,8 +167,28 @@ boot_tables_end:
         .skip   4096
 boot_stack_top:
 
+/* The UEFI entry (veneer.efi): 64-bit, interrupts off, on the loader's
+ * page tables (0-4 GiB identity and at the direct map, KERNEL_VBASE onto
+ * the VMM region where the loader put the image), the firmware's GDT,
+ * RDI = the parameter array (physical, below 4 GiB). The firmware's GDT
+ * and stack are left as they were: the loader's state is in its CPU block.
+ * Continues as the multiboot2 path does, on the VMM's own GDT. */
         .text
         .code64
+        .globl uefi_start64
+uefi_start64:
+        cli
+        cld
+        mov     %rdi, %r12
+        lgdt    uefi_gdt_desc(%rip)
+        lea     1f(%rip), %rax
+        pushq   $0x08
+        push    %rax
+        lretq
+1:      mov     $UEFI_MAGIC, %edi
+        mov     %r12, %rsi
+        /* fall through */
+
         .globl start64
 start64:
         mov     $0x10, %ax
@@ -179,6 +214,19 @@ start64:
 1:      cli
         hlt
         jmp     1b
+
+        .data
+        .balign 8
+uefi_gdt:
+        .quad   0
+        .quad   0x00af9a000000ffff      /* 0x08: 64-bit code */
+        .quad   0x00cf92000000ffff      /* 0x10: data */
+uefi_gdt_end:
+        .balign 8
+        .short  0, 0, 0
+uefi_gdt_desc:
+        .short  uefi_gdt_end - uefi_gdt - 1
+        .quad   uefi_gdt
 
         .bss
         .balign 4096

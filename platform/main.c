@@ -10,10 +10,12 @@
 #include <platform/paging.h>
 #include <platform/percpu.h>
 #include <platform/trap.h>
+#include <platform/uefi.h>
 #include <stdarg.h>
 #include <string.h>
 
 struct boot_info boot_info;
+struct uefi_param_cpu uefi_caller;
 
 static u64 vmm_mem = MiB(32);
 OPTION_SIZE("vmm.mem", vmm_mem, MiB(16), GiB(1),
@@ -80,6 +82,12 @@ static void memmap_print(void)
     }
 }
 
+static bool cpu_has_1g_pages_for_direct_map(void)
+{
+    return cpuid(0x80000000).eax >= 0x80000001 &&
+           (cpuid(0x80000001).edx & BIT(26));
+}
+
 static u64 highest_address(void)
 {
     u64 top = GiB(4);
@@ -89,11 +97,25 @@ static u64 highest_address(void)
         if (end > top && boot_info.mmap[i].type != MEM_RESERVED)
             top = end;
     }
-    return ALIGN_UP(top, GiB(1));
+    top = ALIGN_UP(top, GiB(1));
+    /* UEFI firmware (OVMF) puts 64-bit BARs far above RAM, where the
+     * mediators must reach them: with 1 GiB pages the direct map covers
+     * the physical address space (to 1 TiB) for two table pages. */
+    if (boot_info.uefi_entry && cpu_has_1g_pages_for_direct_map()) {
+        u32 bits = cpuid(0x80000000).eax >= 0x80000008
+                       ? (cpuid(0x80000008).eax & 0xff) : 36;
+        u64 space = 1ULL << (bits > 40 ? 40 : bits);
+        if (space > top)
+            top = space;
+    }
+    return top;
 }
 
 static u64 choose_region(void)
 {
+    if (boot_info.uefi_entry)
+        return boot_info.uefi_region_base; /* the loader reserved it */
+
     struct mem_range avoid[2 + BOOT_MAX_MODULES];
     u32 n = 0;
     u64 image_len = (u64)(__image_end - __image_start);
@@ -108,16 +130,34 @@ static u64 choose_region(void)
                                 avoid, n);
 }
 
-void vmm_main(u32 magic, u32 info_phys)
+/* The loader's mapping covers 0-4 GiB at the direct map. */
+static const void *uefi_map(u64 phys, u64 len)
+{
+    if (phys >= GiB(4) || len > GiB(4) - phys)
+        return NULL;
+    return phys_to_virt(phys);
+}
+
+static void uefi_boot_info(u32 params)
 {
     const char *why;
-    u64 tables_len;
 
-    console_init();
-    cpu_tables_load(&pcpus[0]);
-    idt_init();
-    console_printf("\nVeneer %s (%s, backends: %s) starting\n", VENEER_VERSION,
-                   VENEER_GITREV, VENEER_VENDOR);
+    if (uefi_parse(params, uefi_map, &boot_info, &uefi_caller, &why) < 0)
+        refuse_to_start("malformed parameters from the UEFI loader: %s", why);
+    /* The image runs where the loader put it: the region's base. */
+    image_phys_base = boot_info.uefi_region_base;
+    log_info("boot", "UEFI boot by %s (system table 0x%llx); boot services "
+             "running; VMM region %llx-%llx reserved by the loader",
+             boot_info.loader, (unsigned long long)boot_info.efi_system_table,
+             (unsigned long long)boot_info.uefi_region_base,
+             (unsigned long long)(boot_info.uefi_region_base +
+                                  boot_info.uefi_region_size - 1));
+}
+
+static void mb2_boot_info(u32 magic, u32 info_phys)
+{
+    const char *why;
+
     if (magic != MB2_BOOT_MAGIC)
         refuse_to_start("not started by a multiboot2 loader (EAX=0x%x)", magic);
     /* The boot tables map 0-4 GiB, where GRUB put the information. */
@@ -132,8 +172,27 @@ void vmm_main(u32 magic, u32 info_phys)
                  "services", (unsigned long long)boot_info.efi_system_table);
     else
         log_info("boot", "BIOS boot");
+}
+
+void vmm_main(u32 magic, u32 info_phys)
+{
+    u64 tables_len;
+
+    console_init();
+    cpu_tables_load(&pcpus[0]);
+    idt_init();
+    console_printf("\nVeneer %s (%s, backends: %s) starting\n", VENEER_VERSION,
+                   VENEER_GITREV, VENEER_VENDOR);
+    if (magic == UEFI_MAGIC)
+        uefi_boot_info(info_phys);
+    else
+        mb2_boot_info(magic, info_phys);
 
     options_init();
+    if (boot_info.uefi_entry && vmm_mem != boot_info.uefi_region_size)
+        refuse_to_start("vmm.mem=%llu MiB but the UEFI loader reserved %llu "
+                        "MiB", (unsigned long long)(vmm_mem >> 20),
+                        (unsigned long long)(boot_info.uefi_region_size >> 20));
     run_init_stage("early");
     memmap_print();
 
@@ -144,10 +203,12 @@ void vmm_main(u32 magic, u32 info_phys)
     u64 image_len = (u64)(__image_end - __image_start);
     paging_init_and_relocate(base, vmm_mem, highest_address(), &tables_len);
     mem_init(base, vmm_mem, image_len, tables_len);
-    log_info("mem", "VMM region %016llx-%016llx (%llu MiB) reserved at the top "
-             "of usable RAM below 4 GiB; image %llu KiB, page tables %llu KiB",
+    log_info("mem", "VMM region %016llx-%016llx (%llu MiB) reserved %s; "
+             "image %llu KiB, page tables %llu KiB",
              (unsigned long long)base, (unsigned long long)(base + vmm_mem - 1),
              (unsigned long long)(vmm_mem >> 20),
+             boot_info.uefi_entry ? "by the UEFI loader (boot services)"
+                                  : "at the top of usable RAM below 4 GiB",
              (unsigned long long)(image_len >> 10),
              (unsigned long long)(tables_len >> 10));
 

@@ -6,13 +6,15 @@ vmm-y += platform/entry.S platform/isr.S platform/main.c platform/console.c \
 	platform/lib/format.c platform/simd.c \
 	platform/smp.c platform/ap_tramp.S platform/prompt.c \
 	platform/time.c \
-	platform/iommu/iommu.c platform/iommu/iopt.c platform/iommu/vtd.c platform/iommu/amdvi.c
+	platform/iommu/iommu.c platform/iommu/iopt.c platform/iommu/vtd.c platform/iommu/amdvi.c \
+	platform/uefi.c
 
-unit-tests += format options memory multiboot2
+unit-tests += format options memory multiboot2 uefi
 unit-format-srcs := tests/unit/test_format.c platform/lib/format.c
 unit-options-srcs := tests/unit/test_options.c platform/options.c platform/lib/format.c
 unit-memory-srcs := tests/unit/test_memory.c platform/frame_pool.c platform/heap.c
 unit-multiboot2-srcs := tests/unit/test_multiboot2.c platform/multiboot2.c
+unit-uefi-srcs := tests/unit/test_uefi.c platform/uefi.c
 unit-tests += iopt
 unit-iopt-srcs := tests/unit/test_iopt.c platform/iommu/iopt.c
 unit-iopt-cflags := -Iplatform/iommu

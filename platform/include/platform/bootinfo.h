@@ -43,7 +43,22 @@ struct boot_info {
     u64 efi_system_table; /* 0: BIOS boot */
     bool efi_boot_services_exited;
     u64 info_phys, info_len;
+    /* Started by veneer.efi (boot services running; platform/uefi.c). */
+    bool uefi_entry;
+    u64 uefi_region_base, uefi_region_size;
 };
+
+struct uefi_param_cpu;
+
+/* Parses the UEFI loader's parameter blocks (platform/uefi_params.h):
+ * `params` is the physical address of the NULL-terminated pointer array;
+ * `map(phys, len)` returns a readable pointer to [phys, phys+len) or NULL.
+ * Fills `out` (memory map, options, RSDP, modules, region) and `cpu` (the
+ * loader's CPU state). Returns 0, or < 0 with `why` saying what was
+ * malformed. Pure: host-tested. */
+int uefi_parse(u64 params, const void *(*map)(u64 phys, u64 len),
+               struct boot_info *out, struct uefi_param_cpu *cpu,
+               const char **why);
 
 extern struct boot_info boot_info;
 

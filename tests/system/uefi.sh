@@ -1,0 +1,143 @@
+# UEFI boots through veneer.efi (sourced by the uefi-* scenarios after
+# lib.sh; docs/uefi.md).
+#   uefi_esp OUT.img KERNEL_PARAMS [VMM_OPTIONS [KEY_FILE]]
+#       a FAT ESP (mtools, no loop devices): \EFI\BOOT\BOOTX64.EFI is GRUB
+#       EFI (grub-mkstandalone) whose only entry chainloads
+#       \EFI\veneer\veneer.efi (with veneer.elf and veneer.cfg = VMM_OPTIONS)
+#       and, when that returns, boots the test guest's kernel and initramfs
+#       from the ESP with KERNEL_PARAMS (UEFI_BARE=1: without veneer.efi)
+#   uefi_qemu NAME ESP [QEMU ARGS]
+#       QEMU q35/TCG, SVM, OVMF (read-only code, a copy of the variables),
+#       the ESP as the disk that boots first (UEFI_ESP_BUS=nvme, the
+#       default: an NVMe controller; ahci: on the chipset's AHCI HBA);
+#       serial -> NAME.serial
+#   uefi_linux_run
+#       the uefi-linux-* scenarios: find the region, boot Linux through
+#       GRUB EFI and veneer.efi with 2 CPUs, assert. UEFI_KEY=FILE: the
+#       scratch disk is encrypted whole with it (crypt.sh), veneer.key on
+#       the ESP, UEFI_VMM_OPTS the option line (the rule for that disk)
+EFI_IMG=${EFI_IMG:-$ROOT/build/veneer.efi}
+GUEST_KERNEL=${GUEST_KERNEL:-$(ls /boot/vmlinuz-* | sort -V | tail -1)}
+GUEST_INITRD=${GUEST_INITRD:-$ROOT/build/guest/initramfs.cpio.gz}
+
+uefi_esp() {
+    local out=$1 params=$2 opts=${3:-} key=${4:-} d
+    d=$(mktemp -d "$out.XXXXXX")
+    cat >"$d/grub.cfg" <<CFG
+set timeout=0
+serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial
+search --file --set=root /EFI/veneer/veneer.efi
+menuentry "Veneer, then the test guest" {
+$([ "${UEFI_BARE:-0}" = 1 ] || printf '%s\n' \
+    '    echo "GUEST-GRUB-EFI chainloading veneer.efi"' \
+    '    chainloader /EFI/veneer/veneer.efi' '    boot')
+    echo "GUEST-GRUB-EFI veneer.efi returned; booting Linux"
+    linux /boot/vmlinuz console=ttyS0,115200 quiet panic=5 $params
+    initrd /boot/initrd.gz
+}
+CFG
+    grub-mkstandalone -O x86_64-efi -o "$d/BOOTX64.EFI" \
+        --modules="part_gpt part_msdos fat search search_fs_file chain linux echo serial terminal" \
+        --locales= --fonts= --themes= "boot/grub/grub.cfg=$d/grub.cfg" >"$d/log" 2>&1 ||
+        { cat "$d/log"; rm -rf "$d"; exit 1; }
+    printf '%s\n' "$opts" >"$d/veneer.cfg"
+    rm -f "$out"
+    truncate -s 64M "$out"
+    mformat -i "$out" -F :: &&
+        mmd -i "$out" ::/EFI ::/EFI/BOOT ::/EFI/veneer ::/boot &&
+        mcopy -i "$out" "$d/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI &&
+        mcopy -i "$out" "$EFI_IMG" ::/EFI/veneer/veneer.efi &&
+        mcopy -i "$out" "$ELF" ::/EFI/veneer/veneer.elf &&
+        mcopy -i "$out" "$d/veneer.cfg" ::/EFI/veneer/veneer.cfg &&
+        mcopy -i "$out" "$GUEST_KERNEL" ::/boot/vmlinuz &&
+        mcopy -i "$out" "$GUEST_INITRD" ::/boot/initrd.gz &&
+        { [ -z "$key" ] || mcopy -i "$out" "$key" ::/EFI/veneer/veneer.key; } || {
+            echo "uefi_esp: mtools failed"; rm -rf "$d"; exit 1; }
+    rm -rf "$d"
+}
+
+uefi_esp_device() {
+    case "${UEFI_ESP_BUS:-nvme}" in
+        ahci) echo "-device ide-hd,drive=esp,bus=ide.0,bootindex=0" ;;
+        *) echo "-device nvme,serial=veneer-esp,drive=esp,bootindex=0" ;;
+    esac
+}
+
+# the scratch disk (the guest's disk check) on the same kind of controller
+uefi_scratch_args() {
+    case "${UEFI_ESP_BUS:-nvme}" in
+        ahci) echo "-drive file=$1,format=raw,if=none,id=gdisk -device ide-hd,drive=gdisk,bus=ide.1" ;;
+        *) guest_qemu_nvme_args "$1" ;;
+    esac
+}
+
+uefi_qemu() {
+    local name=$1 esp=$2; shift 2
+    local serial="$LOG_DIR/$name.serial" console="-serial file:$LOG_DIR/$name.serial"
+    : >"$serial"
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$LOG_DIR/$name.vars.fd"
+    # UEFI_CONSOLE=1: the serial line on a socket, for qemu_console.py
+    if [ "${UEFI_CONSOLE:-0}" = 1 ]; then
+        rm -f "$LOG_DIR/$name.ssock"
+        console="-chardev socket,id=ser,path=$LOG_DIR/$name.ssock,server=on,wait=on -serial chardev:ser"
+    fi
+    note "qemu $name (OVMF): $*"
+    qemu-system-x86_64 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
+        -machine q35 -cpu EPYC,+svm,+npt -nic none \
+        -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+        -drive if=pflash,format=raw,file="$LOG_DIR/$name.vars.fd" \
+        $console -display none \
+        -monitor unix:"$LOG_DIR/$name.mon",server=on,wait=off \
+        -drive file="$esp",format=raw,if=none,id=esp $(uefi_esp_device) "$@" \
+        >"$LOG_DIR/$name.qemu.log" 2>&1 </dev/null &
+    PIDS[$name]=$!
+}
+
+uefi_linux_run() {
+    local region lo hi
+    if [ -n "${UEFI_KEY:-}" ]; then
+        crypt_guest_disk "$LOG_DIR/scratch.img" "$UEFI_KEY" ""
+    else
+        guest_disk "$LOG_DIR/scratch.img" ""
+    fi
+    # Where the loader puts the region depends on what OVMF and GRUB allocated
+    # before it: a first boot, stopped once the VMM names it, finds it; the
+    # same machine and ESP give the same place.
+    uefi_esp "$LOG_DIR/esp.img" "veneer.test=none" "${UEFI_VMM_OPTS:-}" "${UEFI_KEY:-}"
+    uefi_qemu probe "$LOG_DIR/esp.img" -smp 2 $(uefi_scratch_args "$LOG_DIR/scratch.img")
+    wait_for probe "I mem: VMM region|refusing|PANIC" 120
+    stop probe
+    region=$(sed -n 's/.*I mem: VMM region \([0-9a-f]*\)-\([0-9a-f]*\) .*/0x\1-0x\2/p' "$LOG_DIR/probe.serial" | head -1)
+    [ -n "$region" ] || { echo "FAIL probe: the VMM named no region"; exit 1; }
+    lo=$(printf '%016x' $((${region%-*}))); hi=$(printf '%016x' $((${region#*-})))
+    HIDDEN=$(printf '0x%x-0x%x' $((${region%-*})) $((${region#*-})))
+    uefi_esp "$LOG_DIR/esp.img" "veneer.test=all,smp veneer.uefi=1 veneer.hidden=$HIDDEN veneer.cpus=2" \
+        "${UEFI_VMM_OPTS:-}" "${UEFI_KEY:-}"
+    uefi_qemu veneer "$LOG_DIR/esp.img" -smp 2 $(uefi_scratch_args "$LOG_DIR/scratch.img")
+    # a VMM that refuses or panics ends the wait at once
+    wait_for veneer '^GUEST-VERDICT|refusing to start|PANIC' 300
+    guest_verdict veneer 5
+    if grep -aq "^GUEST-VERDICT" "$LOG_DIR/veneer.serial"; then
+        wait_exit veneer 60 || stop veneer
+    else
+        stop veneer
+    fi
+    expect veneer "I boot: UEFI boot by veneer.efi" "started by veneer.efi, boot services running"
+    expect veneer "I mem: VMM region $lo-$hi \(32 MiB\) reserved by the UEFI loader" "region reserved by the loader where the guest is told it is"
+    expect veneer "backend svm" "backend svm"
+    expect veneer "I smp: UEFI: the APs stay with the firmware's MP services" "APs left to the firmware at boot"
+    expect veneer "I guest: starting the guest in long mode in the UEFI loader" "guest starts in the loader, in long mode"
+    expect veneer "veneer.efi: Veneer is running; back to the firmware" "the loader ran on as the guest and returned"
+    expect veneer "GUEST-GRUB-EFI veneer.efi returned; booting Linux" "GRUB EFI went on after veneer.efi"
+    expect veneer "I smp: UEFI: the guest's first INIT: 1 AP brought under the VMM" "the AP brought under the VMM at the first INIT"
+    expect veneer "I smp: CPU 1 \(APIC ID 1\) started by the guest" "the guest started CPU 1 through the VMM"
+    expect veneer "^GUEST-CHECK hypercall PASS veneer [0-9.]+ svm" "hypercall answers"
+    expect veneer "^GUEST-CHECK e820 PASS hidden $HIDDEN absent .*UEFI: reserved" "region reserved, not usable, in the EFI memory map and /proc/iomem"
+    expect veneer "^GUEST-CHECK nosvm PASS" "no svm flag"
+    expect veneer "^GUEST-CHECK smp PASS" "2 CPUs online"
+    expect veneer "^GUEST-CHECK disk PASS" "disk write and read-back"
+    expect veneer "reboot: Power down" "guest powered off"
+    expect_not veneer "PANIC|Kernel panic|refusing" "no panic"
+}
