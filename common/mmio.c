@@ -9,7 +9,7 @@
 #include <platform/log.h>
 #include <platform/spinlock.h>
 
-#define MAX_MMIO_OWNERS 16
+#define MAX_MMIO_OWNERS 64
 
 static struct mmio_owner *owners[MAX_MMIO_OWNERS];
 static unsigned nowners;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # make run-uefi: the encrypted-disk demo on UEFI (docs/uefi.md). OVMF boots
 # GRUB EFI from an ESP (q35's AHCI port 0), which chainloads veneer.efi;
-# Veneer asks for the passphrase on your terminal (serial), refuses a
-# wrong one, returns to the firmware, and GRUB boots Linux, whose data disk
+# veneer.efi starts Veneer and asks for the passphrase on the firmware's
+# console (your terminal), the VMM refuses a wrong one, and the GRUB
+# veneer.efi starts again boots Linux, whose data disk
 # (AHCI port 1) is encrypted whole and read through the mediator. The guest
 # runs its checks and leaves you a shell; Ctrl-A X quits.
 set -eu
@@ -26,8 +27,8 @@ uefi_esp "$LOG_DIR/esp.img" "veneer.test=hypercall,nosvm,cpu,disk veneer.shell=1
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$LOG_DIR/vars.fd"
 cat >&2 <<MSG
 veneer UEFI demo: $LOG_DIR/disk.img is encrypted whole (AES-256-XTS; the key
-comes from the passphrase "$pass"). OVMF and GRUB EFI start veneer.efi;
-Veneer asks for the passphrase. Ctrl-A X quits QEMU.
+comes from the passphrase "$pass"). OVMF and GRUB EFI start veneer.efi,
+which asks for the passphrase once Veneer runs. Ctrl-A X quits QEMU.
 MSG
 exec qemu-system-x86_64 -nographic -no-reboot -m 1024 \
     -cpu EPYC,+svm,+npt -machine q35 -smp 2 -nic none \

@@ -6,11 +6,14 @@
  * it), loads the image there, passes the VMM UUID-tagged parameter blocks
  * (platform/include/platform/uefi_params.h) and calls its UEFI entry. The
  * VMM virtualizes this CPU and resumes this program as its guest, which
- * returns EFI_SUCCESS: the firmware (or GRUB) goes on to the next boot
- * option. On any error it returns an error before touching the CPU. */
+ * hands the disk passphrase over if the VMM wants one, reconnects the
+ * storage controllers it disconnected before (handover.c) and starts the
+ * boot option that comes next. On any error before the call it returns an
+ * error, the CPU and the controllers as they were. */
 #include <efi.h>
 #include <efilib.h>
 #include <platform/uefi_params.h>
+#include "loader.h"
 
 #define REGION_TYPE   EfiReservedMemoryType
 #define DEFAULT_MEM   (32ULL << 20)
@@ -377,6 +380,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     static char opts[1024];
 
     InitializeLib(image, systab);
+    if (veneer_already_running()) {
+        Print(L"veneer.efi: Veneer is already running (started earlier in "
+              L"this boot); going on\n");
+        return EFI_SUCCESS;
+    }
     Print(L"veneer.efi: starting Veneer\n");
     st = uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
                            (void **)&li);
@@ -457,18 +465,20 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     head(mm, u_mm, sizeof(*mm));
     ptrs[np] = 0;
 
+    storage_disconnect();
+    /* the memory map last: nothing allocates after it */
     EFI_MEMORY_DESCRIPTOR *map;
     UINTN msize, dsize;
     UINT32 dver;
     if (EFI_ERROR((st = get_memory_map(&map, &msize, &dsize, &dver))))
-        goto fail;
+        goto fail_reconnect;
     mm->map = (UINT64)(UINTN)map;
     mm->map_size = msize;
     mm->desc_size = dsize;
     mm->desc_version = dver;
     if (mm->map >= FOUR_GB) {
         st = EFI_UNSUPPORTED;
-        goto fail;
+        goto fail_reconnect;
     }
     Print(L"veneer.efi: VMM region %lx-%lx (%lu MiB), entering the VMM\n",
           base, base + size - 1, size >> 20);
@@ -476,8 +486,20 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     veneer_enter(entry, (UINT64)(UINTN)ptrs, cr3, cpu);
 
     /* Here as the VMM's guest. */
-    Print(L"veneer.efi: Veneer is running; back to the firmware\n");
-    return EFI_SUCCESS;
+    Print(L"veneer.efi: Veneer is running\n");
+    veneer_mark_running();
+    if (!passphrase_handover())
+        Print(L"veneer.efi: no disk passphrase was passed on: encrypted "
+              L"ranges stay unreadable\n");
+    storage_reconnect();
+    /* Whoever started us may hold pointers into the drivers just
+     * reconnected (GRUB does): go on with the boot option ourselves. */
+    st = boot_next_option(image);
+    Print(L"veneer.efi: back to the firmware\n");
+    return st == EFI_NOT_FOUND ? EFI_SUCCESS : st;
+
+fail_reconnect:
+    storage_reconnect();
 
 fail:
     Print(L"veneer.efi: cannot start Veneer: %r\n", st);

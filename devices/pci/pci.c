@@ -408,10 +408,12 @@ IO_OWNER(pci_owner);
 /* vmm.pci=mediate= names the device for an opt-in mediator: those are
  * tried first, so a device selected for one (pci-cfgcheck on an AHCI)
  * is not taken by the mediator its class would get; without the
- * selection only the others are tried. */
-static bool try_attach(struct pci_dev *d, bool opt_in)
+ * selection only the others are tried. 1: attached; 0: none took it;
+ * -1: none took it and one that declined must mediate it. */
+static int try_attach(struct pci_dev *d, bool opt_in)
 {
     u8 devfn = (u8)(d->id.dev << 3 | d->id.fn);
+    int r = 0;
 
     for (const struct pci_mediator *const *m = __pci_mediators_start;
          m < __pci_mediators_end; m++) {
@@ -423,19 +425,30 @@ static bool try_attach(struct pci_dev *d, bool opt_in)
             iommu_set_trusted(d->id.bus, devfn, false);
             log_info("pci", "%02x:%02x.%x: mediator %s declined it", d->id.bus,
                      d->id.dev, d->id.fn, (*m)->name);
+            if ((*m)->must_mediate && (*m)->must_mediate()) {
+                log_err("pci", "%02x:%02x.%x: not mediated while disk encryption "
+                        "is configured: disabled and concealed from the guest "
+                        "(its disks would be reached in the clear)", d->id.bus,
+                        d->id.dev, d->id.fn);
+                r = -1;
+            }
             continue;
         }
         d->mediator = *m;
-        return true;
+        return 1;
     }
-    return false;
+    return r;
 }
 
-static void attach_mediator(struct pci_dev *d, int action)
+/* false: the device must be disabled (see try_attach). */
+static bool attach_mediator(struct pci_dev *d, int action)
 {
-    if (action == PCI_MEDIATE && try_attach(d, true))
-        return;
-    try_attach(d, false);
+    int r = 0;
+
+    if (action == PCI_MEDIATE && (r = try_attach(d, true)) > 0)
+        return true;
+    int r2 = try_attach(d, false);
+    return r2 > 0 || (r == 0 && r2 == 0);
 }
 
 static void log_device(const struct pci_dev *d)
@@ -502,10 +515,10 @@ static void add_device(const struct pci_dev *probe)
     d->disabled = action == PCI_DISABLE;
     if (action == PCI_DISABLE || action == PCI_CONCEAL)
         d->concealed = true;
-    else if (action != PCI_PASS)
-        attach_mediator(d, action);
+    else if (action != PCI_PASS && !attach_mediator(d, action))
+        d->disabled = d->concealed = true;
     log_device(d);
-    if (action == PCI_DISABLE)
+    if (d->disabled)
         disable(d);
 }
 

@@ -96,6 +96,11 @@ struct pci_mediator {
     bool opt_in; /* attached only where vmm.pci=mediate=... selects */
     /* At boot, for each matching device; < 0 declines it (passed through). */
     int (*attach)(struct pci_dev *d);
+    /* May be NULL. When it returns true, a device this mediator declines is
+     * disabled (concealed, no decoding, no bus mastering) instead of passed
+     * through: the storage mediators while vmm.crypt= rules exist, so that
+     * no disk the rules may name is reached unmediated. */
+    bool (*must_mediate)(void);
     /* The guest's config accesses to an attached device. Called without
      * the config lock held: pci_config_read/write may be used. Either may
      * be NULL (forwarded). A mediator that wants to see a BAR or command

@@ -5,6 +5,7 @@
 #include <platform/boot.h>
 #include <crypto/xts.h>
 #include <crypto/wipe.h>
+#include <common/hypercall.h>
 #include <devices/storage/storage.h>
 #include <devices/storage/storage_rules.h>
 #include <platform/bootinfo.h>
@@ -167,10 +168,107 @@ static int keys_from_module(const struct boot_module *m, u32 needed)
     return rc;
 }
 
+/* The passphrase's key for slot 0: 1 installed, 0 wrong (its key does not
+ * match vmm.kcv=), negative on an error. `pass` is the caller's to wipe. */
+static int passphrase_try(const char *pass, size_t n)
+{
+    u8 raw[KEY_BYTES];
+    int r;
+
+    simd_begin();
+    r = kdf_pbkdf2_sha256(pass, n, kdf_salt, strlen(kdf_salt),
+                          (u32)kdf_iterations, raw, sizeof(raw));
+    simd_end();
+    if (r != KDF_OK) {
+        log_err("storage", "PBKDF2 failed (%d)", r);
+        return -E_INVAL;
+    }
+    if (!kcv_matches(0, raw)) {
+        crypto_wipe(raw, sizeof(raw));
+        return 0;
+    }
+    r = install_key(0, raw);
+    crypto_wipe(raw, sizeof(raw));
+    return r < 0 ? r : 1;
+}
+
+/* ---- the passphrase from veneer.efi (UEFI) ---------------------------
+ * On a UEFI boot the VMM cannot read the firmware's console (a USB
+ * keyboard, the GOP screen): veneer.efi, running on as the guest before
+ * anything else, asks on ConIn/ConOut and hands the typed passphrase over
+ * through the `passphrase` hypercall; the key derivation, the check value
+ * and the retries stay here. The call is open only while key 0 waits for
+ * its passphrase: once the key is in, it answers -E_EXIST to everyone. A
+ * guest that calls it first learns only what vmm.kcv= (on the ESP) already
+ * tells: whether a passphrase is right. Encrypted ranges are refused
+ * (storage_crypt: no key) until then. */
+static bool key_pending;
+static char hc_pass[PASSPHRASE_MAX];
+static size_t hc_pass_len;
+static unsigned hc_attempts;
+static spinlock_t hc_pass_lock = SPINLOCK_INIT;
+
+enum { PASS_STATUS, PASS_APPEND, PASS_CHECK, PASS_CLEAR };
+
+/* passphrase: RBX = op.
+ *   PASS_STATUS: returns RBX = 1 while a passphrase is wanted, RCX = the
+ *                wrong attempts so far;
+ *   PASS_APPEND: RCX = n (1-24) bytes in RDX, RSI, RDI (packed as names);
+ *   PASS_CHECK:  RBX = 1 the key is in, 0 wrong (the bytes are wiped);
+ *   PASS_CLEAR:  forgets the bytes appended.
+ * -E_EXIST once no passphrase is wanted, -E_RANGE past PASSPHRASE_MAX-1. */
+static int hc_passphrase(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS])
+{
+    int r = 0;
+
+    spin_lock(&hc_pass_lock);
+    if (in[0] == PASS_STATUS) {
+        out[0] = key_pending;
+        out[1] = hc_attempts;
+    } else if (!key_pending) {
+        r = -E_EXIST;
+    } else if (in[0] == PASS_APPEND) {
+        u64 n = in[1];
+        char chunk[25];
+        hypercall_unpack(&in[2], chunk);
+        if (n == 0 || n > 24 || hc_pass_len + n >= sizeof(hc_pass)) {
+            r = n > 24 || n == 0 ? -E_INVAL : -E_RANGE;
+        } else {
+            memcpy(hc_pass + hc_pass_len, chunk, n);
+            hc_pass_len += n;
+        }
+        crypto_wipe(chunk, sizeof(chunk));
+        out[2] = out[3] = out[4] = 0;
+    } else if (in[0] == PASS_CHECK) {
+        r = passphrase_try(hc_pass, hc_pass_len);
+        crypto_wipe(hc_pass, sizeof(hc_pass));
+        hc_pass_len = 0;
+        if (r == 1) {
+            key_pending = false;
+            log_info("storage", "key 0 from the passphrase veneer.efi passed on "
+                     "(attempt %u)", hc_attempts + 1);
+        } else if (r == 0) {
+            hc_attempts++;
+            log_warn_ratelimited("storage", "wrong passphrase from veneer.efi "
+                                 "(attempt %u): its key does not match vmm.kcv=",
+                                 hc_attempts);
+        }
+        out[0] = r == 1;
+        r = r < 0 ? r : 0;
+    } else if (in[0] == PASS_CLEAR) {
+        crypto_wipe(hc_pass, sizeof(hc_pass));
+        hc_pass_len = 0;
+    } else {
+        r = -E_INVAL;
+    }
+    spin_unlock(&hc_pass_lock);
+    return r;
+}
+HYPERCALL("passphrase", hc_passphrase);
+
 static int key_from_passphrase(void)
 {
     char pass[PASSPHRASE_MAX];
-    u8 raw[KEY_BYTES];
     int r;
 
     if (!have_kcv[0]) {
@@ -178,28 +276,28 @@ static int key_from_passphrase(void)
                 "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
         return -E_INVAL;
     }
+    if (boot_info.uefi_entry) {
+        key_pending = true;
+        log_info("storage", "key 0 waits for the disk passphrase: veneer.efi asks "
+                 "on the firmware console once the guest runs (PBKDF2-HMAC-SHA256, "
+                 "%llu iterations); encrypted ranges are refused until then",
+                 (unsigned long long)kdf_iterations);
+        return 0;
+    }
     log_info("storage", "asking for the disk passphrase (PBKDF2-HMAC-SHA256, "
              "%llu iterations)", (unsigned long long)kdf_iterations);
     for (unsigned attempt = 1;; attempt++) {
         size_t n = prompt_secret("Veneer: disk passphrase: ", pass, sizeof(pass));
-        simd_begin();
-        r = kdf_pbkdf2_sha256(pass, n, kdf_salt, strlen(kdf_salt),
-                              (u32)kdf_iterations, raw, sizeof(raw));
-        simd_end();
-        memset(pass, 0, sizeof(pass));
-        if (r != KDF_OK) {
-            log_err("storage", "PBKDF2 failed (%d)", r);
-            return -E_INVAL;
-        }
-        if (kcv_matches(0, raw))
-            break;
+        r = passphrase_try(pass, n);
+        crypto_wipe(pass, sizeof(pass));
+        if (r < 0)
+            return r;
+        if (r == 1)
+            return 0;
         log_warn("storage", "wrong passphrase (attempt %u): its key does not "
                  "match vmm.kcv=; try again", attempt);
         prompt_message("Veneer: wrong passphrase, try again.\n");
     }
-    r = install_key(0, raw);
-    memset(raw, 0, sizeof(raw));
-    return r;
 }
 
 static int load_keys(u32 needed)
@@ -333,6 +431,11 @@ int storage_register(struct storage_dev *d)
                  d->sector_size, text);
     }
     return 0;
+}
+
+bool storage_encrypting(void)
+{
+    return nrules != 0;
 }
 
 bool storage_range_plain(const struct storage_dev *d, u64 lba, u64 n)

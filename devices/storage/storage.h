@@ -53,6 +53,10 @@ struct storage_dev {
  * from the devices stage on. */
 int storage_register(struct storage_dev *d);
 
+/* True when vmm.crypt= has rules: a controller a storage mediator cannot
+ * take is then disabled, never passed through (pci_mediator.must_mediate). */
+bool storage_encrypting(void);
+
 /* True when no sector of [lba, lba + n) is encrypted on `d`: the mediator
  * may then let the transfer go to the guest's own buffers untouched. */
 bool storage_range_plain(const struct storage_dev *d, u64 lba, u64 n);

@@ -5,7 +5,10 @@
 #       EFI (grub-mkstandalone) whose only entry chainloads
 #       \EFI\veneer\veneer.efi (with veneer.elf and veneer.cfg = VMM_OPTIONS)
 #       and, when that returns, boots the test guest's kernel and initramfs
-#       from the ESP with KERNEL_PARAMS (UEFI_BARE=1: without veneer.efi)
+#       from the ESP with KERNEL_PARAMS (UEFI_BARE=1: without veneer.efi).
+#       veneer.efi, after starting Veneer, starts this boot option again
+#       (a fresh GRUB: the first holds pointers into the disk drivers it
+#       reconnected); that GRUB's veneer.efi finds Veneer running and returns
 #   uefi_qemu NAME ESP [QEMU ARGS]
 #       QEMU q35/TCG, SVM, OVMF (read-only code, a copy of the variables),
 #       the ESP as the disk that boots first (UEFI_ESP_BUS=nvme, the
@@ -33,7 +36,8 @@ menuentry "Veneer, then the test guest" {
 $([ "${UEFI_BARE:-0}" = 1 ] || printf '%s\n' \
     '    echo "GUEST-GRUB-EFI chainloading veneer.efi"' \
     '    chainloader /EFI/veneer/veneer.efi' '    boot')
-    echo "GUEST-GRUB-EFI veneer.efi returned; booting Linux"
+$([ "${UEFI_BARE:-0}" = 1 ] && echo '    echo "GUEST-GRUB-EFI booting Linux"' ||
+    echo '    echo "GUEST-GRUB-EFI veneer.efi returned; booting Linux"')
     linux /boot/vmlinuz console=ttyS0,115200 quiet panic=5 $params
     initrd /boot/initrd.gz
 }
@@ -55,6 +59,26 @@ CFG
         mcopy -i "$out" "$GUEST_INITRD" ::/boot/initrd.gz &&
         { [ -z "$key" ] || mcopy -i "$out" "$key" ::/EFI/veneer/veneer.key; } || {
             echo "uefi_esp: mtools failed"; rm -rf "$d"; exit 1; }
+    rm -rf "$d"
+}
+
+#   uefi_veneer_esp OUT.img VMM_OPTIONS [KEY_FILE]
+#       a FAT ESP whose \EFI\BOOT\BOOTX64.EFI is veneer.efi itself (with
+#       veneer.elf, veneer.cfg, veneer.key beside it): the firmware starts
+#       Veneer first, and veneer.efi starts the next boot option
+uefi_veneer_esp() {
+    local out=$1 opts=$2 key=${3:-} d
+    d=$(mktemp -d "$out.XXXXXX")
+    printf '%s\n' "$opts" >"$d/veneer.cfg"
+    rm -f "$out"
+    truncate -s 40M "$out"
+    mformat -i "$out" -F :: &&
+        mmd -i "$out" ::/EFI ::/EFI/BOOT &&
+        mcopy -i "$out" "$EFI_IMG" ::/EFI/BOOT/BOOTX64.EFI &&
+        mcopy -i "$out" "$ELF" ::/EFI/BOOT/veneer.elf &&
+        mcopy -i "$out" "$d/veneer.cfg" ::/EFI/BOOT/veneer.cfg &&
+        { [ -z "$key" ] || mcopy -i "$out" "$key" ::/EFI/BOOT/veneer.key; } || {
+            echo "uefi_veneer_esp: mtools failed"; rm -rf "$d"; exit 1; }
     rm -rf "$d"
 }
 
@@ -129,7 +153,10 @@ uefi_linux_run() {
     expect veneer "backend svm" "backend svm"
     expect veneer "I smp: UEFI: the APs stay with the firmware's MP services" "APs left to the firmware at boot"
     expect veneer "I guest: starting the guest in long mode in the UEFI loader" "guest starts in the loader, in long mode"
-    expect veneer "veneer.efi: Veneer is running; back to the firmware" "the loader ran on as the guest and returned"
+    expect veneer "veneer.efi: Veneer is running" "the loader ran on as the guest"
+    expect veneer "veneer.efi: storage controller [0-9] reconnected \(mediated\): Success" "the firmware's storage drivers reconnected under the VMM"
+    expect veneer "veneer.efi: starting Boot[0-9A-F]{4} " "the loader started the boot option GRUB came from (GRUB holds stale disk pointers)"
+    expect veneer "veneer.efi: Veneer is already running \(started earlier in this boot\); going on" "the second GRUB's veneer.efi found Veneer running"
     expect veneer "GUEST-GRUB-EFI veneer.efi returned; booting Linux" "GRUB EFI went on after veneer.efi"
     expect veneer "I smp: UEFI: the guest's first INIT: 1 AP brought under the VMM" "the AP brought under the VMM at the first INIT"
     expect veneer "I smp: CPU 1 \(APIC ID 1\) started by the guest" "the guest started CPU 1 through the VMM"

@@ -490,14 +490,17 @@ static int ahci_attach(struct pci_dev *d)
     log_info("ahci", "%02x:%02x.%x: ABAR 0x%llx, ports implemented 0x%x, %s "
              "addressing", d->id.bus, d->id.dev, d->id.fn,
              (unsigned long long)h->abar, h->pi, h->addr64 ? "64-bit" : "32-bit");
+    /* hooked before any port is shadowed: an HBA the VMM cannot hook is
+     * declined untouched (the guest does not run yet) */
+    if (mmio_register(&h->mmio) < 0) {
+        log_err("ahci", "%02x:%02x.%x: cannot hook the ABAR at 0x%llx: not mediated",
+                d->id.bus, d->id.dev, d->id.fn, (unsigned long long)h->abar);
+        return -E_NOMEM;
+    }
     nhbas++;
     for (unsigned i = 0; i < AHCI_MAX_PORTS; i++)
         if (h->pi & BIT(i))
             setup_port(h, i);
-    if (mmio_register(&h->mmio) < 0) {
-        /* the HBA would run the shadow's list unseen: a broken VMM */
-        panic("ahci: cannot hook the ABAR at 0x%llx", (unsigned long long)h->abar);
-    }
     setup_idp(h, d);
     return 0;
 }
@@ -578,6 +581,7 @@ static const struct pci_mediator ahci_mediator = {
     .name = "ahci",
     .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010601, .class_mask = 0xffffff },
     .attach = ahci_attach,
+    .must_mediate = storage_encrypting,
     .config_write = ahci_config_write,
     .config_written = ahci_config_written,
 };

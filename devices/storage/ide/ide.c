@@ -518,6 +518,7 @@ static const struct pci_mediator ide_mediator = {
     .name = "ide",
     .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010100, .class_mask = 0xffff00 },
     .attach = ide_attach,
+    .must_mediate = storage_encrypting,
     .config_written = ide_config_written,
 };
 PCI_MEDIATOR(ide_mediator);

@@ -7,7 +7,9 @@
  * finished (decrypted, copied back) before the guest sees it. The MSI-X
  * table and PBA, past the doorbells, stay untouched; interrupts pass
  * through. A controller the firmware (SeaBIOS) left running is taken over
- * at attach with its queues, so the BIOS's INT 13h reads are mediated too.
+ * at attach with its queues, so the BIOS's INT 13h reads are mediated too;
+ * on a UEFI boot veneer.efi disconnects the firmware's driver instead, and
+ * the controller is reset here (the driver starts it again, mediated).
  * docs/storage-nvme.md. */
 #include <common/e820.h>
 #include <common/guest_mem.h>
@@ -513,6 +515,15 @@ static void take_over(struct nvme_ctrl *c)
     u64 bphys;
     u8 *buf = storage_bounce_alloc(NVME_PAGE, &bphys);
 
+    if (live && boot_info.uefi_entry) {
+        /* No firmware's private layout is read on UEFI: veneer.efi
+         * disconnected the driver, which set up its queues before the VMM
+         * was there, and reconnects it once the VMM runs. */
+        log_info("nvme", "%s: left enabled by the firmware, whose driver veneer.efi "
+                 "disconnected: reset here; the driver sets it up again, "
+                 "mediated, when veneer.efi reconnects it", c->name);
+        live = false;
+    }
     c->g_cc = cc;
     c->g_admin[0] = nvme_rd32(c, NVME_REG_AQA);
     c->g_admin[1] = rd64(c, NVME_REG_ASQ);
@@ -628,14 +639,16 @@ static int nvme_attach(struct pci_dev *d)
              "DSTRD %u), CC 0x%x CSTS 0x%x", c->name, (unsigned long long)c->bar,
              (unsigned long long)c->cap, c->mqes + 1, c->dstrd,
              nvme_rd32(c, NVME_REG_CC), nvme_rd32(c, NVME_REG_CSTS));
-    take_over(c);
+    /* hooked before the take-over changes anything: a controller the VMM
+     * cannot hook is declined untouched (the guest does not run yet) */
     c->owner = (struct mmio_owner){ .base = c->bar, .len = len, .name = "NVMe registers",
                                     .access = nvme_mmio_access };
-    nctrls++;
     if (mmio_register(&c->owner) < 0) {
-        log_err("nvme", "%s: cannot hook the registers", c->name);
+        log_err("nvme", "%s: cannot hook the registers: not mediated", c->name);
         return -E_NOMEM;
     }
+    take_over(c);
+    nctrls++;
     nvme_msix_attach(c, len);
     d->priv = c;
     return 0;
@@ -705,8 +718,8 @@ static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
 static int nvme_summary(void)
 {
     for (unsigned i = 0; i < nctrls; i++)
-        log_info("nvme", "%s: %llu sectors through the mediator on the firmware's "
-                 "queues (BIOS), %llu on the guest's own (OS); %u refusals; "
+        log_info("nvme", "%s: %llu sectors through the mediator before the guest's "
+                 "first controller reset (firmware), %llu after (OS); %u refusals; "
                  "%u waits for a free slot or bounce buffer",
                  ctrls[i].name, (unsigned long long)ctrls[i].sectors_fw,
                  (unsigned long long)ctrls[i].sectors_os, ctrls[i].refusals,
@@ -719,6 +732,7 @@ static const struct pci_mediator nvme_mediator = {
     .name = "nvme",
     .match_class = { .kind = PCI_SEL_CLASS, .class = 0x010802, .class_mask = 0xffffff },
     .attach = nvme_attach,
+    .must_mediate = storage_encrypting,
     .config_written = nvme_config_written,
 };
 PCI_MEDIATOR(nvme_mediator);

@@ -10,7 +10,7 @@
 #include <devices/storage/storage.h>
 #include <platform/spinlock.h>
 
-#define NVME_MAX_CTRL 2
+#define NVME_MAX_CTRL 8
 #define NVME_MAX_QID 16          /* I/O queue IDs 1..16 are shadowed */
 #define NVME_MAX_NS 16           /* namespaces 1..16 are registered */
 #define NVME_MDTS 5              /* advertised: 2^5 pages of 4 KiB */

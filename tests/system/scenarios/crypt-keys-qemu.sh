@@ -129,4 +129,28 @@ expect passleak "I storage: key 0 loaded" "the passphrase loads the key"
 not_in_memory passleak "passphrase" "$LOG_DIR/pass"
 not_in_memory passleak "passphrase's key" "$LOG_DIR/pass.key"
 rm -f "$LOG_DIR"/*.low "$LOG_DIR"/*.high
+# A storage controller the mediator cannot take (a ninth NVMe controller:
+# the mediator handles 8) while rules exist is disabled and concealed,
+# never passed through: its disks would be reached in the clear. Without
+# rules it passes through as any unmediated device.
+nv=""
+for i in 1 2 3 4 5 6 7 8 9; do
+    truncate -s 1M "$LOG_DIR/nv$i.img"
+    nv="$nv -drive file=$LOG_DIR/nv$i.img,format=raw,if=none,id=nv$i -device nvme,serial=nv$i,drive=nv$i"
+done
+# shellcheck disable=SC2086
+qemu_start ninth "$LOG_DIR/module.iso" $CPU -machine q35 $nv
+wait_for ninth "running the guest|refusing|PANIC" 90; stop ninth
+expect ninth "W nvme: ([0-9a-f]{2}:[0-9a-f]{2}.[0-9a-f]): more than 8 NVMe controllers: not mediated" "the ninth controller declined"
+expect ninth "E pci: [0-9a-f:.]+: not mediated while disk encryption is configured: disabled and concealed from the guest" "declined while rules exist: not passed through"
+expect ninth "I pci: [0-9a-f:.]+ 1b36:0010 class 010802 rev 02 ecam disabled" "the controller is disabled"
+expect ninth "I pci: [0-9a-f:.]+ disabled: command 0x[0-9a-f]{4} -> 0x[0-9a-f]{3}[08] \(reads back 0x[0-9a-f]{3}[08]\)" "its decoding and bus mastering are off"
+expect_not ninth "refusing|PANIC" "the VMM starts"
+mkiso "$LOG_DIR/norules.iso" ""
+# shellcheck disable=SC2086
+qemu_start ninthplain "$LOG_DIR/norules.iso" $CPU -machine q35 $nv
+wait_for ninthplain "running the guest|refusing|PANIC" 90; stop ninthplain
+expect ninthplain "W nvme: [0-9a-f:.]+: more than 8 NVMe controllers: not mediated" "control: the ninth controller declined"
+expect_not ninthplain "not mediated while disk encryption is configured|ecam disabled" "control: without rules it passes through"
+expect ninthplain "I pci: 15 functions \(0 disabled, 0 concealed, 9 mediated\)" "control: 8 NVMe and the AHCI mediated, nothing disabled"
 finish

@@ -1,11 +1,16 @@
 #!/bin/bash
 # timeout: 420
 # The passphrase prompt under UEFI (OVMF, q35, SVM, 2 CPUs): veneer.efi
-# starts Veneer with vmm.key=prompt; the VMM asks on the serial line while
-# the firmware is stopped under it, refuses a wrong passphrase, takes the
-# right one (PBKDF2, checked against vmm.kcv=) and returns to the firmware;
-# GRUB EFI boots Linux, whose disk check goes through the cipher on the
-# encrypted scratch disk (AHCI port 1). The passphrase is never echoed.
+# starts Veneer with vmm.key=prompt; the VMM holds key 0 back, and
+# veneer.efi, running on as the guest, asks on the firmware console
+# (ConIn/ConOut: the serial terminal, the PS/2 keyboard, the screen) and
+# hands what is typed to the VMM (`passphrase` hypercall), which derives
+# the key (PBKDF2), checks it against vmm.kcv= and answers: a wrong one
+# (typed on the serial line) is refused and asked again, the right one
+# (typed on the PS/2 keyboard) loads the key; then the storage drivers are
+# reconnected and GRUB EFI boots Linux, whose disk check goes through the
+# cipher on the encrypted scratch disk (AHCI port 1). The passphrase is
+# never echoed, and the call is closed once the key is in.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
 . "$(dirname "$0")/../uefi.sh"
@@ -23,14 +28,18 @@ python3 "$ROOT/tests/system/qemu_console.py" "$LOG_DIR/prompt.ssock" \
     "$LOG_DIR/prompt.mon" "$LOG_DIR/prompt.serial" \
     'wait:120:Veneer: disk passphrase: ' 'serial:wrong horse\n' \
     'wait:60:wrong passphrase, try again' 'wait:20:Veneer: disk passphrase: ' \
-    'serial:correct horse\n' 'wait:300:GUEST-VERDICT|refusing to start|PANIC' 'end:60' \
+    'keys:correct horse\n' 'wait:300:GUEST-VERDICT|refusing to start|PANIC' 'end:60' \
     || { echo "FAIL prompt: the console session did not complete"; FAILS=$((FAILS + 1)); }
 stop prompt
 expect prompt "I boot: UEFI boot by veneer.efi" "started by veneer.efi"
-expect prompt "W storage: wrong passphrase \(attempt 1\): its key does not match vmm.kcv=" "wrong passphrase refused"
-expect prompt "Veneer: disk passphrase: \*{13}" "one star per character typed"
+expect prompt "I storage: key 0 waits for the disk passphrase: veneer.efi asks on the firmware console" "the VMM leaves the prompt to veneer.efi"
+expect prompt "W storage: wrong passphrase from veneer.efi \(attempt 1\): its key does not match vmm.kcv=" "wrong passphrase refused"
+expect prompt "Veneer: disk passphrase: \*{11}" "one star per character typed (serial)"
+expect prompt "Veneer: disk passphrase: \*{13}" "one star per character typed (PS/2 keyboard)"
 expect prompt "I storage: key 0 loaded .*check value matches" "right passphrase loads the key"
-expect prompt "veneer.efi: Veneer is running; back to the firmware" "the loader returned to the firmware after the prompt"
+expect prompt "I storage: key 0 from the passphrase veneer.efi passed on \(attempt 2\)" "taken at the second attempt"
+expect prompt "veneer.efi: disk key accepted by the VMM" "the loader saw the key accepted"
+expect prompt "veneer.efi: storage controller [0-9] reconnected" "storage reconnected after the key"
 expect prompt "^GUEST-VERDICT PASS" "guest verdict PASS"
 expect prompt "^GUEST-CHECK hypercall PASS" "Linux runs under Veneer"
 expect prompt "^GUEST-CHECK disk PASS" "disk check through the cipher"

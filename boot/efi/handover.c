@@ -1,0 +1,445 @@
+/* What veneer.efi does around its call into the VMM (loader.h,
+ * docs/uefi.md "Disks under firmware drivers").
+ *
+ * The firmware's NVMe and AHCI drivers run their controllers when
+ * veneer.efi starts, with I/O queues and command lists the VMM cannot find
+ * (no register names an NVMe I/O queue). So the loader disconnects those
+ * drivers before the VMM starts, and connects them again once it runs on
+ * as the guest: the drivers then set their controllers up from the start,
+ * through the mediators, and every read the firmware makes (an encrypted
+ * disk it boots from included) is mediated.
+ *
+ * Whoever started veneer.efi may keep pointers into the drivers it
+ * disconnected (GRUB caches each disk's BlockIo), so the loader never
+ * returns to it after a reconnect: it starts the boot option itself (the
+ * one it was started from when that is not veneer.efi, a GRUB that then
+ * finds Veneer running and goes on; else the next in BootOrder). */
+#include <efi.h>
+#include <efilib.h>
+#include "loader.h"
+
+/* ---- the marker ---------------------------------------------------------- */
+
+static EFI_GUID veneer_guid = { 0x3d6b0c52, 0x8f1e, 0x4a27,
+                                { 0x9c, 0x61, 0x5e, 0x0b, 0x73, 0xd2, 0x48, 0xa5 } };
+static CHAR16 running_var[] = L"VeneerRunning";
+
+BOOLEAN veneer_already_running(void)
+{
+    UINT8 v = 0;
+    UINTN size = sizeof(v);
+    UINT32 attr;
+    EFI_STATUS st = uefi_call_wrapper(RT->GetVariable, 5, running_var, &veneer_guid,
+                                      &attr, &size, &v);
+
+    return !EFI_ERROR(st) && size == 1 && v == 1;
+}
+
+void veneer_mark_running(void)
+{
+    UINT8 v = 1;
+    EFI_STATUS st = uefi_call_wrapper(RT->SetVariable, 5, running_var, &veneer_guid,
+                                      EFI_VARIABLE_BOOTSERVICE_ACCESS, sizeof(v), &v);
+    if (EFI_ERROR(st))
+        Print(L"veneer.efi: cannot record that Veneer runs (%r): a second "
+              L"veneer.efi in this boot would not know\n", st);
+}
+
+/* ---- the storage controllers ------------------------------------------- */
+
+#define MAX_CTRL 32
+static EFI_HANDLE ctrls[MAX_CTRL];
+static UINTN nctrls;
+
+/* Class code (base << 16 | sub << 8 | interface) of the controllers the VMM
+ * mediates: IDE (any interface), AHCI, NVMe. */
+static BOOLEAN mediated(UINT32 cc)
+{
+    return (cc >> 8) == 0x0101 || cc == 0x010601 || cc == 0x010802;
+}
+
+void storage_disconnect(void)
+{
+    EFI_HANDLE *h = NULL;
+    UINTN n = 0;
+
+    if (EFI_ERROR(LibLocateHandle(ByProtocol, &PciIoProtocol, NULL, &n, &h)))
+        return;
+    for (UINTN i = 0; i < n && nctrls < MAX_CTRL; i++) {
+        EFI_PCI_IO_PROTOCOL *pio;
+        UINT32 reg = 0;
+        UINTN seg, bus, dev, fn;
+        if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, h[i], &PciIoProtocol,
+                                        (void **)&pio)) ||
+            EFI_ERROR(uefi_call_wrapper(pio->Pci.Read, 5, pio, EfiPciIoWidthUint32,
+                                        8, 1, &reg)) ||
+            !mediated(reg >> 8))
+            continue;
+        uefi_call_wrapper(pio->GetLocation, 5, pio, &seg, &bus, &dev, &fn);
+        EFI_STATUS st = uefi_call_wrapper(BS->DisconnectController, 3, h[i], NULL, NULL);
+        Print(L"veneer.efi: storage controller %02x:%02x.%x (class %06x): "
+              L"firmware driver disconnected: %r\n", bus, dev, fn, reg >> 8, st);
+        if (!EFI_ERROR(st))
+            ctrls[nctrls++] = h[i];
+    }
+    FreePool(h);
+}
+
+void storage_reconnect(void)
+{
+    for (UINTN i = 0; i < nctrls; i++) {
+        EFI_STATUS st = uefi_call_wrapper(BS->ConnectController, 4, ctrls[i], NULL,
+                                          NULL, TRUE);
+        Print(L"veneer.efi: storage controller %u reconnected (mediated): %r\n",
+              i, st);
+    }
+}
+
+/* ---- the passphrase ----------------------------------------------------- */
+
+/* common/hypercall.h's ABI v2: RAX = magic | number, arguments and results
+ * in RBX, RCX, RDX, RSI, RDI. */
+#define HC_MAGIC 0x56454e00ULL
+enum { PASS_STATUS, PASS_APPEND, PASS_CHECK, PASS_CLEAR };
+#define PASSPHRASE_MAX 256 /* devices/storage/storage.c */
+
+struct hc_regs { UINT64 rax, rbx, rcx, rdx, rsi, rdi; };
+
+static BOOLEAN cpu_is_amd(void)
+{
+    UINT32 a = 0, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    return b == 0x68747541 /* Auth */ || b == 0x6f677948 /* Hygo(nGenuine) */;
+}
+
+static void hypercall(struct hc_regs *r)
+{
+    if (cpu_is_amd())
+        __asm__ volatile("vmmcall"
+                         : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx),
+                           "+S"(r->rsi), "+D"(r->rdi) :: "memory");
+    else
+        __asm__ volatile("vmcall"
+                         : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx), "+d"(r->rdx),
+                           "+S"(r->rsi), "+D"(r->rdi) :: "memory");
+}
+
+static void wipe(void *p, UINTN n)
+{
+    volatile UINT8 *b = p;
+    while (n--)
+        *b++ = 0;
+}
+
+/* The number of the call `name` (up to 24 bytes, packed into RBX, RCX,
+ * RDX), 0 if the VMM does not know it. */
+static UINT64 hypercall_number(const char *name)
+{
+    struct hc_regs r = { .rax = HC_MAGIC };
+    UINT64 *w[3] = { &r.rbx, &r.rcx, &r.rdx };
+
+    for (UINTN i = 0; name[i] && i < 24; i++)
+        *w[i / 8] |= (UINT64)(UINT8)name[i] << (8 * (i % 8));
+    hypercall(&r);
+    return r.rax == (UINT64)-1 || r.rax > 0xff ? 0 : r.rax;
+}
+
+static INT64 passphrase_call(UINT64 nr, UINT64 op, struct hc_regs *r)
+{
+    r->rax = HC_MAGIC | nr;
+    r->rbx = op;
+    hypercall(r);
+    return (INT64)r->rax;
+}
+
+/* A line on ConIn: '*' per character, backspace edits, Enter ends it. Only
+ * printable ASCII is taken (what the BIOS prompt takes from a keyboard). */
+static UINTN read_secret(char *buf, UINTN size)
+{
+    UINTN n = 0, index;
+    EFI_INPUT_KEY key;
+
+    uefi_call_wrapper(ST->ConIn->Reset, 2, ST->ConIn, FALSE);
+    Print(L"Veneer: disk passphrase: ");
+    for (;;) {
+        uefi_call_wrapper(BS->WaitForEvent, 3, 1, &ST->ConIn->WaitForKey, &index);
+        if (EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
+            continue;
+        CHAR16 c = key.UnicodeChar;
+        if (c == CHAR_CARRIAGE_RETURN || c == CHAR_LINEFEED)
+            break;
+        if (c == CHAR_BACKSPACE) {
+            if (n) {
+                n--;
+                Print(L"\b \b");
+            }
+            continue;
+        }
+        if (c < 0x20 || c > 0x7e || n + 1 >= size)
+            continue;
+        buf[n++] = (char)c;
+        Print(L"*");
+    }
+    key.UnicodeChar = 0;
+    Print(L"\n");
+    return n;
+}
+
+BOOLEAN passphrase_handover(void)
+{
+    static char pass[PASSPHRASE_MAX];
+    struct hc_regs r = { 0 };
+    UINT64 nr = hypercall_number("passphrase");
+
+    if (!nr) {
+        Print(L"veneer.efi: this VMM has no passphrase call\n");
+        return FALSE;
+    }
+    if (passphrase_call(nr, PASS_STATUS, &r) != 0)
+        return FALSE;
+    if (!r.rbx)
+        return TRUE; /* no passphrase wanted */
+    for (;;) {
+        UINTN n = read_secret(pass, sizeof(pass)), i = 0;
+        INT64 rc = passphrase_call(nr, PASS_CLEAR, &r);
+        while (rc == 0 && i < n) {
+            UINTN k = n - i < 24 ? n - i : 24;
+            UINT64 w[3] = { 0, 0, 0 };
+            for (UINTN j = 0; j < k; j++)
+                w[j / 8] |= (UINT64)(UINT8)pass[i + j] << (8 * (j % 8));
+            r = (struct hc_regs){ .rcx = k, .rdx = w[0], .rsi = w[1], .rdi = w[2] };
+            rc = passphrase_call(nr, PASS_APPEND, &r);
+            wipe(w, sizeof(w));
+            i += k;
+        }
+        wipe(pass, sizeof(pass));
+        if (rc == 0)
+            rc = passphrase_call(nr, PASS_CHECK, &r);
+        if (rc != 0) {
+            wipe(&r, sizeof(r));
+            Print(L"veneer.efi: the VMM refused the passphrase call (%ld)\n", rc);
+            return FALSE;
+        }
+        if (r.rbx == 1)
+            break;
+        Print(L"Veneer: wrong passphrase, try again.\n");
+    }
+    wipe(&r, sizeof(r));
+    Print(L"veneer.efi: disk key accepted by the VMM\n");
+    return TRUE;
+}
+
+/* ---- the next boot option ----------------------------------------------- */
+
+#define OPTION_HIDDEN   0x00000008
+#define OPTION_CATEGORY 0x00001f00
+
+/* Does the path name veneer.efi (any directory, any case)? */
+static BOOLEAN names_veneer(EFI_DEVICE_PATH *dp, UINTN len)
+{
+    static const CHAR16 want[] = L"veneer.efi";
+    const UINTN wl = sizeof(want) / sizeof(CHAR16) - 1;
+    UINT8 *end = (UINT8 *)dp + len;
+
+    for (EFI_DEVICE_PATH *p = dp; (UINT8 *)p + 4 <= end && !IsDevicePathEnd(p);
+         p = NextDevicePathNode(p)) {
+        UINTN nl = DevicePathNodeLength(p);
+        if (nl < 4 || (UINT8 *)p + nl > end)
+            return FALSE;
+        if (DevicePathType(p) != MEDIA_DEVICE_PATH ||
+            DevicePathSubType(p) != MEDIA_FILEPATH_DP)
+            continue;
+        CHAR16 *s = ((FILEPATH_DEVICE_PATH *)p)->PathName;
+        UINTN sl = 0;
+        while (4 + 2 * (sl + 1) <= nl && s[sl])
+            sl++;
+        if (sl < wl)
+            continue;
+        BOOLEAN same = TRUE;
+        for (UINTN i = 0; i < wl && same; i++) {
+            CHAR16 c = s[sl - wl + i];
+            if (c >= L'A' && c <= L'Z')
+                c += L'a' - L'A';
+            same = c == want[i];
+        }
+        if (same)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Is the loaded image this very program (a boot option whose removable-
+ * media path is veneer.efi copied as \EFI\BOOT\BOOTX64.EFI)? Its code
+ * is compared: the data differs once a program runs. */
+extern char ImageBase[], _text[], _etext[];
+
+static BOOLEAN is_this_program(EFI_HANDLE child)
+{
+    EFI_LOADED_IMAGE *li;
+    UINTN off = (UINTN)(_text - ImageBase), len = (UINTN)(_etext - _text);
+
+    if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, child, &LoadedImageProtocol,
+                                    (void **)&li)) ||
+        li->ImageSize < off + len)
+        return FALSE;
+    return CompareMem((UINT8 *)li->ImageBase + off, _text, len) == 0;
+}
+
+/* A well-formed device path of exactly `len` bytes, ending in an end node. */
+static BOOLEAN path_ok(EFI_DEVICE_PATH *dp, UINTN len)
+{
+    UINT8 *p = (UINT8 *)dp, *end = p + len;
+
+    while (p + 4 <= end) {
+        UINTN nl = DevicePathNodeLength((EFI_DEVICE_PATH *)p);
+        if (nl < 4 || p + nl > end)
+            return FALSE;
+        if (IsDevicePathEnd((EFI_DEVICE_PATH *)p))
+            return p + nl == end;
+        p += nl;
+    }
+    return FALSE;
+}
+
+/* The option's path as the firmware's boot manager expands it: a full path
+ * loads as it is; a path to a disk or partition (OVMF's own options) gets
+ * the removable-media path \EFI\BOOT\BOOTX64.EFI on the first file system
+ * under it; a short-form path starting at a partition (HD) is matched
+ * against every file system's partition node. */
+static EFI_STATUS load_option(EFI_HANDLE image, EFI_DEVICE_PATH *dp, void *data,
+                              UINT32 data_len, EFI_HANDLE *child)
+{
+    EFI_STATUS st = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, dp, NULL, 0,
+                                      child);
+    EFI_HANDLE *fs = NULL;
+    UINTN nfs = 0, plen = DevicePathSize(dp) - END_DEVICE_PATH_LENGTH;
+    BOOLEAN short_hd = DevicePathType(dp) == MEDIA_DEVICE_PATH &&
+                       DevicePathSubType(dp) == MEDIA_HARDDRIVE_DP;
+
+    if (!EFI_ERROR(st) ||
+        EFI_ERROR(LibLocateHandle(ByProtocol, &FileSystemProtocol, NULL, &nfs, &fs)))
+        goto loaded;
+    for (UINTN i = 0; i < nfs && EFI_ERROR(st); i++) {
+        EFI_DEVICE_PATH *fp = DevicePathFromHandle(fs[i]), *full = NULL;
+        if (!fp)
+            continue;
+        UINTN flen = DevicePathSize(fp) - END_DEVICE_PATH_LENGTH;
+        if (short_hd) {
+            UINTN hl = DevicePathNodeLength(dp);
+            for (EFI_DEVICE_PATH *p = fp; !IsDevicePathEnd(p); p = NextDevicePathNode(p))
+                if ((UINTN)DevicePathNodeLength(p) == hl && CompareMem(p, dp, hl) == 0 &&
+                    IsDevicePathEnd(NextDevicePathNode(p))) {
+                    full = AppendDevicePath(fp, NextDevicePathNode(dp));
+                    break;
+                }
+        } else if (flen >= plen && CompareMem(fp, dp, plen) == 0) {
+            full = FileDevicePath(fs[i], L"\\EFI\\BOOT\\BOOTX64.EFI");
+        }
+        if (!full)
+            continue;
+        st = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, full, NULL, 0, child);
+        FreePool(full);
+    }
+    FreePool(fs);
+loaded:
+    if (!EFI_ERROR(st) && data_len) {
+        EFI_LOADED_IMAGE *li;
+        if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, *child,
+                                         &LoadedImageProtocol, (void **)&li))) {
+            li->LoadOptions = data;
+            li->LoadOptionsSize = data_len;
+        }
+    }
+    return st;
+}
+
+/* "Boot" and four upper-case hex digits (gnu-efi's %X pads to 8). */
+static void option_name(CHAR16 name[16], UINT16 nr)
+{
+    static const CHAR16 hex[] = L"0123456789ABCDEF";
+
+    StrCpy(name, L"Boot");
+    for (int i = 0; i < 4; i++)
+        name[4 + i] = hex[(nr >> (12 - 4 * i)) & 15];
+    name[8] = 0;
+}
+
+EFI_STATUS boot_next_option(EFI_HANDLE image)
+{
+    UINTN osize = 0, csize = 0;
+    UINT16 *order = LibGetVariableAndSize(L"BootOrder", &EfiGlobalVariable, &osize);
+    UINT16 *cur = LibGetVariableAndSize(L"BootCurrent", &EfiGlobalVariable, &csize);
+    UINTN n = order ? osize / 2 : 0, start = 0;
+
+    if (cur && csize == 2)
+        for (UINTN i = 0; i < n; i++)
+            if (order[i] == *cur)
+                start = i;
+    CHAR16 cname[16];
+    option_name(cname, cur && csize == 2 ? *cur : 0xffff);
+    Print(L"veneer.efi: BootCurrent is %s; %u boot options in BootOrder\n",
+          cur && csize == 2 ? cname : L"not set", n);
+    for (UINTN i = start; i < n; i++) {
+        CHAR16 name[16];
+        UINTN size = 0;
+        option_name(name, order[i]);
+        UINT8 *opt = LibGetVariableAndSize(name, &EfiGlobalVariable, &size);
+        if (!opt) {
+            Print(L"veneer.efi: %s is in BootOrder but cannot be read\n", name);
+            continue;
+        }
+        /* EFI_LOAD_OPTION: attributes, path length, description, path, data */
+        UINT32 attr = size >= 6 ? *(UINT32 *)opt : 0;
+        UINT16 plen = size >= 6 ? *(UINT16 *)(opt + 4) : 0;
+        CHAR16 *desc = (CHAR16 *)(opt + 6);
+        UINTN d = 0;
+        while (6 + 2 * (d + 1) <= size && desc[d])
+            d++;
+        UINTN path_at = 6 + 2 * (d + 1);
+        EFI_HANDLE child;
+        const CHAR16 *skip = NULL;
+        if (!(attr & LOAD_OPTION_ACTIVE) || (attr & (OPTION_HIDDEN | OPTION_CATEGORY)))
+            skip = L"inactive, hidden or not a boot option";
+        else if (path_at > size || plen > size - path_at ||
+                 !path_ok((EFI_DEVICE_PATH *)(opt + path_at), plen))
+            skip = L"malformed";
+        else if (names_veneer((EFI_DEVICE_PATH *)(opt + path_at), plen))
+            skip = L"veneer.efi itself";
+        if (skip) {
+            Print(L"veneer.efi: %s skipped: %s\n", name, skip);
+            FreePool(opt);
+            continue;
+        }
+        EFI_STATUS st = load_option(image, (EFI_DEVICE_PATH *)(opt + path_at),
+                                    opt + path_at + plen,
+                                    (UINT32)(size - path_at - plen), &child);
+        if (EFI_ERROR(st)) {
+            Print(L"veneer.efi: %s \"%s\" does not load: %r\n", name, desc, st);
+            FreePool(opt);
+            continue;
+        }
+        if (is_this_program(child)) {
+            Print(L"veneer.efi: %s skipped: veneer.efi itself\n", name);
+            uefi_call_wrapper(BS->UnloadImage, 1, child);
+            FreePool(opt);
+            continue;
+        }
+        Print(L"veneer.efi: starting %s \"%s\"\n", name, desc);
+        uefi_call_wrapper(RT->SetVariable, 5, L"BootCurrent", &EfiGlobalVariable,
+                          EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS,
+                          sizeof(UINT16), &order[i]);
+        st = uefi_call_wrapper(BS->StartImage, 3, child, NULL, NULL);
+        Print(L"veneer.efi: %s returned %r\n", name, st);
+        FreePool(opt);
+        FreePool(order);
+        if (cur)
+            FreePool(cur);
+        return st;
+    }
+    if (order)
+        FreePool(order);
+    if (cur)
+        FreePool(cur);
+    Print(L"veneer.efi: no boot option after this one loads\n");
+    return EFI_NOT_FOUND;
+}
