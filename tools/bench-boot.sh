@@ -2,7 +2,8 @@
 # make bench (boot-bench): the Linux guest booted bare and under Veneer in
 # the same emulator, one after the other in one run; wall time from the
 # emulator's start to the guest's verdict line, and the ratio. QEMU (SVM)
-# always; Bochs (VMX, and SVM) unless BENCH_BOCHS=0 — minutes each.
+# always, from BIOS and (unless BENCH_UEFI=0) from UEFI; Bochs (VMX, and
+# SVM) unless BENCH_BOCHS=0 — minutes each.
 # Also prints the exit counts by kind for the Veneer boot.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +35,23 @@ b=$(timed q-bare qemu_start_disk q-bare "$LOG_DIR/q-bare.img" -cpu EPYC,+svm,+np
 v=$(timed q-veneer qemu_start q-veneer "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt \
     -machine q35 -nic none $(guest_qemu_disk_args "$LOG_DIR/q-veneer.img"))
 report "qemu-svm" "$b" "$v" q-veneer
+
+# UEFI (OVMF, q35, 2 CPUs): GRUB EFI from an NVMe ESP boots Linux, bare
+# (UEFI_BARE=1: the same ESP without veneer.efi) and through veneer.efi
+# (which starts Veneer, reconnects the disks, starts GRUB again); the
+# scratch disk on a second NVMe controller. docs/uefi.md.
+if [ "${BENCH_UEFI:-1}" = 1 ]; then
+    . "$ROOT/tests/system/uefi.sh"
+    guest_disk "$LOG_DIR/u-bare.img" ""
+    guest_disk "$LOG_DIR/u-veneer.img" ""
+    UEFI_BARE=1 uefi_esp "$LOG_DIR/u-bare-esp.img" "$PARAMS veneer.cpus=2"
+    uefi_esp "$LOG_DIR/u-veneer-esp.img" "$PARAMS veneer.cpus=2"
+    b=$(timed u-bare uefi_qemu u-bare "$LOG_DIR/u-bare-esp.img" -smp 2 \
+        $(guest_qemu_nvme_args "$LOG_DIR/u-bare.img"))
+    v=$(timed u-veneer uefi_qemu u-veneer "$LOG_DIR/u-veneer-esp.img" -smp 2 \
+        $(guest_qemu_nvme_args "$LOG_DIR/u-veneer.img"))
+    report "qemu-uefi-svm" "$b" "$v" u-veneer
+fi
 
 [ "${BENCH_BOCHS:-1}" = 0 ] && exit 0
 for model in ${BENCH_BOCHS_MODELS:-corei7_skylake_x ryzen}; do

@@ -168,3 +168,69 @@ uefi_linux_run() {
     expect veneer "reboot: Power down" "guest powered off"
     expect_not veneer "PANIC|Kernel panic|refusing" "no panic"
 }
+
+# The encrypted-boot machine (uefi-crypt-nvme-qemu-svm, uefi-prompt-qemu-svm):
+#   00:02.0  the Veneer ESP (plain, first in BootOrder): veneer.efi as
+#            \EFI\BOOT\BOOTX64.EFI, veneer.elf, veneer.cfg (CRYPT_OPTS plus
+#            the rules below) and, with CRYPT_ESP_KEY, veneer.key
+#   00:03.0  os.img: a FAT ESP with GRUB EFI, the kernel and the initramfs,
+#            encrypted whole with CRYPT_KEY (second in BootOrder)
+#   00:04.0  scratch.img: the guest's disk, encrypted whole with CRYPT_KEY
+# uefi_crypt_boot_prepare: the disks, and a first boot (stopped once the
+# VMM names its region) that finds where the region goes; sets HIDDEN.
+# uefi_crypt_boot_start NAME: boots the machine for the real run.
+CRYPT_RULES="vmm.crypt=nvme@00:03.0/all/k0,nvme@00:04.0/all/k0"
+uefi_crypt_os_disk() {
+    UEFI_BARE=1 uefi_esp "$LOG_DIR/os.img" "$1"
+    grep -aq "GUEST-GRUB-EFI booting Linux" "$LOG_DIR/os.img" ||
+        { echo "FAIL os.img: GRUB's configuration not found in the plain image"; exit 1; }
+    "$VDISK" encrypt "$LOG_DIR/os.img" --key-file "$CRYPT_KEY" >"$LOG_DIR/os.vdisk.log" 2>&1 || {
+        echo "FAIL vdisk encrypt os.img:"; cat "$LOG_DIR/os.vdisk.log"; exit 1; }
+    if grep -aq "GUEST-GRUB-EFI booting Linux" "$LOG_DIR/os.img"; then
+        echo "FAIL os.img: GRUB's configuration is readable in the encrypted image"
+        FAILS=$((FAILS + 1))
+    fi
+}
+uefi_crypt_boot_start() {
+    uefi_qemu "$1" "$LOG_DIR/veneer-esp.img" -smp 2 \
+        -drive file="$LOG_DIR/os.img",format=raw,if=none,id=os \
+        -device nvme,serial=veneer-os,drive=os,bootindex=1 \
+        $(guest_qemu_nvme_args "$LOG_DIR/scratch.img")
+}
+uefi_crypt_boot_prepare() {
+    local region
+    crypt_guest_disk "$LOG_DIR/scratch.img" "$CRYPT_KEY" ""
+    uefi_veneer_esp "$LOG_DIR/veneer-esp.img" "$CRYPT_RULES $CRYPT_OPTS" "${CRYPT_ESP_KEY:-}"
+    uefi_crypt_os_disk "veneer.test=none"
+    uefi_crypt_boot_start probe
+    wait_for probe "I mem: VMM region|refusing|PANIC" 120
+    stop probe
+    region=$(sed -n 's/.*I mem: VMM region \([0-9a-f]*\)-\([0-9a-f]*\) .*/0x\1-0x\2/p' "$LOG_DIR/probe.serial" | head -1)
+    [ -n "$region" ] || { echo "FAIL probe: the VMM named no region"; exit 1; }
+    HIDDEN=$(printf '0x%x-0x%x' $((${region%-*})) $((${region#*-})))
+    uefi_crypt_os_disk "veneer.test=all,smp veneer.uefi=1 veneer.hidden=$HIDDEN veneer.cpus=2"
+}
+# what both scenarios check once the guest ran (NAME's serial log)
+uefi_crypt_boot_expect() {
+    local n=$1
+    expect "$n" "veneer.efi: read \\\\EFI\\\\BOOT\\\\veneer.elf" "veneer.efi started by the firmware from the Veneer ESP"
+    expect "$n" "veneer.efi: storage controller 00:03.0 \(class 010802\): firmware driver disconnected" "the firmware's NVMe driver disconnected before the VMM"
+    expect "$n" "I nvme: 00:02.0: left enabled by the firmware, whose driver veneer.efi disconnected" "no takeover of the firmware's queues on UEFI"
+    expect "$n" "I storage: nvme 00:03.0 n1: 512-byte sectors, encrypted by rule nvme@00:03.0/all/k0" "the OS namespace under the rule"
+    expect "$n" "I storage: nvme 00:04.0 n1: 512-byte sectors, encrypted by rule nvme@00:04.0/all/k0" "the scratch namespace under the rule"
+    expect "$n" "veneer.efi: storage controller [0-9] reconnected \(mediated\): Success" "the driver reconnected under the VMM"
+    expect "$n" "veneer.efi: Boot[0-9A-F]{4} skipped: veneer.efi itself" "veneer.efi skips its own boot option"
+    expect "$n" "veneer.efi: starting Boot[0-9A-F]{4} \"UEFI QEMU NVMe Ctrl veneer-os" "veneer.efi starts the encrypted disk's boot option"
+    expect "$n" "GUEST-GRUB-EFI booting Linux" "GRUB EFI read from the encrypted namespace through the mediator"
+    expect "$n" "I smp: CPU 1 \(APIC ID 1\) started by the guest" "the guest started CPU 1 through the VMM"
+    expect "$n" "^GUEST-CHECK hypercall PASS veneer [0-9.]+ svm" "Linux runs under Veneer"
+    expect "$n" "^GUEST-CHECK e820 PASS hidden $HIDDEN absent .*UEFI: reserved" "the region reserved in the EFI memory map, absent from /proc/iomem"
+    expect "$n" "^GUEST-CHECK nosvm PASS" "no svm flag"
+    expect "$n" "^GUEST-CHECK smp PASS" "2 CPUs online"
+    expect "$n" "^GUEST-CHECK disk PASS" "disk check through the cipher"
+    expect "$n" "I nvme: 00:03.0: [1-9][0-9]* sectors through the mediator" "the OS disk read through the mediator"
+    expect "$n" "reboot: Power down" "guest powered off"
+    expect_not "$n" "refused|#GP|PANIC|Kernel panic|refusing" "no refusal, no panic"
+    crypt_check_marker "$n" "$LOG_DIR/scratch.img" "$CRYPT_KEY"
+}
+

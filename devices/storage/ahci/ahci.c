@@ -331,10 +331,42 @@ static int take_over(struct ahci_port *p)
     return 0;
 }
 
+/* Starts a stopped port's engines on the shadow for the VMM's own command
+ * (a UEFI boot: veneer.efi disconnected the firmware's driver, which
+ * stopped them): FIS receive first, then the command list (AHCI 10.3.1).
+ * Returns the PxCMD value to restore, or 0 when it was not started. */
+static u32 start_for_probe(struct ahci_port *p)
+{
+    u32 cmd = ahci_port_read(p, PX_CMD);
+    u64 t0 = rdtsc();
+
+    if (cmd & (PX_CMD_ST | PX_CMD_CR) ||
+        ahci_port_read(p, PX_TFD) & (ATA_ST_BSY | ATA_ST_DRQ))
+        return 0;
+    ahci_port_write(p, PX_CMD, cmd | PX_CMD_FRE);
+    while (!(ahci_port_read(p, PX_CMD) & PX_CMD_FR) &&
+           rdtsc() - t0 < us_to_tsc(STOP_WAIT_US))
+        cpu_relax();
+    ahci_port_write(p, PX_SERR, ahci_port_read(p, PX_SERR));
+    ahci_port_write(p, PX_CMD, cmd | PX_CMD_FRE | PX_CMD_ST);
+    return cmd | BIT(31); /* never 0 */
+}
+
+static void stop_after_probe(struct ahci_port *p, u32 saved)
+{
+    u32 cmd = saved & ~BIT(31);
+
+    ahci_port_write(p, PX_CMD, cmd | PX_CMD_FRE);
+    wait_clear(p, PX_CMD_CR);
+    ahci_port_write(p, PX_CMD, cmd);
+    wait_clear(p, PX_CMD_FR);
+}
+
 /* IDENTIFY DEVICE on slot 0 of the shadow (the port runs the VMM's list
- * after take_over; the firmware is idle): the disk's capacity and logical
- * sector size. The PxIS and IS bits it raises are cleared again. Returns
- * 0, or < 0 when the port is not running or the disk does not answer. */
+ * after take_over, or is started for it; the firmware is idle): the disk's
+ * capacity and logical sector size. The PxIS and IS bits it raises are
+ * cleared again. Returns 0, or < 0 when the port cannot run or the disk
+ * does not answer. */
 static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_size)
 {
     struct ahci_hba *h = p->hba;
@@ -346,6 +378,10 @@ static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_si
 
     if (!page)
         return -E_NOMEM;
+    u16 pcmd = (u16)pci_config_read(h->pci, PCI_COMMAND, 2);
+    if (!(pcmd & PCI_COMMAND_MASTER))
+        pci_config_write(h->pci, PCI_COMMAND, 2, pcmd | PCI_COMMAND_MASTER);
+    u32 started = start_for_probe(p);
     if ((ahci_port_read(p, PX_CMD) & PX_CMD_ST) && !ahci_port_read(p, PX_CI)) {
         u32 is = ahci_port_read(p, PX_IS), his = hba_read(h, HBA_IS);
         t->cfis[0] = SATA_FIS_REG_H2D;
@@ -368,6 +404,10 @@ static int identify(struct ahci_port *p, struct ata_identity *id, u32 *sector_si
         if (!(his & BIT(p->index)))
             hba_write(h, HBA_IS, BIT(p->index));
     }
+    if (started)
+        stop_after_probe(p, started);
+    if (!(pcmd & PCI_COMMAND_MASTER))
+        pci_config_write(h->pci, PCI_COMMAND, 2, pcmd);
     storage_bounce_free(page, PAGE_SIZE);
     return r;
 }
