@@ -101,6 +101,7 @@ bool svm_nested_l1_insn(struct vcpu *v, u32 code);
 bool svm_nested_l2_exit(struct vcpu *v, u32 code);
 bool svm_nested_l2_exception(struct vcpu *v);
 void svm_nested_gif_masking(struct svm_vcpu *s);
+void svm_nested_keep_l1_intercepts(struct svm_vcpu *s);
 void svm_nested_set_tsc_offset(struct svm_vcpu *s, u64 l1_offset);
 void svm_nested_reset(struct vcpu *v);
 

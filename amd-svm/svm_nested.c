@@ -556,6 +556,23 @@ bool svm_nested_l1_insn(struct vcpu *v, u32 code)
     return true;
 }
 
+/* The VMM turns HLT, PAUSE, VINTR, IRET and #DB intercepts on and off
+ * for its own windows (svm_run.c); in vmcb02 the ones L1 asked for stay
+ * on whatever the windows do. */
+void svm_nested_keep_l1_intercepts(struct svm_vcpu *s)
+{
+    const struct vmcb_control *c12 = &s->nested.vmcb12->ctl;
+    struct vmcb *b = s->nested.vmcb02;
+
+    if ((b->ctl.intercept1 & c12->intercept1) != c12->intercept1 ||
+        (b->ctl.intercept_exceptions & c12->intercept_exceptions) !=
+            c12->intercept_exceptions) {
+        b->ctl.intercept1 |= c12->intercept1;
+        b->ctl.intercept_exceptions |= c12->intercept_exceptions;
+        vmcb_dirty(b, VMCB_CLEAN_I);
+    }
+}
+
 /* While L1's GIF is 0, physical interrupts wait: V_INTR_MASKING makes
  * them follow the host's IF, which is 0 (APM 15.21.1). */
 void svm_nested_gif_masking(struct svm_vcpu *s)

@@ -535,6 +535,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             vmcb_dirty(b, VMCB_CLEAN_CRX);
         }
         prepare_events(v);
+        if (s->nested.in_l2)
+            svm_nested_keep_l1_intercepts(s);
         b->save.rax = v->regs.gpr[GPR_RAX];
         b->save.rsp = v->regs.gpr[GPR_RSP];
         svm_vmrun(s->vmcb_pa, &v->regs, host_pa);

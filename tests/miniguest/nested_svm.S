@@ -1,0 +1,518 @@
+/* A boot-sector guest that is a tiny hypervisor (L1) on SVM (issue 20,
+ * scenario a and c): it runs an even tinier guest (L2) and checks every
+ * #VMEXIT it asked for.
+ *
+ * When CPUID 8000_0001 shows no SVM (Veneer's default, vmm.nested=0) it
+ * checks that SVM is really absent: VMRUN raises #UD and setting
+ * EFER.SVME raises #GP. Prints "NESTED svm=0 vmrun=ud efer=gp PASS|FAIL".
+ *
+ * With SVM it sets EFER.SVME and VM_HSAVE_PA, builds a VMCB (32-bit flat
+ * protected mode, no paging) intercepting CPUID, I/O port 0x99 (through
+ * its I/O bitmap), #UD and #GP, HLT, and runs L2, which prints "L2:
+ * hello" on COM1 itself (ports L1 does not intercept are L2's), then in
+ * turn:
+ *   cpuid:   CPUID with EAX=0x4c32 -> exit 0x72 at the CPUID, L2's RAX in
+ *            the VMCB;
+ *   io:      IN AL,DX from port 0x99 -> exit 0x7b, EXITINFO1 0x00990011
+ *            (port, 8-bit, IN; the address-size and segment bits, which
+ *            QEMU leaves 0 for IN, not judged), EXITINFO2 the next RIP;
+ *   exc:     UD2 -> exit 0x46 at the UD2;
+ *   vmm:     a load from the address at image offset 4088 (cfg_vmm; 0:
+ *            skipped, prints "-"): an address in Veneer's region. L1
+ *            reads it first, with its own IDT: #GP, nothing loaded. L2's
+ *            load must give L1 the same, as an exit 0x4d with error code
+ *            0 and L2's EAX unchanged (no VMM bytes);
+ *   hlt:     HLT -> exit 0x78 at the HLT.
+ * Then invalid: VMRUN of the VMCB with the VMRUN intercept clear, and with
+ * EFER.SVME clear in it, each giving VMEXIT_INVALID (the low 32 bits of
+ * EXITCODE all ones: QEMU writes 0x00000000ffffffff) and L1 going on
+ * after the VMRUN; vmsave: VMSAVE stores STAR and FS as L1 set them,
+ * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
+ * STGI as a real hypervisor does.
+ * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
+ * invalid=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * that fails prints what it got instead of ok) and stops the emulator. */
+#define BOOT32_SECTORS 7
+#include "boot32.inc"
+
+#define HSAVE   0x10000
+#define VMCB    0x11000
+#define IOPM    0x12000                 /* 12 KiB */
+#define SAVEPG  0x15000
+#define L2STACK 0x18000
+#define L1PORT  0x99
+#define OUTBUF  0x9800                  /* after the IDT */
+
+/* VMCB offsets (APM vol. 2, appendix B) */
+#define C_EXC       0x008
+#define C_INT1      0x00c
+#define C_INT2      0x010
+#define C_IOPM      0x040
+#define C_ASID      0x058
+#define C_EXITCODE  0x070
+#define C_INFO1     0x078
+#define C_INFO2     0x080
+#define S_ES        0x400
+#define S_CS        0x410
+#define S_SS        0x420
+#define S_DS        0x430
+#define S_FS        0x440
+#define S_GDTR      0x460
+#define S_IDTR      0x480
+#define S_EFER      0x4d0
+#define S_CR0       0x558
+#define S_DR7       0x560
+#define S_DR6       0x568
+#define S_RFLAGS    0x570
+#define S_RIP       0x578
+#define S_RSP       0x5d8
+#define S_RAX       0x5f8
+#define S_STAR      0x600
+#define S_GPAT      0x668
+
+        .code32
+pm32:
+        movb    $6, %al
+        movl    $ud_handler, %ebx
+        call    idt_init
+        movl    $gp_handler, %eax
+        movw    %ax, idt + 13 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 13 * 8 + 6
+        movl    $1, ok
+        movl    $0x80000001, %eax
+        cpuid
+        testl   $4, %ecx                /* SVM */
+        jnz     svm_on
+
+        /* ---- SVM hidden: VMRUN #UD, EFER.SVME #GP ---- */
+        movl    $m_off, %esi
+        call    bputs
+        movl    $-1, fault_vec
+        movl    $3, skip
+        movl    $VMCB, %eax
+        vmrun
+        movl    $m_vmrun, %esi
+        movl    $6, %eax
+        movl    $m_ud, %edi
+        call    report_fault
+        movl    $-1, fault_vec
+        movl    $2, skip
+        movl    $0xc0000080, %ecx
+        rdmsr
+        orl     $0x1000, %eax
+        wrmsr
+        movl    $m_efer, %esi
+        movl    $13, %eax
+        movl    $m_gp, %edi
+        call    report_fault
+        jmp     verdict
+
+svm_on:
+        movl    $0x8000000a, %eax
+        cpuid
+        movl    %edx, feat
+        movl    $-1, fault_vec
+        movl    $0xc0000080, %ecx       /* EFER.SVME */
+        rdmsr
+        orl     $0x1000, %eax
+        wrmsr
+        movl    $0xc0010117, %ecx       /* VM_HSAVE_PA */
+        movl    $HSAVE, %eax
+        xorl    %edx, %edx
+        wrmsr
+        cmpl    $-1, fault_vec
+        je      1f
+        call    header
+        movl    $m_setup, %esi
+        call    bputs
+        movl    fault_vec, %eax
+        call    bputhex
+        movl    $0, ok
+        jmp     verdict
+1:      call    build_vmcb
+
+        /* ---- cpuid (L2 says hello on COM1 first) ---- */
+        call    run_l2
+        call    header
+        movl    $m_cpuid, %esi
+        call    bputs
+        movl    $0x72, %eax
+        movl    $l2_cpuid, %ebx
+        call    check_exit
+        jc      2f
+        cmpl    $0x4c32, VMCB + S_RAX
+        je      2f
+        movl    VMCB + S_RAX, %eax
+        call    bad
+2:      call    say_ok
+        addl    $2, VMCB + S_RIP
+
+        /* ---- io ---- */
+        call    run_l2
+        movl    $m_io, %esi
+        call    bputs
+        movl    $0x7b, %eax
+        movl    $l2_in, %ebx
+        call    check_exit
+        jc      3f
+        movl    VMCB + C_INFO1, %eax
+        movl    %eax, %edx
+        andl    $~0x1f80, %edx          /* address size, segment: string I/O */
+        cmpl    $0x00990011, %edx
+        je      31f
+        call    bad
+        jmp     3f
+31:     movl    VMCB + C_INFO2, %eax
+        cmpl    $l2_in + 1, %eax
+        je      3f
+        call    bad
+3:      call    say_ok
+        movl    $l2_in + 1, VMCB + S_RIP
+
+        /* ---- exc ---- */
+        call    run_l2
+        movl    $m_exc, %esi
+        call    bputs
+        movl    $0x46, %eax
+        movl    $l2_ud, %ebx
+        call    check_exit
+        call    say_ok
+        addl    $2, VMCB + S_RIP
+
+        /* ---- vmm: L1's own load first, then L2's ---- */
+        movl    $m_vmm, %esi
+        call    bputs
+        movl    cfg_vmm, %ebx
+        testl   %ebx, %ebx
+        jnz     4f
+        movl    $m_skip, %esi
+        call    bputs
+        jmp     5f
+4:      movl    $-1, fault_vec
+        movl    $2, skip
+        movl    $0xdeadbeef, %eax
+        movl    (%ebx), %eax            /* 8b 03 */
+        cmpl    $13, fault_vec
+        jne     41f
+        cmpl    $0xdeadbeef, %eax
+        jne     41f
+        cmpl    $0, fault_err
+        je      42f
+41:     movl    $m_l1, %esi             /* "L1:" and what it got */
+        call    bputs
+        movl    %eax, %edx
+        movl    fault_vec, %eax
+        call    bad
+42:     call    run_l2
+        movl    $0x4d, %eax
+        movl    $l2_vmm_load, %ebx
+        call    check_exit
+        jc      43f
+        movl    VMCB + C_INFO1, %eax    /* the error code */
+        testl   %eax, %eax
+        jz      44f
+        call    bad
+        jmp     43f
+44:     movl    VMCB + S_RAX, %eax
+        cmpl    $0xdeadbeef, %eax
+        je      43f
+        call    bad
+43:     call    say_ok
+        addl    $2, VMCB + S_RIP
+        jmp     6f
+5:      movl    $l2_hlt, VMCB + S_RIP   /* bare: no VMM region to load */
+6:
+
+        /* ---- hlt ---- */
+        call    run_l2
+        movl    $m_hlt, %esi
+        call    bputs
+        movl    $0x78, %eax
+        movl    $l2_hlt, %ebx
+        call    check_exit
+        call    say_ok
+
+        /* ---- invalid: no VMRUN intercept; EFER.SVME clear ---- */
+        movl    $m_invalid, %esi
+        call    bputs
+        andl    $~1, VMCB + C_INT2
+        call    run_l2
+        movl    $-1, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        orl     $1, VMCB + C_INT2
+        andl    $~0x1000, VMCB + S_EFER
+        call    run_l2
+        movl    $-1, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        orl     $0x1000, VMCB + S_EFER
+        call    say_ok
+
+        /* ---- vmsave / vmload ---- */
+        movl    $m_vmsave, %esi
+        call    bputs
+        movw    $0x10, %ax
+        movw    %ax, %fs
+        movl    $0xc0000081, %ecx       /* STAR */
+        movl    $0x11223344, %eax
+        movl    $0x00100008, %edx
+        wrmsr
+        movl    $SAVEPG, %eax
+        vmsave
+        movl    SAVEPG + S_STAR, %eax
+        cmpl    $0x11223344, %eax
+        jne     7f
+        movl    SAVEPG + S_STAR + 4, %eax
+        cmpl    $0x00100008, %eax
+        jne     7f
+        movzwl  SAVEPG + S_FS, %eax
+        cmpl    $0x10, %eax
+        jne     7f
+        movl    $0x55667788, SAVEPG + S_STAR
+        movl    $SAVEPG, %eax
+        vmload
+        movl    $0xc0000081, %ecx
+        rdmsr
+        cmpl    $0x55667788, %eax
+        je      8f
+7:      call    bad
+8:      call    say_ok
+
+verdict:
+        movl    $m_pass, %esi
+        cmpl    $0, ok
+        jne     9f
+        movl    $m_fail, %esi
+9:      call    bputs
+        movl    bufptr, %edi
+        movb    $0, (%edi)
+        movl    $OUTBUF, %esi           /* one write: no VMM log line inside */
+        call    puts
+        jmp     stop
+
+/* The result line is built in OUTBUF and printed at the end in one go,
+ * so that the VMM's own log lines (at exits) never split it. */
+bputc:  pushl   %edi
+        movl    bufptr, %edi
+        stosb
+        movl    %edi, bufptr
+        popl    %edi
+        ret
+bputs:  lodsb
+        testb   %al, %al
+        jz      1f
+        call    bputc
+        jmp     bputs
+1:      ret
+bputhex:                                /* EAX as 8 hex digits */
+        movl    $8, %ecx
+1:      roll    $4, %eax
+        pushl   %eax
+        andb    $0xf, %al
+        addb    $'0', %al
+        cmpb    $'9', %al
+        jbe     2f
+        addb    $('a' - '0' - 10), %al
+2:      call    bputc
+        popl    %eax
+        loop    1b
+        ret
+
+header:
+        movl    $m_on, %esi
+        call    bputs
+        movl    feat, %eax
+        jmp     bputhex
+
+/* One VMRUN of the VMCB, as a hypervisor brackets it. L2 leaves its
+ * values in the other registers. */
+run_l2:
+        clgi
+        movl    $VMCB, %eax
+        vmrun
+        stgi
+        ret
+
+/* Checks the exit: code EAX (low 32 bits), at L2's RIP EBX (0: any).
+ * Prints what it got and returns CF=1 on a mismatch. */
+check_exit:
+        cmpl    %eax, VMCB + C_EXITCODE
+        jne     1f
+        testl   %ebx, %ebx
+        jz      2f
+        cmpl    %ebx, VMCB + S_RIP
+        je      2f
+        movl    VMCB + S_RIP, %eax      /* the wrong RIP */
+        call    bad
+        stc
+        ret
+1:      movb    $'x', %al
+        call    bputc
+        movl    VMCB + C_EXITCODE, %eax
+        call    bputhex
+        movl    $0, ok
+        movl    $1, printed
+        stc
+        ret
+2:      clc
+        ret
+
+/* A check failed: print EAX in hex (once per field). */
+bad:    cmpl    $0, printed
+        jne     1f
+        call    bputhex
+        movl    $1, printed
+1:      movl    $0, ok
+        ret
+
+/* "ok" unless the field printed what went wrong. */
+say_ok: cmpl    $0, printed
+        jne     1f
+        movl    $m_ok, %esi
+        call    bputs
+1:      movl    $0, printed
+        ret
+
+/* " NAME=" (ESI) then EDI if the fault was vector EAX, else the vector. */
+report_fault:
+        pushl   %eax
+        call    bputs
+        popl    %eax
+        cmpl    %eax, fault_vec
+        jne     1f
+        movl    %edi, %esi
+        jmp     bputs
+1:      movl    $0, ok
+        movl    fault_vec, %eax
+        jmp     bputhex
+
+build_vmcb:
+        xorl    %eax, %eax
+        movl    $VMCB, %edi
+        movl    $1024, %ecx
+        rep stosl
+        movl    $IOPM, %edi
+        movl    $3072, %ecx
+        rep stosl
+        orb     $(1 << (L1PORT % 8)), IOPM + L1PORT / 8
+        /* intercepts: CPUID (18), HLT (24), IOIO (27), SHUTDOWN (31);
+         * VMRUN; #UD and #GP */
+        movl    $0x89040000, VMCB + C_INT1
+        movl    $1, VMCB + C_INT2
+        movl    $(1 << 6) | (1 << 13), VMCB + C_EXC
+        movl    $IOPM, VMCB + C_IOPM
+        movl    $1, VMCB + C_ASID
+        /* flat 32-bit segments as L1 has them (attr: descriptor bits
+         * 40-47, then 52-55) */
+        movl    $VMCB + S_CS, %edi
+        movl    $0x0c9b0008, %eax
+        call    set_seg
+        movl    $0x0c930010, %eax
+        movl    $VMCB + S_ES, %edi
+        call    set_seg
+        movl    $VMCB + S_SS, %edi
+        call    set_seg
+        movl    $VMCB + S_DS, %edi
+        call    set_seg
+        movw    $gdt_desc - gdt - 1, VMCB + S_GDTR + 4
+        movl    $gdt, VMCB + S_GDTR + 8
+        movw    $256 * 8 - 1, VMCB + S_IDTR + 4
+        movl    $idt, VMCB + S_IDTR + 8
+        movl    $0x1000, VMCB + S_EFER
+        movl    $0x11, VMCB + S_CR0     /* PE, ET */
+        movl    $0x400, VMCB + S_DR7
+        movl    $0xffff0ff0, VMCB + S_DR6
+        movl    $2, VMCB + S_RFLAGS
+        movl    $l2_code, VMCB + S_RIP
+        movl    $L2STACK, VMCB + S_RSP
+        movl    $0x00070406, VMCB + S_GPAT
+        movl    $0x00070406, VMCB + S_GPAT + 4
+        ret
+
+/* A VMCB segment at EDI: selector EAX[15:0], attributes EAX[31:16],
+ * limit 4 GiB, base 0. */
+set_seg:
+        movl    %eax, (%edi)
+        movl    $0xffffffff, 4(%edi)
+        ret
+
+/* ---- L2 ---- */
+l2_code:
+        movl    $m_l2, %esi             /* COM1: not intercepted by L1 */
+        call    puts
+        movl    $0x4c32, %eax
+l2_cpuid:
+        cpuid
+        movw    $L1PORT, %dx
+l2_in:  inb     %dx, %al
+l2_ud:  ud2
+        movl    cfg_vmm, %ebx
+        movl    $0xdeadbeef, %eax
+l2_vmm_load:
+        movl    (%ebx), %eax            /* 8b 03 */
+l2_hlt: hlt
+        jmp     l2_hlt
+
+ud_handler:
+        movl    $6, fault_vec
+        pushl   %eax
+        movl    skip, %eax
+        addl    %eax, 4(%esp)
+        popl    %eax
+        iret
+gp_handler:
+        popl    fault_err
+        movl    $13, fault_vec
+        pushl   %eax
+        movl    skip, %eax
+        addl    %eax, 4(%esp)
+        popl    %eax
+        iret
+
+unexpected:
+        movl    $m_unexp, %esi
+        call    puts
+        jmp     stop
+
+#include "lib32.inc"
+
+m_off:  .asciz  "NESTED svm=0"
+m_vmrun: .asciz " vmrun="
+m_efer: .asciz  " efer="
+m_ud:   .asciz  "ud"
+m_gp:   .asciz  "gp"
+m_on:   .asciz  "NESTED svm=1 feat="
+m_setup: .asciz " setup-fault="
+m_cpuid: .asciz " cpuid="
+m_io:   .asciz  " io="
+m_exc:  .asciz  " exc="
+m_vmm:  .asciz  " vmm="
+m_l1:   .asciz  "L1:"
+m_skip: .asciz  "-"
+m_hlt:  .asciz  " hlt="
+m_invalid: .asciz " invalid="
+m_vmsave: .asciz " vmsave="
+m_ok:   .asciz  "ok"
+m_l2:   .asciz  "L2: hello\r\n"
+m_pass: .asciz  " PASS\r\n"
+m_fail: .asciz  " FAIL\r\n"
+m_unexp: .asciz "\r\nNESTED unexpected exception FAIL\r\n"
+        .balign 4
+ok:     .long   0
+printed: .long  0
+fault_vec: .long -1
+fault_err: .long 0
+skip:   .long   0
+feat:   .long   0
+bufptr: .long   OUTBUF
+        .balign 8
+idt_desc:
+        .word   256 * 8 - 1
+        .long   idt
+        .org    4088
+cfg_vmm: .long  0                       /* set by the scenario */
+        .long   0
+        .org    4096
+idt:                                    /* 2 KiB, not part of the image */

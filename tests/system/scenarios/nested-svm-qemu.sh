@@ -1,0 +1,69 @@
+#!/bin/bash
+# timeout: 420
+# Nested SVM (issue 20, scenarios a and c, QEMU SVM): the miniguest
+# tests/miniguest/nested_svm.S is a tiny hypervisor (L1) that runs a tiny
+# guest (L2) and checks each #VMEXIT it asked for: CPUID, an I/O port of
+# its I/O bitmap, #UD, HLT (exit code, EXITINFO1/2, L2's RIP and RAX), a
+# VMCB with the VMRUN intercept clear and one with EFER.SVME clear
+# (VMEXIT_INVALID), VMSAVE/VMLOAD of STAR and FS; L2 also writes COM1
+# itself, through ports L1 leaves to it.
+#   control: bare QEMU SVM runs the same L1 (no VMM region: vmm=-).
+#   off:     Veneer, default options: CPUID shows no SVM, VMRUN is #UD,
+#            EFER.SVME is #GP (QEMU bare accepts SVME without SVM: no
+#            control for this line).
+#   on:      Veneer with vmm.nested=1: the same line as bare, no optional
+#            SVM feature shown (feat=00000000: no nested paging), and
+#            (c): a load from Veneer's region by L2 gives L1 what L1's own
+#            load gives it (#GP, error code 0, nothing loaded), as an exit
+#            0x4d since L1 intercepts #GP.
+. "$(dirname "$0")/../lib.sh"
+IMG=$ROOT/build/miniguest/nested_svm.img
+CPU="-cpu EPYC,+svm,+npt"
+LINE_ON="cpuid=ok io=ok exc=ok vmm=ok hlt=ok invalid=ok vmsave=ok PASS"
+
+cp "$IMG" "$LOG_DIR/bare.img"
+qemu_start_disk bare "$LOG_DIR/bare.img" $CPU -device isa-debug-exit,iobase=0xf4
+wait_for bare "NESTED .*(PASS|FAIL)" 60; stop bare
+expect bare "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok invalid=ok vmsave=ok PASS" \
+    "control: the L1 passes on QEMU's own SVM"
+expect bare "L2: hello" "control: L2 wrote COM1"
+
+mkiso "$LOG_DIR/off.iso" "vmm.loglevel=debug"
+cp "$IMG" "$LOG_DIR/off.img"
+# shellcheck disable=SC2046
+qemu_start off "$LOG_DIR/off.iso" $CPU -machine q35 \
+    $(guest_qemu_disk_args "$LOG_DIR/off.img") -device isa-debug-exit,iobase=0xf4
+wait_for off "NESTED .*(PASS|FAIL)|PANIC" 120; stop off
+expect off "NESTED svm=0 vmrun=ud efer=gp PASS" "vmm.nested=0: no SVM in CPUID, VMRUN #UD, EFER.SVME #GP"
+expect off "D guest: guest executed VMRUN: #UD" "vmm.nested=0: the VMRUN refused by the VMM"
+expect_not off "PANIC" "vmm.nested=0: no VMM panic"
+
+# the VMM region, where Veneer put it on this machine (same on every run)
+region=$(grep -aoE "I mem: VMM region [0-9a-f]+" "$LOG_DIR/off.serial" | head -1 | awk '{print $5}')
+if [ -z "$region" ]; then
+    echo "FAIL off: no 'I mem: VMM region' line"; FAILS=$((FAILS + 1)); region=0
+fi
+addr=$((0x$region + 0x10000))
+cp "$IMG" "$LOG_DIR/on.img"
+printf "$(printf '\\x%02x' $((addr & 255)) $((addr >> 8 & 255)) \
+    $((addr >> 16 & 255)) $((addr >> 24 & 255)))" |
+    dd of="$LOG_DIR/on.img" bs=1 seek=4088 conv=notrunc status=none
+mkiso "$LOG_DIR/on.iso" "vmm.nested=1 vmm.loglevel=debug"
+# shellcheck disable=SC2046
+qemu_start on "$LOG_DIR/on.iso" $CPU -machine q35 \
+    $(guest_qemu_disk_args "$LOG_DIR/on.img") -device isa-debug-exit,iobase=0xf4
+wait_for on "NESTED .*(PASS|FAIL)|PANIC" 120; stop on
+expect on "NESTED svm=1 feat=00000000 $LINE_ON" \
+    "vmm.nested=1: every exit as on QEMU's SVM; no optional SVM feature shown; L2 reads no VMM byte"
+expect on "L2: hello" "vmm.nested=1: L2 wrote COM1 (ports Veneer and L1 leave alone)"
+expect on "I guest: vmm.nested=1: SVM shown to the guest" "vmm.nested=1: announced"
+expect on "I svm: L1's VMRUN of the VMCB at 0x11000: the VMRUN intercept is clear; VMEXIT_INVALID" \
+    "vmm.nested=1: a VMCB without the VMRUN intercept refused as the CPU does"
+expect on "I svm: L1's VMRUN of the VMCB at 0x11000: EFER.SVME is 0; VMEXIT_INVALID" \
+    "vmm.nested=1: a VMCB with EFER.SVME=0 refused as the CPU does"
+expect on "D svm: exception 13 raised in L2 by the VMM goes to L1" \
+    "vmm.nested=1: L2's access to the VMM region is L1's #GP exit"
+expect_count on "access to guest-physical 0x$(printf %x $addr) \(read\)" 2 \
+    "vmm.nested=1: both loads (L1's, L2's) refused at the VMM region"
+expect_not on "PANIC" "vmm.nested=1: no VMM panic"
+finish
