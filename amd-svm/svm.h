@@ -99,7 +99,7 @@ void svm_state_write_back(struct vcpu *v);
 int svm_nested_create(struct svm_vcpu *s);
 bool svm_nested_l1_insn(struct vcpu *v, u32 code);
 bool svm_nested_l2_exit(struct vcpu *v, u32 code);
-bool svm_nested_l2_exception(struct vcpu *v);
+bool svm_nested_l2_pending(struct vcpu *v);
 void svm_nested_gif_masking(struct svm_vcpu *s);
 void svm_nested_keep_l1_intercepts(struct svm_vcpu *s);
 void svm_nested_set_tsc_offset(struct svm_vcpu *s, u64 l1_offset);

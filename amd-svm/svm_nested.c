@@ -268,8 +268,14 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
     }
     if (code == SVM_EXIT_EXCP_BASE + 1 && s->nmi_step)
         return false; /* the VMM's own single step */
-    if (!l1_intercepts(v, code))
-        return false;
+    if (!l1_intercepts(v, code)) {
+        if (code != SVM_EXIT_VMMCALL)
+            return false;
+        /* Veneer's hypercalls are L1's: L2's VMMCALL that L1 lets through
+         * is a #UD in L2, as on the CPU */
+        svm_inject_exception(v, 6, 0);
+        return true;
+    }
     /* An event interrupted mid-delivery is L1's to deliver again. */
     if ((intinfo & SVM_EVT_VALID) &&
         (intinfo & SVM_EVT_TYPE_MASK) != SVM_EVT_TYPE_NMI)
@@ -280,7 +286,29 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
     return true;
 }
 
-bool svm_nested_l2_exception(struct vcpu *v)
+/* An NMI or interrupt the VMM holds for the guest while L2 runs is L1's
+ * (the machine's): an exit to L1 when L1 intercepts it (delivered once
+ * L1 sets GIF again), else it goes to L2, as on the CPU. */
+static bool l2_pending_event(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    const struct vmcb_control *c12 = &s->nested.vmcb12->ctl;
+
+    if (s->reinject || s->exception)
+        return false; /* that delivery first */
+    if (s->pending_nmis && !s->nmi_in_service && (c12->intercept1 & SVM_INTERCEPT_NMI)) {
+        vmexit(v, SVM_EXIT_NMI, 0, 0, 0);
+        return true;
+    }
+    if (s->pending_irq >= 0 && (c12->intercept1 & SVM_INTERCEPT_INTR)) {
+        vmcb_set_vintr(s->vmcb, s->vmcb->ctl.vintr & ~SVM_VINTR_V_IRQ);
+        vmexit(v, SVM_EXIT_INTR, 0, 0, 0);
+        return true;
+    }
+    return false;
+}
+
+bool svm_nested_l2_pending(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
     struct svm_nested *n = &s->nested;
@@ -288,8 +316,9 @@ bool svm_nested_l2_exception(struct vcpu *v)
     u8 vector = (u8)evt;
     u64 info1, info2;
 
-    if (!(evt & SVM_EVT_VALID) ||
-        !(n->vmcb12->ctl.intercept_exceptions & BIT(vector & 31)) || vector > 31)
+    if (!(evt & SVM_EVT_VALID))
+        return l2_pending_event(v);
+    if (vector > 31 || !(n->vmcb12->ctl.intercept_exceptions & BIT(vector)))
         return false;
     info1 = (evt & SVM_EVT_ERR_VALID) ? evt >> 32 : 0;
     info2 = vector == 14 ? n->vmcb02->save.cr2 : 0;

@@ -519,8 +519,9 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         }
         svm_state_write_back(v);
         /* An exception the VMM raised in L2 that L1 intercepts is a
-         * #VMEXIT to L1 instead (an L2 access to the VMM region, say). */
-        if (s->nested.in_l2 && svm_nested_l2_exception(v))
+         * #VMEXIT to L1 instead (an L2 access to the VMM region, say); so
+         * is an NMI or interrupt for the guest when L1 intercepts those. */
+        if (s->nested.in_l2 && svm_nested_l2_pending(v))
             b = s->vmcb;
         if (!s->nested.in_l2)
             svm_nested_gif_masking(s);
@@ -557,8 +558,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             done = handle_internal(v, code);
         /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
          * SVM instruction of L1 is emulated. Both continue in L1. */
-        if (s->nested.in_l2)
-            done = svm_nested_l2_exit(v, code) || done;
+        if (s->nested.in_l2 && !(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
+            done = svm_nested_l2_exit(v, code) || done; /* not for a kick */
         else if (!done)
             done = svm_nested_l1_insn(v, code);
         if (done || handle_internal(v, code)) {

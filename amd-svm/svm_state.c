@@ -99,8 +99,12 @@ void svm_state_write_back(struct vcpu *v)
         /* The guest VMCB's EFER.SVME must be 1 (APM 15.5.1); the guest
          * never sees it (svm_state_load strips it). */
         if (d & VS_EFER) {
-            if (!svm_of(v)->nested.in_l2)
-                svm_of(v)->nested.svme = s->efer & EFER_SVME;
+            struct svm_nested *n = &svm_of(v)->nested;
+            if (!n->in_l2) {
+                n->svme = s->efer & EFER_SVME;
+                if (!n->svme)
+                    n->gif = true; /* SVM off: nothing left to hold events */
+            }
             b->save.efer = s->efer | EFER_SVME;
         }
         vmcb_dirty(b, VMCB_CLEAN_CRX);

@@ -23,6 +23,10 @@
  *            load must give L1 the same, as an exit 0x4d with error code
  *            0 and L2's EAX unchanged (no VMM bytes);
  *   hlt:     HLT -> exit 0x78 at the HLT.
+ * Then own: with CPUID no longer intercepted, L2's CPUID leaves 1 and
+ * 8000_0001 (ECX) and its read of PCI 00:00.0's IDs through 0xcf8/0xcfc
+ * (ports Veneer owns) answer as L1's do, and L2's VMMCALL with Veneer's
+ * magic is a #UD (exit 0x46 at it: Veneer's hypercalls are not L2's).
  * Then invalid: VMRUN of the VMCB with the VMRUN intercept clear, and with
  * EFER.SVME clear in it, each giving VMEXIT_INVALID (the low 32 bits of
  * EXITCODE all ones: QEMU writes 0x00000000ffffffff) and L1 going on
@@ -30,7 +34,7 @@
  * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
  * STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
- * invalid=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * own=ok invalid=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 7
 #include "boot32.inc"
@@ -232,6 +236,34 @@ svm_on:
         movl    $l2_hlt, %ebx
         call    check_exit
         call    say_ok
+
+        /* ---- own: what L1 leaves to L2 (CPUID no longer intercepted)
+         * or cannot have (VMMCALL, Veneer's hypercall) ---- */
+        movl    $m_own, %esi
+        call    bputs
+        andl    $~(1 << 18), VMCB + C_INT1
+        movl    $l2_own, VMCB + S_RIP
+        call    run_l2
+        movl    $0x46, %eax             /* #UD at the VMMCALL */
+        movl    $l2_vmmcall, %ebx
+        call    check_exit
+        jc      10f
+        movl    $1, %eax                /* L1's own answers */
+        cpuid
+        cmpl    %ecx, l2_res
+        jne     11f
+        movl    $0x80000001, %eax
+        cpuid
+        cmpl    %ecx, l2_res + 4
+        jne     11f
+        call    pci_id
+        cmpl    %eax, l2_res + 8
+        je      10f
+11:     movl    $l2_res, %esi           /* which one differs: its L2 value */
+        movl    (%esi), %eax
+        call    bad
+10:     call    say_ok
+        orl     $1 << 18, VMCB + C_INT1
 
         /* ---- invalid: no VMRUN intercept; EFER.SVME clear ---- */
         movl    $m_invalid, %esi
@@ -454,6 +486,27 @@ l2_vmm_load:
         movl    (%ebx), %eax            /* 8b 03 */
 l2_hlt: hlt
         jmp     l2_hlt
+l2_own: movl    $1, %eax                /* Veneer's CPUID policy, for L2 */
+        cpuid
+        movl    %ecx, l2_res
+        movl    $0x80000001, %eax
+        cpuid
+        movl    %ecx, l2_res + 4
+        call    pci_id                  /* ports Veneer owns */
+        movl    %eax, l2_res + 8
+        movl    $0x56454e00, %eax       /* Veneer's magic: still #UD */
+        xorl    %ebx, %ebx
+l2_vmmcall:
+        vmmcall
+        hlt
+
+/* EAX: the vendor and device of PCI 00:00.0 through 0xcf8/0xcfc. */
+pci_id: movl    $0x80000000, %eax
+        movw    $0xcf8, %dx
+        outl    %eax, %dx
+        movw    $0xcfc, %dx
+        inl     %dx, %eax
+        ret
 
 ud_handler:
         movl    $6, fault_vec
@@ -492,6 +545,7 @@ m_vmm:  .asciz  " vmm="
 m_l1:   .asciz  "L1:"
 m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
+m_own:  .asciz  " own="
 m_invalid: .asciz " invalid="
 m_vmsave: .asciz " vmsave="
 m_ok:   .asciz  "ok"
@@ -507,6 +561,7 @@ fault_err: .long 0
 skip:   .long   0
 feat:   .long   0
 bufptr: .long   OUTBUF
+l2_res: .long   0, 0, 0
         .balign 8
 idt_desc:
         .word   256 * 8 - 1

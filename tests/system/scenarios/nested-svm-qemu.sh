@@ -6,7 +6,9 @@
 # its I/O bitmap, #UD, HLT (exit code, EXITINFO1/2, L2's RIP and RAX), a
 # VMCB with the VMRUN intercept clear and one with EFER.SVME clear
 # (VMEXIT_INVALID), VMSAVE/VMLOAD of STAR and FS; L2 also writes COM1
-# itself, through ports L1 leaves to it.
+# itself, through ports L1 leaves to it, and its CPUID, PCI config reads
+# (0xcf8/0xcfc, Veneer's ports) answer as L1's, and its VMMCALL with
+# Veneer's magic is a #UD that L1 gets (own=).
 #   control: bare QEMU SVM runs the same L1 (no VMM region: vmm=-).
 #   off:     Veneer, default options: CPUID shows no SVM, VMRUN is #UD,
 #            EFER.SVME is #GP (QEMU bare accepts SVME without SVM: no
@@ -19,12 +21,12 @@
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_svm.img
 CPU="-cpu EPYC,+svm,+npt"
-LINE_ON="cpuid=ok io=ok exc=ok vmm=ok hlt=ok invalid=ok vmsave=ok PASS"
+LINE_ON="cpuid=ok io=ok exc=ok vmm=ok hlt=ok own=ok invalid=ok vmsave=ok PASS"
 
 cp "$IMG" "$LOG_DIR/bare.img"
 qemu_start_disk bare "$LOG_DIR/bare.img" $CPU -device isa-debug-exit,iobase=0xf4
 wait_for bare "NESTED .*(PASS|FAIL)" 60; stop bare
-expect bare "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok invalid=ok vmsave=ok PASS" \
+expect bare "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok own=ok invalid=ok vmsave=ok PASS" \
     "control: the L1 passes on QEMU's own SVM"
 expect bare "L2: hello" "control: L2 wrote COM1"
 
