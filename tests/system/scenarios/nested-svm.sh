@@ -1,6 +1,6 @@
 #!/bin/bash
-# timeout: 420
-# Nested SVM (issue 20, scenarios a and c, QEMU SVM): the miniguest
+# timeout: 900
+# Nested SVM (issue 20, scenarios a and c; QEMU SVM and Bochs ryzen): the miniguest
 # tests/miniguest/nested_svm.S is a tiny hypervisor (L1) that runs a tiny
 # guest (L2) and checks each #VMEXIT it asked for: CPUID, an I/O port of
 # its I/O bitmap, #UD, HLT (exit code, EXITINFO1/2, L2's RIP and RAX), a
@@ -18,6 +18,8 @@
 #            (c): a load from Veneer's region by L2 gives L1 what L1's own
 #            load gives it (#GP, error code 0, nothing loaded), as an exit
 #            0x4d since L1 intercepts #GP.
+#   Bochs ryzen (SVM with NRIPS: the next RIP of VMRUN and the others from
+#            the CPU, not decoded): bare, off and on again.
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_svm.img
 CPU="-cpu EPYC,+svm,+npt"
@@ -40,16 +42,22 @@ expect off "NESTED svm=0 vmrun=ud efer=gp PASS" "vmm.nested=0: no SVM in CPUID, 
 expect off "D guest: guest executed VMRUN: #UD" "vmm.nested=0: the VMRUN refused by the VMM"
 expect_not off "PANIC" "vmm.nested=0: no VMM panic"
 
-# the VMM region, where Veneer put it on this machine (same on every run)
-region=$(grep -aoE "I mem: VMM region [0-9a-f]+" "$LOG_DIR/off.serial" | head -1 | awk '{print $5}')
-if [ -z "$region" ]; then
-    echo "FAIL off: no 'I mem: VMM region' line"; FAILS=$((FAILS + 1)); region=0
-fi
-addr=$((0x$region + 0x10000))
-cp "$IMG" "$LOG_DIR/on.img"
-printf "$(printf '\\x%02x' $((addr & 255)) $((addr >> 8 & 255)) \
-    $((addr >> 16 & 255)) $((addr >> 24 & 255)))" |
-    dd of="$LOG_DIR/on.img" bs=1 seek=4088 conv=notrunc status=none
+# IMG with an address in the VMM region (where Veneer put it in the run
+# NAME, the same machine: the same on every run) at cfg_vmm (byte 4088)
+patched_img() {
+    local name=$1 out=$2 region addr
+    region=$(grep -aoE "I mem: VMM region [0-9a-f]+" "$LOG_DIR/$name.serial" | head -1 | awk '{print $5}')
+    if [ -z "$region" ]; then
+        echo "FAIL $name: no 'I mem: VMM region' line"; FAILS=$((FAILS + 1)); region=0
+    fi
+    addr=$((0x$region + 0x10000))
+    cp "$IMG" "$out"
+    printf "$(printf '\\x%02x' $((addr & 255)) $((addr >> 8 & 255)) \
+        $((addr >> 16 & 255)) $((addr >> 24 & 255)))" |
+        dd of="$out" bs=1 seek=4088 conv=notrunc status=none
+    VMM_ADDR=$(printf %x $addr)
+}
+patched_img off "$LOG_DIR/on.img"
 mkiso "$LOG_DIR/on.iso" "vmm.nested=1 vmm.loglevel=debug"
 # shellcheck disable=SC2046
 qemu_start on "$LOG_DIR/on.iso" $CPU -machine q35 \
@@ -65,7 +73,24 @@ expect on "I svm: L1's VMRUN of the VMCB at 0x11000: EFER.SVME is 0; VMEXIT_INVA
     "vmm.nested=1: a VMCB with EFER.SVME=0 refused as the CPU does"
 expect on "D svm: exception 13 raised in L2 by the VMM goes to L1" \
     "vmm.nested=1: L2's access to the VMM region is L1's #GP exit"
-expect_count on "access to guest-physical 0x$(printf %x $addr) \(read\)" 2 \
+expect_count on "access to guest-physical 0x$VMM_ADDR \(read\)" 2 \
     "vmm.nested=1: both loads (L1's, L2's) refused at the VMM region"
 expect_not on "PANIC" "vmm.nested=1: no VMM panic"
+
+# Bochs ryzen: SVM with NRIPS (the next RIP from the CPU, not decoded)
+bochs_start_disk bare-ryzen ryzen "$LOG_DIR/bare.img"
+wait_for bare-ryzen "NESTED .*(PASS|FAIL)" 120; stop bare-ryzen
+expect bare-ryzen "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok own=ok invalid=ok vmsave=ok PASS" \
+    "Bochs ryzen control: the L1 passes on Bochs' own SVM"
+cp "$IMG" "$LOG_DIR/ryzen-off.img"
+bochs_start ryzen-off ryzen "$LOG_DIR/off.iso" "$LOG_DIR/ryzen-off.img"
+wait_for ryzen-off "NESTED .*(PASS|FAIL)|PANIC" 180; stop ryzen-off
+expect ryzen-off "NESTED svm=0 vmrun=ud efer=gp PASS" "Bochs ryzen, vmm.nested=0: SVM hidden"
+patched_img ryzen-off "$LOG_DIR/ryzen-on.img"
+bochs_start ryzen-on ryzen "$LOG_DIR/on.iso" "$LOG_DIR/ryzen-on.img"
+wait_for ryzen-on "NESTED .*(PASS|FAIL)|PANIC" 180; stop ryzen-on
+expect ryzen-on "NESTED svm=1 feat=00000000 $LINE_ON" "Bochs ryzen, vmm.nested=1: every exit as on Bochs' SVM"
+expect_count ryzen-on "access to guest-physical 0x$VMM_ADDR \(read\)" 2 \
+    "Bochs ryzen, vmm.nested=1: both loads (L1's, L2's) refused at the VMM region"
+expect_not ryzen-on "PANIC" "Bochs ryzen, vmm.nested=1: no VMM panic"
 finish
