@@ -46,33 +46,8 @@
 #define L2STACK 0x18000
 #define L1PORT  0x99
 #define OUTBUF  0x9800                  /* after the IDT */
+#include "svm32.inc"
 
-/* VMCB offsets (APM vol. 2, appendix B) */
-#define C_EXC       0x008
-#define C_INT1      0x00c
-#define C_INT2      0x010
-#define C_IOPM      0x040
-#define C_ASID      0x058
-#define C_EXITCODE  0x070
-#define C_INFO1     0x078
-#define C_INFO2     0x080
-#define S_ES        0x400
-#define S_CS        0x410
-#define S_SS        0x420
-#define S_DS        0x430
-#define S_FS        0x440
-#define S_GDTR      0x460
-#define S_IDTR      0x480
-#define S_EFER      0x4d0
-#define S_CR0       0x558
-#define S_DR7       0x560
-#define S_DR6       0x568
-#define S_RFLAGS    0x570
-#define S_RIP       0x578
-#define S_RSP       0x5d8
-#define S_RAX       0x5f8
-#define S_STAR      0x600
-#define S_GPAT      0x668
 
         .code32
 pm32:
@@ -358,15 +333,6 @@ header:
         movl    feat, %eax
         jmp     bputhex
 
-/* One VMRUN of the VMCB, as a hypervisor brackets it. L2 leaves its
- * values in the other registers. */
-run_l2:
-        clgi
-        movl    $VMCB, %eax
-        vmrun
-        stgi
-        ret
-
 /* Checks the exit: code EAX (low 32 bits), at L2's RIP EBX (0: any).
  * Prints what it got and returns CF=1 on a mismatch. */
 check_exit:
@@ -421,10 +387,9 @@ report_fault:
         jmp     bputhex
 
 build_vmcb:
+        movl    $l2_code, %ebx
+        call    vmcb_init
         xorl    %eax, %eax
-        movl    $VMCB, %edi
-        movl    $1024, %ecx
-        rep stosl
         movl    $IOPM, %edi
         movl    $3072, %ecx
         rep stosl
@@ -432,42 +397,8 @@ build_vmcb:
         /* intercepts: CPUID (18), HLT (24), IOIO (27), SHUTDOWN (31);
          * VMRUN; #UD and #GP */
         movl    $0x89040000, VMCB + C_INT1
-        movl    $1, VMCB + C_INT2
         movl    $(1 << 6) | (1 << 13), VMCB + C_EXC
         movl    $IOPM, VMCB + C_IOPM
-        movl    $1, VMCB + C_ASID
-        /* flat 32-bit segments as L1 has them (attr: descriptor bits
-         * 40-47, then 52-55) */
-        movl    $VMCB + S_CS, %edi
-        movl    $0x0c9b0008, %eax
-        call    set_seg
-        movl    $0x0c930010, %eax
-        movl    $VMCB + S_ES, %edi
-        call    set_seg
-        movl    $VMCB + S_SS, %edi
-        call    set_seg
-        movl    $VMCB + S_DS, %edi
-        call    set_seg
-        movw    $gdt_desc - gdt - 1, VMCB + S_GDTR + 4
-        movl    $gdt, VMCB + S_GDTR + 8
-        movw    $256 * 8 - 1, VMCB + S_IDTR + 4
-        movl    $idt, VMCB + S_IDTR + 8
-        movl    $0x1000, VMCB + S_EFER
-        movl    $0x11, VMCB + S_CR0     /* PE, ET */
-        movl    $0x400, VMCB + S_DR7
-        movl    $0xffff0ff0, VMCB + S_DR6
-        movl    $2, VMCB + S_RFLAGS
-        movl    $l2_code, VMCB + S_RIP
-        movl    $L2STACK, VMCB + S_RSP
-        movl    $0x00070406, VMCB + S_GPAT
-        movl    $0x00070406, VMCB + S_GPAT + 4
-        ret
-
-/* A VMCB segment at EDI: selector EAX[15:0], attributes EAX[31:16],
- * limit 4 GiB, base 0. */
-set_seg:
-        movl    %eax, (%edi)
-        movl    $0xffffffff, 4(%edi)
         ret
 
 /* ---- L2 ---- */
