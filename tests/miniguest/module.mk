@@ -22,6 +22,11 @@ bench-targets += cpuid-bench
 cpuid-bench: $(TOP)/miniguest/cpuid_bench.img all vendors
 	tools/bench-cpuid.sh
 
+bench-targets += nested-bench
+.PHONY: nested-bench
+nested-bench: $(TOP)/miniguest/nested_bench.img all
+	tools/bench-nested.sh
+
 bench-targets += boot-bench
 .PHONY: boot-bench
 boot-bench: all $(TOP)/guest/disk.img
