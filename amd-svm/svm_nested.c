@@ -38,6 +38,9 @@
 #define IOPM_SIZE  (3 * 4096)  /* APM 15.10.1 */
 #define MSRPM_SIZE (2 * 4096)  /* APM 15.11 */
 #define SVM_EXIT_CODE_INVALID (~0ULL)
+/* The part of a VMCB the CPU defines (control area and state save area
+ * up to the LBR fields): all that VMRUN reads and #VMEXIT writes. */
+#define VMCB_USED (0x400 + offsetof(struct vmcb_save, reserved6))
 
 /* The exit fields of a VMCB, as one write to L1's copy. */
 struct vmcb_exit_fields {
@@ -173,7 +176,7 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo)
     b12->ctl.exitintinfo = intinfo;
     b12->ctl.next_rip = 0;    /* NRIPS is not shown to L1 */
     b12->ctl.eventinj = 0;    /* taken, or back in EXITINTINFO */
-    if (guest_phys_write(n->vmcb12_pa, b12, sizeof(*b12)) < 0)
+    if (guest_phys_write(n->vmcb12_pa, b12, VMCB_USED) < 0)
         log_warn_ratelimited("svm", "L1's VMCB at 0x%llx is no longer "
                              "guest memory; #VMEXIT not written",
                              (unsigned long long)n->vmcb12_pa);
@@ -428,21 +431,20 @@ static const char *vmcb12_invalid(const struct vmcb *b)
 
 /* Veneer's bitmap with L1's OR'ed in (when L1 uses it): a port or MSR
  * exits if either wants it; l2_exit sorts out whose it is. */
-static void merge_bitmap(u8 *dst, const u8 *veneer, u64 l1_pa, size_t size,
-                         bool l1_on)
+static u64 merge_bitmap(u8 *dst, u64 dst_pa, const u8 *veneer, u64 veneer_pa,
+                        u64 l1_pa, size_t size, bool l1_on)
 {
-    u64 chunk[64];
+    u64 *d = (u64 *)dst;
+    const u64 *m = (const u64 *)veneer;
 
-    memcpy(dst, veneer, size);
     if (!l1_on)
-        return;
-    l1_pa &= ~0xfffULL;
-    for (size_t off = 0; off < size; off += sizeof(chunk)) {
-        if (guest_phys_read(l1_pa + off, chunk, sizeof(chunk)) < 0)
-            memset(chunk, 0xff, sizeof(chunk));
-        for (size_t i = 0; i < ARRAY_SIZE(chunk); i++)
-            ((u64 *)(dst + off))[i] |= chunk[i];
-    }
+        return veneer_pa;  /* Veneer's own bitmap as it is */
+    /* L1's bitmap outside guest memory: every bit set (intercept all) */
+    if (guest_phys_read(l1_pa & ~0xfffULL, dst, size) < 0)
+        memset(dst, 0xff, size);
+    for (size_t i = 0; i < size / sizeof(u64); i++)
+        d[i] |= m[i];
+    return dst_pa;
 }
 
 static void build_vmcb02(struct vcpu *v)
@@ -457,7 +459,7 @@ static void build_vmcb02(struct vcpu *v)
                          (0xfULL << SVM_VINTR_PRIO_SHIFT) |
                          (0xffULL << SVM_VINTR_VECTOR_SHIFT);
 
-    memset(b02, 0, sizeof(*b02));
+    memset(b02, 0, VMCB_USED);
     c->intercept_cr_read = c12->intercept_cr_read;
     c->intercept_cr_write = c12->intercept_cr_write | SVM_VENEER_CR_WRITE;
     c->intercept_dr_read = c12->intercept_dr_read;
@@ -466,12 +468,12 @@ static void build_vmcb02(struct vcpu *v)
     c->intercept1 = c12->intercept1 | SVM_VENEER_INTERCEPT1;
     c->intercept2 = c12->intercept2 | SVM_VENEER_INTERCEPT2;
     c->intercept3 = c12->intercept3;
-    merge_bitmap(n->iopm02, s->iopm, c12->iopm_base_pa, IOPM_SIZE,
-                 c12->intercept1 & SVM_INTERCEPT_IOIO);
-    merge_bitmap(n->msrpm02, s->msrpm, c12->msrpm_base_pa, MSRPM_SIZE,
-                 c12->intercept1 & SVM_INTERCEPT_MSR);
-    c->iopm_base_pa = n->iopm02_pa;
-    c->msrpm_base_pa = n->msrpm02_pa;
+    c->iopm_base_pa = merge_bitmap(n->iopm02, n->iopm02_pa, s->iopm, s->iopm_pa,
+                                   c12->iopm_base_pa, IOPM_SIZE,
+                                   c12->intercept1 & SVM_INTERCEPT_IOIO);
+    c->msrpm_base_pa = merge_bitmap(n->msrpm02, n->msrpm02_pa, s->msrpm,
+                                    s->msrpm_pa, c12->msrpm_base_pa, MSRPM_SIZE,
+                                    c12->intercept1 & SVM_INTERCEPT_MSR);
     c->tsc_offset = b01->ctl.tsc_offset + c12->tsc_offset;
     c->guest_asid = b01->ctl.guest_asid;
     /* V_INTR_MASKING is not passed on: with it, physical interrupts would
@@ -498,7 +500,7 @@ static void emulate_vmrun(struct vcpu *v)
 
     if (!l1_insn_ok(v, INSN_VMRUN, true, &len, &pa))
         return;
-    if (guest_phys_read(pa, n->vmcb12, sizeof(*n->vmcb12)) < 0) {
+    if (guest_phys_read(pa, n->vmcb12, VMCB_USED) < 0) {
         svm_inject_exception(v, 13, 0);
         return;
     }
@@ -539,7 +541,7 @@ static void emulate_vmload(struct vcpu *v, bool load)
     svm_state_write_back(v);
     if (load) {
         /* vmcb12 is free while L1 runs: a scratch copy of the page */
-        if (guest_phys_read(pa, n->vmcb12, sizeof(*n->vmcb12)) < 0)
+        if (guest_phys_read(pa, n->vmcb12, VMCB_USED) < 0)
             return; /* checked above; the memory map does not change */
         copy_vmload_state(g, &n->vmcb12->save);
         vmcb_dirty(n->vmcb01, VMCB_CLEAN_SEG);
