@@ -685,6 +685,12 @@ void svm_dump(struct vcpu *v)
                    (unsigned long long)s->exception, s->pending_nmis,
                    s->nmi_in_service, s->nmi_step, s->pending_irq, s->irq_window,
                    (unsigned long long)b->ctl.vintr);
+    if (s->nested.svme)
+        console_printf("svm: nested: %s, L1 GIF %d, VMCB12 %llx, %llu VMRUNs, "
+                       "%llu exits reflected\n", s->nested.in_l2 ? "in L2" : "in L1",
+                       s->nested.gif, (unsigned long long)s->nested.vmcb12_pa,
+                       (unsigned long long)s->nested.vmruns,
+                       (unsigned long long)s->nested.reflected);
     console_printf("svm: last exits (oldest first):\n");
     for (u32 i = 0; i < SVM_EXIT_HISTORY; i++) {
         struct svm_exit_record *r =

@@ -27,8 +27,9 @@
  * 8000_0001 (ECX) and its read of PCI 00:00.0's IDs through 0xcf8/0xcfc
  * (ports Veneer owns) answer as L1's do, and L2's VMMCALL with Veneer's
  * magic is a #UD (exit 0x46 at it: Veneer's hypercalls are not L2's).
- * Then invalid: VMRUN of the VMCB with the VMRUN intercept clear, and with
- * EFER.SVME clear in it, each giving VMEXIT_INVALID (the low 32 bits of
+ * Then invalid: VMRUN of the VMCB with the VMRUN intercept clear, with
+ * EFER.SVME clear, with ASID 0, with CR0.NW set and CD clear, and with CR0
+ * bit 32 set, each giving VMEXIT_INVALID (the low 32 bits of
  * EXITCODE all ones: QEMU writes 0x00000000ffffffff) and L1 going on
  * after the VMRUN; vmsave: VMSAVE stores STAR and FS as L1 set them,
  * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
@@ -255,6 +256,25 @@ svm_on:
         xorl    %ebx, %ebx
         call    check_exit
         orl     $0x1000, VMCB + S_EFER
+        movl    $l2_hlt, VMCB + S_RIP   /* a VMRUN that works ends at once */
+        movl    $0, VMCB + C_ASID       /* ASID 0 is the host's */
+        call    run_l2
+        movl    $-1, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        movl    $1, VMCB + C_ASID
+        movl    $0x20000011, VMCB + S_CR0 /* NW without CD */
+        call    run_l2
+        movl    $-1, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        movl    $0x11, VMCB + S_CR0
+        movl    $1, VMCB + S_CR0 + 4    /* CR0 bit 32 */
+        call    run_l2
+        movl    $-1, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        movl    $0, VMCB + S_CR0 + 4
         call    say_ok
 
         /* ---- vmsave / vmload ---- */

@@ -1,12 +1,13 @@
 #!/bin/bash
 # timeout: 900
-# Nested SVM (issue 20, scenarios a and c; QEMU SVM and Bochs ryzen): the miniguest
-# tests/miniguest/nested_svm.S is a tiny hypervisor (L1) that runs a tiny
-# guest (L2) and checks each #VMEXIT it asked for: CPUID, an I/O port of
-# its I/O bitmap, #UD, HLT (exit code, EXITINFO1/2, L2's RIP and RAX), a
-# VMCB with the VMRUN intercept clear and one with EFER.SVME clear
-# (VMEXIT_INVALID), VMSAVE/VMLOAD of STAR and FS; L2 also writes COM1
-# itself, through ports L1 leaves to it, and its CPUID, PCI config reads
+# Nested SVM (issue 20, scenarios a and c; QEMU SVM and Bochs ryzen):
+# the miniguest tests/miniguest/nested_svm.S is a tiny hypervisor (L1)
+# that runs a tiny guest (L2) and checks each #VMEXIT it asked for: CPUID,
+# an I/O port of its I/O bitmap, #UD, HLT (exit code, EXITINFO1/2, L2's
+# RIP and RAX); a VMCB with the VMRUN intercept clear, EFER.SVME clear,
+# ASID 0, CR0.NW without CD, CR0 bit 32 (VMEXIT_INVALID, on the CPUs as
+# under Veneer); VMSAVE/VMLOAD of STAR and FS. L2 also writes COM1
+# itself, through ports L1 leaves to it, its CPUID and PCI config reads
 # (0xcf8/0xcfc, Veneer's ports) answer as L1's, and its VMMCALL with
 # Veneer's magic is a #UD that L1 gets (own=).
 #   control: bare QEMU SVM runs the same L1 (no VMM region: vmm=-).
@@ -71,6 +72,10 @@ expect on "I svm: L1's VMRUN of the VMCB at 0x11000: the VMRUN intercept is clea
     "vmm.nested=1: a VMCB without the VMRUN intercept refused as the CPU does"
 expect on "I svm: L1's VMRUN of the VMCB at 0x11000: EFER.SVME is 0; VMEXIT_INVALID" \
     "vmm.nested=1: a VMCB with EFER.SVME=0 refused as the CPU does"
+for why in "ASID 0" "CR0.NW=1 with CR0.CD=0" "CR0 bits 63:32 set"; do
+    expect on "I svm: L1's VMRUN of the VMCB at 0x11000: $why; VMEXIT_INVALID" \
+        "vmm.nested=1: a VMCB with $why refused as the CPU does"
+done
 expect on "D svm: exception 13 raised in L2 by the VMM goes to L1" \
     "vmm.nested=1: L2's access to the VMM region is L1's #GP exit"
 expect_count on "access to guest-physical 0x$VMM_ADDR \(read\)" 2 \
