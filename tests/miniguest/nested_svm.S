@@ -31,11 +31,13 @@
  * EFER.SVME clear, with ASID 0, with CR0.NW set and CD clear, and with CR0
  * bit 32 set, each giving VMEXIT_INVALID (the low 32 bits of
  * EXITCODE all ones: QEMU writes 0x00000000ffffffff) and L1 going on
- * after the VMRUN; vmsave: VMSAVE stores STAR and FS as L1 set them,
+ * after the VMRUN; addr: VMRUN of an address that is not 4 KiB aligned,
+ * and (cfg_vmm) VMRUN and VMSAVE of a page in the VMM region, are #GP in
+ * L1; vmsave: VMSAVE stores STAR and FS as L1 set them,
  * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
  * STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
- * own=ok invalid=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * own=ok invalid=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 7
 #include "boot32.inc"
@@ -277,6 +279,34 @@ svm_on:
         movl    $0, VMCB + S_CR0 + 4
         call    say_ok
 
+        /* ---- addr: a VMCB address that is not 4 KiB aligned, or in
+         * the VMM region, is L1's #GP (VMRUN, VMSAVE) ---- */
+        movl    $m_addr, %esi
+        call    bputs
+        movl    $3, skip
+        movl    $-1, fault_vec
+        movl    $VMCB + 8, %eax
+        vmrun
+        cmpl    $13, fault_vec
+        jne     12f
+        movl    cfg_vmm, %eax
+        testl   %eax, %eax
+        jz      13f
+        andl    $~0xfff, %eax
+        movl    $-1, fault_vec
+        vmrun
+        cmpl    $13, fault_vec
+        jne     12f
+        movl    cfg_vmm, %eax
+        andl    $~0xfff, %eax
+        movl    $-1, fault_vec
+        vmsave
+        cmpl    $13, fault_vec
+        je      13f
+12:     movl    fault_vec, %eax
+        call    bad
+13:     call    say_ok
+
         /* ---- vmsave / vmload ---- */
         movl    $m_vmsave, %esi
         call    bputs
@@ -498,6 +528,7 @@ m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
 m_own:  .asciz  " own="
 m_invalid: .asciz " invalid="
+m_addr: .asciz  " addr="
 m_vmsave: .asciz " vmsave="
 m_ok:   .asciz  "ok"
 m_l2:   .asciz  "L2: hello\r\n"
