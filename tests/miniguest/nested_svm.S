@@ -31,13 +31,15 @@
  * EFER.SVME clear, with ASID 0, with CR0.NW set and CD clear, and with CR0
  * bit 32 set, each giving VMEXIT_INVALID (the low 32 bits of
  * EXITCODE all ones: QEMU writes 0x00000000ffffffff) and L1 going on
- * after the VMRUN; addr: VMRUN of an address that is not 4 KiB aligned,
+ * after the VMRUN; gif: an NMI L1 sends itself through its local APIC
+ * between CLGI and STGI does not arrive (after WAIT PAUSEs) before the
+ * STGI and arrives right after it; addr: VMRUN of an address that is not 4 KiB aligned,
  * and (cfg_vmm) VMRUN and VMSAVE of a page in the VMM region, are #GP in
  * L1; vmsave: VMSAVE stores STAR and FS as L1 set them,
  * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
  * STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
- * own=ok invalid=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * own=ok invalid=ok gif=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 7
 #include "boot32.inc"
@@ -49,6 +51,8 @@
 #define L2STACK 0x18000
 #define L1PORT  0x99
 #define OUTBUF  0x9800                  /* after the IDT */
+#define APIC    0xfee00000
+#define WAIT    200000                  /* PAUSEs while an NMI is held */
 #include "svm32.inc"
 
 
@@ -279,6 +283,38 @@ svm_on:
         movl    $0, VMCB + S_CR0 + 4
         call    say_ok
 
+        /* ---- gif: a self-NMI sent while L1's GIF is 0 waits for its
+         * STGI and arrives right after it ---- */
+        movl    $m_gif, %esi
+        call    bputs
+        movl    $nmi_handler, %eax
+        movw    %ax, idt + 2 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 2 * 8 + 6
+        movl    APIC + 0xf0, %eax       /* the local APIC software-enabled */
+        orl     $0x100, %eax
+        movl    %eax, APIC + 0xf0
+        clgi
+        movl    $0, nmis
+        movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
+        andl    $0xff000000, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x00004400, APIC + 0x300
+14:     testl   $0x1000, APIC + 0x300   /* delivery status */
+        jnz     14b
+        movl    $WAIT, %ecx             /* long enough for it to show */
+15:     pause
+        loop    15b
+        movl    nmis, %edx              /* 0: held by GIF */
+        stgi
+        movl    nmis, %eax              /* 1: taken right after STGI */
+        shll    $4, %edx
+        orl     %edx, %eax
+        cmpl    $1, %eax
+        je      16f
+        call    bad                     /* 0x10 * held + after */
+16:     call    say_ok
+
         /* ---- addr: a VMCB address that is not 4 KiB aligned, or in
          * the VMM region, is L1's #GP (VMRUN, VMSAVE) ---- */
         movl    $m_addr, %esi
@@ -489,6 +525,9 @@ pci_id: movl    $0x80000000, %eax
         inl     %dx, %eax
         ret
 
+nmi_handler:
+        incl    nmis
+        iret
 ud_handler:
         movl    $6, fault_vec
         pushl   %eax
@@ -528,6 +567,7 @@ m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
 m_own:  .asciz  " own="
 m_invalid: .asciz " invalid="
+m_gif:  .asciz  " gif="
 m_addr: .asciz  " addr="
 m_vmsave: .asciz " vmsave="
 m_ok:   .asciz  "ok"
@@ -540,6 +580,7 @@ ok:     .long   0
 printed: .long  0
 fault_vec: .long -1
 fault_err: .long 0
+nmis:   .long   0
 skip:   .long   0
 feat:   .long   0
 bufptr: .long   OUTBUF
