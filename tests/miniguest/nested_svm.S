@@ -27,6 +27,9 @@
  * 8000_0001 (ECX) and its read of PCI 00:00.0's IDs through 0xcf8/0xcfc
  * (ports Veneer owns) answer as L1's do, and L2's VMMCALL with Veneer's
  * magic is a #UD (exit 0x46 at it: Veneer's hypercalls are not L2's).
+ * Then lm: L2 in long mode (EFER.LMA, its own 4-level paging) runs a
+ * CPUID L1 intercepts (64-bit RAX 0x123456789a in the VMCB, at its RIP)
+ * and one it does not (8000_0001 ECX as L1's), then HLT.
  * Then invalid: VMRUN of the VMCB with the VMRUN intercept clear, with
  * EFER.SVME clear, with ASID 0, with CR0.NW set and CD clear, and with CR0
  * bit 32 set, each giving VMEXIT_INVALID (the low 32 bits of
@@ -39,7 +42,7 @@
  * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
  * STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
- * own=ok invalid=ok gif=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * own=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 7
 #include "boot32.inc"
@@ -52,6 +55,7 @@
 #define L1PORT  0x99
 #define OUTBUF  0x9800                  /* after the IDT */
 #define APIC    0xfee00000
+#define PT      0x1a000                 /* L2's long-mode page tables */
 #define WAIT    200000                  /* PAUSEs while an NMI is held */
 #include "svm32.inc"
 
@@ -246,6 +250,54 @@ svm_on:
         call    bad
 10:     call    say_ok
         orl     $1 << 18, VMCB + C_INT1
+
+        /* ---- lm: L2 in long mode, with its own 4-level paging (2 MiB
+         * identity), a CPUID L1 intercepts (64-bit RAX in the VMCB) and
+         * one it does not (Veneer steps over it in 64-bit code) ---- */
+        movl    $m_lm, %esi
+        call    bputs
+        xorl    %eax, %eax
+        movl    $PT, %edi
+        movl    $3 * 1024, %ecx
+        rep stosl
+        movl    $PT + 0x1003, PT        /* PML4[0] -> PDPT */
+        movl    $PT + 0x2003, PT + 0x1000 /* PDPT[0] -> PD */
+        movl    $0x83, PT + 0x2000      /* 0-2 MiB */
+        movl    $VMCB + S_CS, %edi
+        movl    $0x0a9b0018, %eax       /* 64-bit code: L=1, D=0 */
+        call    set_seg
+        movl    $0x1500, VMCB + S_EFER  /* SVME, LMA, LME */
+        movl    $0x80000011, VMCB + S_CR0
+        movl    $0x20, VMCB + S_CR4     /* PAE */
+        movl    $PT, VMCB + S_CR3
+        movl    $l2_lm, VMCB + S_RIP
+        call    run_l2
+        movl    $0x72, %eax
+        movl    $l2_lm_cpuid, %ebx
+        call    check_exit
+        jc      17f
+        cmpl    $0x3456789a, VMCB + S_RAX
+        jne     18f
+        cmpl    $0x12, VMCB + S_RAX + 4
+        je      19f
+18:     movl    VMCB + S_RAX + 4, %eax
+        call    bad
+        jmp     17f
+19:     addl    $2, VMCB + S_RIP
+        andl    $~(1 << 18), VMCB + C_INT1
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_lm_hlt, %ebx
+        call    check_exit
+        jc      17f
+        movl    $0x80000001, %eax
+        cpuid
+        cmpl    %ecx, l2_res + 12
+        je      17f
+        movl    l2_res + 12, %eax
+        call    bad
+17:     call    say_ok
+        call    build_vmcb              /* back to the 32-bit L2 */
 
         /* ---- invalid: no VMRUN intercept; EFER.SVME clear ---- */
         movl    $m_invalid, %esi
@@ -517,6 +569,18 @@ l2_vmmcall:
         vmmcall
         hlt
 
+        .code64
+l2_lm:  movabsq $0x123456789a, %rax
+l2_lm_cpuid:
+        cpuid
+        movl    $0x80000001, %eax       /* Veneer's, for L2 */
+        cpuid
+        movl    $l2_res + 12, %edi      /* an imm32: no 32S relocation */
+        movl    %ecx, (%rdi)
+l2_lm_hlt:
+        hlt
+        .code32
+
 /* EAX: the vendor and device of PCI 00:00.0 through 0xcf8/0xcfc. */
 pci_id: movl    $0x80000000, %eax
         movw    $0xcf8, %dx
@@ -567,6 +631,7 @@ m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
 m_own:  .asciz  " own="
 m_invalid: .asciz " invalid="
+m_lm:   .asciz  " lm="
 m_gif:  .asciz  " gif="
 m_addr: .asciz  " addr="
 m_vmsave: .asciz " vmsave="
@@ -584,7 +649,7 @@ nmis:   .long   0
 skip:   .long   0
 feat:   .long   0
 bufptr: .long   OUTBUF
-l2_res: .long   0, 0, 0
+l2_res: .long   0, 0, 0, 0
         .balign 8
 idt_desc:
         .word   256 * 8 - 1
