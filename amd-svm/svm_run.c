@@ -558,10 +558,12 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             done = handle_internal(v, code);
         /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
          * SVM instruction of L1 is emulated. Both continue in L1. */
-        if (s->nested.in_l2 && !(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
-            done = svm_nested_l2_exit(v, code) || done; /* not for a kick */
-        else if (!done)
+        if (s->nested.in_l2) {
+            if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
+                done = svm_nested_l2_exit(v, code) || done; /* not a kick */
+        } else if (!done) {
             done = svm_nested_l1_insn(v, code);
+        }
         if (done || handle_internal(v, code)) {
             u32 me = this_cpu()->index;
             if (!kicked[me])

@@ -96,8 +96,9 @@ void svm_state_write_back(struct vcpu *v)
         if (d & VS_CR0) b->save.cr0 = s->cr0;
         if (d & VS_CR3) b->save.cr3 = s->cr3;
         if (d & VS_CR4) b->save.cr4 = s->cr4;
-        /* The guest VMCB's EFER.SVME must be 1 (APM 15.5.1); the guest
-         * never sees it (svm_state_load strips it). */
+        /* The guest VMCB's EFER.SVME must be 1 (APM 15.5.1); L1 sees
+         * the SVME it set itself (svm_state_load), which decides whether
+         * its SVM instructions are emulated (svm_nested.c). */
         if (d & VS_EFER) {
             struct svm_nested *n = &svm_of(v)->nested;
             if (!n->in_l2) {
