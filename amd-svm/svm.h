@@ -63,6 +63,7 @@ struct svm_vcpu {
     u64 iopm_pa, msrpm_pa;
     /* Events. */
     u64 reinject;        /* EXITINTINFO of the last exit, to deliver again */
+    bool intinfo_nmi;    /* ... an NMI of the VMM's, counted again instead */
     u64 exception;       /* a queued exception (EVENTINJ format), or 0 */
     u32 pending_nmis;    /* NMIs the guest has yet to see */
     bool nmi_in_service; /* we injected an NMI; its IRET not yet seen */

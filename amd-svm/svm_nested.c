@@ -279,10 +279,14 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
         svm_inject_exception(v, 6, 0);
         return true;
     }
-    /* An event interrupted mid-delivery is L1's to deliver again. */
-    if ((intinfo & SVM_EVT_VALID) &&
-        (intinfo & SVM_EVT_TYPE_MASK) != SVM_EVT_TYPE_NMI)
+    /* An event interrupted mid-delivery is L1's to deliver again (it is
+     * in EXITINTINFO), an NMI of the VMM's too: not counted twice. */
+    if (intinfo & SVM_EVT_VALID) {
         s->reinject = 0;
+        if (s->intinfo_nmi && s->pending_nmis)
+            s->pending_nmis--;
+        s->intinfo_nmi = false;
+    }
     if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32)
         vcpu_count_exit(v, EXIT_EXCEPTION);
     vmexit(v, code, b->ctl.exitinfo1, b->ctl.exitinfo2, intinfo);

@@ -221,11 +221,16 @@ static void collect_events(struct vcpu *v)
     struct vmcb *b = s->vmcb;
     u64 info = b->ctl.exitintinfo;
 
+    s->intinfo_nmi = false;
     if (info & SVM_EVT_VALID) {
-        /* Interrupted mid-delivery: deliver it again (APM 15.7.2). */
-        if ((info & SVM_EVT_TYPE_MASK) == SVM_EVT_TYPE_NMI) {
+        /* Interrupted mid-delivery: deliver it again (APM 15.7.2). An
+         * NMI the VMM injected is counted again; one L1 injected into L2
+         * (EVENTINJ, not in service for the VMM) is an event like any. */
+        if ((info & SVM_EVT_TYPE_MASK) == SVM_EVT_TYPE_NMI &&
+            (!s->nested.in_l2 || s->nmi_in_service)) {
             s->nmi_in_service = false; /* not delivered after all */
             s->pending_nmis++;
+            s->intinfo_nmi = true;
         } else {
             s->reinject = info;
         }
