@@ -27,7 +27,8 @@
  * 8000_0001 (ECX) and its read of PCI 00:00.0's IDs through 0xcf8/0xcfc
  * (ports Veneer owns) answer as L1's do, and L2's VMMCALL with Veneer's
  * magic is a #UD (exit 0x46 at it: Veneer's hypercalls are not L2's).
- * Then lm: L2 in long mode (EFER.LMA, its own 4-level paging) runs a
+ * Then inj: L1 injects vector 0x40 into L2 through EVENTINJ; L2's
+ * handler's HLT exits, EVENTINJ.V cleared. Then lm: L2 in long mode (EFER.LMA, its own 4-level paging) runs a
  * CPUID L1 intercepts (64-bit RAX 0x123456789a in the VMCB, at its RIP)
  * and one it does not (8000_0001 ECX as L1's), then HLT.
  * Then invalid: VMRUN of the VMCB with the VMRUN intercept clear, with
@@ -42,7 +43,7 @@
  * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
  * STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
- * own=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 7
 #include "boot32.inc"
@@ -250,6 +251,28 @@ svm_on:
         call    bad
 10:     call    say_ok
         orl     $1 << 18, VMCB + C_INT1
+
+        /* ---- inj: L1 injects vector 0x40 into L2 (EVENTINJ); L2's
+         * handler (L1's IDT) halts; the injection is consumed ---- */
+        movl    $m_inj, %esi
+        call    bputs
+        movl    $l2_inj_handler, %eax
+        movw    %ax, idt + 0x40 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 0x40 * 8 + 6
+        movl    $l2_hlt, VMCB + S_RIP
+        movl    $0x80000040, VMCB + C_EVENTINJ /* valid, INTR, 0x40 */
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_inj_handler, %ebx
+        call    check_exit
+        jc      20f
+        movl    VMCB + C_EVENTINJ, %eax
+        testl   $0x80000000, %eax
+        jz      20f
+        call    bad
+20:     call    say_ok
+        movl    $0, VMCB + C_EVENTINJ
 
         /* ---- lm: L2 in long mode, with its own 4-level paging (2 MiB
          * identity), a CPUID L1 intercepts (64-bit RAX in the VMCB) and
@@ -555,6 +578,8 @@ l2_vmm_load:
         movl    (%ebx), %eax            /* 8b 03 */
 l2_hlt: hlt
         jmp     l2_hlt
+l2_inj_handler:
+        hlt
 l2_own: movl    $1, %eax                /* Veneer's CPUID policy, for L2 */
         cpuid
         movl    %ecx, l2_res
@@ -631,6 +656,7 @@ m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
 m_own:  .asciz  " own="
 m_invalid: .asciz " invalid="
+m_inj:  .asciz  " inj="
 m_lm:   .asciz  " lm="
 m_gif:  .asciz  " gif="
 m_addr: .asciz  " addr="

@@ -9,7 +9,8 @@
 # under Veneer); VMSAVE/VMLOAD of STAR and FS. L2 also writes COM1
 # itself, through ports L1 leaves to it, its CPUID and PCI config reads
 # (0xcf8/0xcfc, Veneer's ports) answer as L1's, and its VMMCALL with
-# Veneer's magic is a #UD that L1 gets (own=). An L2 in long mode exits
+# Veneer's magic is a #UD that L1 gets (own=). An interrupt L1 injects
+# (EVENTINJ) reaches L2's handler (inj=). An L2 in long mode exits
 # for a CPUID with its 64-bit RAX, and Veneer steps over another (lm=). VMRUN of an unaligned
 # VMCB address, VMRUN and VMSAVE of a page in the VMM region are L1's #GP
 # (addr=). An NMI L1 sends itself between CLGI and STGI waits for the STGI
@@ -30,12 +31,12 @@
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_svm.img
 CPU="-cpu EPYC,+svm,+npt"
-LINE_ON="cpuid=ok io=ok exc=ok vmm=ok hlt=ok own=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS"
+LINE_ON="cpuid=ok io=ok exc=ok vmm=ok hlt=ok own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS"
 
 cp "$IMG" "$LOG_DIR/bare.img"
 qemu_start_disk bare "$LOG_DIR/bare.img" $CPU -device isa-debug-exit,iobase=0xf4
 wait_for bare "NESTED .*(PASS|FAIL)" 60; stop bare
-expect bare "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok own=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS" \
+expect bare "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS" \
     "control: the L1 passes on QEMU's own SVM"
 expect bare "L2: hello" "control: L2 wrote COM1"
 
@@ -91,7 +92,7 @@ expect_not on "PANIC" "vmm.nested=1: no VMM panic"
 # Bochs ryzen: SVM with NRIPS (the next RIP from the CPU, not decoded)
 bochs_start_disk bare-ryzen ryzen "$LOG_DIR/bare.img"
 wait_for bare-ryzen "NESTED .*(PASS|FAIL)" 120; stop bare-ryzen
-expect bare-ryzen "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok own=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS" \
+expect bare-ryzen "NESTED svm=1 feat=[0-9a-f]{8} cpuid=ok io=ok exc=ok vmm=- hlt=ok own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS" \
     "Bochs ryzen control: the L1 passes on Bochs' own SVM"
 cp "$IMG" "$LOG_DIR/ryzen-off.img"
 bochs_start ryzen-off ryzen "$LOG_DIR/off.iso" "$LOG_DIR/ryzen-off.img"
