@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 900
+# timeout: 600
 # Nested SVM (issue 20, scenarios a and c; QEMU SVM and Bochs ryzen):
 # the miniguest tests/miniguest/nested_svm.S is a tiny hypervisor (L1)
 # that runs a tiny guest (L2) and checks each #VMEXIT it asked for: CPUID,
