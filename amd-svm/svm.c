@@ -43,18 +43,9 @@ static void init_control(struct vcpu *v, struct svm_vcpu *s)
 {
     struct vmcb *b = s->vmcb;
 
-    b->ctl.intercept1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT |
-                        SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVLPGA |
-                        SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
-                        SVM_INTERCEPT_SHUTDOWN;
-    /* VMRUN must be intercepted (APM 15.5.1); the rest hide SVM itself. */
-    b->ctl.intercept2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
-                        SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
-                        SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-                        SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV;
-    /* CR4 writes are checked as the CPU would (common/cr.c): QEMU's SVM
-     * turns a guest CR4 with a reserved bit into VMEXIT_INVALID. */
-    b->ctl.intercept_cr_write = BIT(4);
+    b->ctl.intercept1 = SVM_VENEER_INTERCEPT1;
+    b->ctl.intercept2 = SVM_VENEER_INTERCEPT2;
+    b->ctl.intercept_cr_write = SVM_VENEER_CR_WRITE;
     b->ctl.iopm_base_pa = s->iopm_pa;
     b->ctl.msrpm_base_pa = s->msrpm_pa;
     b->ctl.guest_asid = v->index + 1;
@@ -108,6 +99,8 @@ static int svm_vcpu_create(struct vcpu *v)
     v->arch = s;
     init_control(v, s);
     init_save(s->vmcb);
+    if (svm_nested_create(s) < 0)
+        return -E_NOMEM;
     v->state.valid = 0;
     v->state.dirty = 0;
     return 0;
@@ -116,7 +109,7 @@ static int svm_vcpu_create(struct vcpu *v)
 /* MSRPM layout (APM 15.11): three 2 KiB blocks for MSRs 0-1fff,
  * c0000000-c0001fff and c0010000-c0011fff; read bit, then write bit.
  * Other MSRs always exit. */
-static bool msrpm_bit(u32 msr, u32 *bit)
+bool svm_msrpm_bit(u32 msr, u32 *bit)
 {
     if (msr <= 0x1fff)
         *bit = msr * 2;
@@ -141,7 +134,7 @@ static void svm_msr_intercept(struct vcpu *v, u32 msr, bool read, bool write)
 {
     u32 bit;
 
-    if (!msrpm_bit(msr, &bit))
+    if (!svm_msrpm_bit(msr, &bit))
         return;
     set_bit_to(svm_of(v)->msrpm, bit, read);
     set_bit_to(svm_of(v)->msrpm, bit + 1, write);
@@ -155,10 +148,8 @@ static void svm_io_intercept(struct vcpu *v, u16 port, u16 count, bool on)
 
 static void svm_set_tsc_offset(struct vcpu *v, u64 offset)
 {
-    struct vmcb *b = svm_of(v)->vmcb;
-
-    b->ctl.tsc_offset = offset;
-    vmcb_dirty(b, VMCB_CLEAN_I);
+    /* L1's offset; L2's adds L1's own TSC offset for it */
+    svm_nested_set_tsc_offset(svm_of(v), offset);
 }
 
 static void svm_flush_guest_tlb(struct vcpu *v)
@@ -185,7 +176,8 @@ static void svm_wait_for_sipi(struct vcpu *v)
 
     /* SVM has no wait-for-SIPI state: the vcpu is simply not entered
      * until start_at_sipi (common/vcpu.c's loop waits). INIT drops
-     * whatever was waiting for delivery. */
+     * whatever was waiting for delivery, and L2 with it. */
+    svm_nested_reset(v);
     s->exception = 0;
     s->reinject = 0;
     s->pending_nmis = 0;
@@ -230,4 +222,5 @@ const struct vcpu_ops svm_ops = {
     .dump = svm_dump,
     .hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
     .sipi_exits = false,
+    .nested_svm = true,
 };

@@ -3,6 +3,7 @@
 #define VENEER_AMD_SVM_SVM_H
 
 #include <amd-svm/vmcb.h>
+#include <common/decode.h>
 #include <common/vcpu.h>
 #include <platform/types.h>
 
@@ -18,10 +19,41 @@ extern struct svm_caps svm_caps;
 
 #define SVM_EXIT_HISTORY 16
 
+/* Nested SVM (svm_nested.c): the guest (L1) runs its own guest (L2).
+ * L1's state lives in vmcb01, L2's in vmcb02; s->vmcb points at the one
+ * that runs, so common code and the event logic act on that level. */
+struct svm_nested {
+    bool svme;            /* L1's EFER.SVME (the real one is always set) */
+    bool gif;             /* L1's global interrupt flag */
+    bool in_l2;           /* vmcb02 is the running VMCB */
+    struct vmcb *vmcb01, *vmcb02;
+    u64 vmcb01_pa, vmcb02_pa;
+    u8 *iopm02, *msrpm02; /* Veneer's bitmaps merged with L1's */
+    u64 iopm02_pa, msrpm02_pa;
+    struct vmcb *vmcb12;  /* L1's VMCB as read at VMRUN */
+    u64 vmcb12_pa;
+    u64 vmruns, reflected;
+};
+
 struct svm_exit_record {
     u32 code;
     u64 info1, info2, rip;
 };
+
+/* The intercepts Veneer always has, for L1 and merged into L2's. VMRUN
+ * must be intercepted (APM 15.5.1); the other SVM instructions hide SVM
+ * or are emulated (svm_nested.c). CR4 writes are checked as the CPU would
+ * (common/cr.c): QEMU's SVM turns a guest CR4 with a reserved bit into
+ * VMEXIT_INVALID. */
+#define SVM_VENEER_INTERCEPT1                                              \
+    (SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID |         \
+     SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |       \
+     SVM_INTERCEPT_SHUTDOWN)
+#define SVM_VENEER_INTERCEPT2                                              \
+    (SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |   \
+     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |       \
+     SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV)
+#define SVM_VENEER_CR_WRITE BIT(4)
 
 /* Per-vcpu state of the backend (v->arch). */
 struct svm_vcpu {
@@ -31,6 +63,7 @@ struct svm_vcpu {
     u64 iopm_pa, msrpm_pa;
     /* Events. */
     u64 reinject;        /* EXITINTINFO of the last exit, to deliver again */
+    bool intinfo_nmi;    /* ... an NMI of the VMM's, counted again instead */
     u64 exception;       /* a queued exception (EVENTINJ format), or 0 */
     u32 pending_nmis;    /* NMIs the guest has yet to see */
     bool nmi_in_service; /* we injected an NMI; its IRET not yet seen */
@@ -42,6 +75,7 @@ struct svm_vcpu {
     u64 step_dr6;        /* the guest's DR6 before the step */
     int pending_irq;     /* vector to deliver through V_IRQ, or -1 */
     bool irq_window;     /* V_IRQ is in use as an exit-soon window */
+    struct svm_nested nested;
     /* Diagnostics. */
     struct svm_exit_record history[SVM_EXIT_HISTORY];
     u32 history_next;
@@ -62,7 +96,21 @@ extern u64 svm_npt_root;
 void svm_state_load(struct vcpu *v, u32 mask);
 void svm_state_write_back(struct vcpu *v);
 
+/* svm_nested.c */
+int svm_nested_create(struct svm_vcpu *s);
+bool svm_nested_l1_insn(struct vcpu *v, u32 code);
+bool svm_nested_l2_exit(struct vcpu *v, u32 code);
+bool svm_nested_l2_pending(struct vcpu *v);
+void svm_nested_gif_masking(struct svm_vcpu *s);
+void svm_nested_keep_l1_intercepts(struct svm_vcpu *s);
+void svm_nested_set_tsc_offset(struct svm_vcpu *s, u64 l1_offset);
+void svm_nested_reset(struct vcpu *v);
+
+/* svm.c */
+bool svm_msrpm_bit(u32 msr, u32 *bit);
+
 /* svm_run.c */
+int svm_insn_length(struct vcpu *v, enum insn_kind k);
 void svm_run(struct vcpu *v, struct vcpu_exit *e);
 void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e);
 void svm_inject_exception(struct vcpu *v, u8 vector, u32 error);

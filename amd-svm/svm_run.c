@@ -174,11 +174,22 @@ static void prepare_events(struct vcpu *v)
     } else if (s->exception) {
         b->ctl.eventinj = s->exception;
         s->exception = 0;
-    } else if (s->pending_nmis && !s->nmi_in_service && !s->after_iret) {
+    } else if (s->pending_nmis && !s->nmi_in_service && !s->after_iret &&
+               s->nested.gif) {
         b->ctl.eventinj = 2 | SVM_EVT_TYPE_NMI | SVM_EVT_VALID;
         s->pending_nmis--;
         s->nmi_in_service = true;
         vmcb_set_intercept1(b, SVM_INTERCEPT_IRET, true);
+    }
+    if (!s->nested.gif) {
+        /* L1 cleared GIF: NMIs and interrupts wait for its STGI (which
+         * exits); physical interrupts are held by V_INTR_MASKING with the
+         * host's IF=0 (svm_nested_gif_masking). */
+        if (s->irq_window)
+            request_window(s, false);
+        vmcb_set_vintr(b, b->ctl.vintr & ~SVM_VINTR_V_IRQ);
+        vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, false);
+        return;
     }
     if (s->pending_nmis && !s->nmi_in_service) {
         if (s->after_iret)
@@ -210,11 +221,16 @@ static void collect_events(struct vcpu *v)
     struct vmcb *b = s->vmcb;
     u64 info = b->ctl.exitintinfo;
 
+    s->intinfo_nmi = false;
     if (info & SVM_EVT_VALID) {
-        /* Interrupted mid-delivery: deliver it again (APM 15.7.2). */
-        if ((info & SVM_EVT_TYPE_MASK) == SVM_EVT_TYPE_NMI) {
+        /* Interrupted mid-delivery: deliver it again (APM 15.7.2). An
+         * NMI the VMM injected is counted again; one L1 injected into L2
+         * (EVENTINJ, not in service for the VMM) is an event like any. */
+        if ((info & SVM_EVT_TYPE_MASK) == SVM_EVT_TYPE_NMI &&
+            (!s->nested.in_l2 || s->nmi_in_service)) {
             s->nmi_in_service = false; /* not delivered after all */
             s->pending_nmis++;
+            s->intinfo_nmi = true;
         } else {
             s->reinject = info;
         }
@@ -222,7 +238,7 @@ static void collect_events(struct vcpu *v)
     if (s->after_iret && (b->save.rip != s->iret_rip ||
                           b->save.cs.sel != s->iret_cs))
         s->after_iret = false;
-    if (s->pending_irq >= 0 && !s->irq_window &&
+    if (s->pending_irq >= 0 && !s->irq_window && s->nested.gif &&
         !(b->ctl.vintr & SVM_VINTR_V_IRQ)) {
         log_debug("svm", "V_IRQ vector 0x%x taken by the guest", s->pending_irq);
         s->pending_irq = -1; /* the CPU delivered it */
@@ -492,10 +508,11 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
 void svm_run(struct vcpu *v, struct vcpu_exit *e)
 {
     struct svm_vcpu *s = svm_of(v);
-    struct vmcb *b = s->vmcb;
+    struct vmcb *b;
     u64 host_pa = svm_host_vmcb_pa[this_cpu()->index];
 
     for (;;) {
+        b = s->vmcb; /* vmcb01 or vmcb02: nested SVM switches them */
         if (vmm_stopping)
             cpu_halt_forever(); /* another CPU panicked */
         u64 gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
@@ -506,6 +523,13 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
                                                         : SVM_TLB_FLUSH_ALL;
         }
         svm_state_write_back(v);
+        /* An exception the VMM raised in L2 that L1 intercepts is a
+         * #VMEXIT to L1 instead (an L2 access to the VMM region, say); so
+         * is an NMI or interrupt for the guest when L1 intercepts those. */
+        if (s->nested.in_l2 && svm_nested_l2_pending(v))
+            b = s->vmcb;
+        if (!s->nested.in_l2)
+            svm_nested_gif_masking(s);
         /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. An
          * SMI taken inside the guest and its RSM reload EFER from the SMM
          * save area and can leave SVME clear: seen with SeaBIOS, whose
@@ -517,6 +541,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             vmcb_dirty(b, VMCB_CLEAN_CRX);
         }
         prepare_events(v);
+        if (s->nested.in_l2)
+            svm_nested_keep_l1_intercepts(s);
         b->save.rax = v->regs.gpr[GPR_RAX];
         b->save.rsp = v->regs.gpr[GPR_RSP];
         svm_vmrun(s->vmcb_pa, &v->regs, host_pa);
@@ -529,7 +555,21 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             b->ctl.clean = VMCB_CLEAN_ALL;
         record_exit(s);
         collect_events(v);
-        if (handle_internal(v, (u32)b->ctl.exitcode)) {
+        u32 code = (u32)b->ctl.exitcode;
+        bool done = false;
+        /* A physical NMI or interrupt: the VMM's part first (the NMI is
+         * counted for the guest), then L2's exit may go to L1 too. */
+        if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR)
+            done = handle_internal(v, code);
+        /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
+         * SVM instruction of L1 is emulated. Both continue in L1. */
+        if (s->nested.in_l2) {
+            if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
+                done = svm_nested_l2_exit(v, code) || done; /* not a kick */
+        } else if (!done) {
+            done = svm_nested_l1_insn(v, code);
+        }
+        if (done || handle_internal(v, code)) {
             u32 me = this_cpu()->index;
             if (!kicked[me])
                 continue;
@@ -571,6 +611,21 @@ static int decoded_length(struct vcpu *v, const struct vcpu_exit *e)
         return e->insn_len; /* decoded with the exit */
     if (kind_insn(e, &k) < 0)
         return -E_INVAL;
+    if ((n = fetch_insn(v, bytes, &lm)) < 0)
+        return n;
+    return insn_length(k, bytes, (size_t)n, lm);
+}
+
+int svm_insn_length(struct vcpu *v, enum insn_kind k)
+{
+    struct vmcb *b = svm_of(v)->vmcb;
+    u8 bytes[15];
+    bool lm;
+    int n;
+
+    if (svm_caps.nrips && b->ctl.next_rip > b->save.rip &&
+        b->ctl.next_rip - b->save.rip <= 15)
+        return (int)(b->ctl.next_rip - b->save.rip);
     if ((n = fetch_insn(v, bytes, &lm)) < 0)
         return n;
     return insn_length(k, bytes, (size_t)n, lm);
@@ -637,6 +692,12 @@ void svm_dump(struct vcpu *v)
                    (unsigned long long)s->exception, s->pending_nmis,
                    s->nmi_in_service, s->nmi_step, s->pending_irq, s->irq_window,
                    (unsigned long long)b->ctl.vintr);
+    if (s->nested.svme)
+        console_printf("svm: nested: %s, L1 GIF %d, VMCB12 %llx, %llu VMRUNs, "
+                       "%llu exits reflected\n", s->nested.in_l2 ? "in L2" : "in L1",
+                       s->nested.gif, (unsigned long long)s->nested.vmcb12_pa,
+                       (unsigned long long)s->nested.vmruns,
+                       (unsigned long long)s->nested.reflected);
     console_printf("svm: last exits (oldest first):\n");
     for (u32 i = 0; i < SVM_EXIT_HISTORY; i++) {
         struct svm_exit_record *r =

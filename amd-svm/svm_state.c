@@ -52,7 +52,12 @@ void svm_state_load(struct vcpu *v, u32 mask)
     if (mask & VS_CR2) s->cr2 = b->save.cr2;
     if (mask & VS_CR3) s->cr3 = b->save.cr3;
     if (mask & VS_CR4) s->cr4 = b->save.cr4;
-    if (mask & VS_EFER) s->efer = b->save.efer & ~EFER_SVME;
+    if (mask & VS_EFER) {
+        /* The real SVME is always 1; L1 sees its own, L2 what L1 gave */
+        struct svm_nested *n = &svm_of(v)->nested;
+        s->efer = n->in_l2 ? b->save.efer
+                : (b->save.efer & ~EFER_SVME) | (n->svme ? EFER_SVME : 0);
+    }
     if (mask & VS_PAT) s->pat = b->save.g_pat;
     if (mask & VS_DR7) s->dr7 = b->save.dr7;
     for (int i = 0; i < SEG_COUNT; i++) {
@@ -91,9 +96,18 @@ void svm_state_write_back(struct vcpu *v)
         if (d & VS_CR0) b->save.cr0 = s->cr0;
         if (d & VS_CR3) b->save.cr3 = s->cr3;
         if (d & VS_CR4) b->save.cr4 = s->cr4;
-        /* The guest VMCB's EFER.SVME must be 1 (APM 15.5.1); the guest
-         * never sees it (svm_state_load strips it). */
-        if (d & VS_EFER) b->save.efer = s->efer | EFER_SVME;
+        /* The guest VMCB's EFER.SVME must be 1 (APM 15.5.1); L1 sees
+         * the SVME it set itself (svm_state_load), which decides whether
+         * its SVM instructions are emulated (svm_nested.c). */
+        if (d & VS_EFER) {
+            struct svm_nested *n = &svm_of(v)->nested;
+            if (!n->in_l2) {
+                n->svme = s->efer & EFER_SVME;
+                if (!n->svme)
+                    n->gif = true; /* SVM off: nothing left to hold events */
+            }
+            b->save.efer = s->efer | EFER_SVME;
+        }
         vmcb_dirty(b, VMCB_CLEAN_CRX);
     }
     if (d & VS_CR2) {

@@ -9,6 +9,22 @@ OPTION_BOOL("vmm.cpuid_leaf", cpuid_veneer_leaf,
             "answer CPUID 0x40000000 with Veneer's signature (default 0: "
             "the range reads as on bare hardware)");
 
+static bool nested_opt;
+OPTION_BOOL("vmm.nested", nested_opt,
+            "show SVM to the guest and emulate it, so the guest can run "
+            "its own virtual machines (SVM backend only; default 0: "
+            "hidden, VMRUN and the other SVM instructions #UD)");
+
+bool nested_opt_requested(void)
+{
+    return nested_opt;
+}
+
+bool nested_svm_exposed(void)
+{
+    return nested_opt && vcpu_ops->nested_svm;
+}
+
 static void raw_cpuid(u32 leaf, u32 sub, struct cpuid_regs *r)
 {
     cpuid_count(leaf, sub, r);
@@ -19,7 +35,7 @@ u64 cr4_guest_valid(void)
     static u64 valid;
 
     if (!valid) { /* the same on every CPU; racing CPUs compute the same */
-        struct cpuid_policy_in in = { 0, cpuid_veneer_leaf };
+        struct cpuid_policy_in in = { 0, cpuid_veneer_leaf, nested_svm_exposed() };
         valid = cr4_valid_bits(raw_cpuid, &in);
     }
     return valid;
@@ -28,7 +44,8 @@ u64 cr4_guest_valid(void)
 enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e)
 {
     struct vcpu_state *s = vcpu_state_get(v, VS_CR4);
-    struct cpuid_policy_in in = { s->cr4, cpuid_veneer_leaf };
+    struct cpuid_policy_in in = { s->cr4, cpuid_veneer_leaf,
+                                   nested_svm_exposed() };
     struct cpuid_regs r;
     u64 *g = v->regs.gpr;
 

@@ -58,10 +58,21 @@ void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
         memset(out, 0, sizeof(*out));
         break;
     case 0x80000001:
-        out->ecx &= ~BIT(2);                      /* SVM */
+        if (!in->nested_svm)
+            out->ecx &= ~BIT(2);                  /* SVM */
         break;
     case 0x8000000a:                              /* SVM features */
-        memset(out, 0, sizeof(*out));
+        if (!in->nested_svm) {
+            memset(out, 0, sizeof(*out));
+            break;
+        }
+        /* The revision and the ASID count as the CPU has them; no
+         * optional feature (EDX): the backend emulates none of them for
+         * its guest (no nested paging, no NRIPS, no VMCB clean bits, no
+         * decode assists, no VGIF...). */
+        out->eax &= 0xff;
+        out->ecx = 0;
+        out->edx = 0;
         break;
     default:
         break;

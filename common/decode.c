@@ -22,6 +22,12 @@ static const struct opcode opcodes[] = {
     [INSN_MWAIT] = { 3, { 0x0f, 0x01, 0xc9 } },
     [INSN_INVD] = { 2, { 0x0f, 0x08 } },
     [INSN_WBINVD] = { 2, { 0x0f, 0x09 } },
+    [INSN_VMRUN] = { 3, { 0x0f, 0x01, 0xd8 } },
+    [INSN_VMLOAD] = { 3, { 0x0f, 0x01, 0xda } },
+    [INSN_VMSAVE] = { 3, { 0x0f, 0x01, 0xdb } },
+    [INSN_STGI] = { 3, { 0x0f, 0x01, 0xdc } },
+    [INSN_CLGI] = { 3, { 0x0f, 0x01, 0xdd } },
+    [INSN_INVLPGA] = { 3, { 0x0f, 0x01, 0xdf } },
 };
 
 int insn_length(enum insn_kind kind, const u8 *bytes, size_t avail,

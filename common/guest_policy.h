@@ -17,6 +17,7 @@ typedef void (*cpuid_fn)(u32 leaf, u32 sub, struct cpuid_regs *r);
 struct cpuid_policy_in {
     u64 guest_cr4;
     bool expose_veneer_leaf;
+    bool nested_svm;   /* show SVM (8000_0001 ECX[2], leaf 8000_000A) */
 };
 void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
                   cpuid_fn raw, struct cpuid_regs *out);
@@ -32,6 +33,13 @@ u64 cr4_guest_valid(void);
  * exited: checked as the CPU would (common/cr_policy.c) and written, or
  * EMU_GP. */
 enum emu_result cr_write_emulate(struct vcpu *v, unsigned cr, u64 val);
+
+/* Whether the guest is shown SVM and may use it (vmm.nested=1 on a
+ * backend that emulates it for its guest, vcpu_ops->nested_svm): CPUID
+ * shows SVM, EFER.SVME is writable, VM_CR reads "enabled". Everything
+ * else about nesting is the backend's. */
+bool nested_svm_exposed(void);
+bool nested_opt_requested(void); /* vmm.nested=1 given */
 
 /* Sets up the MSR bitmap for a new vcpu (what the VMM owns). */
 void msr_policy_init(struct vcpu *v);

@@ -7,6 +7,7 @@
 #include <platform/smp.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
+#include <platform/percpu.h>
 
 #define VM_CR_LOCK BIT(3)
 #define VM_CR_SVMDIS BIT(4)
@@ -20,7 +21,7 @@ struct owned_msr {
     enum emu_result (*wr)(struct vcpu *v, u32 msr, u64 val);
 };
 
-static u64 hsave_shadow;
+static u64 hsave_shadow[MAX_CPUS]; /* by vcpu index */
 static bool syscfg_write_warned;
 
 static enum emu_result efer_rd(struct vcpu *v, u32 msr, u64 *val)
@@ -33,8 +34,10 @@ static enum emu_result efer_wr(struct vcpu *v, u32 msr, u64 val)
 {
     struct vcpu_state *s = vcpu_state_get(v, VS_EFER);
 
-    if (val & ~EFER_GUEST_BITS)
-        return EMU_GP; /* includes SVME: SVM is hidden */
+    u64 allowed = EFER_GUEST_BITS | (nested_svm_exposed() ? EFER_SVME : 0);
+
+    if (val & ~allowed)
+        return EMU_GP; /* includes SVME when SVM is hidden */
     s->efer = (val & ~EFER_LMA) | (s->efer & EFER_LMA);
     vcpu_state_set(v, VS_EFER);
     return EMU_DONE;
@@ -46,7 +49,10 @@ static enum emu_result vm_cr_rd(struct vcpu *v, u32 msr, u64 *val)
 
     if (rdmsr_safe(msr, &real) < 0)
         return EMU_GP;
-    *val = real | VM_CR_LOCK | VM_CR_SVMDIS; /* "disabled by firmware" */
+    if (nested_svm_exposed())
+        *val = (real | VM_CR_LOCK) & ~VM_CR_SVMDIS;  /* enabled, locked */
+    else
+        *val = real | VM_CR_LOCK | VM_CR_SVMDIS; /* "disabled by firmware" */
     return EMU_DONE;
 }
 
@@ -55,21 +61,29 @@ static enum emu_result vm_cr_wr(struct vcpu *v, u32 msr, u64 val)
     return EMU_GP; /* locked */
 }
 
+static u32 phys_addr_bits(void)
+{
+    return cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
+}
+
 static enum emu_result hsave_rd(struct vcpu *v, u32 msr, u64 *val)
 {
     u64 real;
 
     if (rdmsr_safe(msr, &real) < 0)
         return EMU_GP;
-    *val = hsave_shadow;
+    *val = hsave_shadow[v->index % MAX_CPUS];
     return EMU_DONE;
 }
 
 static enum emu_result hsave_wr(struct vcpu *v, u32 msr, u64 val)
 {
-    if (val & 0xfff)
+    /* APM 15.30.4: 4 KiB aligned, within the physical address width */
+    if ((val & 0xfff) || (val >> phys_addr_bits()))
         return EMU_GP;
-    hsave_shadow = val; /* never the real one: that is the VMM's */
+    /* Never the real one: that is the VMM's. The SVM backend keeps the
+     * host state of an emulated VMRUN itself, not in this page. */
+    hsave_shadow[v->index % MAX_CPUS] = val;
     return EMU_DONE;
 }
 

@@ -325,6 +325,14 @@ struct vcpu_ops {
      * the target vcpu (VMX's wait-for-SIPI state). SVM has none: the VMM
      * intercepts the local APIC and delivers them (common/smp.c). */
     bool sipi_exits;
+    /* The backend emulates SVM for its guest (VMRUN, VMLOAD/VMSAVE,
+     * STGI/CLGI, #VMEXIT reflection) once the guest sets EFER.SVME, which
+     * common code allows only with vmm.nested=1 (nested_svm_exposed).
+     * The nesting levels stay inside the backend: every op acts on the
+     * level that runs now (L1, or its guest L2), except msr_intercept,
+     * io_intercept and set_tsc_offset, which act on L1's view and are
+     * merged into L2's by the backend. */
+    bool nested_svm;
 };
 
 /* Common code's calls into the chosen backend. */

@@ -7,7 +7,7 @@ check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img \
 	$(TOP)/miniguest/smp_init.img $(TOP)/miniguest/transp_test.img
 check-deps += $(TOP)/miniguest/bar_evil.img $(TOP)/miniguest/mem_evil.img \
 	$(TOP)/miniguest/pci_evil.img
-check-deps += $(TOP)/miniguest/e1000_evil.img
+check-deps += $(TOP)/miniguest/e1000_evil.img $(TOP)/miniguest/nested_svm.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC) -c -m32 -Itests/miniguest -o $(TOP)/miniguest/$*.o $<
@@ -21,6 +21,11 @@ bench-targets += cpuid-bench
 .PHONY: cpuid-bench
 cpuid-bench: $(TOP)/miniguest/cpuid_bench.img all vendors
 	tools/bench-cpuid.sh
+
+bench-targets += nested-bench
+.PHONY: nested-bench
+nested-bench: $(TOP)/miniguest/nested_bench.img all
+	tools/bench-nested.sh
 
 bench-targets += boot-bench
 .PHONY: boot-bench

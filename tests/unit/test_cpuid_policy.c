@@ -38,7 +38,7 @@ static void fake(u32 leaf, u32 sub, struct cpuid_regs *r)
 
 int main(void)
 {
-    struct cpuid_policy_in in = { 0, false };
+    struct cpuid_policy_in in = { 0, false, false };
     struct cpuid_regs r;
 
     intel = false;
@@ -86,5 +86,17 @@ int main(void)
     CHECK_STR(sig, "VeneerVeneer");
     cpuid_policy(0x40000001, 0, &in, fake, &r);
     CHECK_EQ(r.eax, 0x1111);    /* the rest of the range still hidden */
+
+    /* vmm.nested=1: SVM shown, its optional features (EDX) not. */
+    intel = false;
+    in.nested_svm = true;
+    cpuid_policy(0x80000001, 0, &in, fake, &r);
+    CHECK(r.ecx & BIT(2));
+    cpuid_policy(0x8000000a, 0, &in, fake, &r);
+    CHECK_EQ(r.eax, 1);         /* revision */
+    CHECK_EQ(r.ebx, 16);        /* ASIDs */
+    CHECK(r.ecx == 0 && r.edx == 0); /* no NPT, NRIPS, clean bits, ... */
+    cpuid_policy(1, 0, &in, fake, &r);
+    CHECK(!(r.ecx & BIT(5)));   /* VMX stays hidden */
     return check_done("cpuid_policy");
 }

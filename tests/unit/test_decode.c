@@ -54,6 +54,16 @@ int main(void)
     CHECK_EQ(len(INSN_VMMCALL, "0f01d9", false), 3);
     CHECK_EQ(len(INSN_VMCALL, "0f01c1", true), 3);
     CHECK_EQ(len(INSN_XSETBV, "0f01d1", true), 3);
+    /* the SVM instructions emulated for a nested hypervisor */
+    CHECK_EQ(len(INSN_VMRUN, "0f01d8", false), 3);
+    CHECK_EQ(len(INSN_VMRUN, "670f01d8", false), 4);  /* vmrun %ax-sized */
+    CHECK_EQ(len(INSN_VMLOAD, "0f01da", true), 3);
+    CHECK_EQ(len(INSN_VMSAVE, "0f01db", true), 3);
+    CHECK_EQ(len(INSN_STGI, "0f01dc", false), 3);
+    CHECK_EQ(len(INSN_CLGI, "0f01dd", false), 3);
+    CHECK_EQ(len(INSN_INVLPGA, "0f01df", false), 3);
+    CHECK_EQ(len(INSN_VMRUN, "0f01da", false), -E_INVAL); /* a VMLOAD */
+    CHECK_EQ(len(INSN_STGI, "0f01dd", false), -E_INVAL);  /* a CLGI */
     CHECK_EQ(len(INSN_HLT, "f4", false), 1);
     CHECK_EQ(len(INSN_PAUSE, "f390", false), 2);
     CHECK_EQ(len(INSN_PAUSE, "90", false), -E_INVAL);      /* NOP, not PAUSE */
