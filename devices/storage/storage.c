@@ -280,7 +280,7 @@ static int key_from_passphrase(void)
         key_pending = true;
         log_info("storage", "key 0 waits for the disk passphrase: veneer.efi asks "
                  "on the firmware console once the guest runs (PBKDF2-HMAC-SHA256, "
-                 "%llu iterations); encrypted ranges are refused until then",
+                 "%llu iterations); no encrypted sector is read or written until then",
                  (unsigned long long)kdf_iterations);
         return 0;
     }

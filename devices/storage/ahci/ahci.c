@@ -177,6 +177,14 @@ static int hba_access(struct ahci_hba *h, u64 off, unsigned size, bool write,
                               ? h->port[port] : NULL;
     u32 v = (u32)*value;
 
+    if (off >= AHCI_PORT_BASE && port < AHCI_MAX_PORTS && (h->closed & BIT(port))) {
+        if (!write)
+            *value = 0;
+        log_warn_ratelimited("ahci", "the guest's %s at port %u register 0x%x: "
+                             "the port is closed (not mediated)",
+                             write ? "write" : "read", port, reg);
+        return 0;
+    }
     if (size != 4 || (off & 3)) {
         if (p && port_dword_shadowed(reg & ~3u)) {
             log_warn("ahci", "%s: a %u-byte %s at register 0x%x: the mediator "
@@ -472,9 +480,16 @@ static void setup_port(struct ahci_hba *h, unsigned i)
     struct ahci_port *p = new_port(h, i);
 
     if (!p || take_over(p) < 0) {
-        log_warn("ahci", "%02x:%02x.%x p%u: %s: the port is passed through "
-                 "unchecked", id->bus, id->dev, id->fn, i,
-                 p ? "its engine does not stop" : "no VMM memory for the shadow");
+        const char *why = p ? "its engine does not stop" : "no VMM memory for the shadow";
+        if (storage_encrypting()) {
+            /* passed through, its disk would be written in the clear */
+            h->closed |= BIT(i);
+            log_err("ahci", "%02x:%02x.%x p%u: %s: its registers are closed to the "
+                    "guest (vmm.crypt= rules exist)", id->bus, id->dev, id->fn, i, why);
+        } else {
+            log_warn("ahci", "%02x:%02x.%x p%u: %s: the port is passed through "
+                     "unchecked", id->bus, id->dev, id->fn, i, why);
+        }
         return;
     }
     h->port[i] = p;

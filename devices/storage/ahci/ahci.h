@@ -96,6 +96,8 @@ struct ahci_hba {
     volatile u8 *regs;
     bool addr64;                 /* CAP.S64A */
     u32 pi;
+    u32 closed;   /* ports not taken over while vmm.crypt= rules exist:
+                   * their registers read 0 and ignore writes */
     struct mmio_owner mmio;
     struct ahci_port *port[AHCI_MAX_PORTS]; /* NULL: passed through */
     /* AHCI 1.3 Index-Data Pair in an I/O BAR (BAR4 of Intel's and QEMU's
