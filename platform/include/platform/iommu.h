@@ -21,8 +21,11 @@ struct iommu_map {
  * turns translation on. Returns 0, or < 0 with one log line why. */
 int vtd_unit_init(u64 regs_phys, const struct iommu_map *m);
 /* The same for the AMD-Vi unit at `regs_phys` (an IVHD): device table
- * with every DeviceID in the untrusted domain, command buffer, event log. */
-int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m);
+ * with every DeviceID in the untrusted domain, command buffer, event log.
+ * filter_intr: every DeviceID's interrupt messages pass only with fixed
+ * or arbitrated delivery (INIT, NMI, SMI, ExtINT, LINT0/1 aborted);
+ * otherwise all pass unmapped. */
+int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr);
 
 /* A mediated function bus:devfn (segment 0) moves to the trusted domain
  * (trusted), which also maps the VMM region: the mediator's shadow queues
