@@ -82,6 +82,7 @@ struct amdvi_unit {
     volatile u64 *wait_word;
     u64 wait_seq;
     u64 pt_untrusted, pt_trusted;
+    struct iopt_fmt fmt;
     u64 int_table;  /* 0: interrupts not filtered (IV = 0) */
     unsigned levels;
 };
@@ -171,7 +172,18 @@ static void amdvi_trust(struct iommu_unit *u, u8 bus, u8 devfn, bool trusted)
     cmd_sync(a);
     if (trusted)
         log_info("iommu", "AMD-Vi: %02x:%02x.%x is mediated: its DMA may reach "
-                 "the VMM region", bus, devfn >> 3, devfn & 7);
+                 "the mediators' buffers in the VMM region", bus, devfn >> 3,
+                 devfn & 7);
+}
+
+static int amdvi_dma_map(struct iommu_unit *u, u64 pa, u64 len, bool map)
+{
+    struct amdvi_unit *a = (struct amdvi_unit *)u;
+    int r = iommu_pt_dma_map(&a->fmt, a->levels, a->pt_trusted, pa, len, map);
+
+    inv_pages(a, AMDVI_DID_TRUSTED);
+    cmd_sync(a);
+    return r;
 }
 
 static void amdvi_poll(struct iommu_unit *u)
@@ -200,12 +212,12 @@ static void amdvi_poll(struct iommu_unit *u)
     }
 }
 
-static const struct iommu_unit_ops amdvi_ops = { .poll = amdvi_poll, .trust = amdvi_trust };
+static const struct iommu_unit_ops amdvi_ops = { .poll = amdvi_poll, .trust = amdvi_trust,
+                                                 .dma_map = amdvi_dma_map };
 
 int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr)
 {
     struct amdvi_unit *a = kzalloc(sizeof(*a));
-    struct iommu_map all = { m->top, 0, 0 };
 
     if (!a)
         return -E_NOMEM;
@@ -214,8 +226,10 @@ int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr)
     a->levels = m->top <= (1ULL << 39) ? 3 : 4;
     /* AMD-Vi table walks snoop the CPU caches: no flush needed */
     struct iopt_fmt fmt = { pt_table, pt_leaf, true, true, true };
+    a->fmt = fmt;
     a->pt_untrusted = iopt_build(&fmt, a->levels, m);
-    a->pt_trusted = iopt_build(&fmt, a->levels, &all);
+    /* the same map, filled in page by page as the mediators allocate */
+    a->pt_trusted = iopt_build(&fmt, a->levels, m);
     phys_addr_t dt = alloc_pages(AMDVI_DEVTAB_PAGES), cb = alloc_pages(1),
                 el = alloc_pages(1), w = alloc_pages(1), it = 0;
     if (filter_intr)

@@ -41,7 +41,7 @@ guest_verdict nvme 300
 wait_exit nvme 60 || stop nvme
 expect nvme "I nvme: [0-9a-f:.]+: NVMe controller, BAR0" "the NVMe controller found"
 expect nvme "I iommu: AMD-Vi 0x[0-9a-f]+: DMA remapping on" "AMD-Vi DMA remapping on"
-expect nvme "I iommu: AMD-Vi: [0-9a-f:.]+ is mediated: its DMA may reach the VMM region" "the NVMe controller in the trusted domain"
+expect nvme "I iommu: AMD-Vi: [0-9a-f:.]+ is mediated: its DMA may reach the mediators. buffers in the VMM region" "the NVMe controller in the trusted domain (its buffers only)"
 expect nvme "I nvme: [0-9a-f:.]+: MSI-X table \([0-9]+ vectors\) at BAR0\+0x[0-9a-f]+ hooked" "the MSI-X table hooked"
 expect nvme "I smp: 2 CPUs under the VMM" "two CPUs"
 expect nvme "I nvme: [0-9a-f:.]+: adopted the firmware's I/O SQ 1" "SeaBIOS's queues taken over"
