@@ -6,8 +6,9 @@
  * IntCtl = 01b in every DTE forward fixed and arbitrated interrupt
  * messages unmapped, so the guest's MSIs keep working as bare, and the
  * pass bits and SysMgt at 0 make the unit target-abort INIT, ExtINT, NMI,
- * LINT0, LINT1 and SMI messages (DTE, 3.2.2.2): a device the guest programs cannot
- * reset an AP halted in the VMM (SVM runs that HLT with GIF = 1). */
+ * LINT0, LINT1 and SMI messages (DTE, 3.2.2.2): a device the guest
+ * programs cannot reset an AP halted in the VMM (SVM runs that HLT with
+ * GIF = 1). */
 #include "iommu_unit.h"
 #include <platform/cpu.h>
 #include <platform/layout.h>
@@ -48,6 +49,7 @@ _Static_assert(sizeof(struct amdvi_dte) == 32, "AMD-Vi DTE");
 /* q[2], the interrupt half (bits 191:128) */
 #define AMDVI_DTE2_IV          (1ULL << 0)  /* the interrupt fields are valid */
 #define AMDVI_DTE2_INTTABLEN_1 (0ULL << 1)  /* 2^0 entries */
+/* the pass bits, all left 0 by the filter: such messages are aborted */
 #define AMDVI_DTE2_INITPASS    (1ULL << 56)
 #define AMDVI_DTE2_EINTPASS    (1ULL << 57)
 #define AMDVI_DTE2_NMIPASS     (1ULL << 58)
