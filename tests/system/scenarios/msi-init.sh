@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 200
+# timeout: 360
 # A device interrupt message with INIT delivery aimed at an AP that waits
 # in the VMM for its start-up (issue 16 item 10; docs/security.md): on
 # QEMU q35 (SVM, 2 CPUs) with -device amd-iommu,intremap=on, the guest
@@ -23,7 +23,7 @@ run() {
     qemu_start $name "$LOG_DIR/$name.iso" -cpu EPYC,+svm,+npt -machine q35 -smp 2 \
         -device amd-iommu,intremap=on "${nic[@]}" -device isa-debug-exit,iobase=0xf4 \
         $(guest_qemu_disk_args "$LOG_DIR/$name.img")
-    wait_for $name "MSI-INIT done|PANIC" 120; stop $name
+    wait_for $name "MSI-INIT done|PANIC" 170; stop $name
 }
 
 run filter "vmm.loglevel=debug"
