@@ -20,6 +20,16 @@ OPTION_CHOICE("vmm.iommu", iommu_mode, iommu_modes,
               "(default); on: refuse to start without one; off: do not "
               "use the IOMMU");
 
+static int intr_mode; /* 0 filter, 1 pass */
+static const char *const intr_modes[] = { "filter", "pass", NULL };
+OPTION_CHOICE("vmm.iommu_intr", intr_mode, intr_modes,
+              "filter: an AMD-Vi unit passes device interrupt messages "
+              "(MSI, MSI-X, the IOAPIC's) only with fixed or lowest-priority "
+              "delivery, so that no device the guest programs can send INIT "
+              "or NMI to a CPU (default); pass: every message passes as "
+              "bare (QEMU 7.2's amd-iommu turns filtered fixed interrupts "
+              "into vector 0: docs/iommu.md). VT-d: no effect");
+
 #define IOMMU_HOOKS_MAX 8
 #define AMDVI_REGS_SIZE 0x4000 /* AMD IOMMU 3.4: the 16 KiB register space */
 static struct mmio_owner hooks[IOMMU_HOOKS_MAX];
@@ -87,7 +97,7 @@ static int iommu_vmm_init(void)
             continue;
         }
         if (h->base_address + AMDVI_REGS_SIZE > direct_map_top ||
-            amdvi_unit_init(h->base_address, &m) < 0)
+            amdvi_unit_init(h->base_address, &m, intr_mode == 0) < 0)
             continue;
         hide_unit(h->base_address, AMDVI_REGS_SIZE, "AMD-Vi registers");
     }

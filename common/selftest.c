@@ -92,7 +92,9 @@ HYPERCALL("selftest_nmi", hc_selftest_nmi);
  * with "CANARY!!", for a guest that aims a device's DMA at it (the IOMMU
  * test). RBX = 0: returns its physical address in RBX. RBX = 1: looks at
  * the IOMMU's faults now, compares the page and logs one line; returns the
- * number of bytes changed in RBX. */
+ * number of bytes changed in RBX. RBX = 2: RCX = bus << 8 | devfn moves
+ * to the trusted domain, as a mediated function would (the test that it
+ * reaches only the mediators' buffers, not the rest of the region). */
 static u8 *dma_canary;
 static const char canary_word[8] = "CANARY!!";
 
@@ -110,6 +112,15 @@ static int hc_selftest_dma(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARG
     }
     if (in[0] == 0) {
         out[0] = virt_to_phys(dma_canary);
+        return 0;
+    }
+    if (in[0] == 2) {
+        if (in[1] > 0xffff)
+            return -E_INVAL;
+        iommu_set_trusted((u8)(in[1] >> 8), (u8)in[1], true);
+        log_info("selftest", "%02x:%02x.%x put in the trusted domain",
+                 (unsigned)(in[1] >> 8), (unsigned)(in[1] >> 3) & 31,
+                 (unsigned)in[1] & 7);
         return 0;
     }
     if (in[0] != 1)

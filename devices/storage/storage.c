@@ -11,6 +11,7 @@
 #include <platform/bootinfo.h>
 #include <platform/format.h>
 #include <platform/init.h>
+#include <platform/iommu.h>
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
@@ -505,6 +506,12 @@ void *storage_bounce_alloc(size_t len, u64 *phys)
                  (unsigned long long)(len >> 10));
         return NULL;
     }
+    /* the only pages of the VMM region the mediated devices may reach */
+    if (iommu_dma_map(p, (pages ? pages : 1) * PAGE_SIZE, true) < 0) {
+        iommu_dma_map(p, (pages ? pages : 1) * PAGE_SIZE, false);
+        free_pages(p, pages ? pages : 1);
+        return NULL;
+    }
     *phys = p;
     return phys_to_virt(p);
 }
@@ -513,6 +520,8 @@ void storage_bounce_free(void *virt, size_t len)
 {
     u64 pages = (len + PAGE_SIZE - 1) / PAGE_SIZE;
 
-    if (virt)
+    if (virt) {
+        iommu_dma_map(virt_to_phys(virt), (pages ? pages : 1) * PAGE_SIZE, false);
         free_pages(virt_to_phys(virt), pages ? pages : 1);
+    }
 }

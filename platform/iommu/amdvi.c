@@ -2,8 +2,13 @@
  * Specification 3.x): a device table with every DeviceID valid, host I/O
  * page tables, the command buffer (INVALIDATE_DEVTAB_ENTRY,
  * INVALIDATE_IOMMU_PAGES, COMPLETION_WAIT) and the event log, polled.
- * Interrupt remapping is not used: IV = 0 in every DTE passes interrupt
- * requests through unmapped, so the guest's MSIs keep working. */
+ * Interrupts are filtered, not remapped (filter_intr): IV = 1 and
+ * IntCtl = 01b in every DTE forward fixed and arbitrated interrupt
+ * messages unmapped, so the guest's MSIs keep working as bare, and the
+ * pass bits and SysMgt at 0 make the unit target-abort INIT, ExtINT, NMI,
+ * LINT0, LINT1 and SMI messages (DTE, 3.2.2.2): a device the guest
+ * programs cannot reset an AP halted in the VMM (SVM runs that HLT with
+ * GIF = 1). */
 #include "iommu_unit.h"
 #include <platform/cpu.h>
 #include <platform/layout.h>
@@ -36,6 +41,21 @@ _Static_assert(sizeof(struct amdvi_dte) == 32, "AMD-Vi DTE");
 #define AMDVI_DTE_MODE(levels) ((u64)(levels) << 9)
 #define AMDVI_DTE_IR  (1ULL << 61)
 #define AMDVI_DTE_IW  (1ULL << 62)
+/* q[1]: IoCtl (bits 100:99) and SysMgt (105:104) 00b: DMA to the port-I/O
+ * and system-management ranges (SMI messages among them) is target
+ * aborted. Left at 0, named here for that reason. */
+#define AMDVI_DTE1_IOCTL_ABORT  (0ULL << 35)
+#define AMDVI_DTE1_SYSMGT_ABORT (0ULL << 40)
+/* q[2], the interrupt half (bits 191:128) */
+#define AMDVI_DTE2_IV          (1ULL << 0)  /* the interrupt fields are valid */
+#define AMDVI_DTE2_INTTABLEN_1 (0ULL << 1)  /* 2^0 entries */
+/* the pass bits, all left 0 by the filter: such messages are aborted */
+#define AMDVI_DTE2_INITPASS    (1ULL << 56)
+#define AMDVI_DTE2_EINTPASS    (1ULL << 57)
+#define AMDVI_DTE2_NMIPASS     (1ULL << 58)
+#define AMDVI_DTE2_INTCTL_FWD  (1ULL << 60) /* IntCtl 01b: fixed/arbitrated forwarded unmapped */
+#define AMDVI_DTE2_LINT0PASS   (1ULL << 62)
+#define AMDVI_DTE2_LINT1PASS   (1ULL << 63)
 #define AMDVI_DID_UNTRUSTED 1
 #define AMDVI_DID_TRUSTED   2
 
@@ -64,6 +84,8 @@ struct amdvi_unit {
     volatile u64 *wait_word;
     u64 wait_seq;
     u64 pt_untrusted, pt_trusted;
+    struct iopt_fmt fmt;
+    u64 int_table;  /* 0: interrupts not filtered (IV = 0) */
     unsigned levels;
 };
 
@@ -125,8 +147,16 @@ static void dte_set(struct amdvi_unit *a, u16 devid, bool trusted)
     struct amdvi_dte *d = &a->devtab[devid];
 
     d->q[0] = 0; /* invalid while it changes */
-    d->q[1] = trusted ? AMDVI_DID_TRUSTED : AMDVI_DID_UNTRUSTED;
-    d->q[2] = 0; /* IV = 0: interrupts pass through unmapped */
+    d->q[1] = (trusted ? AMDVI_DID_TRUSTED : AMDVI_DID_UNTRUSTED) |
+              AMDVI_DTE1_IOCTL_ABORT | AMDVI_DTE1_SYSMGT_ABORT;
+    /* Fixed and arbitrated messages go on unchanged; INIT, ExtINT, NMI,
+     * LINT0/1 (pass bits 0) and SMI (SysMgt 00b) are target aborted.
+     * NMIPass stays 0: no driver sends a device NMI, and an NMI that
+     * reached a CPU in the VMM would pass for a kick (docs/smp.md) or
+     * flood it. The table (all RemapEn = 0) is only read under IntCtl 10b. */
+    d->q[2] = a->int_table ? a->int_table | AMDVI_DTE2_IV | AMDVI_DTE2_INTTABLEN_1 |
+                             AMDVI_DTE2_INTCTL_FWD
+                           : 0; /* IV = 0: every interrupt passes unmapped */
     d->q[3] = 0;
     d->q[0] = (trusted ? a->pt_trusted : a->pt_untrusted) | AMDVI_DTE_V |
               AMDVI_DTE_TV | AMDVI_DTE_MODE(a->levels) | AMDVI_DTE_IR | AMDVI_DTE_IW;
@@ -144,7 +174,18 @@ static void amdvi_trust(struct iommu_unit *u, u8 bus, u8 devfn, bool trusted)
     cmd_sync(a);
     if (trusted)
         log_info("iommu", "AMD-Vi: %02x:%02x.%x is mediated: its DMA may reach "
-                 "the VMM region", bus, devfn >> 3, devfn & 7);
+                 "the mediators' buffers in the VMM region", bus, devfn >> 3,
+                 devfn & 7);
+}
+
+static int amdvi_dma_map(struct iommu_unit *u, u64 pa, u64 len, bool map)
+{
+    struct amdvi_unit *a = (struct amdvi_unit *)u;
+    int r = iommu_pt_dma_map(&a->fmt, a->levels, a->pt_trusted, pa, len, map);
+
+    inv_pages(a, AMDVI_DID_TRUSTED);
+    cmd_sync(a);
+    return r;
 }
 
 static void amdvi_poll(struct iommu_unit *u)
@@ -173,12 +214,12 @@ static void amdvi_poll(struct iommu_unit *u)
     }
 }
 
-static const struct iommu_unit_ops amdvi_ops = { .poll = amdvi_poll, .trust = amdvi_trust };
+static const struct iommu_unit_ops amdvi_ops = { .poll = amdvi_poll, .trust = amdvi_trust,
+                                                 .dma_map = amdvi_dma_map };
 
-int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m)
+int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr)
 {
     struct amdvi_unit *a = kzalloc(sizeof(*a));
-    struct iommu_map all = { m->top, 0, 0 };
 
     if (!a)
         return -E_NOMEM;
@@ -187,11 +228,16 @@ int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m)
     a->levels = m->top <= (1ULL << 39) ? 3 : 4;
     /* AMD-Vi table walks snoop the CPU caches: no flush needed */
     struct iopt_fmt fmt = { pt_table, pt_leaf, true, true, true };
+    a->fmt = fmt;
     a->pt_untrusted = iopt_build(&fmt, a->levels, m);
-    a->pt_trusted = iopt_build(&fmt, a->levels, &all);
+    /* the same map, filled in page by page as the mediators allocate */
+    a->pt_trusted = iopt_build(&fmt, a->levels, m);
     phys_addr_t dt = alloc_pages(AMDVI_DEVTAB_PAGES), cb = alloc_pages(1),
-                el = alloc_pages(1), w = alloc_pages(1);
-    if (!a->pt_untrusted || !a->pt_trusted || !dt || !cb || !el || !w) {
+                el = alloc_pages(1), w = alloc_pages(1), it = 0;
+    if (filter_intr)
+        it = alloc_pages(1);
+    if (!a->pt_untrusted || !a->pt_trusted || !dt || !cb || !el || !w ||
+        (filter_intr && !it)) {
         log_warn("iommu", "AMD-Vi 0x%llx: no memory for its tables (the device "
                  "table alone is 2 MiB)", (unsigned long long)regs_phys);
         return -E_NOMEM;
@@ -200,6 +246,7 @@ int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m)
     a->cmdbuf = phys_to_virt(cb);
     a->evtlog = phys_to_virt(el);
     a->wait_word = phys_to_virt(w);
+    a->int_table = filter_intr ? it : 0;
     for (u32 id = 0; id < AMDVI_DEVIDS; id++)
         dte_set(a, (u16)id, false);
 
@@ -229,5 +276,13 @@ int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m)
              a->levels, (unsigned long long)m->hole_base,
              (unsigned long long)(m->hole_base + m->hole_size - 1),
              (unsigned long long)m->top);
+    if (filter_intr)
+        log_info("iommu", "AMD-Vi 0x%llx: device interrupts filtered: fixed and "
+                 "arbitrated pass, INIT, NMI, SMI, ExtINT, LINT0/1 aborted",
+                 (unsigned long long)regs_phys);
+    else
+        log_warn("iommu", "AMD-Vi 0x%llx: vmm.iommu_intr=pass: a device the "
+                 "guest programs can send INIT or NMI to any CPU",
+                 (unsigned long long)regs_phys);
     return 0;
 }

@@ -11,6 +11,7 @@
 static struct iommu_unit *units[IOMMU_MAX_UNITS];
 static unsigned nunits;
 static spinlock_t poll_lock = SPINLOCK_INIT;
+static spinlock_t map_lock = SPINLOCK_INIT;
 static u64 next_poll;
 static u64 faults, faults_logged;
 
@@ -27,6 +28,38 @@ u64 iopt_build(const struct iopt_fmt *f, unsigned levels, const struct iommu_map
     if (root && !f->coherent)
         __asm__ volatile("wbinvd" ::: "memory"); /* the walker does not snoop */
     return root;
+}
+
+int iommu_pt_dma_map(const struct iopt_fmt *f, unsigned levels, u64 root,
+                     u64 pa, u64 len, bool map)
+{
+    struct iopt_mem mem = { kernel_alloc, kernel_virt };
+
+    for (u64 a = pa & ~0xfffULL; a < pa + len; a += 0x1000) {
+        if (!map)
+            iopt_unmap_page(f, levels, root, a, &mem);
+        else if (iopt_map_page(f, levels, root, a, &mem) < 0)
+            return -E_NOMEM;
+    }
+    return 0;
+}
+
+int iommu_dma_map(u64 pa, u64 len, bool map)
+{
+    int r = 0;
+
+    spin_lock(&map_lock);
+    for (unsigned i = 0; i < nunits; i++) {
+        int ri = units[i]->ops->dma_map(units[i], pa, len, map);
+        if (ri < 0)
+            r = ri;
+    }
+    spin_unlock(&map_lock);
+    if (r < 0)
+        log_warn("iommu", "no memory for the I/O page tables of a mediator's "
+                 "DMA buffer at 0x%llx (%llu KiB)", (unsigned long long)pa,
+                 (unsigned long long)(len >> 10));
+    return r;
 }
 
 int iommu_add_unit(struct iommu_unit *u)

@@ -11,6 +11,9 @@ struct iommu_unit;
 struct iommu_unit_ops {
     void (*poll)(struct iommu_unit *u);
     void (*trust)(struct iommu_unit *u, u8 bus, u8 devfn, bool trusted);
+    /* [pa, pa + len) of the VMM region made reachable (map) by trusted
+     * functions, or not (unmap), and the unit's caches invalidated. */
+    int (*dma_map)(struct iommu_unit *u, u64 pa, u64 len, bool map);
 };
 struct iommu_unit {
     const struct iommu_unit_ops *ops;
@@ -38,6 +41,22 @@ struct iopt_mem {
 };
 u64 iopt_build_with(const struct iopt_fmt *f, unsigned levels,
                     const struct iommu_map *m, const struct iopt_mem *mem);
+
+/* One 4 KiB identity page made present in the table at root (tables
+ * allocated where absent; nothing to do under a large leaf): 0, or
+ * -E_NOMEM. For the trusted domain, which maps the VMM region only where
+ * the mediators DMA (iommu_dma_map). */
+int iopt_map_page(const struct iopt_fmt *f, unsigned levels, u64 root, u64 pa,
+                  const struct iopt_mem *mem);
+/* Takes a page iopt_map_page made present back (tables stay); false when
+ * it was not mapped page by page. */
+bool iopt_unmap_page(const struct iopt_fmt *f, unsigned levels, u64 root, u64 pa,
+                     const struct iopt_mem *mem);
+
+/* [pa, pa + len) made present (map) or absent page by page in the table
+ * at root, over the VMM's frames; the caller invalidates. */
+int iommu_pt_dma_map(const struct iopt_fmt *f, unsigned levels, u64 root,
+                     u64 pa, u64 len, bool map);
 
 int iommu_add_unit(struct iommu_unit *u);
 void iommu_report_fault(struct iommu_unit *u, u16 sid, u64 addr, bool write,

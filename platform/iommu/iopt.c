@@ -42,3 +42,54 @@ u64 iopt_build_with(const struct iopt_fmt *f, unsigned levels,
         return 0;
     return build_table(f, levels, 0, m, mem);
 }
+
+#define IOPT_ADDR 0x000ffffffffff000ULL
+
+/* The level-1 entry for pa, tables made where absent (alloc) or not (then
+ * NULL); NULL too when a large leaf already covers pa (*covered set). */
+static u64 *leaf_slot(const struct iopt_fmt *f, unsigned levels, u64 root,
+                      u64 pa, const struct iopt_mem *mem, bool alloc,
+                      bool *covered)
+{
+    u64 t = root;
+
+    *covered = false;
+    for (unsigned level = levels; level > 1; level--) {
+        u64 *e = (u64 *)mem->virt(t) + ((pa >> (12 + 9 * (level - 1))) & 511);
+        if (!*e) {
+            u64 c = alloc ? mem->alloc() : 0;
+            if (!c)
+                return NULL;
+            *e = f->table(level, c);
+        } else if (*e != f->table(level, *e & IOPT_ADDR)) {
+            *covered = true; /* a large leaf (our tables hold nothing else) */
+            return NULL;
+        }
+        t = *e & IOPT_ADDR;
+    }
+    return (u64 *)mem->virt(t) + ((pa >> 12) & 511);
+}
+
+int iopt_map_page(const struct iopt_fmt *f, unsigned levels, u64 root, u64 pa,
+                  const struct iopt_mem *mem)
+{
+    bool covered;
+    u64 *e = leaf_slot(f, levels, root, pa & ~0xfffULL, mem, true, &covered);
+
+    if (!e)
+        return covered ? 0 : -E_NOMEM;
+    *e = f->leaf(1, pa & ~0xfffULL);
+    return 0;
+}
+
+bool iopt_unmap_page(const struct iopt_fmt *f, unsigned levels, u64 root, u64 pa,
+                     const struct iopt_mem *mem)
+{
+    bool covered;
+    u64 *e = leaf_slot(f, levels, root, pa & ~0xfffULL, mem, false, &covered);
+
+    if (!e || !*e)
+        return false; /* never mapped page by page: nothing to take back */
+    *e = 0;
+    return true;
+}

@@ -65,6 +65,8 @@ struct vtd_unit {
     u64 cap, ecap;
     u64 ctx_hi;              /* AW of the context entries */
     u64 sl_untrusted, sl_trusted;
+    struct iopt_fmt fmt;
+    unsigned levels;
     struct vtd_entry *root;  /* 256 entries */
     struct vtd_entry *shared_ctx; /* one context table all buses share */
     u64 shared_ctx_phys;
@@ -191,15 +193,25 @@ static void vtd_trust(struct iommu_unit *u, u8 bus, u8 devfn, bool trusted)
     vtd_flush_caches(v);
     if (trusted)
         log_info("iommu", "VT-d: %02x:%02x.%x is mediated: its DMA may reach "
-                 "the VMM region", bus, devfn >> 3, devfn & 7);
+                 "the mediators' buffers in the VMM region", bus, devfn >> 3,
+                 devfn & 7);
 }
 
-static const struct iommu_unit_ops vtd_ops = { .poll = vtd_poll, .trust = vtd_trust };
+static int vtd_dma_map(struct iommu_unit *u, u64 pa, u64 len, bool map)
+{
+    struct vtd_unit *v = (struct vtd_unit *)u;
+    int r = iommu_pt_dma_map(&v->fmt, v->levels, v->sl_trusted, pa, len, map);
+
+    vtd_flush_caches(v); /* written back first when the walker does not snoop */
+    return r;
+}
+
+static const struct iommu_unit_ops vtd_ops = { .poll = vtd_poll, .trust = vtd_trust,
+                                               .dma_map = vtd_dma_map };
 
 int vtd_unit_init(u64 regs_phys, const struct iommu_map *m)
 {
     struct vtd_unit *v = kzalloc(sizeof(*v));
-    struct iommu_map all = { m->top, 0, 0 };
     unsigned levels;
 
     if (!v)
@@ -223,8 +235,11 @@ int vtd_unit_init(u64 regs_phys, const struct iommu_map *m)
     }
     struct iopt_fmt fmt = { sl_table, sl_leaf, !!(v->cap & VTD_CAP_SL2M),
                             !!(v->cap & VTD_CAP_SL1G), !!(v->ecap & VTD_ECAP_C) };
+    v->fmt = fmt;
+    v->levels = levels;
     v->sl_untrusted = iopt_build(&fmt, levels, m);
-    v->sl_trusted = iopt_build(&fmt, levels, &all);
+    /* the same map, filled in page by page as the mediators allocate */
+    v->sl_trusted = iopt_build(&fmt, levels, m);
     phys_addr_t root = alloc_pages(1), ctx = alloc_pages(1);
     if (!v->sl_untrusted || !v->sl_trusted || !root || !ctx)
         return -E_NOMEM;

@@ -9,6 +9,9 @@
  * AMD-Vi Control) and prints what it reads back ("E1000-EVIL regs ...").
  * The canary's address comes from the selftest_dma hypercall
  * (vmm.selftest=dma), which also has the VMM compare the page at the end.
+ * A scenario may patch a bus/devfn into the image at byte 2044
+ * (trust_sid): the guest first has the VMM move that function to the
+ * trusted domain (selftest_dma 2), where mediated devices live.
  * Prints "E1000-EVIL <test> tx=<TX status> rx=<RX status>" (DD is bit 0),
  * and after each the VMM's count of changed canary bytes, tx-vmm's first
  * 8 bytes received, then "E1000-EVIL done". */
@@ -37,6 +40,13 @@ pm32:
         testl   %eax, %eax
         jnz     no_canary
         movl    %ebx, canary
+        movl    trust_sid, %ecx         /* patched in: trust the e1000 first */
+        testl   %ecx, %ecx
+        jz      1f
+        movl    hc_dma, %eax
+        movl    $2, %ebx
+        call    hypercall
+1:
 
         movl    $PCI_E1000 + 0x10, %eax /* BAR0 */
         movw    $0xcf8, %dx
@@ -220,6 +230,8 @@ evil:    .ascii "EVIL-DMA"
 
 unexpected:
         jmp     stop
+        .org    2044
+trust_sid: .long 0                      /* bus << 8 | devfn, or 0 */
         .org    2048
 idt:
 idt_desc:

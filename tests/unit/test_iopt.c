@@ -136,6 +136,36 @@ int main(void)
     CHECK_EQ(walk(root, 3, 0x3de00000), 0x3de00000);
     reset(MAX_PAGES);
 
+    /* the trusted map: the holed map plus pages the mediators DMA to, one
+     * by one; the rest of the hole stays absent, pages outside it (under
+     * a large leaf) are left as they are, and unmapping takes a page back */
+    root = iopt_build_with(&fmt, 3, &m, &mem);
+    u64 buf = 0x3de05000, edge = 0x3fdff000, outside = 0x40001000;
+    CHECK_EQ(iopt_map_page(&fmt, 3, root, buf, &mem), 0);
+    CHECK_EQ(iopt_map_page(&fmt, 3, root, edge + 0x123, &mem), 0);
+    CHECK_EQ(iopt_map_page(&fmt, 3, root, outside, &mem), 0);
+    unsigned tables = npages;
+    CHECK_EQ(tables, 2 + 2); /* one page table per 2 MiB touched in the hole */
+    CHECK_EQ(walk(root, 3, buf + 0x10), buf + 0x10);
+    CHECK_EQ(walk(root, 3, edge), edge);
+    CHECK_EQ(walk(root, 3, outside), outside);
+    for (u64 a = 0x3de00000; a < 0x3fe00000; a += 0x1000)
+        if (a != buf && a != edge)
+            CHECK_EQ(walk(root, 3, a), ~0ULL);
+    CHECK_EQ(iopt_map_page(&fmt, 3, root, buf + 0x1000, &mem), 0);
+    CHECK_EQ(npages, tables); /* same 2 MiB: no new table */
+    CHECK(iopt_unmap_page(&fmt, 3, root, buf, &mem));
+    CHECK_EQ(walk(root, 3, buf), ~0ULL);
+    CHECK_EQ(walk(root, 3, buf + 0x1000), buf + 0x1000);
+    CHECK(!iopt_unmap_page(&fmt, 3, root, buf, &mem));     /* twice: nothing */
+    CHECK(!iopt_unmap_page(&fmt, 3, root, outside, &mem)); /* a large leaf stays */
+    CHECK_EQ(walk(root, 3, outside), outside);
+    CHECK(!iopt_unmap_page(&fmt, 3, root, 0x3e400000, &mem)); /* no table there */
+    page_limit = npages; /* out of pages for a new page table */
+    CHECK_EQ(iopt_map_page(&fmt, 3, root, 0x3e400000, &mem), -E_NOMEM);
+    CHECK_EQ(walk(root, 3, 0x3e400000), ~0ULL);
+    reset(MAX_PAGES);
+
     /* out of pages: 0, never a half-built root */
     reset(1);
     CHECK_EQ(iopt_build_with(&fmt, 3, &m, &mem), 0);

@@ -21,14 +21,23 @@ struct iommu_map {
  * turns translation on. Returns 0, or < 0 with one log line why. */
 int vtd_unit_init(u64 regs_phys, const struct iommu_map *m);
 /* The same for the AMD-Vi unit at `regs_phys` (an IVHD): device table
- * with every DeviceID in the untrusted domain, command buffer, event log. */
-int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m);
+ * with every DeviceID in the untrusted domain, command buffer, event log.
+ * filter_intr: every DeviceID's interrupt messages pass only with fixed
+ * or arbitrated delivery (INIT, NMI, SMI, ExtINT, LINT0/1 aborted);
+ * otherwise all pass unmapped. */
+int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr);
 
 /* A mediated function bus:devfn (segment 0) moves to the trusted domain
- * (trusted), which also maps the VMM region: the mediator's shadow queues
- * and bounce buffers live there and the device must reach them; or back
- * to the untrusted one (a mediator declined it). */
+ * (trusted), which maps what the untrusted one does plus the pages of the
+ * VMM region the mediators DMA to (iommu_dma_map); or back to the
+ * untrusted one (a mediator declined it). */
 void iommu_set_trusted(u8 bus, u8 devfn, bool trusted);
+
+/* [pa, pa + len), pages of the VMM region a mediator allocated for its
+ * device's DMA (shadow queues, bounce buffers), becomes reachable by the
+ * trusted functions (map), or stops being (before the pages are freed).
+ * 0, or < 0 with one line (no memory for the tables). No units: 0. */
+int iommu_dma_map(u64 pa, u64 len, bool map);
 
 /* Reads the units' fault records, logs one line per fault (rate-limited)
  * and clears them. Cheap when called often: it looks at most every few
