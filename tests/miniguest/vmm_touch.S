@@ -4,7 +4,9 @@
  * and steps over. The VMM logs them rate-limited (platform/log.h): a
  * bounded number of lines, not one per access. Prints "VMM-TOUCH
  * faults=N" (10000 expected), then a CPUID through the VMM ("VMM-TOUCH
- * after ebx=68747541", AuthenticAMD's first dword), "VMM-TOUCH done". */
+ * after ebx=XXXXXXXX", the vendor string's first dword), "VMM-TOUCH done".
+ * The dword at image offset 2044 (cfg_region) is the region's base: the
+ * scenario patches it for Bochs (512 MiB, the region at 0x1de00000). */
 #include "boot32.inc"
 
 #define VMM_REGION 0x3de00000
@@ -18,7 +20,7 @@ pm32:
         movl    $m_start, %esi
         call    puts
         movl    $ROUNDS, %ecx
-        movl    $VMM_REGION, %ebx
+        movl    cfg_region, %ebx
 1:      movl    (%ebx), %eax            /* 2 bytes: gp_count skips them */
         movl    %eax, 64(%ebx)          /* 3 bytes */
         addl    $128, %ebx              /* a new line of the region each time */
@@ -76,5 +78,7 @@ faults:   .long 0
 idt_desc:
         .word   256 * 8 - 1
         .long   idt
+        .org    2044
+cfg_region: .long VMM_REGION            /* patched by the scenario */
         .org    2048
 idt:                                    /* 2 KiB, not part of the image */
