@@ -14,7 +14,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${1:-}" = --remove ]; then
     esp=$2
     rm -rf "$esp/EFI/veneer"
-    num=$(efibootmgr 2>/dev/null | sed -n 's/^Boot\([0-9A-F]\{4\}\)\*\? Veneer$/\1/p' | head -1)
+    # "Boot0004* Veneer" (efibootmgr 17), or with a tab and the device path
+    # after the label (18)
+    num=$(efibootmgr 2>/dev/null |
+          sed -n 's/^Boot\([0-9A-F]\{4\}\)\*\{0,1\} Veneer\([[:space:]].*\)\{0,1\}$/\1/p' | head -1)
     [ -z "$num" ] || efibootmgr -q -b "$num" -B
     echo "install-efi: removed $esp/EFI/veneer${num:+ and boot entry Boot$num}"
     exit 0
