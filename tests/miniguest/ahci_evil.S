@@ -12,7 +12,9 @@
  * QUEUED whose FIS tag (5) is not its slot (0), a WRITE DMA of marker data
  * ("VENEER-AHCI-EVLW") with a CHS address that is LBA 1024 but reads as
  * 273 (outside the encrypted range) as an LBA, a TRIM of LBA 1024 and an
- * SCT Write Same over it. The scenario patches cfg_vmm (an address in the
+ * SCT Write Same over it. Last, "fis-area-quiet": with no command, the
+ * guest's FIS area is left as the guest wrote it (is= the bytes changed).
+ * The scenario patches cfg_vmm (an address in the
  * VMM region, at byte 4088) and cfg_port (the port, at byte 4087: 0 for the
  * disk, 2 for the CD of q35's ICH9) into the image. First it tries to move the
  * ABAR (BAR5) and prints what BAR5 reads after. */
@@ -480,6 +482,35 @@ cmd_off:                                /* PxCMD &= EBX, then until bit
         loop    13b
 14:     ret
 
+/* After the last good read, with FRE on: the guest's FIS area filled
+ * with 0xaa, then PxIS and PxCI read 100 times and no command issued; no
+ * FIS came, so nothing may write the area (the HBA would not). st_is = the
+ * bytes changed. */
+t_fis_quiet:
+        movl    $0, t_cmd               /* no command: it runs itself */
+        pushl   %edi
+        movl    $FB, %edi
+        movl    $256, %ecx
+        movb    $0xaa, %al
+        rep stosb
+        movl    $100, %ecx
+31:     movl    0x10(%ebp), %eax
+        movl    0x38(%ebp), %eax
+        loop    31b
+        xorl    %edx, %edx
+        movl    $FB, %esi
+        movl    $256, %ecx
+32:     cmpb    $0xaa, (%esi)
+        je      33f
+        incl    %edx
+33:     incl    %esi
+        loop    32b
+        movl    %edx, st_is
+        movl    $0, st_tfd
+        movl    $0, st_sact
+        popl    %edi
+        ret
+
 unexpected:
         jmp     stop
 
@@ -506,6 +537,7 @@ tests:  .long   n_good, t_good, 1
         .long   n_idp, t_idp, 0
         .long   n_again, t_good, 1
         .long   n_reset, t_reset_good, 1
+        .long   n_quiet, t_fis_quiet, 0
         .long   0
 
 t_clb:   .long  0
@@ -542,6 +574,7 @@ n_sct:     .asciz "sct-write-same"
 marker:    .ascii "VENEER-AHCI-EVLW"
 n_again:   .asciz "good-read-again"
 n_reset:   .asciz "good-read-after-hba-reset"
+n_quiet:   .asciz "fis-area-quiet"
 m_test: .asciz  "AHCI-EVIL "
 m_is:   .asciz  " is="
 m_tfd:  .asciz  " tfd="

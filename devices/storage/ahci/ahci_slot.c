@@ -374,6 +374,28 @@ static void complete(struct ahci_port *p, unsigned n)
     }
 }
 
+/* The FIS receive area's regions (AHCI 4.2.1): DMA setup, PIO setup, D2H
+ * register, set device bits, unknown. Each FIS the HBA received in the
+ * shadow is copied to the guest's area once, then cleared in the shadow
+ * (a FIS's type byte is never 0): the guest's area is written when a FIS
+ * came, as the HBA itself writes it, never over and over. A FIS area left
+ * programmed by a driver that is gone (a UEFI firmware's, in memory the OS
+ * reuses after ExitBootServices) is not written again for an old FIS. */
+static const struct { u16 off, len; } fis_regions[] = {
+    { 0x00, 0x1c }, { 0x20, 0x14 }, { 0x40, 0x14 }, { 0x58, 0x08 }, { 0x60, 0x40 },
+};
+
+static void copy_new_fises(struct ahci_port *p)
+{
+    for (unsigned i = 0; i < sizeof(fis_regions) / sizeof(fis_regions[0]); i++) {
+        u8 *f = p->rfis + fis_regions[i].off;
+        if (!__atomic_load_n(f, __ATOMIC_ACQUIRE))
+            continue;
+        guest_phys_write(guest_fb(p) + fis_regions[i].off, f, fis_regions[i].len);
+        memset(f, 0, fis_regions[i].len);
+    }
+}
+
 void ahci_poll(struct ahci_port *p, u32 *ci_out, u32 *sact_out)
 {
     u32 ci = ahci_port_read(p, PX_CI);
@@ -385,9 +407,8 @@ void ahci_poll(struct ahci_port *p, u32 *ci_out, u32 *sact_out)
             complete(p, n);
     /* the D2H, PIO setup and SDB FISes the HBA received, for the guest's
      * driver to read the status from (SeaBIOS does) */
-    if ((ahci_port_read(p, PX_CMD) & PX_CMD_FRE) &&
-        dma_ok(guest_fb(p), AHCI_RFIS_SIZE))
-        guest_phys_write(guest_fb(p), p->rfis, AHCI_RFIS_SIZE);
+    if ((ahci_port_read(p, PX_CMD) & PX_CMD_FRE) && dma_ok(guest_fb(p), AHCI_RFIS_SIZE))
+        copy_new_fises(p);
     if (ci_out)
         *ci_out = ci;
     if (sact_out)

@@ -51,6 +51,7 @@ expect evil "AHCI-EVIL done" "the guest ran to its end"
 expect evil "AHCI-EVIL good-read is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "a good read returns the plaintext"
 expect evil "AHCI-EVIL good-read-again is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "the port works after the refusals"
 expect evil "AHCI-EVIL good-read-after-hba-reset is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "and after an HBA reset (GHC.HR) and a COMRESET"
+expect evil "AHCI-EVIL fis-area-quiet is=00000000" "no FIS came: the guest's FIS area is not written (a firmware's left behind would be memory the OS reuses)"
 entry="refused: PRDT entry 0 \(addr"
 for t in vmm-region-read vmm-region-write outside-ram wraps odd-count prdt-too-short \
          too-many-entries table-in-vmm-write clb-in-vmm-write read-long; do
