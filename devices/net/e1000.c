@@ -253,8 +253,6 @@ static int e1000_attach(struct pci_dev *d)
     struct e1000 *e = &nic0;
     struct pci_bar bar;
 
-    if (net_mode() != NET_MODE_VMM)
-        return -E_NOTSUP; /* vmm.net=pass: the guest's */
     if (nic0_taken) {
         log_info("e1000", "%02x:%02x.%x: the VMM already has a NIC: left to the guest",
                  d->id.bus, d->id.dev, d->id.fn);
@@ -299,8 +297,15 @@ static int e1000_attach(struct pci_dev *d)
     return 0;
 }
 
+/* vmm.net=pass (the default): the e1000s are the guest's, untouched. */
+static bool e1000_wanted(void)
+{
+    return net_mode() == NET_MODE_VMM;
+}
+
 static const struct pci_mediator e1000_mediator = {
     .name = "e1000",
+    .wanted = e1000_wanted,
     .match_id = { .kind = PCI_SEL_ID, .vendor = 0x8086, .device = 0x100e },
     .attach = e1000_attach,
 };

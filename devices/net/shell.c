@@ -53,6 +53,7 @@ struct shell {
 
 static struct shell sess;
 static bool sess_busy;
+static u64 sessions, refused_sessions, wrong_passwords;
 static u64 boot_tsc;
 
 static int shell_boot_time(void)
@@ -115,6 +116,9 @@ static void cmd_status(struct shell *s)
          n->driver, n->name, addr, (unsigned long long)n->rx_frames,
          (unsigned long long)n->rx_dropped, (unsigned long long)n->tx_frames,
          (unsigned long long)n->tx_dropped);
+    outf(s, "shell: %llu sessions, %llu refused (one at a time), %llu wrong passwords\r\n",
+         (unsigned long long)sessions, (unsigned long long)refused_sessions,
+         (unsigned long long)wrong_passwords);
 }
 
 static void cmd_exits(struct shell *s)
@@ -194,7 +198,11 @@ static void check_password(struct shell *s, const char *given)
         return;
     }
     s->failures++;
-    log_warn("shell", "wrong password (%u of %u)", s->failures, SHELL_PASSWORD_TRIES);
+    wrong_passwords++;
+    /* anyone who reaches the port can cause this line: rate-limited, and
+     * `status` gives the total */
+    log_warn_ratelimited("shell", "wrong password (%u of %u in this session)",
+                         s->failures, SHELL_PASSWORD_TRIES);
     if (s->failures >= SHELL_PASSWORD_TRIES) {
         outf(s, "\r\ntoo many wrong passwords\r\n");
         s->closing = true;
@@ -235,6 +243,8 @@ static void input_byte(struct shell *s, u8 c)
     u8 prev = s->prev;
 
     s->prev = c;
+    if (s->closing)
+        return; /* `quit` or the last wrong password: the rest is ignored */
     if (s->iac_skip) {
         /* WILL/WONT/DO/DONT carry one option byte after the command */
         s->iac_skip = (s->iac_skip == 2 && c >= 251 && c <= 254) ? 1 : 0;
@@ -254,7 +264,7 @@ static void input_byte(struct shell *s, u8 c)
         s->line_len--;
         return;
     }
-    if (c < 0x20 || c > 0x7e || s->log_active || s->closing)
+    if (c < 0x20 || c > 0x7e || s->log_active)
         return;
     if (s->line_len == SHELL_LINE_MAX)
         s->line_overflow = true;
@@ -300,7 +310,7 @@ static err_t shell_close(struct shell *s)
     tcp_poll(pcb, NULL, 0);
     s->pcb = NULL;
     sess_busy = false;
-    log_info("shell", "session ended");
+    log_ratelimited(LOG_INFO, "shell", "session ended");
     if (tcp_close(pcb) != ERR_OK) {
         tcp_abort(pcb);
         return ERR_ABRT;
@@ -365,7 +375,7 @@ static void shell_err(void *arg, err_t err)
     if (s) {
         s->pcb = NULL;
         sess_busy = false;
-        log_info("shell", "session lost (lwIP error %d)", err);
+        log_ratelimited(LOG_INFO, "shell", "session lost (lwIP error %d)", err);
     }
 }
 
@@ -376,11 +386,14 @@ static err_t shell_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     if (err != ERR_OK || !pcb)
         return ERR_VAL;
     if (sess_busy) {
-        log_info("shell", "a second connection refused: one session at a time");
+        refused_sessions++;
+        log_ratelimited(LOG_INFO, "shell", "a second connection refused: one "
+                        "session at a time");
         tcp_abort(pcb);
         return ERR_ABRT;
     }
     memset(s, 0, sizeof(*s));
+    sessions++;
     s->pcb = pcb;
     s->authed = shell_password[0] == 0;
     sess_busy = true;
@@ -390,7 +403,7 @@ static err_t shell_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     tcp_err(pcb, shell_err);
     tcp_poll(pcb, shell_poll_cb, 2);
     u32 a = lwip_ntohl(ip4_addr_get_u32(&pcb->remote_ip));
-    log_info("shell", "session from %u.%u.%u.%u:%u", a >> 24, (a >> 16) & 0xff,
+    log_ratelimited(LOG_INFO, "shell", "session from %u.%u.%u.%u:%u", a >> 24, (a >> 16) & 0xff,
              (a >> 8) & 0xff, a & 0xff, pcb->remote_port);
     outf(s, "Veneer %s debug shell%s\r\n", VENEER_VERSION,
          s->authed ? ": type help" : "");
