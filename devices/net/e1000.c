@@ -240,9 +240,10 @@ static int e1000_setup(struct e1000 *e)
     wr32(e, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | E1000_TCTL_CT(0x0f) |
          E1000_TCTL_COLD(0x40));
     log_info("e1000", "%s: MAC %02x:%02x:%02x:%02x:%02x:%02x (from %s), link %s, "
-             "%u RX and %u TX descriptors in VMM memory", e->nic.name, m[0], m[1],
-             m[2], m[3], m[4], m[5], src, e1000_link_up(&e->nic) ? "up" : "down",
-             RX_DESCS, TX_DESCS);
+             "%u RX and %u TX descriptors in VMM memory, registers at 0x%llx hidden "
+             "from the guest", e->nic.name, m[0], m[1], m[2], m[3], m[4], m[5], src,
+             e1000_link_up(&e->nic) ? "up" : "down", RX_DESCS, TX_DESCS,
+             (unsigned long long)e->bar);
     return 0;
 }
 

@@ -106,7 +106,7 @@ def flood(tcp_port, udp_port, out):
         if i % 100 == 99:
             time.sleep(0.05)  # slirp's queue is bounded: let it drain
     tcp = 0
-    for i in range(300):
+    for i in range(200):
         try:
             s = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
             s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.choice([1, 200, 2000]))))
