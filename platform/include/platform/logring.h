@@ -33,5 +33,8 @@ int log_ring_read_line(u64 *pos, char *out, size_t size, u64 *lost);
 /* The position where new lines will appear (a reader that wants only
  * lines written from now on). */
 u64 log_ring_head(void);
+/* Lines left out because the ring's lock could not be had (a CPU died
+ * holding it): they reached the console only. */
+u64 log_ring_dropped(void);
 
 #endif
