@@ -116,11 +116,8 @@ static unsigned e1000_poll_rx(struct net_nic *nic, net_rx_fn deliver, unsigned b
             break;
         __asm__ volatile("" ::: "memory"); /* DD before the rest (x86 keeps loads in order) */
         u16 len = d->length;
-        bool eop = status & E1000_RXD_EOP;
-        if (e->rx_discard || !eop || d->errors || len < NET_FRAME_MIN ||
-            len > NET_FRAME_MAX + 4 /* one VLAN tag */) {
+        if (!e1000_rx_accept(status, d->errors, len, &e->rx_discard)) {
             nic->rx_dropped++;
-            e->rx_discard = !eop;
         } else {
             nic->rx_frames++;
             deliver(nic, e->rx_buf + (u64)i * BUF_SIZE, len);

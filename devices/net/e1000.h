@@ -66,6 +66,22 @@ CHECK_OFFSET(struct e1000_rx_desc, status, 12);
 #define E1000_RXD_DD BIT(0)
 #define E1000_RXD_EOP BIT(1)
 
+/* What becomes of one written-back RX descriptor (pure, host-tested):
+ * deliver a whole frame, or drop it. *discarding carries across
+ * descriptors: a frame longer than one buffer (no EOP) is dropped with
+ * every descriptor up to and including its last. */
+static inline bool e1000_rx_accept(u8 status, u8 errors, u16 len, bool *discarding)
+{
+    bool eop = status & E1000_RXD_EOP;
+    bool was_discarding = *discarding;
+
+    *discarding = !eop;
+    if (was_discarding || !eop || errors)
+        return false;
+    /* 14: an Ethernet header; 1518: 1500 bytes of payload and one VLAN tag */
+    return len >= 14 && len <= 1518;
+}
+
 /* 3.3.3 legacy transmit descriptor */
 struct e1000_tx_desc {
     u64 addr;

@@ -44,3 +44,5 @@ $(patsubst %,$(BUILD)/obj/%.o,$(NET_SRCS)): | $(LWIP_SRC)/.stamp
 unit-tests += net_opts
 unit-net_opts-srcs := tests/unit/test_net_opts.c devices/net/net_opts.c \
 	platform/lib/format.c
+unit-tests += e1000
+unit-e1000-srcs := tests/unit/test_e1000.c devices/net/e1000.h

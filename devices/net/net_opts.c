@@ -112,3 +112,35 @@ int net_parse_endpoint(const char *s, u32 *addr, u16 *port, char *why,
     *port = (u16)p;
     return 0;
 }
+
+static int syslog_severity(char level)
+{
+    switch (level) {
+    case 'E': return 3;
+    case 'W': return 4;
+    case 'D': return 7;
+    default: return 6;
+    }
+}
+
+size_t net_syslog_format(const char *line, char *out, size_t size)
+{
+    const char *colon = strchr(line, ':');
+    const char *msgid = "-", *msg = line;
+    int sev = 6, msgid_len = 1;
+
+    /* RFC 5424 6.2.7: MSGID is 1-32 printable characters without spaces */
+    bool form = line[0] && strchr("EWID", line[0]) && line[1] == ' ' && colon &&
+                colon[1] == ' ' && colon - line > 2 && colon - line - 2 <= 32;
+    for (const char *c = line + 2; form && c < colon; c++)
+        form = *c > ' ' && *c < 0x7f;
+    if (form) {
+        sev = syslog_severity(line[0]);
+        msgid = line + 2;
+        msgid_len = (int)(colon - msgid);
+        msg = colon + 2;
+    }
+    int n = ksnprintf(out, size, "<%d>1 - veneer veneer - %.*s - %s",
+                      NET_SYSLOG_FACILITY * 8 + sev, msgid_len, msgid, msg);
+    return n < 0 ? 0 : MIN((size_t)n, size - 1);
+}

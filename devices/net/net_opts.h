@@ -22,6 +22,14 @@ int net_parse_ip(const char *s, struct net_ip_config *out, char *why,
 int net_parse_endpoint(const char *s, u32 *addr, u16 *port, char *why,
                        size_t why_size);
 
+/* One log ring line ("I pci: text") as an RFC 5424 message:
+ * "<134>1 - veneer veneer - pci - text" (facility local0, severity from
+ * the level letter: E 3, W 4, I 6, D 7; no timestamp). A line not in the
+ * log's form is sent whole with severity 6 and no MSGID. Returns the
+ * length written (cut to size - 1). */
+#define NET_SYSLOG_FACILITY 16
+size_t net_syslog_format(const char *line, char *out, size_t size);
+
 /* One dotted quad at s[0..len); 0 or < 0. */
 int net_parse_ipv4(const char *s, size_t len, u32 *out);
 

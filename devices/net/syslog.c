@@ -24,7 +24,6 @@
 #include "lwip/netif.h"
 #include "lwip/udp.h"
 
-#define SYSLOG_FACILITY 16 /* local0 */
 #define SYSLOG_BUDGET 32   /* lines per poll */
 
 static char syslog_opt[32];
@@ -50,36 +49,6 @@ static int syslog_configure(void)
     return 0;
 }
 INIT_FUNC(devices, 07, syslog_configure);
-
-static int severity(char level)
-{
-    switch (level) {
-    case 'E': return 3;
-    case 'W': return 4;
-    case 'D': return 7;
-    default: return 6;
-    }
-}
-
-/* "I pci: text" -> "<134>1 - veneer veneer - pci - text" */
-static size_t format_line(const char *line, char *out, size_t size)
-{
-    const char *colon = strchr(line, ':');
-    int sev = 6;
-    const char *msgid = "-", *msg = line;
-    int msgid_len = 1;
-
-    if (line[0] && line[1] == ' ' && colon && colon[1] == ' ' && colon - line - 2 <= 32 &&
-        colon - line > 2) {
-        sev = severity(line[0]);
-        msgid = line + 2;
-        msgid_len = (int)(colon - msgid);
-        msg = colon + 2;
-    }
-    int n = ksnprintf(out, size, "<%d>1 - veneer veneer - %.*s - %s",
-                      SYSLOG_FACILITY * 8 + sev, msgid_len, msgid, msg);
-    return MIN((size_t)n, size - 1);
-}
 
 /* Whether the next hop's MAC address is known; asks for it if not. */
 static bool next_hop_ready(const ip4_addr_t *dst)
@@ -112,11 +81,11 @@ void net_syslog_poll(void)
         u64 pos = ring_pos, was_lost = lost;
         if (log_ring_read_line(&pos, line, sizeof(line), &lost) < 0)
             return;
-        size_t n = format_line(line, msg, sizeof(msg));
+        size_t n = net_syslog_format(line, msg, sizeof(msg));
         if (lost != was_lost)
             n = (size_t)ksnprintf(msg, sizeof(msg), "<%d>1 - veneer veneer - syslog - "
                                   "lines were overwritten before they could be sent",
-                                  SYSLOG_FACILITY * 8 + 4);
+                                  NET_SYSLOG_FACILITY * 8 + 4);
         struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)n, PBUF_RAM);
         if (!p)
             return;

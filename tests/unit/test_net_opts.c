@@ -57,5 +57,26 @@ int main(void)
     CHECK(net_parse_endpoint("10.0.2.2:12a", &a, &port, why, sizeof(why)) < 0);
     CHECK(net_parse_endpoint("host:514", &a, &port, why, sizeof(why)) < 0);
     CHECK(why[0] != 0);
+    char msg[128];
+    CHECK_EQ(net_syslog_format("I pci: 3 functions", msg, sizeof(msg)),
+             strlen("<134>1 - veneer veneer - pci - 3 functions"));
+    CHECK_STR(msg, "<134>1 - veneer veneer - pci - 3 functions");
+    net_syslog_format("E veneer: refusing to start: x: y", msg, sizeof(msg));
+    CHECK_STR(msg, "<131>1 - veneer veneer - veneer - refusing to start: x: y");
+    net_syslog_format("W shell: wrong", msg, sizeof(msg));
+    CHECK_STR(msg, "<132>1 - veneer veneer - shell - wrong");
+    net_syslog_format("D trace: a", msg, sizeof(msg));
+    CHECK_STR(msg, "<135>1 - veneer veneer - trace - a");
+    /* not the log's form: whole line, info, no MSGID */
+    net_syslog_format("  0000-ffff usable", msg, sizeof(msg));
+    CHECK_STR(msg, "<134>1 - veneer veneer - - -   0000-ffff usable");
+    net_syslog_format("X pci: level unknown", msg, sizeof(msg));
+    CHECK_STR(msg, "<134>1 - veneer veneer - - - X pci: level unknown");
+    net_syslog_format("I two words: x", msg, sizeof(msg));
+    CHECK_STR(msg, "<134>1 - veneer veneer - - - I two words: x");
+    net_syslog_format("", msg, sizeof(msg));
+    CHECK_STR(msg, "<134>1 - veneer veneer - - - ");
+    CHECK_EQ(net_syslog_format("I pci: long", msg, 10), 9);
+    CHECK_STR(msg, "<134>1 - ");
     return check_done("net_opts");
 }

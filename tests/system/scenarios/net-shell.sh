@@ -13,10 +13,11 @@
 #     fragmented, and 200 TCP sessions of random bytes) does not stop the
 #     VMM: the shell answers again afterwards and its counters moved;
 #   - the password never appears in the serial log or the syslog.
-# A second boot, the same machine, gives the guest the NIC's register
-# address (taken from the first boot's log, patched into the image): its
-# read gives all ones, its writes (receiver and transmitter off, RX ring
-# base into guest memory) are refused, and the shell still answers.
+# A second boot, the same machine with a static vmm.ip=, gives the guest
+# the NIC's register address (taken from the first boot's log, patched
+# into the image): its read gives all ones, its writes (receiver and
+# transmitter off, RX ring base into guest memory) are refused, and the
+# shell still answers, on the static address.
 # Then two boots with a malformed vmm.ip= and vmm.syslog= refuse to start,
 # each with a line naming the value.
 . "$(dirname "$0")/../lib.sh"
@@ -100,7 +101,8 @@ else
     cp "$IMG" "$LOG_DIR/poke.img"
     python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<I', 0x$bar))" |
         dd of="$LOG_DIR/poke.img" bs=1 seek=2044 conv=notrunc status=none
-    qemu_start poke "$LOG_DIR/net.iso" -cpu EPYC,+svm,+npt -machine q35 \
+    mkiso "$LOG_DIR/static.iso" "vmm.net=vmm vmm.ip=10.0.2.15/24,10.0.2.2 vmm.shell_password=$PASS"
+    qemu_start poke "$LOG_DIR/static.iso" -cpu EPYC,+svm,+npt -machine q35 \
         -nic user,model=e1000,hostfwd=tcp:127.0.0.1:$SHELL_PORT-:23 \
         $(guest_qemu_disk_args "$LOG_DIR/poke.img")
     wait_for poke "NET-GUEST looping|PANIC" 90
@@ -111,7 +113,7 @@ else
     expect poke-guest "NET-GUEST bar status=ffffffff" "the guest reads all ones from the NIC's registers"
     expect poke-guest "NET-GUEST bar written" "the guest's writes were survived"
     expect poke "W e1000: the guest wrote the VMM's NIC registers at 0x" "its writes refused with a line"
-    check_file "$LOG_DIR/shell3/status.txt" "net e1000 .*: 10\.0\.2\.15 netmask" "after the guest's writes: the shell answers"
+    check_file "$LOG_DIR/shell3/status.txt" "net e1000 .*: 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2 \(static\)" "after the guest's writes: the shell answers, on the static address"
     expect_not poke "PANIC" "no panic"
 fi
 
