@@ -27,7 +27,7 @@
 
 #define SHELL_PORT 23
 #define SHELL_LINE_MAX 127
-#define SHELL_OUT_SIZE 8192
+#define SHELL_OUT_SIZE 4096
 #define SHELL_PASSWORD_TRIES 3
 #define TELNET_IAC 0xff
 
@@ -45,8 +45,15 @@ struct shell {
     u8 prev;              /* the byte before: CR LF ends one line */
     char out[SHELL_OUT_SIZE];
     unsigned out_len, out_sent;
-    bool log_active;
+    /* a long answer produced as the window drains: `log` (ring position
+     * up to log_end) or `exits` (the next CPU) */
+    enum { MORE_NONE, MORE_LOG, MORE_EXITS } more;
     u64 log_pos, log_end, log_lost;
+    u32 next_cpu;
+    /* input that came while a long answer was going out: taken after it
+     * (pipelined commands), up to its size, the excess dropped */
+    u8 pend[512];
+    unsigned pend_len;
     bool authed, closing;
     unsigned failures;
 };
@@ -65,8 +72,17 @@ INIT_FUNC(early, 00, shell_boot_time);
 
 static void out_text(struct shell *s, const char *t, size_t n)
 {
-    if (n > SHELL_OUT_SIZE - s->out_len)
-        n = SHELL_OUT_SIZE - s->out_len;
+    static const char cut[] = "\r\n(answer cut: longer than the shell's buffer)\r\n";
+    size_t room = SHELL_OUT_SIZE - sizeof(cut) - s->out_len;
+
+    if (s->out_len + sizeof(cut) > SHELL_OUT_SIZE)
+        return; /* already cut */
+    if (n > room) {
+        memcpy(s->out + s->out_len, t, room);
+        memcpy(s->out + s->out_len + room, cut, sizeof(cut) - 1);
+        s->out_len = SHELL_OUT_SIZE - 1; /* full: nothing more until sent */
+        return;
+    }
     memcpy(s->out + s->out_len, t, n);
     s->out_len += (unsigned)n;
 }
@@ -121,25 +137,44 @@ static void cmd_status(struct shell *s)
          (unsigned long long)wrong_passwords);
 }
 
-static void cmd_exits(struct shell *s)
+/* One CPU's line: every non-zero exit counter and the total. */
+static size_t exits_line(u32 c, char *buf, size_t size)
 {
+    struct vcpu *v = vcpus[c];
+    u64 total = 0;
+    size_t n = 0;
+
+    if (!v)
+        return (size_t)ksnprintf(buf, size, "cpu%u: not started\r\n", c);
+    n += (size_t)ksnprintf(buf, size, "cpu%u:", c);
+    for (unsigned k = 0; k < EXIT_KIND_COUNT && n < size; k++) {
+        u64 count = __atomic_load_n(&v->exit_counts[k], __ATOMIC_RELAXED);
+        total += count;
+        if (count)
+            n += (size_t)ksnprintf(buf + n, size - n, " %s %llu",
+                                   vcpu_exit_kind_name((enum vcpu_exit_kind)k),
+                                   (unsigned long long)count);
+    }
+    if (n < size)
+        n += (size_t)ksnprintf(buf + n, size - n, " total %llu\r\n",
+                               (unsigned long long)total);
+    return MIN(n, size - 1);
+}
+
+static void fill_exits(struct shell *s)
+{
+    char line[1024];
     u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
 
-    for (u32 c = 0; c < n; c++) {
-        struct vcpu *v = vcpus[c];
-        u64 total = 0;
-        if (!v)
-            continue;
-        outf(s, "cpu%u:", c);
-        for (unsigned k = 0; k < EXIT_KIND_COUNT; k++) {
-            u64 count = __atomic_load_n(&v->exit_counts[k], __ATOMIC_RELAXED);
-            total += count;
-            if (count)
-                outf(s, " %s %llu", vcpu_exit_kind_name((enum vcpu_exit_kind)k),
-                     (unsigned long long)count);
-        }
-        outf(s, " total %llu\r\n", (unsigned long long)total);
+    while (s->next_cpu < n) {
+        size_t l = exits_line(s->next_cpu, line, sizeof(line));
+        if (s->out_len + l > SHELL_OUT_SIZE)
+            return; /* the rest once this is sent */
+        out_text(s, line, l);
+        s->next_cpu++;
     }
+    s->more = MORE_NONE;
+    prompt(s);
 }
 
 static void storage_line(void *ctx, const char *text)
@@ -149,7 +184,7 @@ static void storage_line(void *ctx, const char *text)
 
 static void cmd_log(struct shell *s)
 {
-    s->log_active = true;
+    s->more = MORE_LOG;
     s->log_pos = 0;
     s->log_lost = 0;
     s->log_end = log_ring_head();
@@ -161,9 +196,11 @@ static void run_command(struct shell *s, const char *cmd)
         cmd_help(s);
     else if (!strcmp(cmd, "status"))
         cmd_status(s);
-    else if (!strcmp(cmd, "exits"))
-        cmd_exits(s);
-    else if (!strcmp(cmd, "storage"))
+    else if (!strcmp(cmd, "exits")) {
+        s->more = MORE_EXITS; /* the prompt comes after the last CPU */
+        s->next_cpu = 0;
+        return;
+    } else if (!strcmp(cmd, "storage"))
         storage_report(storage_line, s);
     else if (!strcmp(cmd, "log")) {
         cmd_log(s);
@@ -264,7 +301,7 @@ static void input_byte(struct shell *s, u8 c)
         s->line_len--;
         return;
     }
-    if (c < 0x20 || c > 0x7e || s->log_active)
+    if (c < 0x20 || c > 0x7e)
         return;
     if (s->line_len == SHELL_LINE_MAX)
         s->line_overflow = true;
@@ -279,12 +316,12 @@ static void fill_log(struct shell *s)
 {
     char line[520];
 
-    while (s->log_active) {
+    while (s->more == MORE_LOG) {
         u64 pos = s->log_pos;
         int n = pos < s->log_end ? log_ring_read_line(&pos, line, sizeof(line),
                                                       &s->log_lost) : -1;
         if (n < 0) {
-            s->log_active = false;
+            s->more = MORE_NONE;
             if (s->log_lost)
                 outf(s, "(older lines were overwritten while this was sent)\r\n");
             prompt(s);
@@ -318,13 +355,32 @@ static err_t shell_close(struct shell *s)
     return ERR_OK;
 }
 
+/* Input held while a long answer went out, until the next one starts. */
+static void take_pending(struct shell *s)
+{
+    unsigned i = 0;
+
+    /* one command at a time: stop at the first byte that produced output */
+    while (i < s->pend_len && s->more == MORE_NONE && !s->closing && !s->out_len)
+        input_byte(s, s->pend[i++]);
+    if (s->closing)
+        i = s->pend_len;
+    memmove(s->pend, s->pend + i, s->pend_len - i);
+    s->pend_len -= i;
+}
+
 /* Pushes what the window takes; closes once `quit`'s answer is out. */
 static err_t shell_flush(struct shell *s)
 {
     for (;;) {
         if (s->out_sent == s->out_len) {
             s->out_len = s->out_sent = 0;
-            fill_log(s);
+            if (s->more == MORE_NONE && s->pend_len)
+                take_pending(s);
+            if (!s->out_len && s->more == MORE_LOG)
+                fill_log(s);
+            else if (!s->out_len && s->more == MORE_EXITS)
+                fill_exits(s);
             if (!s->out_len)
                 break;
         }
@@ -336,7 +392,7 @@ static err_t shell_flush(struct shell *s)
         s->out_sent += n;
     }
     tcp_output(s->pcb);
-    if (s->closing && s->out_sent == s->out_len && !s->log_active)
+    if (s->closing && s->out_sent == s->out_len && s->more == MORE_NONE)
         return shell_close(s);
     return ERR_OK;
 }
@@ -350,7 +406,11 @@ static err_t shell_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t er
     if (!p)
         return shell_close(s); /* the client closed */
     for (u16_t i = 0; i < p->tot_len; i++) {
-        input_byte(s, pbuf_get_at(p, i));
+        u8 c = pbuf_get_at(p, i);
+        if (s->more == MORE_NONE && !s->pend_len)
+            input_byte(s, c);
+        else if (s->pend_len < sizeof(s->pend))
+            s->pend[s->pend_len++] = c;
     }
     tcp_recved(pcb, p->tot_len);
     pbuf_free(p);

@@ -25,10 +25,10 @@ import sys
 import time
 
 
-def recv_until(s, marker, limit=30.0):
+def recv_until(s, marker, limit=30.0, count=1):
     buf = b""
     end = time.monotonic() + limit
-    while marker not in buf:
+    while buf.count(marker) < count:
         if time.monotonic() > end:
             raise TimeoutError("no %r after %r" % (marker, buf[-200:]))
         s.settimeout(max(0.1, end - time.monotonic()))
@@ -75,6 +75,12 @@ def shell(port, outdir, password):
         out = recv_until(s, b"veneer> ")
         with open(os.path.join(outdir, name + ".txt"), "wb") as f:
             f.write(out)
+    # pipelined: three commands in one segment, the first a long answer;
+    # each answered in order, each followed by its prompt
+    s.sendall(b"exits\r\nstatus\r\nhelp\r\n")
+    out = recv_until(s, b"veneer> ", count=3)
+    with open(os.path.join(outdir, "pipelined.txt"), "wb") as f:
+        f.write(out)
     s.sendall(b"quit\r\n")
     out = recv_until(s, b"bye")
     with open(os.path.join(outdir, "quit.txt"), "wb") as f:

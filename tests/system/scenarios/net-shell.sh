@@ -67,6 +67,19 @@ check_file "$S1/long.txt" "line too long \(at most 127 characters\)" "an overlon
 check_file "$S1/bogus.txt" "unknown command 'bogus': try help" "an unknown command named"
 check_file "$S1/help.txt" "storage  disks" "help lists the commands"
 check_file "$S1/quit.txt" "bye" "quit"
+if tr -d '\r' <"$S1/pipelined.txt" | tr '\n' ' ' |
+        grep -Eq "^cpu0: .*total [0-9]+ veneer> Veneer .*uptime .*veneer> status +version.*quit +end the session veneer> $"; then
+    echo "ok: three pipelined commands answered in order"
+else
+    echo "FAIL: pipelined commands (see $S1/pipelined.txt)"; FAILS=$((FAILS + 1))
+fi
+log_bytes=$(wc -c <"$S1/log.txt")
+if [ "$log_bytes" -gt 4096 ]; then
+    echo "ok: log streamed past the shell's 4 KiB buffer ($log_bytes bytes)"
+else
+    echo "FAIL: log only $log_bytes bytes: the streaming is not exercised"; FAILS=$((FAILS + 1))
+fi
+check_file "$S1/log.txt" "I shell: session from" "log: up to the lines of this session"
 
 python3 "$CLIENT" flood $SHELL_PORT $FLOOD_PORT "$LOG_DIR/flood.txt" >"$LOG_DIR/flood.out" 2>&1
 note "$(cat "$LOG_DIR/flood.out")"
