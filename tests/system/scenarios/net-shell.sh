@@ -18,6 +18,8 @@
 # into the image): its read gives all ones, its writes (receiver and
 # transmitter off, RX ring base into guest memory) are refused, and the
 # shell still answers, on the static address.
+# Per device: with two e1000s and vmm.pci=pass= naming the first, the VMM
+# takes the second and the guest sees exactly one.
 # Then two boots with a malformed vmm.ip= and vmm.syslog= refuse to start,
 # each with a line naming the value.
 . "$(dirname "$0")/../lib.sh"
@@ -129,6 +131,19 @@ else
     check_file "$LOG_DIR/shell3/status.txt" "net e1000 .*: 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2 \(static\)" "after the guest's writes: the shell answers, on the static address"
     expect_not poke "PANIC" "no panic"
 fi
+
+# two e1000s: the first passed to the guest by vmm.pci=pass=, the second the VMM's
+mkiso "$LOG_DIR/two.iso" "vmm.net=vmm vmm.pci=pass=00:02.0"
+cp "$IMG" "$LOG_DIR/two.img"
+qemu_start two "$LOG_DIR/two.iso" -cpu EPYC,+svm,+npt -machine q35 \
+    -netdev user,id=n0 -device e1000,netdev=n0,addr=02.0 -netdev user,id=n1 -device e1000,netdev=n1,addr=03.0 \
+    $(guest_qemu_disk_args "$LOG_DIR/two.img")
+wait_for two "NET-GUEST looping|PANIC" 90
+stop two
+perl -0pe 's/[IW] [a-z0-9]+: [^\n]*\n//g' "$LOG_DIR/two.serial" >"$LOG_DIR/two-guest.serial"
+expect two "I pci: 00:02\.0 8086:100e .*ecam[[:space:]]*$" "two: 00:02.0 passed through (no mediator)"
+expect two "I pci: 00:03\.0 8086:100e .* concealed mediator e1000" "two: 00:03.0 the VMM's"
+expect two-guest "NET-GUEST e1000s=1" "two: the guest sees exactly one e1000"
 
 # malformed options: the VMM refuses to start, naming the value
 for opt in "vmm.ip=10.0.2.15/33" "vmm.syslog=10.0.2.2:99999"; do
