@@ -30,6 +30,10 @@
 #define SHELL_OUT_SIZE 4096
 #define SHELL_PASSWORD_TRIES 3
 #define TELNET_IAC 0xff
+/* RFC 857: the server offering to echo makes a telnet client stop its own
+ * local echo, so the password is not shown; the shell never echoes. */
+static const char telnet_will_echo[] = { (char)0xff, (char)0xfb, 0x01 };
+static const char telnet_wont_echo[] = { (char)0xff, (char)0xfc, 0x01 };
 
 static char shell_password[65];
 OPTION_STRING("vmm.shell_password", shell_password,
@@ -230,6 +234,7 @@ static void check_password(struct shell *s, const char *given)
 {
     if (password_matches(given)) {
         s->authed = true;
+        out_text(s, telnet_wont_echo, sizeof(telnet_wont_echo));
         outf(s, "\r\nVeneer debug shell: type help\r\n");
         prompt(s);
         return;
@@ -465,6 +470,8 @@ static err_t shell_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     u32 a = lwip_ntohl(ip4_addr_get_u32(&pcb->remote_ip));
     log_ratelimited(LOG_INFO, "shell", "session from %u.%u.%u.%u:%u", a >> 24, (a >> 16) & 0xff,
              (a >> 8) & 0xff, a & 0xff, pcb->remote_port);
+    if (!s->authed)
+        out_text(s, telnet_will_echo, sizeof(telnet_will_echo));
     outf(s, "Veneer %s debug shell%s\r\n", VENEER_VERSION,
          s->authed ? ": type help" : "");
     prompt(s);

@@ -64,7 +64,9 @@ def shell(port, outdir, password):
     with open(os.path.join(outdir, "wrong.txt"), "wb") as f:
         f.write(out)
     s.sendall(password.encode() + b"\r\n")
-    recv_until(s, b"veneer> ")
+    out = recv_until(s, b"veneer> ")
+    with open(os.path.join(outdir, "authed.txt"), "wb") as f:
+        f.write(out)
     # telnet negotiation bytes and an overlong line are ignored or refused
     cmds = [("status", b"status\r\n"), ("exits", b"\xff\xfb\x01exits\r\n"),
             ("storage", b"storage\r\n"), ("log", b"log\r\n"),

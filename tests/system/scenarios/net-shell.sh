@@ -56,6 +56,14 @@ check_file() { # FILE REGEX WHAT
     fi
 }
 check_file "$S1/wrong.txt" "wrong password" "a wrong password is refused"
+# RFC 857: WILL ECHO before the password (a telnet client stops echoing
+# it), WONT ECHO once it was right
+if [ "$(head -c 3 "$S1/banner.txt" | od -An -tx1 | tr -d ' \n')" = fffb01 ] &&
+        od -An -tx1 "$S1/authed.txt" | tr -d ' \n' | grep -q '^fffc01'; then
+    echo "ok: telnet echo off for the password, back on after"
+else
+    echo "FAIL: no IAC WILL ECHO / WONT ECHO around the password"; FAILS=$((FAILS + 1))
+fi
 check_file "$S1/status.txt" "^Veneer [0-9]+\.[0-9]+" "status: version"
 check_file "$S1/status.txt" "backend svm, 1 CPU" "status: backend and CPUs"
 check_file "$S1/status.txt" "uptime [0-9]+\.[0-9]{3} s" "status: uptime"
