@@ -406,8 +406,12 @@ static err_t shell_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t er
 {
     struct shell *s = arg;
 
-    if (!s)
+    if (!s) { /* not a session's (cannot happen: closing clears the callback) */
+        if (p)
+            pbuf_free(p);
+        tcp_abort(pcb);
         return ERR_ABRT;
+    }
     if (!p)
         return shell_close(s); /* the client closed */
     for (u16_t i = 0; i < p->tot_len; i++) {
