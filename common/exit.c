@@ -260,10 +260,21 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
     [EXIT_UNKNOWN] = on_vmm_bug,
 };
 
+static void (*exit_poller)(void);
+
+void exit_set_poller(void (*fn)(void))
+{
+    __atomic_store_n(&exit_poller, fn, __ATOMIC_RELEASE);
+}
+
 void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
+    void (*poller)(void) = __atomic_load_n(&exit_poller, __ATOMIC_ACQUIRE);
+
     vcpu_count_exit(v, e->kind);
     iommu_poll_faults(false);
+    if (poller)
+        poller();
     if (e->kind < EXIT_KIND_COUNT && handlers[e->kind])
         handlers[e->kind](v, e);
     else

@@ -6,6 +6,11 @@
 
 void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e);
 
+/* A function every exit calls before its handler, on whichever CPU it
+ * happens (devices/net polls its NIC there). It must be cheap when it has
+ * nothing to do and must never wait for a lock. One only; NULL removes. */
+void exit_set_poller(void (*fn)(void));
+
 /* A port range the VMM owns: its handler completes the access (and skips
  * the instruction) and returns true, or returns false to pass it on. */
 struct io_owner {

@@ -3,6 +3,7 @@
 # (never committed to this repository).
 #
 #   crypto/fetch-src.sh bearssl DIR     unpacked source tree in DIR
+#   crypto/fetch-src.sh lwip DIR        unpacked source tree in DIR (devices/net)
 #   crypto/fetch-src.sh openssl-xts DIR DIR/evpciph_aes_common.txt only
 #
 # apt-get source picks the newest version apt knows; when the mirror lacks
@@ -44,11 +45,11 @@ if ! have_files; then
 fi
 
 mkdir -p "$dest"
-if [ "$pkg" = bearssl ]; then
-    dpkg-source --no-check -x ./bearssl_*.dsc tree >/dev/null
+if [ "$pkg" = bearssl ] || [ "$pkg" = lwip ]; then
+    dpkg-source --no-check -x ./"$pkg"_*.dsc tree >/dev/null
     rm -rf "$dest"
     mv tree "$dest"
-    ls ./bearssl_*.dsc | sed 's/^\.\///' >"$dest/.debian-source"
+    ls ./"$pkg"_*.dsc | sed 's/^\.\///' >"$dest/.debian-source"
 else
     f=test/recipes/30-test_evp_data/evpciph_aes_common.txt
     tarball=$(ls ./openssl_*.orig.tar.* | head -1)

@@ -2,6 +2,7 @@
 #include <platform/cpu.h>
 #include <platform/format.h>
 #include <platform/log.h>
+#include <platform/logring.h>
 #include <platform/spinlock.h>
 #include <stdarg.h>
 
@@ -114,4 +115,11 @@ void log_write(enum log_level lvl, const char *subsys, const char *fmt, ...)
     kvsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     console_printf("%s%s\n", prefix, line);
+    char full[sizeof(prefix) + sizeof(line) + 1];
+    size_t n = (size_t)ksnprintf(full, sizeof(full), "%s%s\n", prefix, line);
+    if (n >= sizeof(full)) {
+        n = sizeof(full) - 1;
+        full[n - 1] = '\n';
+    }
+    log_ring_write(full, n);
 }

@@ -51,7 +51,10 @@ static void options_init(void)
     size_t n = (size_t)(__options_end - __options_start);
     int bad;
 
-    log_info("options", "command line: \"%s\"", boot_info.cmdline);
+    char shown[512];
+
+    options_redact(boot_info.cmdline, shown, sizeof(shown));
+    log_info("options", "command line: \"%s\"", shown);
     bad = options_parse(boot_info.cmdline, __options_start, n, option_refused,
                         NULL);
     log_threshold = loglevel;

@@ -180,15 +180,55 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static bool names_password(const char *w, size_t len)
+{
+    static const char key[] = "password";
+
+    for (size_t i = 0; i + sizeof(key) - 1 <= len; i++)
+        if (!memcmp(w + i, key, sizeof(key) - 1))
+            return true;
+    return false;
+}
+
 static void refuse(option_error_fn err, void *ctx, const char *word,
                    size_t wlen, const char *why)
 {
     char msg[384];
+    const char *eq = memchr(word, '=', wlen);
 
+    if (eq && names_password(word, (size_t)(eq - word)))
+        wlen = (size_t)(eq + 1 - word); /* the key only: never the secret */
     ksnprintf(msg, sizeof(msg), "option '%.*s' refused: %s",
               (int)(wlen > 80 ? 80 : wlen), word, why);
     if (err)
         err(ctx, msg);
+}
+
+void options_redact(const char *line, char *out, size_t size)
+{
+    size_t o = 0;
+    const char *p = line ? line : "";
+
+    if (!size)
+        return;
+    while (*p && o + 1 < size) {
+        if (is_space(*p)) {
+            out[o++] = *p++;
+            continue;
+        }
+        const char *w = p;
+        while (*p && !is_space(*p))
+            p++;
+        const char *eq = memchr(w, '=', (size_t)(p - w));
+        size_t keep = eq && names_password(w, (size_t)(eq - w)) ? (size_t)(eq + 1 - w)
+                                                                : (size_t)(p - w);
+        for (size_t i = 0; i < keep && o + 1 < size; i++)
+            out[o++] = w[i];
+        if (keep != (size_t)(p - w))
+            for (const char *h = "(hidden)"; *h && o + 1 < size; h++)
+                out[o++] = *h;
+    }
+    out[o] = 0;
 }
 
 int options_parse(const char *line, const struct option_def *defs, size_t n,

@@ -417,7 +417,8 @@ static int try_attach(struct pci_dev *d, bool opt_in)
 
     for (const struct pci_mediator *const *m = __pci_mediators_start;
          m < __pci_mediators_end; m++) {
-        if ((*m)->opt_in != opt_in || !pci_mediator_matches(*m, &d->id))
+        if ((*m)->opt_in != opt_in || !pci_mediator_matches(*m, &d->id) ||
+            ((*m)->wanted && !(*m)->wanted()))
             continue;
         /* before attach: a mediator may start DMA into its buffers there */
         iommu_set_trusted(d->id.bus, devfn, true);

@@ -94,6 +94,10 @@ struct pci_mediator {
     struct pci_sel match_class;
     struct pci_sel match_id;
     bool opt_in; /* attached only where vmm.pci=mediate=... selects */
+    /* May be NULL. When it returns false the mediator is not tried at all
+     * (a run-time option left it off: vmm.net=pass for the e1000), so a
+     * device it would match passes through as if it did not exist. */
+    bool (*wanted)(void);
     /* At boot, for each matching device; < 0 declines it (passed through). */
     int (*attach)(struct pci_dev *d);
     /* May be NULL. When it returns true, a device this mediator declines is

@@ -496,6 +496,37 @@ int storage_crypt(struct storage_dev *d, u64 lba, u64 n, void *buf, bool to_disk
     return r;
 }
 
+void storage_report(void (*line)(void *ctx, const char *text), void *ctx)
+{
+    char text[160], rule[64];
+    u32 used = 0;
+
+    ksnprintf(text, sizeof(text), "%u disk%s, %u vmm.crypt= rule%s", ndisks,
+              ndisks == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");
+    line(ctx, text);
+    for (unsigned i = 0; i < ndisks; i++) {
+        const struct storage_dev *d = disks[i];
+        ksnprintf(text, sizeof(text), "disk %s: %llu sectors of %u bytes, %s, "
+                  "%llu read, %llu written", d->name, (unsigned long long)d->sectors,
+                  d->sector_size, d->nrules ? "encrypted by rule" : "in the clear",
+                  (unsigned long long)d->sectors_from_disk,
+                  (unsigned long long)d->sectors_to_disk);
+        line(ctx, text);
+    }
+    for (unsigned i = 0; i < nrules; i++) {
+        storage_rule_format(&rules[i], rule, sizeof(rule));
+        ksnprintf(text, sizeof(text), "rule %u: %s", i, rule);
+        line(ctx, text);
+        used |= (u32)BIT(rules[i].key);
+    }
+    for (unsigned k = 0; k < STORAGE_MAX_KEYS; k++)
+        if (used & BIT(k)) {
+            ksnprintf(text, sizeof(text), "key slot %u: loaded %s", k,
+                      key_loaded[k] ? "yes" : "no");
+            line(ctx, text);
+        }
+}
+
 void *storage_bounce_alloc(size_t len, u64 *phys)
 {
     u64 pages = (len + PAGE_SIZE - 1) / PAGE_SIZE;

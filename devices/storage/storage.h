@@ -83,4 +83,9 @@ void storage_bounce_free(void *virt, size_t len);
 /* A printable name of a kind ("ata", "ahci", "nvme"). */
 const char *storage_kind_name(enum storage_kind k);
 
+/* A summary for the debug shell: one call of `line` per disk (name, size,
+ * rules), per vmm.crypt= rule, and per key slot a rule uses (loaded yes
+ * or no: never anything of the key itself). */
+void storage_report(void (*line)(void *ctx, const char *text), void *ctx);
+
 #endif

@@ -113,5 +113,15 @@ int main(void)
     longword[5] = '=';
     CHECK_EQ(parse(longword), 1);
     CHECK(strstr(last, "longer than 256") != NULL);
+    {
+        char shown[64];
+        options_redact("/boot/veneer.elf vmm.net=vmm  vmm.shell_password=s3cret x=1",
+                       shown, sizeof(shown));
+        CHECK_STR(shown, "/boot/veneer.elf vmm.net=vmm  vmm.shell_password=(hidden) x=1");
+        options_redact("a=1 vmm.shell_password=abcdefghijklmnopqrstuvwxyz", shown, 20);
+        CHECK_STR(shown, "a=1 vmm.shell_passw");
+        options_redact(NULL, shown, sizeof(shown));
+        CHECK_STR(shown, "");
+    }
     return check_done("options");
 }

@@ -62,6 +62,10 @@ typedef void (*option_error_fn)(void *ctx, const char *msg);
 int options_parse(const char *line, const struct option_def *defs, size_t n,
                   option_error_fn err, void *ctx);
 
+/* `line` with the value of every key that names a password replaced by
+ * "(hidden)", into out[0..size) (cut to fit): what may be logged. */
+void options_redact(const char *line, char *out, size_t size);
+
 /* Parses one value for one definition into *dst (for tests and reuse);
  * on failure writes the reason into why[0..why_size) and returns < 0. */
 int option_parse_value(const struct option_def *d, const char *val,

@@ -1,0 +1,294 @@
+/* The VMM's network stack: lwIP 2.1.3 (NO_SYS, raw API) on the NIC a
+ * driver registered, polled from the exit path (devices/net/net.h,
+ * docs/network.md).
+ *
+ * Polling: every exit calls net_poll() (common/exit.h's poller). It
+ * returns at once unless NET_POLL_US have passed since the last poll and
+ * it wins the trylock on net_lock; then it takes up to NET_RX_BUDGET
+ * received frames, runs lwIP's timers and sends new syslog lines. So the
+ * stack runs on one CPU at a time, never makes a CPU wait, and costs a
+ * TSC read per exit otherwise. The network is as live as the guest makes
+ * exits: a guest that runs without exits for a while (a tight loop with
+ * no I/O) delays the VMM's packets for that long (docs/network.md says
+ * what would lift this: a VMM timer exit). */
+#include <common/exit.h>
+#include <devices/net/net.h>
+#include <devices/net/net_opts.h>
+#include <platform/boot.h>
+#include <platform/cpu.h>
+#include <platform/format.h>
+#include <platform/init.h>
+#include <platform/iommu.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/mem.h>
+#include <platform/options.h>
+#include <platform/spinlock.h>
+#include <platform/time.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#define NET_POLL_US 1000
+#define NET_RX_BUDGET 64
+
+static const char *const net_modes[] = { "pass", "vmm", NULL };
+static int net_mode_opt = NET_MODE_PASS;
+OPTION_CHOICE("vmm.net", net_mode_opt, net_modes,
+              "pass: NICs belong to the guest (default); vmm: the first e1000 "
+              "(8086:100e) is concealed from the guest and runs the VMM's own "
+              "network (debug shell, syslog; docs/network.md)");
+static char ip_opt[48] = "dhcp";
+OPTION_STRING("vmm.ip", ip_opt,
+              "the VMM's IPv4 address with vmm.net=vmm: dhcp (default) or "
+              "A.B.C.D/NN[,GATEWAY]");
+
+static struct net_ip_config ip_cfg;
+static struct netif netif;
+static spinlock_t net_lock = SPINLOCK_INIT;
+static struct net_nic *active;
+static bool stack_up, link_was_up;
+static u64 next_poll_tsc;
+static u8 tx_frame[NET_FRAME_MAX];
+
+enum net_mode net_mode(void)
+{
+    return (enum net_mode)net_mode_opt;
+}
+
+/* ---- lwIP's port (lwIP doc/NO_SYS_SampleCode.c, sys_arch.txt) --------- */
+
+u32_t sys_now(void)
+{
+    return (u32_t)(rdtsc() / tsc_per_us / 1000);
+}
+
+/* TCP initial sequence numbers, DHCP transaction IDs: a xorshift state
+ * stirred with the TSC at every call (not a cryptographic generator; the
+ * shell's password is the only secret and it never depends on this). */
+uint32_t veneer_lwip_rand(void)
+{
+    static u64 x = 0x9e3779b97f4a7c15ULL;
+
+    x ^= rdtsc();
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return (uint32_t)(x >> 16);
+}
+
+void veneer_lwip_diag(const char *fmt, ...)
+{
+    char line[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    kvsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log_debug("lwip", "%s", line);
+}
+
+void veneer_lwip_assert(const char *what, const char *file, int line)
+{
+    log_ratelimited(LOG_ERROR, "lwip", "assertion '%s' failed at %s:%d (ignored)",
+                    what, file, line);
+}
+
+/* netif.c's netif_find: a decimal interface number */
+int atoi(const char *s)
+{
+    int n = 0;
+
+    while (*s >= '0' && *s <= '9' && n < 100000000)
+        n = n * 10 + (*s++ - '0');
+    return n;
+}
+
+/* ---- DMA memory ---------------------------------------------------------- */
+
+void *net_dma_alloc(size_t len, u64 *phys)
+{
+    u64 pages = (len + PAGE_SIZE - 1) / PAGE_SIZE;
+    phys_addr_t p = alloc_pages(pages ? pages : 1);
+
+    if (!p)
+        return NULL;
+    /* the NIC is in the trusted domain: these pages are all it may reach
+     * of the VMM region */
+    if (iommu_dma_map(p, (pages ? pages : 1) * PAGE_SIZE, true) < 0) {
+        iommu_dma_map(p, (pages ? pages : 1) * PAGE_SIZE, false);
+        free_pages(p, pages ? pages : 1);
+        return NULL;
+    }
+    *phys = p;
+    return phys_to_virt(p);
+}
+
+/* ---- the netif --------------------------------------------------------- */
+
+static err_t net_linkoutput(struct netif *n, struct pbuf *p)
+{
+    if (!active || p->tot_len > sizeof(tx_frame))
+        return ERR_IF;
+    u16 len = pbuf_copy_partial(p, tx_frame, p->tot_len, 0);
+    return active->transmit(active, tx_frame, len) < 0 ? ERR_IF : ERR_OK;
+}
+
+static void net_deliver(struct net_nic *nic, const void *frame, size_t len)
+{
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+
+    if (!p) {
+        nic->rx_dropped++;
+        return;
+    }
+    if (pbuf_take(p, frame, (u16_t)len) != ERR_OK || netif.input(p, &netif) != ERR_OK)
+        pbuf_free(p);
+}
+
+static void ip_text(const ip4_addr_t *a, char *buf, size_t size)
+{
+    u32 v = lwip_ntohl(ip4_addr_get_u32(a));
+
+    ksnprintf(buf, size, "%u.%u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff,
+              v & 0xff);
+}
+
+void net_describe_address(char *buf, size_t size)
+{
+    char a[16], m[16], g[16];
+
+    if (!stack_up || ip4_addr_isany_val(*netif_ip4_addr(&netif))) {
+        ksnprintf(buf, size, "none yet (%s)", ip_cfg.dhcp ? "dhcp" : "static");
+        return;
+    }
+    ip_text(netif_ip4_addr(&netif), a, sizeof(a));
+    ip_text(netif_ip4_netmask(&netif), m, sizeof(m));
+    ip_text(netif_ip4_gw(&netif), g, sizeof(g));
+    ksnprintf(buf, size, "%s netmask %s gateway %s (%s)", a, m, g,
+              ip_cfg.dhcp ? "dhcp" : "static");
+}
+
+static void net_status_changed(struct netif *n)
+{
+    char text[96];
+
+    net_describe_address(text, sizeof(text));
+    log_info("net", "%s: address %s", active->name, text);
+}
+
+static err_t net_netif_init(struct netif *n)
+{
+    n->name[0] = 'v';
+    n->name[1] = 'n';
+    n->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(n->hwaddr, active->mac, ETH_HWADDR_LEN);
+    n->mtu = 1500;
+    n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    n->output = etharp_output;
+    n->linkoutput = net_linkoutput;
+    netif_set_hostname(n, "veneer");
+    return ERR_OK;
+}
+
+struct net_nic *net_active_nic(void)
+{
+    return active;
+}
+
+/* ---- polling ------------------------------------------------------------- */
+
+static void net_link_check(void)
+{
+    bool up = active->link_up(active);
+
+    if (up == link_was_up)
+        return;
+    link_was_up = up;
+    if (up)
+        netif_set_link_up(&netif);
+    else
+        netif_set_link_down(&netif);
+    log_info("net", "%s: link %s", active->name, up ? "up" : "down");
+}
+
+static void net_poll(void)
+{
+    u64 now = rdtsc();
+
+    if (now < __atomic_load_n(&next_poll_tsc, __ATOMIC_RELAXED) ||
+        !spin_trylock(&net_lock))
+        return;
+    next_poll_tsc = now + us_to_tsc(NET_POLL_US);
+    active->poll_rx(active, net_deliver, NET_RX_BUDGET);
+    net_link_check();
+    sys_check_timeouts();
+    net_syslog_poll();
+    spin_unlock(&net_lock);
+}
+
+/* ---- bring-up -------------------------------------------------------------- */
+
+int net_nic_register(struct net_nic *nic)
+{
+    if (active)
+        return -E_BUSY;
+    active = nic;
+    return 0;
+}
+
+/* Before pci_init (devices, 10): a malformed address refuses the start. */
+static int net_configure(void)
+{
+    char why[128];
+
+    if (net_parse_ip(ip_opt, &ip_cfg, why, sizeof(why)) < 0)
+        refuse_to_start("vmm.ip=%s: %s", ip_opt, why);
+    if (net_mode() != NET_MODE_VMM && strcmp(ip_opt, "dhcp") != 0)
+        log_warn("net", "vmm.ip= has no effect without vmm.net=vmm");
+    return 0;
+}
+INIT_FUNC(devices, 06, net_configure);
+
+static int net_start(void)
+{
+    ip4_addr_t a, m, g;
+
+    if (net_mode() != NET_MODE_VMM)
+        return 0;
+    if (!active) {
+        log_warn("net", "vmm.net=vmm: no NIC the VMM can drive (e1000 8086:100e) "
+                 "was found: no VMM network");
+        return 0;
+    }
+    u64 flags = spin_lock_irqsave(&net_lock);
+    lwip_init();
+    ip4_addr_set_u32(&a, lwip_htonl(ip_cfg.addr));
+    ip4_addr_set_u32(&m, lwip_htonl(ip_cfg.netmask));
+    ip4_addr_set_u32(&g, lwip_htonl(ip_cfg.gateway));
+    netif_add(&netif, &a, &m, &g, NULL, net_netif_init, ethernet_input);
+    netif_set_default(&netif);
+    netif_set_status_callback(&netif, net_status_changed);
+    netif_set_up(&netif);
+    stack_up = true;
+    net_link_check();
+    if (ip_cfg.dhcp && dhcp_start(&netif) != ERR_OK)
+        log_err("net", "DHCP could not start (out of lwIP memory)");
+    net_shell_start();
+    net_syslog_start();
+    spin_unlock_irqrestore(&net_lock, flags);
+    log_info("net", "%s: lwIP %s up, %s; polled at guest exits (at most every %u us)",
+             active->name, LWIP_VERSION_STRING,
+             ip_cfg.dhcp ? "asking DHCP for an address" : "static address",
+             NET_POLL_US);
+    exit_set_poller(net_poll);
+    return 0;
+}
+INIT_FUNC(late, 50, net_start);

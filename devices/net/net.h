@@ -1,0 +1,61 @@
+/* The VMM's own network (docs/network.md): NIC drivers register a
+ * `struct net_nic`; net.c runs lwIP on it (NO_SYS, raw API) and polls
+ * it from the exit path; the debug shell and syslog are its users.
+ *
+ * Locking: one lock (net_lock) covers lwIP and every registered NIC's
+ * rings. net_poll() takes it with a trylock, so at most one CPU runs the
+ * stack at a time and no CPU ever waits for it on an exit path. */
+#ifndef VENEER_DEVICES_NET_H
+#define VENEER_DEVICES_NET_H
+
+#include <devices/pci/pci.h>
+#include <platform/types.h>
+
+#define NET_FRAME_MAX 1514 /* Ethernet header + 1500, without the FCS */
+#define NET_FRAME_MIN 14
+
+struct net_nic;
+typedef void (*net_rx_fn)(struct net_nic *nic, const void *frame, size_t len);
+
+struct net_nic {
+    const char *driver;
+    char name[16];     /* "e1000 00:03.0" is driver + slot */
+    u8 mac[6];
+    const struct pci_dev *pci;
+    /* Called with net_lock held. */
+    int (*transmit)(struct net_nic *nic, const void *frame, size_t len);
+    /* Hands up to `budget` received frames to `deliver`; returns how many
+     * descriptors it consumed (frames delivered or dropped). */
+    unsigned (*poll_rx)(struct net_nic *nic, net_rx_fn deliver, unsigned budget);
+    bool (*link_up)(struct net_nic *nic);
+    void *priv;
+    /* counters */
+    u64 rx_frames, rx_dropped, tx_frames, tx_dropped;
+};
+
+enum net_mode { NET_MODE_PASS, NET_MODE_VMM };
+/* vmm.net= as parsed. */
+enum net_mode net_mode(void);
+
+/* A driver found a NIC it has reset and set up for the VMM's use: the
+ * stack is brought up on it at the late stage. Only the first NIC is
+ * used; returns < 0 (the driver should decline the device) for a second. */
+int net_nic_register(struct net_nic *nic);
+
+/* DMA memory for a NIC's rings and buffers: VMM pages, zeroed, mapped
+ * for the device in the IOMMU's trusted domain. NULL when out of memory. */
+void *net_dma_alloc(size_t len, u64 *phys);
+
+/* For the shell and syslog (net_lock held): the NIC in use, or NULL. */
+struct net_nic *net_active_nic(void);
+/* "10.0.2.15/24 gw 10.0.2.2 (static)" or "none yet (dhcp)". */
+void net_describe_address(char *buf, size_t size);
+
+/* The users, started with the stack (net_lock held). */
+void net_shell_start(void);
+void net_syslog_start(void);
+/* Called at each poll (net_lock held): send the log lines written since
+ * the last call. */
+void net_syslog_poll(void);
+
+#endif

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Host side of the net-shell scenario (docs/network.md).
+
+  net_client.py syslog PORT OUT MAX       receive UDP syslog on 127.0.0.1:PORT,
+                                          one datagram a line into OUT, until
+                                          MAX datagrams or TERM
+  net_client.py shell PORT OUTDIR PASS    talk to the VMM's debug shell through
+                                          the hostfwd at 127.0.0.1:PORT: a wrong
+                                          password, then PASS, then status, exits,
+                                          storage, log, an overlong line, quit;
+                                          each answer into OUTDIR/<cmd>.txt
+  net_client.py flood TCPPORT UDPPORT OUT garbage: UDP datagrams of random
+                                          sizes (some fragmented) to UDPPORT and
+                                          TCP sessions sending random bytes to
+                                          TCPPORT; a fixed count, a count line
+                                          into OUT
+
+Every wait has a bound (a dead VMM ends the scenario, never hangs it); no
+measurement of time is asserted anywhere.
+"""
+import os
+import random
+import socket
+import sys
+import time
+
+
+def recv_until(s, marker, limit=30.0, count=1):
+    buf = b""
+    end = time.monotonic() + limit
+    while buf.count(marker) < count:
+        if time.monotonic() > end:
+            raise TimeoutError("no %r after %r" % (marker, buf[-200:]))
+        s.settimeout(max(0.1, end - time.monotonic()))
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed after %r" % buf[-200:])
+        buf += chunk
+    return buf
+
+
+def connect(port, limit=90.0):
+    """The hostfwd accepts at once even while the VMM is not listening yet
+    (slirp then resets): retry until the banner comes."""
+    end = time.monotonic() + limit
+    last = None
+    while time.monotonic() < end:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            banner = recv_until(s, b": ", 10.0)
+            return s, banner
+        except (OSError, TimeoutError, ConnectionError) as e:
+            last = e
+            time.sleep(1)
+    raise SystemExit("shell: no banner on port %d: %s" % (port, last))
+
+
+def shell(port, outdir, password):
+    s, banner = connect(port)
+    with open(os.path.join(outdir, "banner.txt"), "wb") as f:
+        f.write(banner)
+    s.sendall(b"not-the-password\r\n")
+    out = recv_until(s, b"password: ")
+    with open(os.path.join(outdir, "wrong.txt"), "wb") as f:
+        f.write(out)
+    s.sendall(password.encode() + b"\r\n")
+    out = recv_until(s, b"veneer> ")
+    with open(os.path.join(outdir, "authed.txt"), "wb") as f:
+        f.write(out)
+    # telnet negotiation bytes and an overlong line are ignored or refused
+    cmds = [("status", b"status\r\n"), ("exits", b"\xff\xfb\x01exits\r\n"),
+            ("storage", b"storage\r\n"), ("log", b"log\r\n"),
+            ("long", b"x" * 300 + b"\r\n"), ("bogus", b"bogus\r\n"),
+            ("help", b"help\n")]
+    for name, line in cmds:
+        s.sendall(line)
+        out = recv_until(s, b"veneer> ")
+        with open(os.path.join(outdir, name + ".txt"), "wb") as f:
+            f.write(out)
+    # pipelined: three commands in one segment, the first a long answer;
+    # each answered in order, each followed by its prompt
+    s.sendall(b"exits\r\nstatus\r\nhelp\r\n")
+    out = recv_until(s, b"veneer> ", count=3)
+    with open(os.path.join(outdir, "pipelined.txt"), "wb") as f:
+        f.write(out)
+    s.sendall(b"quit\r\n")
+    out = recv_until(s, b"bye")
+    with open(os.path.join(outdir, "quit.txt"), "wb") as f:
+        f.write(out)
+    s.close()
+    print("shell: done")
+
+
+def syslog(port, out, maxn):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", port))
+    n = 0
+    with open(out, "ab", buffering=0) as f:
+        while n < maxn:
+            data, _ = u.recvfrom(4096)
+            f.write(data.replace(b"\n", b" ") + b"\n")
+            n += 1
+
+
+def flood(tcp_port, udp_port, out):
+    rnd = random.Random(21)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp = 0
+    for i in range(1500):
+        size = rnd.choice([0, 1, 7, 64, 512, 1400, 1472, 1473, 3000, 8000])
+        u.sendto(bytes(rnd.getrandbits(8) for _ in range(size)),
+                 ("127.0.0.1", udp_port))
+        udp += 1
+        if i % 100 == 99:
+            time.sleep(0.05)  # slirp's queue is bounded: let it drain
+    tcp = 0
+    for i in range(200):
+        try:
+            s = socket.create_connection(("127.0.0.1", tcp_port), timeout=5)
+            s.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.choice([1, 200, 2000]))))
+            if i % 5 == 0:
+                s.sendall(b"\xff" * 500 + b"\r\n" * 50)
+            s.close()
+            tcp += 1
+        except OSError:
+            pass
+    with open(out, "w") as f:
+        f.write("flood: %d udp datagrams, %d tcp sessions\n" % (udp, tcp))
+    print("flood: %d udp datagrams, %d tcp sessions" % (udp, tcp))
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "shell":
+        shell(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif cmd == "syslog":
+        syslog(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    elif cmd == "flood":
+        flood(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    else:
+        raise SystemExit("unknown command " + cmd)
