@@ -1,28 +1,37 @@
 /* Fixed IPIs between two CPUs, right from the AP's start (smp-ipi
  * scenario, issue 18 item 5: an AP started by the guest that never ran).
  * ROUNDS times:
- *   1. INIT (assert, de-assert) to APIC ID 1; the first round finds the
- *      AP waiting since boot, the others find it halted in its own code
- *      (cli; hlt), so a running AP is stopped too;
- *   2. while the AP is between INIT and SIPI, an IPI (vector 0x42) to it;
+ *   1. INIT to APIC ID 1; the first round finds the AP waiting since
+ *      boot, the others find it halted in its own code (cli; hlt), so a
+ *      running AP is stopped too;
+ *   2. odd rounds: INIT de-assert, and while the AP is between INIT and
+ *      SIPI, an IPI (vector 0x42) to it; even rounds: nothing, not even
+ *      an ICR poll, so that the SIPI comes while the AP applies the INIT;
  *   3. SIPI (vector 0x10: the AP runs 1000:0000, copied from ap_code,
- *      which goes to protected mode and joins `exchange`);
- *   4. at once, with no wait for the AP, both CPUs run `exchange`: COUNT
+ *      which counts its first instruction at AP_ALIVE, goes to protected
+ *      mode and joins `exchange`);
+ *   4. an IPI (0x43) right after the SIPI, before the AP can have run;
+ *      then, as soon as the AP's first instruction ran (before it has an
+ *      IDT or an enabled APIC), both CPUs run `exchange`: COUNT
  *      times, an IPI to the other CPU (vector 0x40) and one to itself
  *      (0x41, shorthand self), each time waiting until both have arrived
  *      before the next (an IPI of a vector already pending merges with
  *      it, on hardware as well). The boot CPU's first IPI reaches the AP
- *      before it has an IDT or an enabled APIC: it waits in the AP's IRR.
+ *      before it is ready: it waits in the AP's IRR.
  *   5. the boot CPU waits for the AP's "done" and checks the round's
  *      counts: each CPU got COUNT of 0x40 and COUNT of 0x41, the boot CPU
- *      no 0x42, the AP at most one 0x42 (bare QEMU and Bochs may apply the
- *      INIT after that IPI and wipe it with the APIC's reset; under Veneer
- *      the INIT never reaches the APIC and it always arrives), and no NMI.
+ *      no 0x42 or 0x43, the AP at most one of each (bare QEMU applies INIT
+ *      on the AP's own thread, after or before them, and its APIC reset
+ *      wipes what came before; under Veneer the INIT never reaches the
+ *      APIC and they always arrive), and no NMI on either.
  * Every wait is a bounded spin: what has not come when it ends fails the
  * test, with the round and the step named. Prints one line
- *   IPI-TEST rounds=R/16 bsp=N/N ap=N/N self=N/N early=E nmi=0 PASS|FAIL
+ *   IPI-TEST rounds=R/16 bsp=N/N ap=N/N self=N/N early=E/8 late=L/16
+ *   nmi=0 PASS|FAIL
  * (bsp: 0x40 the boot CPU got / sent to it; ap: the same for the AP; self:
- * 0x41 both got / sent; early: 0x42 the AP got, of 16 sent) and stops. */
+ * 0x41 both got / sent; early: 0x42 the AP got / sent; late: 0x43) and
+ * stops. The ICR's delivery status is polled after each send except in
+ * step 2 of even rounds (QEMU's and Bochs' APICs are never busy). */
 #define BOOT32_SECTORS 4
 #include "boot32.inc"
 
@@ -74,6 +83,8 @@ round:
         /* 1: INIT */
         movl    $0x01000000, APIC + 0x310
         movl    $0x0000c500, APIC + 0x300       /* INIT, level, assert */
+        testl   $1, rounds
+        jz      14f                     /* even rounds: SIPI right behind */
         call    wait_icr
         movl    $0x01000000, APIC + 0x310
         movl    $0x00008500, APIC + 0x300       /* INIT, level, de-assert */
@@ -83,7 +94,7 @@ round:
         movl    $0x00004042, APIC + 0x300       /* fixed, vector 0x42 */
         call    wait_icr
         /* 3: SIPI */
-        movl    $0x01000000, APIC + 0x310
+14:     movl    $0x01000000, APIC + 0x310
         movl    $0x00004600 + (AP_CODE >> 12), APIC + 0x300
         call    wait_icr
         /* 4: at once, an IPI (0x43) before the AP can have run a thing */
@@ -362,7 +373,7 @@ m_of_rounds: .asciz "/16 bsp="
 m_ap:   .asciz  " ap="
 m_self: .asciz  " self="
 m_early: .asciz " early="
-m_late: .asciz  "/16 late="
+m_late: .asciz  "/8 late="
 m_nmi:  .asciz  " nmi="
 m_of_rounds2: .asciz "/16"
 m_step_alive: .asciz "the AP never ran (its first instruction)"
