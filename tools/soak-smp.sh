@@ -6,7 +6,7 @@
 # that the guest's AP was started through the VMM and ran (the guest's smp
 # check: both CPUs online, a pinned job and an NMI on each).
 # SOAK_TEST=ipi: the same loop over the smp-ipi miniguest
-# (tests/miniguest/ipi_test.S) on QEMU SVM: 16 AP starts per run, fixed
+# (tests/miniguest/ipi_test.S) on QEMU SVM: 64 AP starts per run, fixed
 # IPIs both ways from the start, every one counted (about 2 s a run).
 # Prints one line per run and "soak-smp: N of M runs passed"; exit 1 if
 # any failed. Not part of make check (it takes minutes to tens of
@@ -59,8 +59,8 @@ one_ipi() {
         stop g
         rm -f "$LOG_DIR/g.img"
         grep -a "IPI-TEST" "$LOG_DIR/g.serial" | tail -2
-        expect_count g "I smp: CPU 1 \(APIC ID 1\) started by the guest" 16 "the AP started 16 times"
-        expect g "IPI-TEST rounds=16/16 bsp=128/128 ap=128/128 self=256/256 early=8/8 late=16/16 nmi=0 PASS" "every IPI arrived, the AP ran every time"
+        expect_count g "I smp: CPU 1 \(APIC ID 1\) started by the guest" 64 "the AP started 64 times"
+        expect g "IPI-TEST rounds=64/64 bsp=512/512 ap=512/512 self=1024/1024 early=32/32 late=64/64 nmi=0 PASS" "every IPI arrived, the AP ran every time"
         expect_not g "PANIC" "no panic"
         [ $FAILS = 0 ]'
 }

@@ -26,20 +26,20 @@
  *      APIC and they always arrive), and no NMI on either.
  * Every wait is a bounded spin: what has not come when it ends fails the
  * test, with the round and the step named. Prints one line
- *   IPI-TEST rounds=R/16 bsp=N/N ap=N/N self=N/N early=E/8 late=L/16
+ *   IPI-TEST rounds=R/64 bsp=N/N ap=N/N self=N/N early=E/32 late=L/64
  *   nmi=0 PASS|FAIL
  * (bsp: 0x40 the boot CPU got / sent to it; ap: the same for the AP; self:
  * 0x41 both got / sent; early: 0x42 the AP got / sent; late: 0x43) and
  * stops. The ICR's delivery status is polled after each send except in
  * step 2 of even rounds (QEMU's and Bochs' APICs are never busy). */
-#define BOOT32_SECTORS 4
+#define BOOT32_SECTORS 5
 #include "boot32.inc"
 
 #define APIC 0xfee00000
 #define AP_CODE 0x10000
 #define AP_ALIVE 0x11000          /* the AP's first instruction counts */
 #define AP_STACK 0x6000
-#define ROUNDS 16
+#define ROUNDS 64
 #define COUNT 8
 #define SPIN 0xc0000000         /* iterations before a wait gives up */
 
@@ -180,7 +180,11 @@ verdict:
         call    puts
         movl    rounds, %eax
         call    putdec
-        movl    $m_of_rounds, %esi
+        movl    $m_slash, %esi
+        call    puts
+        movl    $ROUNDS, %eax
+        call    putdec
+        movl    $m_bsp, %esi
         call    puts
         movl    sum_bsp, %eax
         call    putdec
@@ -211,12 +215,18 @@ verdict:
         call    puts
         movl    sum_early, %eax
         call    putdec
+        movl    $m_slash, %esi
+        call    puts
+        movl    $ROUNDS / 2, %eax
+        call    putdec
         movl    $m_late, %esi
         call    puts
         movl    sum_late, %eax
         call    putdec
-        movl    $m_of_rounds2, %esi
+        movl    $m_slash, %esi
         call    puts
+        movl    $ROUNDS, %eax
+        call    putdec
         movl    $m_nmi, %esi
         call    puts
         movl    nmis, %eax
@@ -369,13 +379,12 @@ ap_pm32:
 
 m_start: .asciz "IPI-TEST start\r\n"
 m_head: .asciz  "IPI-TEST rounds="
-m_of_rounds: .asciz "/16 bsp="
+m_bsp:  .asciz  " bsp="
 m_ap:   .asciz  " ap="
 m_self: .asciz  " self="
 m_early: .asciz " early="
-m_late: .asciz  "/8 late="
+m_late: .asciz  " late="
 m_nmi:  .asciz  " nmi="
-m_of_rounds2: .asciz "/16"
 m_step_alive: .asciz "the AP never ran (its first instruction)"
 m_slash: .asciz "/"
 m_colon: .asciz ": "
@@ -406,5 +415,5 @@ got:    .fill   8, 4, 0                 /* [CPU][0x40, 0x41, 0x42, -] */
 idt_desc:
         .word   256 * 8 - 1
         .long   idt
-        .org    2560
+        .org    3072
 idt:                                    /* 2 KiB, not part of the image */

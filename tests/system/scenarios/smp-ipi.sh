@@ -2,36 +2,37 @@
 # timeout: 600
 # Fixed IPIs between two CPUs from the AP's start on (issue 18 item 5:
 # an AP started by the guest that never ran). tests/miniguest/ipi_test.S
-# starts the AP 16 times (INIT, an IPI to it before the SIPI, SIPI, an IPI
-# right after it) and each time both CPUs exchange IPIs with each other
-# and themselves at once, 8 of each; every IPI must arrive, and the AP must
-# run its first instruction every time. A bare QEMU control first, then
+# starts the AP 64 times (INIT; odd rounds an IPI to it before the SIPI,
+# even rounds the SIPI right behind the INIT; an IPI right after the SIPI)
+# and each time both CPUs exchange IPIs with each other and themselves at
+# once, 8 of each; every IPI must arrive, and the AP must run its first
+# instruction every time. A bare QEMU control first, then
 # QEMU SVM and Bochs VMX under Veneer. Under Veneer the two IPIs sent
 # around the start-up signals always arrive (the guest's INIT never
 # reaches the APIC, so nothing wipes them); bare QEMU applies INIT on the
-# AP's own thread, after or before them (0..16 each).
+# AP's own thread, after or before them (0..32 and 0..64).
 # SMP_IPI_RUNS=N repeats the QEMU SVM part N times (tools/soak-smp.sh
 # SOAK_TEST=ipi runs it in a loop beside busy processes; make check: 1).
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/ipi_test.img
 RUNS=${SMP_IPI_RUNS:-1}
-VERDICT='IPI-TEST rounds=16/16 bsp=128/128 ap=128/128 self=256/256'
+VERDICT='IPI-TEST rounds=64/64 bsp=512/512 ap=512/512 self=1024/1024'
 
 cp "$IMG" "$LOG_DIR/bare.img"
 qemu_start bare "" -cpu EPYC -machine pc -smp 2 -boot order=c \
     -drive file="$LOG_DIR/bare.img",format=raw,if=ide,index=0,media=disk \
     -device isa-debug-exit,iobase=0xf4
 wait_for bare "IPI-TEST rounds" 120; stop bare
-expect bare "$VERDICT early=[0-9]+/8 late=[0-9]+/16 nmi=0 PASS" \
+expect bare "$VERDICT early=[0-9]+/32 late=[0-9]+/64 nmi=0 PASS" \
     "control: bare QEMU, every IPI of the exchange arrives"
 
 mkiso "$LOG_DIR/veneer.iso" "vmm.loglevel=debug"
 check() {
     local n=$1 what=$2
     expect $n "I smp: 2 CPUs under the VMM" "$what: both CPUs under the VMM"
-    expect_count $n "I smp: CPU 1 \(APIC ID 1\) started by the guest at 1000:0000" 16 \
-        "$what: the AP started by the guest 16 times"
-    expect $n "$VERDICT early=8/8 late=16/16 nmi=0 PASS" \
+    expect_count $n "I smp: CPU 1 \(APIC ID 1\) started by the guest at 1000:0000" 64 \
+        "$what: the AP started by the guest 64 times"
+    expect $n "$VERDICT early=32/32 late=64/64 nmi=0 PASS" \
         "$what: every IPI arrived, the AP ran every time"
     expect_not $n "PANIC|IPI-TEST unexpected" "$what: no panic, no unexpected exception"
 }
