@@ -7,7 +7,10 @@
 # check: both CPUs online, a pinned job and an NMI on each).
 # SOAK_TEST=ipi: the same loop over the smp-ipi miniguest
 # (tests/miniguest/ipi_test.S) on QEMU SVM: 64 AP starts per run, fixed
-# IPIs both ways from the start, every one counted (about 2 s a run).
+# IPIs both ways from the start, every one counted (10-25 s a run on the
+# loaded machine here; a run whose AP never starts waits out the guest's
+# bounded spin, about a minute more). ELF=PATH runs another build of the
+# VMM (lib.sh), e.g. one from before a fix, to count its failures.
 # Prints one line per run and "soak-smp: N of M runs passed"; exit 1 if
 # any failed. Not part of make check (it takes minutes to tens of
 # minutes); its logs are in build/soak-logs/.
