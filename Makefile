@@ -159,8 +159,10 @@ fuzz: deps
 	$(MAKE) $(fuzz-targets)
 
 # Loops of a scenario that failed intermittently (tools/soak-smp.sh).
+# SOAK_TEST=ipi: the smp-ipi miniguest instead of Linux (no guest disk).
 soak: deps
-	$(MAKE) all $(TOP)/guest/disk.img
+	$(MAKE) all $(TOP)/miniguest/ipi_test.img \
+		$(if $(filter ipi,$(SOAK_TEST)),,$(TOP)/guest/disk.img)
 	tools/soak-smp.sh
 
 clean:

@@ -131,10 +131,20 @@ void smp_on_sipi(struct vcpu *v, u8 vector)
     do_sipi(v, vector);
 }
 
+/* The INIT is applied before its flag is cleared: from the moment an INIT
+ * is posted until a SIPI starts the vcpu, pending_init or wait_for_sipi is
+ * set, and smp_post_sipi reads them in that order. Clearing the flag first
+ * left a gap (flag clear, wait_for_sipi not yet set) in which a SIPI was
+ * taken for one to a running CPU and dropped: a guest that sends one SIPI
+ * right behind its INIT to a running AP (tests/miniguest/ipi_test.S) never
+ * saw that AP again. An INIT posted again while this one is applied is
+ * merged with it: the state after INIT is the same. */
 void smp_take_signals(struct vcpu *v)
 {
-    if (__atomic_exchange_n(&v->pending_init, 0, __ATOMIC_ACQ_REL))
+    if (__atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE)) {
         do_init(v);
+        __atomic_store_n(&v->pending_init, 0, __ATOMIC_SEQ_CST);
+    }
     u32 sipi = __atomic_exchange_n(&v->pending_sipi, 0, __ATOMIC_ACQ_REL);
     if (sipi)
         do_sipi(v, (u8)sipi);
@@ -205,9 +215,11 @@ void smp_post_init(struct vcpu *t)
 void smp_post_sipi(struct vcpu *t, u8 vector)
 {
     /* A SIPI counts only for a CPU waiting for one, or about to (its INIT
-     * not yet applied). */
-    if (__atomic_load_n(&t->wait_for_sipi, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&t->pending_init, __ATOMIC_ACQUIRE)) {
+     * not yet applied). pending_init first: it is cleared only after
+     * wait_for_sipi is set (smp_take_signals), so that seeing it clear
+     * means seeing wait_for_sipi as set, unless a SIPI started the CPU. */
+    if (__atomic_load_n(&t->pending_init, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&t->wait_for_sipi, __ATOMIC_SEQ_CST)) {
         __atomic_store_n(&t->pending_sipi, 0x100u | vector, __ATOMIC_SEQ_CST);
         smp_signal(t);
     } else {
