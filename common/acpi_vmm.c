@@ -2,7 +2,8 @@
  * (common/acpi/), log what it found (sleep states, MCFG, the PM1 control
  * block), hide DMAR from the guest and turn off DMA remapping firmware left
  * on (seed 002), and own the PM1 control ports so that a sleep request is
- * seen: S5 (soft off) goes through, S3/S4 are refused until resume exists. */
+ * seen: S4 (hibernate) and S5 (soft off) go through, S3 goes through the
+ * VMM's own resume path (common/sleep.c). */
 #include <common/acpi/probe.h>
 #include <common/exit.h>
 #include <platform/boot.h>
@@ -27,6 +28,9 @@ OPTION_BOOL("vmm.vtd_off", vtd_off,
 
 #define ACPI_ARENA_SIZE (512u << 10)
 #define ACPI_REPORT_MAX 32
+
+int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
+             const struct acpi_platform *pf, bool pm1b);
 
 static struct acpi_platform pf;
 static struct aml_ns ns;
@@ -153,17 +157,17 @@ static bool pm1_handle(struct vcpu *v, const struct vcpu_exit *e)
     }
     u16 value = (u16)g[GPR_RAX];
     int state = acpi_pm1_sleep_state(value, pm1b, &pf.sleep);
-    if (state == 3 || state == 4) {
-        log_warn("acpi", "the guest requests S%d (%s) through %s: not supported "
-                 "under Veneer yet; the request is dropped", state,
-                 state == 3 ? "suspend to RAM" : "hibernate",
-                 pm1b ? "PM1b" : "PM1a");
-        vcpu_ops->skip_instruction(v, e);
+    if (state == 3) {
+        sleep_s3(v, e, &pf, pm1b); /* returns only when it refused (logged) */
         return true;
     }
-    if (state == 5) {
-        log_info("acpi", "the guest requests S5 (soft off) through %s; passing "
-                 "it on", pm1b ? "PM1b" : "PM1a");
+    if (state == 4 || state == 5) {
+        /* S4: the OS wrote its hibernation image through the mediators
+         * (encrypted); the machine goes off, and the resume is a boot
+         * through Veneer like any other. */
+        log_info("acpi", "the guest requests S%d (%s) through %s; passing it "
+                 "on", state, state == 4 ? "hibernate" : "soft off",
+                 pm1b ? "PM1b" : "PM1a");
         run_init_stage("poweroff");
     }
     else if (state == ACPI_ENOENT)
