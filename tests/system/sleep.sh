@@ -1,25 +1,27 @@
 # S3 in QEMU scenarios (source after lib.sh; docs/sleep.md).
 #
 #   s3_wake NAME SECS   waits (up to SECS) until the guest printed
-#                       "GUEST-S3 suspending" and QEMU NAME is suspended
-#                       (monitor: info status), then wakes it
+#                       "GUEST-S3 suspending", then (up to 120 s) until QEMU
+#                       NAME is suspended (monitor: info status), then wakes it
 #                       (system_wakeup). Counts a FAIL when QEMU never
 #                       sleeps (a dropped request leaves the guest's OS
 #                       waiting for WAK_STS).
 s3_wake() {
-    local name=$1 secs=$2 t=0 st="$LOG_DIR/$1.status"
+    local name=$1 secs=$2 end st="$LOG_DIR/$1.status"
     wait_for "$name" '^GUEST-S3 suspending' "$secs" || {
         echo "FAIL $name: the guest never started its suspend"; FAILS=$((FAILS + 1)); return 1; }
+    # the guest's OS takes a few seconds to quiesce its devices first
+    end=$((SECONDS + 120))
     while :; do
         "$ROOT/tests/system/qemu_monitor.py" "$LOG_DIR/$name.mon" "$st" "info status" || true
         grep -q 'suspended' "$st" 2>/dev/null && break
-        if ! running "$name" || [ $t -ge "$secs" ]; then
+        if ! running "$name" || [ $SECONDS -ge $end ]; then
             echo "FAIL $name: QEMU never entered S3 ($(tr -d '\r' <"$st" | grep -a 'VM status' | head -1))"
             FAILS=$((FAILS + 1))
             where_stuck "$name"
             return 1
         fi
-        sleep 1; t=$((t + 1))
+        sleep 1
     done
     echo "ok   $name: QEMU is in S3 ($(grep -a 'VM status' "$st" | head -1 | tr -d '\r'))"
     "$ROOT/tests/system/qemu_monitor.py" "$LOG_DIR/$name.mon" "$st" "system_wakeup" "info status" || true
