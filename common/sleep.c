@@ -146,6 +146,10 @@ static __noreturn void s3_wake(void)
         f->firmware_waking_vector = s3.guest_vector;
         if (s3.has_x)
             f->x_firmware_waking_vector = s3.guest_x_vector;
+        log_info("sleep", "S3 wake: FACS waking vector 0x%x again (the "
+                 "guest's), 64-bit 0x%llx",
+                 *(volatile u32 *)&f->firmware_waking_vector,
+                 (unsigned long long)(s3.has_x ? f->x_firmware_waking_vector : 0));
     } else {
         log_err("sleep", "S3 wake: the FACS at 0x%llx is no longer valid; the "
                 "guest's waking vector is not written back",
