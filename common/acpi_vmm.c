@@ -6,6 +6,7 @@
  * VMM's own resume path (common/sleep.c). */
 #include <common/acpi/probe.h>
 #include <common/exit.h>
+#include <common/sleep.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
@@ -28,9 +29,6 @@ OPTION_BOOL("vmm.vtd_off", vtd_off,
 
 #define ACPI_ARENA_SIZE (512u << 10)
 #define ACPI_REPORT_MAX 32
-
-int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
-             const struct acpi_platform *pf, bool pm1b);
 
 static struct acpi_platform pf;
 static struct aml_ns ns;

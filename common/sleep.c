@@ -15,6 +15,7 @@
  * memory, which S3 keeps powered. */
 #include <common/acpi/probe.h>
 #include <common/exit.h>
+#include <common/sleep.h>
 #include <common/smp.h>
 #include <common/vcpu.h>
 #include <platform/cpu.h>
@@ -27,9 +28,6 @@
 #include <platform/percpu.h>
 #include <platform/smp.h>
 #include <platform/trap.h>
-
-int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
-             const struct acpi_platform *pf, bool pm1b);
 
 /* What the sleep keeps for the wake (in VMM memory, which S3 preserves). */
 static struct {
