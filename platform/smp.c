@@ -140,7 +140,7 @@ static u64 find_low_page(void)
 }
 
 /* The trampoline's page tables stay allocated after boot (12 KiB): the
- * S3 wake path needs them again (platform/sleep is common/sleep.c's). */
+ * S3 wake path (common/sleep.c) needs them again. */
 static int tramp_tables(void)
 {
     if (tramp_cr3)

@@ -60,7 +60,8 @@ static inline bool nmi_take_kick(void)
 }
 
 /* Busy-waits about `us` microseconds on PIT channel 2 (the guest does not
- * own the PIT yet when this is used: boot only). */
+ * own the PIT yet when this is used: boot, and S3, while every other CPU
+ * is parked or not yet started and the guest does not run). */
 void pit_delay_us(u32 us);
 
 /* Starts the AP with APIC ID `apic_id` as pcpus[index]: stacks, the
