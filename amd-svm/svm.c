@@ -8,20 +8,26 @@
 #include <string.h>
 
 u64 svm_host_vmcb_pa[MAX_CPUS];
+static u64 hsave_pa[MAX_CPUS];
 
+/* Also after an S3 wake (common/sleep.c), which cleared EFER.SVME and
+ * VM_HSAVE_PA: the same two pages again. */
 static int svm_cpu_enable(void)
 {
     u32 me = this_cpu()->index;
-    u64 hsave, host;
+    u64 hsave = hsave_pa[me], host = svm_host_vmcb_pa[me];
 
     if (wrmsr_safe(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME) < 0) {
         log_err("svm", "CPU %u refused EFER.SVME", me);
         return -E_NOTSUP;
     }
-    hsave = alloc_pages(1);
-    host = alloc_pages(1);
+    if (!hsave)
+        hsave = alloc_pages(1);
+    if (!host)
+        host = alloc_pages(1);
     if (!hsave || !host)
         return -E_NOMEM;
+    hsave_pa[me] = hsave;
     wrmsr(MSR_AMD_VM_HSAVE_PA, hsave);
     /* GIF stays clear in the host from here on (see svm_run.c). */
     __asm__ volatile("clgi" ::: "memory");
@@ -223,4 +229,5 @@ const struct vcpu_ops svm_ops = {
     .hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
     .sipi_exits = false,
     .nested_svm = true,
+    .s3_resume = true,
 };

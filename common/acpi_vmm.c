@@ -2,9 +2,11 @@
  * (common/acpi/), log what it found (sleep states, MCFG, the PM1 control
  * block), hide DMAR from the guest and turn off DMA remapping firmware left
  * on (seed 002), and own the PM1 control ports so that a sleep request is
- * seen: S5 (soft off) goes through, S3/S4 are refused until resume exists. */
+ * seen: S4 (hibernate) and S5 (soft off) go through, S3 goes through the
+ * VMM's own resume path (common/sleep.c). */
 #include <common/acpi/probe.h>
 #include <common/exit.h>
+#include <common/sleep.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
@@ -153,17 +155,17 @@ static bool pm1_handle(struct vcpu *v, const struct vcpu_exit *e)
     }
     u16 value = (u16)g[GPR_RAX];
     int state = acpi_pm1_sleep_state(value, pm1b, &pf.sleep);
-    if (state == 3 || state == 4) {
-        log_warn("acpi", "the guest requests S%d (%s) through %s: not supported "
-                 "under Veneer yet; the request is dropped", state,
-                 state == 3 ? "suspend to RAM" : "hibernate",
-                 pm1b ? "PM1b" : "PM1a");
-        vcpu_ops->skip_instruction(v, e);
+    if (state == 3) {
+        sleep_s3(v, e, &pf, pm1b); /* returns only when it refused (logged) */
         return true;
     }
-    if (state == 5) {
-        log_info("acpi", "the guest requests S5 (soft off) through %s; passing "
-                 "it on", pm1b ? "PM1b" : "PM1a");
+    if (state == 4 || state == 5) {
+        /* S4: the OS wrote its hibernation image through the mediators
+         * (encrypted); the machine goes off, and the resume is a boot
+         * through Veneer like any other. */
+        log_info("acpi", "the guest requests S%d (%s) through %s; passing it "
+                 "on", state, state == 4 ? "hibernate" : "soft off",
+                 pm1b ? "PM1b" : "PM1a");
         run_init_stage("poweroff");
     }
     else if (state == ACPI_ENOENT)

@@ -184,7 +184,7 @@ void smp_idle(struct vcpu *v)
     struct pcpu *c = this_cpu();
 
     __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
-    if (!signals_pending(v) && !vmm_stopping)
+    if (!signals_pending(v) && !vmm_stopping && !smp_parking())
         vcpu_ops->idle(&c->wake);
     __atomic_store_n(&c->idle, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&c->wake, 0, __ATOMIC_SEQ_CST);
@@ -226,6 +226,105 @@ void smp_post_sipi(struct vcpu *t, u8 vector)
         log_debug("smp", "CPU %u: SIPI 0x%02x while running: ignored",
                   t->index, vector);
     }
+}
+
+/* ---- S3: the other CPUs parked before the sleep, started after it ------ */
+
+/* Set by the CPU that handles a sleep request; every other CPU, at the top
+ * of its loop, counts itself in `parked` and waits there, outside the guest
+ * and holding no lock, until the sleep takes it or the request is given up. */
+static volatile u32 parking, parked;
+
+bool smp_parking(void)
+{
+    return __atomic_load_n(&parking, __ATOMIC_SEQ_CST);
+}
+
+void smp_park(struct vcpu *v)
+{
+    __atomic_add_fetch(&parked, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&parking, __ATOMIC_SEQ_CST))
+        cpu_relax();
+    __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
+    log_info("smp", "CPU %u: the sleep was given up; back to the guest", v->index);
+}
+
+/* How long the sleeping CPU waits for the others to park. */
+#define PARK_WAIT_MS 2000u
+
+int smp_park_others(void)
+{
+    struct vcpu *me = current_vcpu();
+    u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE), want = 0;
+
+    __atomic_store_n(&parking, 1, __ATOMIC_SEQ_CST);
+    for (u32 i = 0; i < n; i++) {
+        struct vcpu *t = vcpus[i];
+        if (!t || t == me)
+            continue;
+        want++;
+        smp_signal(t);
+    }
+    for (u32 t = 0; t < PARK_WAIT_MS && __atomic_load_n(&parked, __ATOMIC_SEQ_CST) != want; t++)
+        pit_delay_us(1000);
+    u32 got = __atomic_load_n(&parked, __ATOMIC_SEQ_CST);
+    if (got != want) {
+        log_err("smp", "S3: only %u of %u other CPU%s stopped within %u ms", got,
+                want, want == 1 ? "" : "s", PARK_WAIT_MS);
+        __atomic_store_n(&parking, 0, __ATOMIC_SEQ_CST);
+        return -E_TIMEOUT;
+    }
+    return 0;
+}
+
+void smp_unpark_others(void)
+{
+    __atomic_store_n(&parking, 0, __ATOMIC_SEQ_CST);
+}
+
+/* An AP again after the sleep: virtualization on (the same host areas),
+ * its vcpu in the state after INIT, waiting for the guest's SIPI, which
+ * the guest's OS sends when it brings the CPU back online. */
+static __noreturn void ap_wake_main(struct pcpu *c);
+
+u32 smp_wake_aps(void)
+{
+    u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE), failed = 0, started = 0;
+
+    /* the sleep reset every CPU: none is parked any more */
+    __atomic_store_n(&parked, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&parking, 0, __ATOMIC_SEQ_CST);
+    for (u32 i = 0; i < pcpu_count; i++) {
+        pcpus[i].kick = 0;
+        pcpus[i].idle = 0;
+        pcpus[i].wake = 0;
+    }
+    for (u32 i = 0; i < n; i++) {
+        struct vcpu *v = vcpus[i];
+        if (!v || v->index == 0)
+            continue;
+        ap_ready = 0;
+        ap_error = 0;
+        if (smp_start_ap(v->index, v->apic_id, ap_wake_main) < 0) {
+            failed++;
+            continue;
+        }
+        for (u32 t = 0; t < 5000 && __atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != v->index; t++)
+            pit_delay_us(1000);
+        if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != v->index || ap_error) {
+            if (!ap_error)
+                log_err("smp", "S3 wake: CPU %u (APIC ID %u) started but never "
+                        "finished its set-up", v->index, v->apic_id);
+            failed++;
+            continue;
+        }
+        started++;
+    }
+    smp_boot_done();
+    log_info("smp", "S3 wake: %u AP%s back under the VMM, waiting for the "
+             "guest's SIPI%s", started, started == 1 ? "" : "s",
+             failed ? " (some could not be started: see above)" : "");
+    return failed;
 }
 
 /* ---- second-level map changes ------------------------------------------ */
@@ -278,6 +377,24 @@ static __noreturn void ap_main(struct pcpu *c)
     vcpu_ops->wait_for_sipi(v);
     v->slat_gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
     vcpu_register(v);
+    __atomic_store_n(&ap_ready, c->index, __ATOMIC_RELEASE);
+    vcpu_loop(v);
+}
+
+static __noreturn void ap_wake_main(struct pcpu *c)
+{
+    struct vcpu *v = c->vcpu;
+    int r;
+
+    if (!v)
+        ap_fail(c, "it has no vcpu to resume", -E_INVAL);
+    if ((r = vcpu_ops->cpu_enable()) < 0)
+        ap_fail(c, "virtualization could not be enabled again after S3", r);
+    vcpu_set_init_state(v, true);
+    vcpu_ops->wait_for_sipi(v);
+    __atomic_store_n(&v->pending_init, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->pending_sipi, 0, __ATOMIC_SEQ_CST);
+    v->slat_gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
     __atomic_store_n(&ap_ready, c->index, __ATOMIC_RELEASE);
     vcpu_loop(v);
 }

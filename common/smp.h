@@ -34,6 +34,17 @@ void smp_kick(struct vcpu *t);
  * its SIPI in the VMM). */
 void smp_idle(struct vcpu *v);
 
+/* S3 (common/sleep.c): the CPU handling the sleep request stops every
+ * other one in the VMM (0, or -E_TIMEOUT, logged, with all of them back
+ * in the guest); vcpu_loop parks its CPU while smp_parking(). After the
+ * wake, the BSP starts the APs into the VMM again, each vcpu waiting for
+ * the guest's SIPI; returns how many could not be started (logged). */
+int smp_park_others(void);
+void smp_unpark_others(void);
+bool smp_parking(void);
+void smp_park(struct vcpu *v);
+u32 smp_wake_aps(void);
+
 /* The vcpu on the CPU with local APIC ID `id`, or NULL. */
 struct vcpu *smp_vcpu_by_apic_id(u32 id);
 

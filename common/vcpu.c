@@ -152,6 +152,8 @@ __noreturn void vcpu_loop(struct vcpu *v)
     struct vcpu_exit e;
 
     for (;;) {
+        if (smp_parking())
+            smp_park(v);
         smp_take_signals(v);
         if (v->wait_for_sipi && smp_vmm_sipi()) {
             if (vmm_stopping)

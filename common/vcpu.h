@@ -333,6 +333,10 @@ struct vcpu_ops {
      * io_intercept and set_tsc_offset, which act on L1's view and are
      * merged into L2's by the backend. */
     bool nested_svm;
+    /* cpu_enable may run again on a CPU whose virtualization an S3 sleep
+     * turned off (same host areas), and the vcpus survive the sleep:
+     * common/sleep.c resumes the guest after an S3 wake. */
+    bool s3_resume;
 };
 
 /* Common code's calls into the chosen backend. */

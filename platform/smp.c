@@ -104,7 +104,8 @@ void pit_delay_us(u32 us)
 
 /* ---- the trampoline ---------------------------------------------------- */
 
-static u64 tramp_phys;          /* the page below 1 MiB */
+static u64 low_page;            /* the page below 1 MiB, found once */
+static u64 tramp_phys;          /* low_page while the trampoline is in it */
 static u8 tramp_saved[PAGE_SIZE];
 static u64 tramp_cr3;           /* identity page + the VMM's high half */
 static u64 bsp_cr0, bsp_cr4, bsp_efer;
@@ -138,16 +139,13 @@ static u64 find_low_page(void)
     return 0;
 }
 
-static int tramp_setup(void)
+/* The trampoline's page tables stay allocated after boot (12 KiB): the
+ * S3 wake path (common/sleep.c) needs them again. */
+static int tramp_tables(void)
 {
+    if (tramp_cr3)
+        return 0;
     u64 pml4_pa = alloc_pages(1), pdpt_pa = alloc_pages(1), pd_pa = alloc_pages(1);
-    size_t len = (size_t)(ap_tramp_end - ap_tramp_start);
-
-    tramp_phys = find_low_page();
-    if (!tramp_phys) {
-        log_err("smp", "no usable page below 1 MiB for the AP start-up code");
-        return -E_NOMEM;
-    }
     if (!pml4_pa || !pdpt_pa || !pd_pa || pml4_pa >= GiB(4))
         return -E_NOMEM;
     /* Low 2 MiB identity (the trampoline runs there when paging turns on),
@@ -160,6 +158,25 @@ static int tramp_setup(void)
     for (int i = 256; i < 512; i++)
         pml4[i] = vmm[i];
     tramp_cr3 = pml4_pa;
+    return 0;
+}
+
+static int tramp_setup(void)
+{
+    size_t len = (size_t)(ap_tramp_end - ap_tramp_start);
+    int r;
+
+    if (!low_page)
+        low_page = find_low_page();
+    tramp_phys = low_page;
+    if (!tramp_phys) {
+        log_err("smp", "no usable page below 1 MiB for the AP start-up code");
+        return -E_NOMEM;
+    }
+    if ((r = tramp_tables()) < 0) {
+        tramp_phys = 0;
+        return r;
+    }
 
     u8 *page = phys_to_virt(tramp_phys);
     memcpy(tramp_saved, page, PAGE_SIZE);
@@ -167,8 +184,55 @@ static int tramp_setup(void)
     bsp_cr0 = read_cr0();
     bsp_cr4 = read_cr4() & ~(u64)CR4_VMXE;
     bsp_efer = rdmsr(MSR_EFER) & ~(u64)(EFER_SVME | EFER_LMA);
-    log_info("smp", "AP start-up code at 0x%llx", (unsigned long long)tramp_phys);
+    log_info("smp", "start-up code at 0x%llx", (unsigned long long)tramp_phys);
     return 0;
+}
+
+/* Fills the data block: the CPU that runs the page calls entry(arg) on
+ * `stack`, in long mode on the trampoline's page tables. */
+static void tramp_fill(u64 stack, u64 entry, u64 arg)
+{
+    struct tramp_data *d = (void *)((u8 *)phys_to_virt(tramp_phys) +
+                                    (ap_tramp_data - ap_tramp_start));
+    d->gdt_base = (u32)(tramp_phys + (u64)ap_tramp_off_gdt);
+    d->far32_off = (u32)(tramp_phys + (u64)ap_tramp_off_pm32);
+    d->far64_off = (u32)(tramp_phys + (u64)ap_tramp_off_lm64);
+    d->cr3 = tramp_cr3;
+    d->efer = EFER_LME | (bsp_efer & EFER_NXE);
+    d->stack = stack;
+    d->entry = entry;
+    d->arg = arg;
+}
+
+/* The BSP's first C code after an S3 wake: the VMM's paging and control
+ * registers as before the sleep, its descriptor tables, the console. */
+static void (*wake_main)(void);
+
+__noreturn void bsp_wake64(void *unused);
+__noreturn void bsp_wake64(void *unused)
+{
+    (void)unused;
+    write_cr3(vmm_cr3);
+    write_cr0(bsp_cr0);
+    write_cr4(bsp_cr4);
+    wrmsr(MSR_EFER, bsp_efer | EFER_LME | EFER_LMA);
+    cpu_tables_load(&pcpus[0]);
+    console_init();
+    wake_main();
+    panic("smp: the S3 wake path returned");
+}
+
+u64 smp_wake_prepare(void (*main)(void))
+{
+    if (tramp_phys) {
+        log_err("smp", "S3: the start-up page is in use");
+        return 0;
+    }
+    if (tramp_setup() < 0)
+        return 0;
+    wake_main = main;
+    tramp_fill(pcpus[0].stack_top, (u64)bsp_wake64, 0);
+    return tramp_phys;
 }
 
 /* The AP's first C code, on the trampoline's page tables and the stack
@@ -193,6 +257,8 @@ __noreturn void ap_start64(struct pcpu *c)
 
 static int alloc_stacks(struct pcpu *c)
 {
+    if (c->stack_top)
+        return 0; /* started before (S3 wake): the same stacks */
     u64 s = alloc_pages(BSP_STACK_SIZE / PAGE_SIZE);
 
     if (!s)
@@ -235,16 +301,7 @@ int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c))
     c->apic_id = apic_id;
     ap_main = main;
 
-    struct tramp_data *d = (void *)((u8 *)phys_to_virt(tramp_phys) +
-                                    (ap_tramp_data - ap_tramp_start));
-    d->gdt_base = (u32)(tramp_phys + (u64)ap_tramp_off_gdt);
-    d->far32_off = (u32)(tramp_phys + (u64)ap_tramp_off_pm32);
-    d->far64_off = (u32)(tramp_phys + (u64)ap_tramp_off_lm64);
-    d->cr3 = tramp_cr3;
-    d->efer = EFER_LME | (bsp_efer & EFER_NXE);
-    d->stack = c->stack_top;
-    d->entry = (u64)ap_start64;
-    d->arg = (u64)c;
+    tramp_fill(c->stack_top, (u64)ap_start64, (u64)c);
     __atomic_store_n(&expected, c, __ATOMIC_RELEASE);
 
     /* INIT, then up to two SIPIs (SDM 8.4.4.1's sequence). A real CPU
@@ -275,6 +332,5 @@ void smp_boot_done(void)
     if (!tramp_phys)
         return;
     memcpy(phys_to_virt(tramp_phys), tramp_saved, PAGE_SIZE);
-    free_pages(tramp_cr3, 1); /* the PDPT and PD stay: 8 KiB */
     tramp_phys = 0;
 }

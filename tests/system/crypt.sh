@@ -4,9 +4,9 @@
 #   crypt_kcv KEY                     prints its check value (for vmm.kcv=)
 #   crypt_guest_disk OUT KEY "PARAMS" the guest disk with PARAMS set, then
 #                                     encrypted whole with KEY (vdisk)
-#   crypt_check_marker NAME IMG KEY   the marker the guest's disk check wrote
-#                                     (on NAME's serial log) is absent from
-#                                     IMG and present in IMG decrypted
+#   crypt_check_marker NAME IMG KEY   the marker the guest's (last) disk check
+#                                     wrote (on NAME's serial log) is absent
+#                                     from IMG and present in IMG decrypted
 VDISK=${VDISK:-$ROOT/build/tools/vdisk}
 
 crypt_key() {
@@ -32,7 +32,7 @@ crypt_check_marker() {
     local name=$1 img=$2 key=$3 marker plain
     plain="$LOG_DIR/$name.decrypted.img"
     marker=$(tr -d '\r' <"$LOG_DIR/$name.serial" | grep -a '^GUEST-CHECK disk PASS' |
-             grep -ao 'VENEER-MARKER-[0-9a-f]*' | head -1)
+             grep -ao 'VENEER-MARKER-[0-9a-f]*' | tail -1)
     if [ -z "$marker" ]; then
         echo "FAIL $name: no marker: the guest's disk check did not pass"
         FAILS=$((FAILS + 1))

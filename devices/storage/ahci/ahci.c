@@ -641,3 +641,50 @@ static const struct pci_mediator ahci_mediator = {
     .config_written = ahci_config_written,
 };
 PCI_MEDIATOR(ahci_mediator);
+
+/* ---- S3 (docs/sleep.md) ---------------------------------------------------- */
+
+/* Before the sleep: finished commands are delivered; what is left at the
+ * HBA will not complete (the OS stopped its ports first). */
+static int ahci_suspend(void)
+{
+    for (unsigned i = 0; i < nhbas; i++) {
+        struct ahci_hba *h = &hbas[i];
+        u64 flags = spin_lock_irqsave(&h->lock);
+        poll_all(h);
+        for (unsigned n = 0; n < AHCI_MAX_PORTS; n++)
+            if (h->port[n] && h->port[n]->issued)
+                log_warn("ahci", "%s: S3 with commands in slots 0x%x still at "
+                         "the HBA: dropped at the wake, never completed to the "
+                         "guest", h->port[n]->sd.name, h->port[n]->issued);
+        spin_unlock_irqrestore(&h->lock, flags);
+    }
+    return 0;
+}
+INIT_FUNC(suspend, 41, ahci_suspend);
+
+/* After the wake the HBA is as after power-on: ports stopped, their
+ * command list and FIS bases zero. So is the guest's view; the shadows are
+ * given to the HBA again when the guest starts each port. */
+static int ahci_resume(void)
+{
+    for (unsigned i = 0; i < nhbas; i++) {
+        struct ahci_hba *h = &hbas[i];
+        u64 flags = spin_lock_irqsave(&h->lock);
+        unsigned ports = 0;
+        for (unsigned n = 0; n < AHCI_MAX_PORTS; n++) {
+            struct ahci_port *p = h->port[n];
+            if (!p)
+                continue;
+            ahci_drop_all(p);
+            p->clb = p->clbu = p->fb = p->fbu = 0;
+            ports++;
+        }
+        spin_unlock_irqrestore(&h->lock, flags);
+        log_info("ahci", "HBA at 0x%llx: S3 wake: %u mediated port%s reset; "
+                 "shadows given again at each port start",
+                 (unsigned long long)h->abar, ports, ports == 1 ? "" : "s");
+    }
+    return 0;
+}
+INIT_FUNC(resume, 41, ahci_resume);

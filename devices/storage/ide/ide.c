@@ -522,3 +522,31 @@ static const struct pci_mediator ide_mediator = {
     .config_written = ide_config_written,
 };
 PCI_MEDIATOR(ide_mediator);
+
+/* ---- S3 (docs/sleep.md) ---------------------------------------------------- */
+
+/* After the wake the channels are as after power-on: no command in
+ * progress, bus masters stopped. A DMA lock (dma_locked) waited for the
+ * software reset the power cycle just did. */
+static int ide_resume(void)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(channels); i++) {
+        struct ide_channel *c = &channels[i];
+        if (!c->present)
+            continue;
+        u64 flags = spin_lock_irqsave(&c->lock);
+        bool busy = c->phase != IDE_IDLE || c->dma_running || c->dma_wait;
+        c->phase = IDE_IDLE;
+        c->bm_cmd = 0;
+        c->guest_prd = 0;
+        c->start_pending = c->dma_running = c->dma_bounce = false;
+        c->dma_refused = c->dma_wait = c->dma_locked = false;
+        c->pos = 0;
+        c->loaded = false;
+        spin_unlock_irqrestore(&c->lock, flags);
+        log_info("ide", "channel %u: S3 wake: reset%s", i,
+                 busy ? " (a command in progress was dropped, never completed)" : "");
+    }
+    return 0;
+}
+INIT_FUNC(resume, 40, ide_resume);

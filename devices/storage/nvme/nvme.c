@@ -736,3 +736,56 @@ static const struct pci_mediator nvme_mediator = {
     .config_written = nvme_config_written,
 };
 PCI_MEDIATOR(nvme_mediator);
+
+/* ---- S3 (docs/sleep.md) ---------------------------------------------------- */
+
+/* Commands at the controller, not counting Asynchronous Event Requests,
+ * which stay outstanding by design until an event (or a reset) ends them. */
+static u32 commands_in_flight(const struct nvme_ctrl *c)
+{
+    u32 n = 0;
+
+    for (unsigned q = 0; q <= NVME_MAX_QID; q++)
+        if (c->sq[q].live)
+            n += c->sq[q].busy - (q == 0 ? MIN(c->sq[q].busy, c->aer_busy) : 0);
+    return n;
+}
+
+/* Before the sleep: what is still at the controller will not complete (the
+ * OS quiesced its queues first; a command left is lost with the power). */
+static int nvme_suspend(void)
+{
+    for (unsigned i = 0; i < nctrls; i++) {
+        u32 n = commands_in_flight(&ctrls[i]);
+        if (n)
+            log_warn("nvme", "%s: S3 with %u command%s still at the controller: "
+                     "dropped at the wake, never completed to the guest",
+                     ctrls[i].name, n, n == 1 ? "" : "s");
+    }
+    return 0;
+}
+INIT_FUNC(suspend, 41, nvme_suspend);
+
+/* After the wake the controller is as after a reset (CC.EN 0, its queues
+ * gone): so are the guest's view of it and the shadow queues. The guest
+ * rebuilds them when it enables the controller again (CC.EN 0->1). */
+static int nvme_resume(void)
+{
+    for (unsigned i = 0; i < nctrls; i++) {
+        struct nvme_ctrl *c = &ctrls[i];
+        u64 flags = spin_lock_irqsave(&c->lock);
+        u32 n = commands_in_flight(c), aer = c->aer_busy;
+        nvme_queues_drop(c);
+        c->g_cc = 0;
+        c->g_admin[0] = c->g_admin[1] = c->g_admin[2] = 0;
+        c->fatal = false;
+        spin_unlock_irqrestore(&c->lock, flags);
+        log_info("nvme", "%s: S3 wake: the controller came back reset; shadow "
+                 "queues dropped (%u command%s never completed, %u asynchronous "
+                 "event request%s ended by the reset), rebuilt when the guest "
+                 "enables it", c->name, n, n == 1 ? "" : "s", aer,
+                 aer == 1 ? "" : "s");
+    }
+    return 0;
+}
+INIT_FUNC(resume, 41, nvme_resume);

@@ -17,7 +17,9 @@
     X(devices) /* PCI scan and device mediators */                        \
     X(guest)   /* the guest is prepared (memory map hook, boot sector) */ \
     X(late)    /* self-tests, summaries */                                \
-    X(poweroff) /* not at boot: the guest asked for S5; summaries */
+    X(poweroff) /* not at boot: the guest asked for S5; summaries */    \
+    X(suspend) /* not at boot: the guest asked for S3, CPUs parked */    \
+    X(resume)  /* not at boot: S3 wake, before the guest runs again */
 
 struct init_func {
     const char *stage;

@@ -60,7 +60,8 @@ static inline bool nmi_take_kick(void)
 }
 
 /* Busy-waits about `us` microseconds on PIT channel 2 (the guest does not
- * own the PIT yet when this is used: boot only). */
+ * own the PIT yet when this is used: boot, and S3, while every other CPU
+ * is parked or not yet started and the guest does not run). */
 void pit_delay_us(u32 us);
 
 /* Starts the AP with APIC ID `apic_id` as pcpus[index]: stacks, the
@@ -70,5 +71,12 @@ void pit_delay_us(u32 us);
 int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c));
 /* Releases the trampoline page (its old contents are put back). */
 void smp_boot_done(void);
+/* S3: puts the start-up code in its page below 1 MiB (the page's contents
+ * saved) so that the BSP, sent there in real mode by the firmware's
+ * resume path, reaches main() in the VMM's long mode on its own tables,
+ * stack and console. Returns the page's physical address (the waking
+ * vector), or 0 (logged). smp_start_ap then reuses the page for the APs;
+ * smp_boot_done puts the saved contents back. */
+u64 smp_wake_prepare(void (*main)(void));
 
 #endif

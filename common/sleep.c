@@ -1,0 +1,175 @@
+/* S3 (suspend to RAM) under the VMM (docs/sleep.md).
+ *
+ * The guest's OS asks for S3 by writing SLP_TYP=S3 with SLP_EN to PM1a
+ * control (common/acpi_vmm.c owns those ports). Every CPU then loses its
+ * state, virtualization included, and the firmware's resume path jumps to
+ * the FACS's waking vector in real mode. That vector must lead back into
+ * the VMM first, so for the sleep the VMM puts its own start-up code in a
+ * page below 1 MiB and points the FACS at it; the guest's own vectors are
+ * kept and written back before the guest runs again, so that it reads
+ * back what it wrote. After the wake the VMM re-enters long mode,
+ * re-enables virtualization, starts the APs into the VMM again and
+ * resumes the guest at the guest's own waking vector in real mode, as the
+ * firmware would have on bare metal. Device mediators drop what the sleep
+ * took from their controllers ("resume" stage). The keys never leave VMM
+ * memory, which S3 keeps powered. */
+#include <common/acpi/probe.h>
+#include <common/exit.h>
+#include <common/sleep.h>
+#include <common/smp.h>
+#include <common/vcpu.h>
+#include <platform/cpu.h>
+#include <platform/init.h>
+#include <platform/iommu.h>
+#include <platform/layout.h>
+#include <platform/log.h>
+#include <platform/mem.h>
+#include <platform/paging.h>
+#include <platform/percpu.h>
+#include <platform/smp.h>
+#include <platform/trap.h>
+
+/* What the sleep keeps for the wake (in VMM memory, which S3 preserves). */
+static struct {
+    u64 facs_pa;
+    u32 guest_vector;   /* FACS.Firmware_Waking_Vector as the guest set it */
+    u64 guest_x_vector; /* FACS.X_Firmware_Waking_Vector (version >= 1) */
+    bool has_x;
+    u64 wake_page;      /* the VMM's start-up page: its waking vector */
+    u32 count;          /* completed S3 cycles */
+} s3;
+
+/* The FACS, if it lies in RAM the VMM maps and outside its own region. */
+static struct acpi_facs *facs_map(u64 pa)
+{
+    if (!pa || pa + sizeof(struct acpi_facs) < pa ||
+        pa + sizeof(struct acpi_facs) > direct_map_top)
+        return NULL;
+    if (pa < vmm_region_base + vmm_region_size &&
+        pa + sizeof(struct acpi_facs) > vmm_region_base)
+        return NULL;
+    struct acpi_facs *f = phys_to_virt(pa);
+    if (f->signature[0] != 'F' || f->signature[1] != 'A' ||
+        f->signature[2] != 'C' || f->signature[3] != 'S' ||
+        f->length < sizeof(struct acpi_facs))
+        return NULL;
+    return f;
+}
+
+/* A request the VMM cannot carry out: dropped as before S3 support (the
+ * guest's write is skipped; its OS sees the sleep fail or waits). */
+static int refuse(struct vcpu *v, const struct vcpu_exit *e, const char *why)
+{
+    log_warn("sleep", "the guest requests S3 (suspend to RAM): %s; the request "
+             "is dropped", why);
+    vcpu_ops->skip_instruction(v, e);
+    return -E_NOTSUP;
+}
+
+static __noreturn void s3_wake(void);
+
+/* The S3 request in v's PM1 control write `e`. Returns only when it is
+ * refused (logged, the write skipped); otherwise the machine sleeps and
+ * the VMM continues in s3_wake. */
+int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
+             const struct acpi_platform *pf, bool pm1b)
+{
+    struct acpi_facs *f;
+
+    if (!vcpu_ops->s3_resume)
+        return refuse(v, e, "this backend cannot resume from S3 yet");
+    if (pm1b || pf->fadt.pm1b_cnt.address)
+        return refuse(v, e, "the FADT has a PM1b control block (two writes "
+                      "make the request): not handled yet");
+    if (!pf->have_facs || !(f = facs_map(pf->fadt.facs)))
+        return refuse(v, e, "no usable FACS (its waking vector is how the "
+                      "VMM gets the CPU back)");
+    if (iommu_active_units())
+        return refuse(v, e, "the IOMMU is on and its units are not set up "
+                      "again after a wake yet");
+    u32 vector = *(volatile u32 *)&f->firmware_waking_vector;
+    bool has_x = f->version >= 1;
+    u64 xvector = has_x ? f->x_firmware_waking_vector : 0;
+    if (xvector)
+        return refuse(v, e, "the guest set the 64-bit waking vector "
+                      "(X_Firmware_Waking_Vector): only the real-mode one "
+                      "is supported");
+    if (!vector || vector >= 0x100000)
+        return refuse(v, e, vector ? "the guest's waking vector is above 1 MiB "
+                      "(not a real-mode address)" : "the guest's waking vector "
+                      "is 0: it would not resume");
+    if (smp_park_others() < 0)
+        return refuse(v, e, "not every other CPU stopped in the VMM");
+    u64 page = smp_wake_prepare(s3_wake);
+    if (!page) {
+        smp_unpark_others();
+        return refuse(v, e, "no page below 1 MiB for the VMM's wake code");
+    }
+    run_init_stage("suspend");
+    s3.facs_pa = pf->fadt.facs;
+    s3.guest_vector = vector;
+    s3.guest_x_vector = xvector;
+    s3.has_x = has_x;
+    s3.wake_page = page;
+    f->firmware_waking_vector = (u32)page;
+    if (has_x)
+        f->x_firmware_waking_vector = 0;
+    log_info("sleep", "S3: the guest's waking vector 0x%x kept; the firmware "
+             "will wake the VMM at 0x%llx; CPU %u enters S3 (PM1a 0x%x <- 0x%x)",
+             vector, (unsigned long long)page, v->index, e->io.port,
+             (unsigned)(u16)v->regs.gpr[GPR_RAX]);
+    __asm__ volatile("wbinvd" ::: "memory"); /* ACPI 6.5 7.4.2: caches flushed */
+    io_passthrough(v, e);
+    /* The write puts the machine to sleep; on an emulator the CPU may run
+     * on for a moment. */
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+/* The BSP after the wake, in the VMM's long mode on its own tables
+ * (platform/smp.c bsp_wake64): virtualization, the firmware's table as the
+ * guest left it, the devices, the APs, then the guest at its own vector. */
+static __noreturn void s3_wake(void)
+{
+    struct vcpu *v = vcpus[0];
+    struct acpi_facs *f = facs_map(s3.facs_pa);
+    int r;
+
+    log_info("sleep", "S3 wake: the BSP is back in the VMM (through 0x%llx)",
+             (unsigned long long)s3.wake_page);
+    if ((r = vcpu_ops->cpu_enable()) < 0)
+        panic("sleep: virtualization could not be enabled again after the "
+              "S3 wake (error %d): the guest cannot resume under the VMM", r);
+    if (f) {
+        f->firmware_waking_vector = s3.guest_vector;
+        if (s3.has_x)
+            f->x_firmware_waking_vector = s3.guest_x_vector;
+        log_info("sleep", "S3 wake: FACS waking vector 0x%x again (the "
+                 "guest's), 64-bit 0x%llx",
+                 *(volatile u32 *)&f->firmware_waking_vector,
+                 (unsigned long long)(s3.has_x ? f->x_firmware_waking_vector : 0));
+    } else {
+        log_err("sleep", "S3 wake: the FACS at 0x%llx is no longer valid; the "
+                "guest's waking vector is not written back",
+                (unsigned long long)s3.facs_pa);
+    }
+    run_init_stage("resume");
+    smp_wake_aps();
+
+    this_cpu()->vcpu = v;
+    vcpu_ops->wait_for_sipi(v); /* drops pending events, flushes the TLB */
+    vcpu_set_init_state(v, false);
+    struct vcpu_state *s = &v->state;
+    u16 seg = (u16)(s3.guest_vector >> 4);
+    s->seg[SEG_CS] = (struct segment){ seg, 0x9b, 0xffff, (u64)seg << 4 };
+    s->rip = s3.guest_vector & 0xf;
+    vcpu_state_set(v, VS_ALL);
+    __atomic_store_n(&v->pending_init, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->pending_sipi, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->wait_for_sipi, false, __ATOMIC_RELEASE);
+    v->slat_gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
+    s3.count++;
+    log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
+             "%04x:%04llx", s3.count, seg, (unsigned long long)s->rip);
+    vcpu_loop(v);
+}
