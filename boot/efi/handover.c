@@ -17,6 +17,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "loader.h"
+#include "loadopt.h"
 
 /* ---- the marker ---------------------------------------------------------- */
 
@@ -231,43 +232,6 @@ BOOLEAN passphrase_handover(void)
 
 /* ---- the next boot option ----------------------------------------------- */
 
-#define OPTION_HIDDEN   0x00000008
-#define OPTION_CATEGORY 0x00001f00
-
-/* Does the path name veneer.efi (any directory, any case)? */
-static BOOLEAN names_veneer(EFI_DEVICE_PATH *dp, UINTN len)
-{
-    static const CHAR16 want[] = L"veneer.efi";
-    const UINTN wl = sizeof(want) / sizeof(CHAR16) - 1;
-    UINT8 *end = (UINT8 *)dp + len;
-
-    for (EFI_DEVICE_PATH *p = dp; (UINT8 *)p + 4 <= end && !IsDevicePathEnd(p);
-         p = NextDevicePathNode(p)) {
-        UINTN nl = DevicePathNodeLength(p);
-        if (nl < 4 || (UINT8 *)p + nl > end)
-            return FALSE;
-        if (DevicePathType(p) != MEDIA_DEVICE_PATH ||
-            DevicePathSubType(p) != MEDIA_FILEPATH_DP)
-            continue;
-        CHAR16 *s = ((FILEPATH_DEVICE_PATH *)p)->PathName;
-        UINTN sl = 0;
-        while (4 + 2 * (sl + 1) <= nl && s[sl])
-            sl++;
-        if (sl < wl)
-            continue;
-        BOOLEAN same = TRUE;
-        for (UINTN i = 0; i < wl && same; i++) {
-            CHAR16 c = s[sl - wl + i];
-            if (c >= L'A' && c <= L'Z')
-                c += L'a' - L'A';
-            same = c == want[i];
-        }
-        if (same)
-            return TRUE;
-    }
-    return FALSE;
-}
-
 /* Is the loaded image this very program (a boot option whose removable-
  * media path is veneer.efi copied as \EFI\BOOT\BOOTX64.EFI)? Its code
  * is compared: the data differs once a program runs. */
@@ -283,22 +247,6 @@ static BOOLEAN is_this_program(EFI_HANDLE child)
         li->ImageSize < off + len)
         return FALSE;
     return CompareMem((UINT8 *)li->ImageBase + off, _text, len) == 0;
-}
-
-/* A well-formed device path of exactly `len` bytes, ending in an end node. */
-static BOOLEAN path_ok(EFI_DEVICE_PATH *dp, UINTN len)
-{
-    UINT8 *p = (UINT8 *)dp, *end = p + len;
-
-    while (p + 4 <= end) {
-        UINTN nl = DevicePathNodeLength((EFI_DEVICE_PATH *)p);
-        if (nl < 4 || p + nl > end)
-            return FALSE;
-        if (IsDevicePathEnd((EFI_DEVICE_PATH *)p))
-            return p + nl == end;
-        p += nl;
-    }
-    return FALSE;
 }
 
 /* The option's path as the firmware's boot manager expands it: a full path
@@ -353,17 +301,6 @@ loaded:
     return st;
 }
 
-/* "Boot" and four upper-case hex digits (gnu-efi's %X pads to 8). */
-static void option_name(CHAR16 name[16], UINT16 nr)
-{
-    static const CHAR16 hex[] = L"0123456789ABCDEF";
-
-    StrCpy(name, L"Boot");
-    for (int i = 0; i < 4; i++)
-        name[4 + i] = hex[(nr >> (12 - 4 * i)) & 15];
-    name[8] = 0;
-}
-
 EFI_STATUS boot_next_option(EFI_HANDLE image)
 {
     UINTN osize = 0, csize = 0;
@@ -376,43 +313,35 @@ EFI_STATUS boot_next_option(EFI_HANDLE image)
             if (order[i] == *cur)
                 start = i;
     CHAR16 cname[16];
-    option_name(cname, cur && csize == 2 ? *cur : 0xffff);
+    boot_option_name(cname, cur && csize == 2 ? *cur : 0xffff);
     Print(L"veneer.efi: BootCurrent is %s; %u boot options in BootOrder\n",
           cur && csize == 2 ? cname : L"not set", n);
     for (UINTN i = start; i < n; i++) {
         CHAR16 name[16];
         UINTN size = 0;
-        option_name(name, order[i]);
+        struct load_option lo;
+        boot_option_name(name, order[i]);
         UINT8 *opt = LibGetVariableAndSize(name, &EfiGlobalVariable, &size);
         if (!opt) {
             Print(L"veneer.efi: %s is in BootOrder but cannot be read\n", name);
             continue;
         }
-        /* EFI_LOAD_OPTION: attributes, path length, description, path, data */
-        UINT32 attr = size >= 6 ? *(UINT32 *)opt : 0;
-        UINT16 plen = size >= 6 ? *(UINT16 *)(opt + 4) : 0;
-        CHAR16 *desc = (CHAR16 *)(opt + 6);
-        UINTN d = 0;
-        while (6 + 2 * (d + 1) <= size && desc[d])
-            d++;
-        UINTN path_at = 6 + 2 * (d + 1);
         EFI_HANDLE child;
-        const CHAR16 *skip = NULL;
-        if (!(attr & LOAD_OPTION_ACTIVE) || (attr & (OPTION_HIDDEN | OPTION_CATEGORY)))
+        const CHAR16 *skip = NULL, *desc = L"?";
+        if (!loadopt_parse(opt, size, &lo))
+            skip = L"malformed (its length, description or device path)";
+        else if (desc = lo.description, !(lo.attributes & LOAD_OPTION_ACTIVE) ||
+                 (lo.attributes & (LOADOPT_HIDDEN | LOADOPT_CATEGORY)))
             skip = L"inactive, hidden or not a boot option";
-        else if (path_at > size || plen > size - path_at ||
-                 !path_ok((EFI_DEVICE_PATH *)(opt + path_at), plen))
-            skip = L"malformed";
-        else if (names_veneer((EFI_DEVICE_PATH *)(opt + path_at), plen))
+        else if (device_path_names(lo.path, lo.path_len, "veneer.efi"))
             skip = L"veneer.efi itself";
         if (skip) {
             Print(L"veneer.efi: %s skipped: %s\n", name, skip);
             FreePool(opt);
             continue;
         }
-        EFI_STATUS st = load_option(image, (EFI_DEVICE_PATH *)(opt + path_at),
-                                    opt + path_at + plen,
-                                    (UINT32)(size - path_at - plen), &child);
+        EFI_STATUS st = load_option(image, lo.path, lo.data, (UINT32)lo.data_len,
+                                    &child);
         if (EFI_ERROR(st)) {
             Print(L"veneer.efi: %s \"%s\" does not load: %r\n", name, desc, st);
             FreePool(opt);
