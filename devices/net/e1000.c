@@ -205,23 +205,42 @@ static int rings_alloc(struct e1000 *e)
     return 0;
 }
 
-/* 14.3-14.6: reset, interrupts masked, link up, MAC, rings, RX/TX on. */
-static int e1000_setup(struct e1000 *e)
+/* 14.3-14.5: reset, interrupts masked, link up, the MAC read; NULL if
+ * the reset does not complete or there is no MAC, else where it came from. */
+static const char *e1000_reset_mac(struct e1000 *e)
 {
     wr32(e, E1000_IMC, 0xffffffffu);
     wr32(e, E1000_CTRL, rd32(e, E1000_CTRL) | E1000_CTRL_RST);
     if (!wait_bits(e, E1000_CTRL, E1000_CTRL_RST, 0, RESET_WAIT_US)) {
         log_warn("e1000", "%s: reset does not complete", e->nic.name);
-        return -E_TIMEOUT;
+        return NULL;
     }
     wr32(e, E1000_IMC, 0xffffffffu); /* reset unmasks nothing, but be sure */
     (void)rd32(e, E1000_ICR);
     wr32(e, E1000_CTRL, (rd32(e, E1000_CTRL) | E1000_CTRL_SLU | E1000_CTRL_ASDE));
     const char *src = read_mac(e);
-    if (!src) {
+    if (!src)
         log_warn("e1000", "%s: no MAC address in the EEPROM or RAL0", e->nic.name);
+    return src;
+}
+
+const char *e1000_hw_reset(volatile u8 *regs, const char *name, u8 mac[6])
+{
+    struct e1000 tmp = { .regs = regs };
+
+    ksnprintf(tmp.nic.name, sizeof(tmp.nic.name), "%s", name);
+    const char *src = e1000_reset_mac(&tmp);
+    if (src)
+        memcpy(mac, tmp.nic.mac, 6);
+    return src;
+}
+
+/* 14.3-14.6: reset, interrupts masked, link up, MAC, rings, RX/TX on. */
+static int e1000_setup(struct e1000 *e)
+{
+    const char *src = e1000_reset_mac(e);
+    if (!src)
         return -E_IO;
-    }
     const u8 *m = e->nic.mac;
     wr32(e, E1000_RAL0, (u32)m[0] | (u32)m[1] << 8 | (u32)m[2] << 16 | (u32)m[3] << 24);
     wr32(e, E1000_RAH0, (u32)m[4] | (u32)m[5] << 8 | E1000_RAH_AV);

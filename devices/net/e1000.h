@@ -100,4 +100,10 @@ CHECK_OFFSET(struct e1000_tx_desc, status, 12);
 #define E1000_TXD_CMD_RS BIT(3)
 #define E1000_TXD_DD BIT(0)
 
+/* For the share mode (e1000_share.c): software reset of the NIC whose
+ * registers are at `regs`, every interrupt masked, link up, the MAC from
+ * the EEPROM (else RAL0) into mac. Returns where the MAC came from, or
+ * NULL (logged) if the reset does not complete or there is none. */
+const char *e1000_hw_reset(volatile u8 *regs, const char *name, u8 mac[6]);
+
 #endif

@@ -39,15 +39,17 @@
 #define NET_POLL_US 1000
 #define NET_RX_BUDGET 64
 
-static const char *const net_modes[] = { "pass", "vmm", NULL };
+static const char *const net_modes[] = { "pass", "vmm", "share", NULL };
 static int net_mode_opt = NET_MODE_PASS;
 OPTION_CHOICE("vmm.net", net_mode_opt, net_modes,
               "pass: NICs belong to the guest (default); vmm: the first e1000 "
               "(8086:100e) is concealed from the guest and runs the VMM's own "
-              "network (debug shell, syslog; docs/network.md)");
+              "network (debug shell, syslog); share: the guest keeps the first "
+              "e1000, whose rings the VMM shadows, and the VMM's network rides on "
+              "it with a MAC and address of its own (docs/network.md)");
 static char ip_opt[48] = "dhcp";
 OPTION_STRING("vmm.ip", ip_opt,
-              "the VMM's IPv4 address with vmm.net=vmm: dhcp (default) or "
+              "the VMM's IPv4 address with vmm.net=vmm|share: dhcp (default) or "
               "A.B.C.D/NN[,GATEWAY]");
 
 static struct net_ip_config ip_cfg;
@@ -61,6 +63,16 @@ static u8 tx_frame[NET_FRAME_MAX];
 enum net_mode net_mode(void)
 {
     return (enum net_mode)net_mode_opt;
+}
+
+u64 net_lock_irqsave(void)
+{
+    return spin_lock_irqsave(&net_lock);
+}
+
+void net_unlock_irqrestore(u64 flags)
+{
+    spin_unlock_irqrestore(&net_lock, flags);
 }
 
 /* ---- lwIP's port (lwIP doc/NO_SYS_SampleCode.c, sys_arch.txt) --------- */
@@ -141,8 +153,12 @@ static err_t net_linkoutput(struct netif *n, struct pbuf *p)
     return active->transmit(active, tx_frame, len) < 0 ? ERR_IF : ERR_OK;
 }
 
-static void net_deliver(struct net_nic *nic, const void *frame, size_t len)
+void net_deliver_frame(struct net_nic *nic, const void *frame, size_t len)
 {
+    if (!stack_up) {
+        nic->rx_dropped++;
+        return;
+    }
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
 
     if (!p) {
@@ -227,7 +243,7 @@ static void net_poll(void)
         !spin_trylock(&net_lock))
         return;
     next_poll_tsc = now + us_to_tsc(NET_POLL_US);
-    active->poll_rx(active, net_deliver, NET_RX_BUDGET);
+    active->poll_rx(active, net_deliver_frame, NET_RX_BUDGET);
     net_link_check();
     sys_check_timeouts();
     net_syslog_poll();
@@ -251,8 +267,8 @@ static int net_configure(void)
 
     if (net_parse_ip(ip_opt, &ip_cfg, why, sizeof(why)) < 0)
         refuse_to_start("vmm.ip=%s: %s", ip_opt, why);
-    if (net_mode() != NET_MODE_VMM && strcmp(ip_opt, "dhcp") != 0)
-        log_warn("net", "vmm.ip= has no effect without vmm.net=vmm");
+    if (net_mode() == NET_MODE_PASS && strcmp(ip_opt, "dhcp") != 0)
+        log_warn("net", "vmm.ip= has no effect without vmm.net=vmm or share");
     return 0;
 }
 INIT_FUNC(devices, 06, net_configure);
@@ -261,11 +277,11 @@ static int net_start(void)
 {
     ip4_addr_t a, m, g;
 
-    if (net_mode() != NET_MODE_VMM)
+    if (net_mode() == NET_MODE_PASS)
         return 0;
     if (!active) {
-        log_warn("net", "vmm.net=vmm: no NIC the VMM can drive (e1000 8086:100e) "
-                 "was found: no VMM network");
+        log_warn("net", "vmm.net=%s: no NIC the VMM can drive (e1000 8086:100e) "
+                 "was found: no VMM network", net_modes[net_mode()]);
         return 0;
     }
     u64 flags = spin_lock_irqsave(&net_lock);

@@ -33,9 +33,15 @@ struct net_nic {
     u64 rx_frames, rx_dropped, tx_frames, tx_dropped;
 };
 
-enum net_mode { NET_MODE_PASS, NET_MODE_VMM };
+enum net_mode { NET_MODE_PASS, NET_MODE_VMM, NET_MODE_SHARE };
 /* vmm.net= as parsed. */
 enum net_mode net_mode(void);
+
+/* net_lock, for a driver's guest-facing paths (the share mode's register
+ * hooks), which must not race the poller on the rings. Never taken with
+ * it already held. */
+u64 net_lock_irqsave(void);
+void net_unlock_irqrestore(u64 flags);
 
 /* A driver found a NIC it has reset and set up for the VMM's use: the
  * stack is brought up on it at the late stage. Only the first NIC is
@@ -45,6 +51,12 @@ int net_nic_register(struct net_nic *nic);
 /* DMA memory for a NIC's rings and buffers: VMM pages, zeroed, mapped
  * for the device in the IOMMU's trusted domain. NULL when out of memory. */
 void *net_dma_alloc(size_t len, u64 *phys);
+
+/* A received frame for lwIP (net_lock held; dropped before the stack is
+ * up): what drivers pass to their poll_rx's deliver, also usable from a
+ * driver's own paths (the share mode drains its ring at the guest's
+ * register accesses). */
+void net_deliver_frame(struct net_nic *nic, const void *frame, size_t len);
 
 /* For the shell and syslog (net_lock held): the NIC in use, or NULL. */
 struct net_nic *net_active_nic(void);

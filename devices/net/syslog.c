@@ -44,8 +44,8 @@ static int syslog_configure(void)
         return 0;
     if (net_parse_endpoint(syslog_opt, &target_addr, &target_port, why, sizeof(why)) < 0)
         refuse_to_start("vmm.syslog=%s: %s", syslog_opt, why);
-    if (net_mode() != NET_MODE_VMM)
-        log_warn("syslog", "vmm.syslog= has no effect without vmm.net=vmm");
+    if (net_mode() == NET_MODE_PASS)
+        log_warn("syslog", "vmm.syslog= has no effect without vmm.net=vmm or share");
     return 0;
 }
 INIT_FUNC(devices, 07, syslog_configure);

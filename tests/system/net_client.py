@@ -9,6 +9,15 @@
                                           password, then PASS, then status, exits,
                                           storage, log, an overlong line, quit;
                                           each answer into OUTDIR/<cmd>.txt
+  net_client.py xfer HTTPPORT UPPORT OUT MB
+                                          the guest's own network (netxfer check,
+                                          docs/network.md): GET /down from the
+                                          guest's httpd, then MB MiB of random
+                                          bytes to the guest's nc on UPPORT; the
+                                          sizes, hashes and seconds into OUT
+  net_client.py hold PORT OUTDIR PASS     a shell session held open: status,
+                                          then status again once OUTDIR/stop
+                                          exists (at most 600 s), then quit
   net_client.py flood TCPPORT UDPPORT OUT garbage: UDP datagrams of random
                                           sizes (some fragmented) to UDPPORT and
                                           TCP sessions sending random bytes to
@@ -91,6 +100,80 @@ def shell(port, outdir, password):
     print("shell: done")
 
 
+def login(port, outdir, password):
+    s, banner = connect(port)
+    s.sendall(password.encode() + b"\r\n")
+    out = recv_until(s, b"veneer> ")
+    with open(os.path.join(outdir, "authed.txt"), "wb") as f:
+        f.write(banner + out)
+    return s
+
+
+def hold(port, outdir, password):
+    s = login(port, outdir, password)
+    s.sendall(b"status\r\n")
+    with open(os.path.join(outdir, "status1.txt"), "wb") as f:
+        f.write(recv_until(s, b"veneer> "))
+    print("hold: status read, holding the session")
+    sys.stdout.flush()
+    end = time.monotonic() + 600
+    while not os.path.exists(os.path.join(outdir, "stop")) and time.monotonic() < end:
+        time.sleep(0.5)
+    s.sendall(b"status\r\n")
+    with open(os.path.join(outdir, "status2.txt"), "wb") as f:
+        f.write(recv_until(s, b"veneer> "))
+    s.sendall(b"quit\r\n")
+    recv_until(s, b"bye")
+    s.close()
+    print("hold: done")
+
+
+def xfer(http_port, up_port, out, mb):
+    import hashlib
+    import urllib.request
+    lines = []
+    t0 = time.monotonic()
+    body = None
+    for attempt in range(30):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/down" % http_port,
+                                        timeout=300) as r:
+                body = r.read()
+            break
+        except OSError as e:
+            last = e
+            time.sleep(2)
+            t0 = time.monotonic()
+    if body is None:
+        raise SystemExit("xfer: no download: %s" % last)
+    t1 = time.monotonic()
+    lines.append("down %d bytes sha256 %s seconds %.3f" %
+                 (len(body), hashlib.sha256(body).hexdigest(), t1 - t0))
+    data = random.Random(2121).randbytes(mb << 20)
+    for attempt in range(30):
+        try:
+            s = socket.create_connection(("127.0.0.1", up_port), timeout=60)
+            t0 = time.monotonic()
+            s.settimeout(300)
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+            s.close()
+            break
+        except OSError as e:
+            last = e
+            time.sleep(2)
+    else:
+        raise SystemExit("xfer: no upload: %s" % last)
+    t1 = time.monotonic()
+    lines.append("up %d bytes sha256 %s seconds %.3f" %
+                 (len(data), hashlib.sha256(data).hexdigest(), t1 - t0))
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def syslog(port, out, maxn):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", port))
@@ -135,6 +218,10 @@ if __name__ == "__main__":
         shell(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     elif cmd == "syslog":
         syslog(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    elif cmd == "xfer":
+        xfer(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+    elif cmd == "hold":
+        hold(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     elif cmd == "flood":
         flood(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     else:
