@@ -374,10 +374,11 @@ static int gather_packet(u32 n, u32 tdt, u32 *used)
         } else if (bad || (len >= 0 && (len == 0 || len > (int)TX_BUF ||
                                         !guest_ram_ok(d->addr, (u64)len)))) {
             if (verdict == 0)
-                refuse("the guest's TX descriptor %u: buffer 0x%llx, %d bytes%s: "
+                refuse("the guest's TX descriptor %u: buffer 0x%llx, %d bytes: %s: "
                        "refused, packet dropped", (unsigned)((ga - base) / 16),
                        (unsigned long long)d->addr, len,
-                       bad ? " (no such descriptor type)" : " not in guest RAM");
+                       bad ? "no such descriptor type" : len == 0 ? "empty" :
+                       len > (int)TX_BUF ? "longer than 4096 bytes" : "not in guest RAM");
             verdict = -1;
         }
         k++;
