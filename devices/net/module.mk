@@ -47,3 +47,8 @@ unit-net_opts-srcs := tests/unit/test_net_opts.c devices/net/net_opts.c \
 	platform/lib/format.c
 unit-tests += e1000
 unit-e1000-srcs := tests/unit/test_e1000.c devices/net/e1000.h
+
+bench-targets += net-bench
+.PHONY: net-bench
+net-bench: all $(TOP)/guest/disk.img
+	tools/bench-net.sh
