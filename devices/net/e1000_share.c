@@ -50,11 +50,12 @@
 #include <common/guest_mem.h>
 #include <common/mmio.h>
 #include <common/vcpu.h>
-#include <devices/net/e1000.h>
+#include <devices/net/e1000_share.h>
 #include <devices/net/net.h>
 #include <devices/pci/pci.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
+#include <platform/init.h>
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
@@ -64,7 +65,7 @@
 #define HW_RX 128u
 #define HW_TX 128u
 #define RX_BUF 2048u
-#define TX_BUF 4096u          /* Linux's e1000 puts at most 4 KiB in a descriptor */
+#define TX_BUF E1000_SHARE_TX_BUF /* Linux's e1000 puts at most 4 KiB in one */
 #define PKT_DESCS 64u         /* descriptors of one guest packet, at most */
 #define VREGS 0x6000u         /* registers kept for the guest: 0 - 0x5fff */
 #define GUEST_RAR 15u         /* receive addresses 0-14 are the guest's */
@@ -90,9 +91,6 @@
 #define RCTL_UPE BIT(3)
 #define RCTL_MPE BIT(4)
 #define RCTL_MO (3u << 12)
-#define RCTL_BSEX BIT(25)
-#define TXD_DEXT 0x20         /* command byte (11): extended descriptor */
-#define TXD_DTYP_DATA 1
 #define RXD_IXSM BIT(2)
 #define RXE_RXE BIT(7)
 
@@ -189,14 +187,9 @@ static u32 ring_count(u32 len_reg)
     return (vr(len_reg) & 0xfff80u) / 16;
 }
 
-/* 13.4.22: the guest's receive buffer size */
 static u32 guest_bsize(void)
 {
-    u32 rctl = vr(E1000_RCTL), sz = (rctl >> 16) & 3;
-
-    if (rctl & RCTL_BSEX)
-        return sz ? 16384u >> (sz - 1) : 2048u;
-    return 2048u >> sz;
+    return e1000_rx_bsize(vr(E1000_RCTL));
 }
 
 /* One received frame for the guest: into the buffer of its descriptor at
@@ -320,72 +313,61 @@ static unsigned hw_tx_free(void)
     return HW_TX - 1 - (sh.tx_tail + HW_TX - sh.tx_head) % HW_TX;
 }
 
-/* A data (legacy or extended) descriptor's buffer length, or -1 for a
- * context descriptor; *bad for a type the NIC does not have. */
-static int txd_len(const struct e1000_tx_desc *d, bool *eop, bool *bad)
-{
-    u32 w2;
-
-    memcpy(&w2, &d->length, 4);
-    *eop = false;
-    *bad = false;
-    if (!(d->cmd & TXD_DEXT)) {
-        *eop = d->cmd & E1000_TXD_CMD_EOP;
-        return d->length;
-    }
-    u32 dtyp = (w2 >> 20) & 0xf;
-    if (dtyp == 0)
-        return -1;
-    if (dtyp != TXD_DTYP_DATA)
-        *bad = true;
-    *eop = d->cmd & E1000_TXD_CMD_EOP;
-    return (int)(w2 & 0xfffff);
-}
-
 /* Gathers the guest's packet at TDH: returns its descriptor count, 0 if
  * it is not all there yet (no EOP before TDT), or -1 (refused, logged)
  * if the ring or any descriptor is bad; *used is how many ring entries it
  * spans either way. */
 static int gather_packet(u32 n, u32 tdt, u32 *used)
 {
-    u64 base = guest_ring(E1000_TDBAL);
-    u32 i = sh.tdh, k = 0;
-    int verdict = 0;
+    u64 base = guest_ring(E1000_TDBAL), bad_addr = 0;
+    u32 i = sh.tdh, k = 0, bad_at = 0, bad_len = 0;
+    const char *why = NULL;
+    bool eop = false;
 
     *used = 0;
-    while (i != tdt) {
+    while (i != tdt && !eop) {
         u64 ga = base + 16ull * i;
-        struct e1000_tx_desc *d = &sh.pkt[k < PKT_DESCS ? k : PKT_DESCS - 1];
-        bool eop, bad;
+        struct e1000_tx_desc d;
+        u32 len;
         i = (i + 1) % n;
         (*used)++;
-        if (!guest_ram_ok(ga, 16) || guest_phys_read(ga, d, 16) < 0) {
+        if (!guest_ram_ok(ga, 16) || guest_phys_read(ga, &d, 16) < 0) {
             refuse("the guest's TX ring at 0x%llx (descriptor %u) is not in guest "
                    "RAM: refused", (unsigned long long)base, (unsigned)((ga - base) / 16));
             *used = (tdt + n - sh.tdh) % n; /* all of it: nothing there is readable */
             return -1;
         }
-        sh.pkt_addr[k < PKT_DESCS ? k : PKT_DESCS - 1] = ga;
-        int len = txd_len(d, &eop, &bad);
-        if (k >= PKT_DESCS) {
-            if (verdict == 0)
-                refuse("a guest packet of more than %u TX descriptors: refused", PKT_DESCS);
-            verdict = -1;
-        } else if (bad || (len >= 0 && (len == 0 || len > (int)TX_BUF ||
-                                        !guest_ram_ok(d->addr, (u64)len)))) {
-            if (verdict == 0)
-                refuse("the guest's TX descriptor %u: buffer 0x%llx, %d bytes: %s: "
-                       "refused, packet dropped", (unsigned)((ga - base) / 16),
-                       (unsigned long long)d->addr, len,
-                       bad ? "no such descriptor type" : len == 0 ? "empty" :
-                       len > (int)TX_BUF ? "longer than 4096 bytes" : "not in guest RAM");
-            verdict = -1;
+        enum e1000_txd_kind kind = e1000_txd_classify(&d, &len, &eop);
+        if (k < PKT_DESCS) {
+            sh.pkt[k] = d;
+            sh.pkt_addr[k] = ga;
+        }
+        if (!why) {
+            bool typed = (d.cmd & E1000_TXD_DEXT) && kind == E1000_TXD_BAD &&
+                         (d.cso >> 4) != E1000_TXD_DTYP_DATA;
+            if (k >= PKT_DESCS)
+                why = "the packet spans more than 64 descriptors";
+            else if (typed)
+                why = "no such descriptor type";
+            else if (kind == E1000_TXD_BAD)
+                why = len == 0 ? "empty" : "longer than 4096 bytes";
+            else if (kind == E1000_TXD_DATA && !guest_ram_ok(d.addr, len))
+                why = "not in guest RAM";
+            bad_at = (u32)((ga - base) / 16);
+            bad_addr = d.addr;
+            bad_len = len;
         }
         k++;
-        if (eop)
-            return verdict < 0 ? -1 : (int)k;
+        if (why && k > PKT_DESCS)
+            break; /* a runaway packet: refused as far as it went */
     }
-    return verdict < 0 && k >= PKT_DESCS ? -1 : 0;
+    if (!eop && !(why && k > PKT_DESCS))
+        return 0; /* the rest of the packet is not there yet */
+    if (!why)
+        return (int)k;
+    refuse("the guest's TX descriptor %u: buffer 0x%llx, %u bytes: %s: refused, "
+           "packet dropped", bad_at, (unsigned long long)bad_addr, bad_len, why);
+    return -1;
 }
 
 /* The guest's packets from TDH to TDT into the real ring. */
@@ -417,11 +399,11 @@ static void guest_tx(void)
         for (int j = 0; j < k; j++) {
             struct e1000_tx_desc d = sh.pkt[j];
             unsigned t = sh.tx_tail;
-            bool eop, bad;
-            int len = txd_len(&d, &eop, &bad);
-            if (len >= 0) {
+            bool eop;
+            u32 len;
+            if (e1000_txd_classify(&d, &len, &eop) == E1000_TXD_DATA) {
                 u8 *b = sh.tx_buf + (u64)t * TX_BUF;
-                guest_phys_read(d.addr, b, (size_t)len);
+                guest_phys_read(d.addr, b, len);
                 d.addr = sh.tx_buf_phys + (u64)t * TX_BUF;
             }
             sh.slot[t] = (struct tx_slot){ .guest = true,
@@ -858,6 +840,20 @@ static int share_attach(struct pci_dev *d)
     }
     return 0;
 }
+
+/* At the guest's power-off: what went through the shared NIC. */
+static int share_summary(void)
+{
+    if (sh.pci)
+        log_info("e1000-share", "%s: the guest's frames: %llu received, %llu dropped "
+                 "(no buffer, receiver off or refused), %llu packets sent; %llu "
+                 "refusals; the VMM's: %llu received, %llu sent", sh.nic.name,
+                 (unsigned long long)sh.g_rx, (unsigned long long)sh.g_rx_dropped,
+                 (unsigned long long)sh.g_tx, (unsigned long long)sh.refused,
+                 (unsigned long long)sh.nic.rx_frames, (unsigned long long)sh.nic.tx_frames);
+    return 0;
+}
+INIT_FUNC(poweroff, 42, share_summary);
 
 static bool share_wanted(void)
 {

@@ -52,3 +52,5 @@ bench-targets += net-bench
 .PHONY: net-bench
 net-bench: all $(TOP)/guest/disk.img
 	tools/bench-net.sh
+unit-tests += e1000_share
+unit-e1000_share-srcs := tests/unit/test_e1000_share.c devices/net/e1000_share.h
