@@ -10,7 +10,7 @@ check-deps += $(TOP)/miniguest/bar_evil.img $(TOP)/miniguest/mem_evil.img \
 	$(TOP)/miniguest/pci_evil.img $(TOP)/miniguest/msi_init.img \
 	$(TOP)/miniguest/vmm_touch.img $(TOP)/miniguest/stale_insn.img
 check-deps += $(TOP)/miniguest/e1000_evil.img $(TOP)/miniguest/nested_svm.img \
-	$(TOP)/miniguest/net_guest.img
+	$(TOP)/miniguest/net_guest.img $(TOP)/miniguest/e1000_share_evil.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
 	$(CC) -c -m32 -Itests/miniguest -o $(TOP)/miniguest/$*.o $<
