@@ -665,7 +665,7 @@ static int io_bar_index(struct pci_dev *d)
 /* BAR0 stays where the hook is: sizing (all ones) is answered here
  * without touching the NIC, which keeps decoding for the VMM. Memory
  * decoding and bus mastering stay on; I/O decoding off (the I/O BAR is
- * emulated). The I/O BAR may move: the hook follows. */
+ * emulated); the power state D0. The I/O BAR may move: the hook follows. */
 static enum pci_verdict share_config_write(struct pci_dev *d, u16 offset, u8 size,
                                            u32 value)
 {
@@ -677,6 +677,15 @@ static enum pci_verdict share_config_write(struct pci_dev *d, u16 offset, u8 siz
     if (offset == PCI_COMMAND && size == 1) {
         pci_config_write(d, offset, 1, (value | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER) &
                          ~(u32)PCI_COMMAND_IO);
+        return PCI_HANDLED;
+    }
+    u8 pm = pci_find_cap(d, PCI_CAP_ID_PM);
+    if (pm && offset == pm + 4 && size >= 2 && (value & 3)) {
+        /* PMCSR: D3 would take the NIC from the VMM too */
+        log_warn_ratelimited("e1000-share", "%02x:%02x.%x: the guest puts the shared "
+                             "NIC in D%u: kept in D0", d->id.bus, d->id.dev, d->id.fn,
+                             value & 3);
+        pci_config_write(d, offset, size, value & ~3u);
         return PCI_HANDLED;
     }
     int io = io_bar_index(d);
