@@ -97,6 +97,7 @@
 struct tx_slot {
     bool guest;               /* a guest descriptor (else the VMM's frame) */
     bool guest_rs;            /* the guest asked for DD */
+    bool context;             /* a context descriptor: no buffer, no DD asked */
     u64 gdesc;                /* the guest descriptor's address */
 };
 
@@ -289,12 +290,25 @@ static unsigned share_poll_rx(struct net_nic *nic, net_rx_fn deliver, unsigned b
     return n;
 }
 
+/* Whether real descriptor i is done: its DD, or for a context
+ * descriptor (queued without RS) the DD of the next data descriptor
+ * after it (the NIC processes the ring in order). */
+static bool sent(unsigned i)
+{
+    while (sh.slot[i].context) {
+        i = (i + 1) % HW_TX;
+        if (i == sh.tx_tail)
+            return false;
+    }
+    return sh.tx[i].status & E1000_TXD_DD;
+}
+
 /* Sent descriptors: the guest's get DD where it asked. */
 static void reap_tx(void)
 {
     bool done = false;
 
-    while (sh.tx_head != sh.tx_tail && (sh.tx[sh.tx_head].status & E1000_TXD_DD)) {
+    while (sh.tx_head != sh.tx_tail && sent(sh.tx_head)) {
         struct tx_slot *s = &sh.slot[sh.tx_head];
         if (s->guest && s->guest_rs && guest_ram_ok(s->gdesc + 12, 1)) {
             u8 dd = E1000_TXD_DD;
@@ -401,15 +415,22 @@ static void guest_tx(void)
             unsigned t = sh.tx_tail;
             bool eop;
             u32 len;
-            if (e1000_txd_classify(&d, &len, &eop) == E1000_TXD_DATA) {
+            enum e1000_txd_kind kind = e1000_txd_classify(&d, &len, &eop);
+            if (kind == E1000_TXD_DATA) {
                 u8 *b = sh.tx_buf + (u64)t * TX_BUF;
                 guest_phys_read(d.addr, b, len);
                 d.addr = sh.tx_buf_phys + (u64)t * TX_BUF;
             }
             sh.slot[t] = (struct tx_slot){ .guest = true,
                                            .guest_rs = d.cmd & E1000_TXD_CMD_RS,
+                                           .context = kind == E1000_TXD_CONTEXT,
                                            .gdesc = sh.pkt_addr[j] };
-            d.cmd |= E1000_TXD_CMD_RS;
+            /* data: RS, so the VMM sees it sent; context: none (a packet
+             * always has a data descriptor after its context) */
+            if (kind == E1000_TXD_CONTEXT)
+                d.cmd &= (u8)~E1000_TXD_CMD_RS;
+            else
+                d.cmd |= E1000_TXD_CMD_RS;
             d.status = 0;
             memcpy((void *)&sh.tx[t], &d, sizeof(d));
             sh.tx_tail = (t + 1) % HW_TX;

@@ -8,6 +8,8 @@
 # file from the guest's httpd and uploads 8 MiB to the guest's nc, both
 # through hostfwd on 127.0.0.1, and compares the SHA-256 of each with the
 # guest's. QEMU user networking with restrict=on: nothing leaves the host.
+# The guest then idles at a console shell (veneer.shell=1), so that the
+# session's second status never races its power-off.
 . "$(dirname "$0")/../lib.sh"
 CLIENT=$ROOT/tests/system/net_client.py
 BASE=$((21003 + ($$ % 9000) * 4))
@@ -15,7 +17,7 @@ SHELL_PORT=$BASE HTTP_PORT=$((BASE + 1)) UP_PORT=$((BASE + 2))
 PASS=share21
 MB=8
 
-guest_disk "$LOG_DIR/disk.img" "veneer.test=hypercall,netxfer veneer.net_mb=$MB"
+guest_disk "$LOG_DIR/disk.img" "veneer.test=hypercall,netxfer veneer.net_mb=$MB veneer.shell=1"
 mkiso "$LOG_DIR/net.iso" "vmm.net=share vmm.ip=10.0.2.30/24,10.0.2.2 vmm.shell_password=$PASS"
 qemu_start veneer "$LOG_DIR/net.iso" -cpu EPYC,+svm,+npt -machine q35 \
     -nic user,model=e1000,restrict=on,hostfwd=tcp:127.0.0.1:$SHELL_PORT-10.0.2.30:23,hostfwd=tcp:127.0.0.1:$HTTP_PORT-10.0.2.15:8080,hostfwd=tcp:127.0.0.1:$UP_PORT-10.0.2.15:5001 \
