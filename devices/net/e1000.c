@@ -300,8 +300,10 @@ static int e1000_attach(struct pci_dev *d)
         return -E_NOMEM;
     }
     u16 cmd = (u16)pci_config_read(d, PCI_COMMAND, 2);
-    pci_config_write(d, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-                     PCI_COMMAND_INTX_DISABLE);
+    /* I/O decoding off: the I/O BAR's IOADDR/IODATA reach every register
+     * (8254x SDM 13.2.2), and the guest needs no config access to use it */
+    pci_config_write(d, PCI_COMMAND, 2, (u16)((cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+                     PCI_COMMAND_INTX_DISABLE) & ~PCI_COMMAND_IO));
     if (e1000_setup(e) < 0 || net_nic_register(&e->nic) < 0) {
         /* the hook stays: a half-set-up NIC is no one's, and turned off */
         pci_config_write(d, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
