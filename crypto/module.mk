@@ -84,10 +84,11 @@ unit-kdf-deps := $(BEARSSL_HOST)
 
 # ---- benchmark -----------------------------------------------------------------
 # Optimized, no sanitizers: timing is only ever done here, never in a test.
-$(TOP)/crypto/xts-bench: crypto/xts_bench.c $(XTS_SRCS) $(XTS_HDRS) $(BEARSSL_HOST)
+$(TOP)/crypto/xts-bench: crypto/xts_bench.c crypto/aes_raw_bench.c crypto/aes_raw_bench.h $(XTS_SRCS) $(XTS_HDRS) $(BEARSSL_HOST)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-		-I. -o $@ crypto/xts_bench.c $(XTS_SRCS) $(BEARSSL_HOST) -lcrypto
+		-I. -I$(BEARSSL_SRC)/inc -o $@ crypto/xts_bench.c crypto/aes_raw_bench.c $(XTS_SRCS) \
+		$(BEARSSL_HOST) -lcrypto
 
 .PHONY: crypto-bench
 crypto-bench: $(TOP)/crypto/xts-bench
