@@ -39,6 +39,10 @@ timed() {  # NAME START-COMMAND...: "CPU-SECONDS WALL-SECONDS" to the verdict
     "$@" >&2
     wait_for "$name" '^GUEST-VERDICT' "${LIMIT:-1500}" >&2 || { stop "$name"; echo "fail fail"; return; }
     t1=$(date +%s.%N)
+    # The guest powers off after its verdict (Veneer logs its exit
+    # summaries then): up to 30 s for the emulator to end by itself, for
+    # both boots alike.
+    for _ in $(seq 150); do running "$name" || break; sleep 0.2; done
     stop "$name" >&2
     children_cpu; c1=$CHILD_CPU
     awk "BEGIN{printf \"%.2f %.1f\", $c1 - $c0, $t1 - $t0}"
