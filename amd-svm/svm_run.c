@@ -521,6 +521,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             v->slat_gen = gen;
             b->ctl.tlb_control = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_GUEST
                                                         : SVM_TLB_FLUSH_ALL;
+            svm_nested_slat_changed(s);
         }
         svm_state_write_back(v);
         /* An exception the VMM raised in L2 that L1 intercepts is a

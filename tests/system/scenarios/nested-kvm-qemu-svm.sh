@@ -5,9 +5,12 @@
 # real-mode vcpu that writes port 0x10 and 0x11 and halts; the guest's
 # `kvm` check, docs/guest.md). QEMU SVM (EPYC, NPT, no NRIPS).
 #   control: the same disk bare on QEMU: KVM on QEMU's own SVM.
-#   on:      under Veneer with vmm.nested=1: kvm_amd sees SVM without
-#            nested paging (npt=0: KVM's shadow paging in L1), and the VM's
-#            exits come back to KVM as on the CPU.
+#   on:      under Veneer with vmm.nested=1: kvm_amd sees SVM with nested
+#            paging (npt=Y): L2 runs on Veneer's shadow of KVM's NPT
+#            (NPT02), KVM's own nested page faults reflected to it.
+#   shadow:  the same with kvm_amd.npt=0 (KVM's shadow paging in L1, L2
+#            on Veneer's own map); the VM's exits come back to KVM as on
+#            the CPU in both.
 #   off:     under Veneer, default options: no svm flag, no /dev/kvm.
 . "$(dirname "$0")/../lib.sh"
 CPU="-cpu EPYC,+svm,+npt"
@@ -28,18 +31,28 @@ guest_verdict bare 240; stop bare
 expect bare "$PASS_LINE" "control: KVM runs the VM on QEMU's own SVM"
 expect bare "^GUEST-KVM KVMTEST exit hlt rip=0x1012 ax=0x13ba" "control: the VM halted after its loop"
 
-guest_disk "$LOG_DIR/on.img" "veneer.test=kvm,cpu"
-mkiso "$LOG_DIR/on.iso" "vmm.nested=1"
-start on "$LOG_DIR/on.iso" "$LOG_DIR/on.img"
-guest_verdict on 400; wait_exit on 60 || stop on
-expect on "I guest: vmm.nested=1: SVM shown to the guest" "vmm.nested=1: announced"
-expect on "^GUEST-KVM kvm_amd/parameters/npt=N" "vmm.nested=1: kvm_amd without nested paging (none shown)"
-expect on "^GUEST-KVM KVMTEST exit io dir=out port=0x10 size=1 data=0x5a" "vmm.nested=1: the VM's first OUT"
-expect on "^GUEST-KVM KVMTEST exit io dir=out port=0x11 size=2 data=0x13ba" "vmm.nested=1: the VM's second OUT, after its loop"
-expect on "^GUEST-KVM KVMTEST exit hlt rip=0x1012 ax=0x13ba" "vmm.nested=1: the VM halted"
-expect on "$PASS_LINE" "vmm.nested=1: KVM runs the VM under Veneer"
-expect on "^GUEST-CHECK cpu PASS" "vmm.nested=1: the guest's own work after KVM"
-expect_not on "PANIC|Kernel panic" "vmm.nested=1: no panic"
+mkiso "$LOG_DIR/on.iso" "vmm.nested=1 vmm.loglevel=debug"
+# on: kvm_amd with nested paging (Veneer's NPT02 under L1's NPT12);
+# shadow: kvm_amd.npt=0 (KVM's shadow paging in L1, L2 on Veneer's map)
+for run in on:Y shadow:N; do
+    name=${run%:*} npt=${run#*:}
+    params="veneer.test=kvm,cpu"
+    [ "$npt" = N ] && params="$params kvm_amd.npt=0"
+    guest_disk "$LOG_DIR/$name.img" "$params"
+    start "$name" "$LOG_DIR/on.iso" "$LOG_DIR/$name.img"
+    guest_verdict "$name" 400; wait_exit "$name" 60 || stop "$name"
+    expect $name "I guest: vmm.nested=1: SVM shown to the guest" "vmm.nested=1: announced"
+    expect $name "^GUEST-KVM kvm_amd/parameters/npt=$npt" "vmm.nested=1: kvm_amd npt=$npt"
+    expect $name "^GUEST-KVM KVMTEST exit io dir=out port=0x10 size=1 data=0x5a" "npt=$npt: the VM's first OUT"
+    expect $name "^GUEST-KVM KVMTEST exit io dir=out port=0x11 size=2 data=0x13ba" "npt=$npt: the VM's second OUT, after its loop"
+    expect $name "^GUEST-KVM KVMTEST exit hlt rip=0x1012 ax=0x13ba" "npt=$npt: the VM halted"
+    expect $name "$PASS_LINE" "npt=$npt: KVM runs the VM under Veneer"
+    expect $name "^GUEST-CHECK cpu PASS" "npt=$npt: the guest's own work after KVM"
+    expect_not $name "PANIC|Kernel panic" "npt=$npt: no panic"
+done
+# with nested paging, L2's pages come through NPT02 on demand, and KVM's
+# own NPT12 faults (the pages it has not mapped yet) go back to it
+expect on "D svm: L2 #NPF at 0x[0-9a-f]+ is L1's \(NPT12\)" "npt=Y: an L2 fault in NPT12 reflected to KVM"
 
 guest_disk "$LOG_DIR/off.img" "veneer.test=kvm"
 mkiso "$LOG_DIR/off.iso" ""
