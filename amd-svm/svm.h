@@ -123,6 +123,7 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code);
 bool svm_nested_l2_pending(struct vcpu *v);
 void svm_nested_gif_masking(struct svm_vcpu *s);
 void svm_nested_keep_l1_intercepts(struct svm_vcpu *s);
+bool svm_nested_host_if(const struct svm_vcpu *s);
 void svm_nested_set_tsc_offset(struct svm_vcpu *s, u64 l1_offset);
 void svm_nested_reset(struct vcpu *v);
 void svm_nested_slat_changed(struct svm_vcpu *s);
@@ -141,7 +142,8 @@ void svm_inject_interrupt(struct vcpu *v, u8 vector);
 void svm_dump(struct vcpu *v);
 void svm_nmi_hook_init(void);
 
-void svm_vmrun(u64 guest_vmcb_pa, struct guest_regs *regs, u64 host_vmcb_pa);
+void svm_vmrun(u64 guest_vmcb_pa, struct guest_regs *regs, u64 host_vmcb_pa,
+               u64 host_if);
 /* svm_entry.S: the vcpu op idle (STGI, HLT unless *wake, CLGI). */
 void svm_idle(volatile u32 *wake);
 extern char svm_idle_check[], svm_idle_hlt[], svm_idle_done[];

@@ -591,10 +591,15 @@ static void build_vmcb02(struct vcpu *v)
                                     c12->intercept1 & SVM_INTERCEPT_MSR);
     c->tsc_offset = b01->ctl.tsc_offset + c12->tsc_offset;
     c->guest_asid = b01->ctl.guest_asid;
-    /* V_INTR_MASKING is not passed on: with it, physical interrupts would
-     * follow the host's IF, which is 0 in Veneer, and never reach L2 or
-     * exit to L1; without it they follow L2's IF (docs/backends.md). */
+    /* V_INTR_MASKING (APM 15.21.1): physical interrupts follow the host's
+     * IF, L1's at its VMRUN; Veneer runs vmcb02 with its own IF set to
+     * that (svm_nested_host_if), so an interrupt exits to L1 whatever
+     * L2's IF, or waits while L1 had IF=0. Only with L1's INTR intercept:
+     * else one would reach Veneer itself; then, as before, they follow
+     * L2's IF (docs/backends.md). */
     c->vintr = c12->vintr & vintr_l1;
+    if ((c12->vintr & SVM_VINTR_MASKING) && (c12->intercept1 & SVM_INTERCEPT_INTR))
+        c->vintr |= SVM_VINTR_MASKING;
     c->interrupt_shadow = c12->interrupt_shadow & SVM_INTERRUPT_SHADOW;
     c->np_control = SVM_NP_ENABLE;  /* the VMM region absent, either way */
     c->clean = 0;
@@ -735,6 +740,18 @@ void svm_nested_keep_l1_intercepts(struct svm_vcpu *s)
         b->ctl.intercept_exceptions |= c12->intercept_exceptions;
         vmcb_dirty(b, VMCB_CLEAN_I);
     }
+}
+
+/* The host IF for a VMRUN of vmcb02: L1's IF when L2 runs with
+ * V_INTR_MASKING (build_vmcb02 sets it only with L1's INTR intercept, so
+ * a physical interrupt is an exit, never taken by Veneer). */
+bool svm_nested_host_if(const struct svm_vcpu *s)
+{
+    const struct svm_nested *n = &s->nested;
+
+    return (n->vmcb02->ctl.vintr & SVM_VINTR_MASKING) &&
+           (n->vmcb02->ctl.intercept1 & SVM_INTERCEPT_INTR) &&
+           (n->vmcb01->save.rflags & RFLAGS_IF);
 }
 
 /* While L1's GIF is 0, physical interrupts wait: V_INTR_MASKING makes

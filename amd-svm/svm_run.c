@@ -546,7 +546,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             svm_nested_keep_l1_intercepts(s);
         b->save.rax = v->regs.gpr[GPR_RAX];
         b->save.rsp = v->regs.gpr[GPR_RSP];
-        svm_vmrun(s->vmcb_pa, &v->regs, host_pa);
+        svm_vmrun(s->vmcb_pa, &v->regs, host_pa,
+                  s->nested.in_l2 && svm_nested_host_if(s));
         s->entries++;
         v->regs.gpr[GPR_RAX] = b->save.rax;
         v->regs.gpr[GPR_RSP] = b->save.rsp;
