@@ -253,6 +253,19 @@ static bool l1_intercepts(struct vcpu *v, u32 code)
     return false; /* nested-page faults and the rest are Veneer's */
 }
 
+/* An event interrupted mid-delivery by an exit reflected to L1 is L1's to
+ * deliver again (it is in EXITINTINFO), an NMI of the VMM's too: not
+ * counted twice. */
+static void intinfo_to_l1(struct svm_vcpu *s, u64 intinfo)
+{
+    if (intinfo & SVM_EVT_VALID) {
+        s->reinject = 0;
+        if (s->intinfo_nmi && s->pending_nmis)
+            s->pending_nmis--;
+        s->intinfo_nmi = false;
+    }
+}
+
 /* ---- L1's nested paging (NPT12) ----------------------------------------- */
 
 static int read_npt12(void *ctx, u64 gpa, u64 *pte, unsigned size)
@@ -276,8 +289,11 @@ static u64 walk_npt12(struct vcpu *v, u64 l2pa, bool write, bool exec,
         .cr4 = l1->cr4,
         .efer = l1->efer,
     };
-    int r = guest_walk(&pc, l2pa, write, read_npt12, NULL, w);
+    int r;
 
+    if (l2pa >> 48) /* beyond a 4-level NPT: nothing NPT02 could map */
+        return BIT(31);
+    r = guest_walk(&pc, l2pa, write, read_npt12, NULL, w);
     if (r == -E_INVAL) {
         log_warn_ratelimited("svm", "L1's nested page tables (nCR3 0x%llx) "
                              "for 0x%llx lead outside its memory: #NPF to L1",
@@ -330,8 +346,7 @@ static bool l2_npf(struct vcpu *v)
          * access (W, ID) and where (final or table, bits 32-33) */
         err = (err & (BIT(0) | BIT(3))) | BIT(2) |
               (hw & (BIT(1) | BIT(4) | BIT(32) | BIT(33)));
-        if (c->exitintinfo & SVM_EVT_VALID)
-            s->reinject = 0;
+        intinfo_to_l1(s, c->exitintinfo);
         log_debug("svm", "L2 #NPF at 0x%llx is L1's (NPT12): error 0x%llx",
                   (unsigned long long)l2pa, (unsigned long long)err);
         vmexit(v, SVM_EXIT_NPF, err, l2pa, c->exitintinfo);
@@ -390,14 +405,7 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
         svm_inject_exception(v, 6, 0);
         return true;
     }
-    /* An event interrupted mid-delivery is L1's to deliver again (it is
-     * in EXITINTINFO), an NMI of the VMM's too: not counted twice. */
-    if (intinfo & SVM_EVT_VALID) {
-        s->reinject = 0;
-        if (s->intinfo_nmi && s->pending_nmis)
-            s->pending_nmis--;
-        s->intinfo_nmi = false;
-    }
+    intinfo_to_l1(s, intinfo);
     if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32)
         vcpu_count_exit(v, EXIT_EXCEPTION);
     vmexit(v, code, b->ctl.exitinfo1, b->ctl.exitinfo2, intinfo);

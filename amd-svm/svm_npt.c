@@ -60,8 +60,12 @@ int svm_npt_protect(u64 gpa, u64 len, bool present)
 
 bool svm_npt_present(u64 gpa)
 {
-    u64 f = spin_lock_irqsave(&npt_lock), table = svm_npt_root, e = 0;
+    u64 f, table = svm_npt_root, e = 0;
     bool present = false;
+
+    if (gpa >> 48)
+        return false; /* past the 4-level map: never an alias of a lower page */
+    f = spin_lock_irqsave(&npt_lock);
 
     for (int level = 3; level >= 0; level--) {
         e = ((const u64 *)phys_to_virt(table))[(gpa >> (12 + 9 * level)) & 511];
