@@ -229,5 +229,6 @@ const struct vcpu_ops svm_ops = {
     .hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
     .sipi_exits = false,
     .nested_svm = true,
+    .nested_phys = svm_nested_phys,
     .s3_resume = true,
 };

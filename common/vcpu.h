@@ -333,6 +333,14 @@ struct vcpu_ops {
      * io_intercept and set_tsc_offset, which act on L1's view and are
      * merged into L2's by the backend. */
     bool nested_svm;
+    /* Optional (NULL: L2 never has nested paging of its own): when L2 runs
+     * on its L1's nested page tables (NPT12, EPT12), turns an address of
+     * the running level's guest-physical space into L1's, or -E_FAULT
+     * when L1's tables have no such translation (identity while L1 runs).
+     * guest_mem.c's linear accesses (instruction bytes, page walks, string
+     * I/O, TSS) go through it: the VMM's accesses for L2 then land where
+     * L2's own would, and every check stays on L1-physical addresses. */
+    int (*nested_phys)(struct vcpu *v, u64 gpa, bool write, u64 *l1pa);
     /* cpu_enable may run again on a CPU whose virtualization an S3 sleep
      * turned off (same host areas), and the vcpus survive the sleep:
      * common/sleep.c resumes the guest after an S3 wake. */

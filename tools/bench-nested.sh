@@ -5,7 +5,8 @@
 # whose CPUID it intercepts and the exit back (refl: the reflected exit),
 # one L2 running N CPUIDs it does not intercept (handled: each one an exit
 # Veneer answers for L2 itself; one VMRUN and HLT exit subtracted), N CPUIDs
-# of its own (l1), and the empty loop (base). Bare runs of the same sector
+# of its own (l1), the empty loop (base), and refl again with L2 on L1's
+# nested page tables (nrefl: under Veneer, NPT02). Bare runs of the same sector
 # give the CPU's own cost, for the ratio. Veneer runs with vmm.nested=1.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,9 +15,9 @@ mkdir -p "$LOG_DIR"
 . "$ROOT/tests/system/lib.sh"
 IMG=$ROOT/build/miniguest/nested_bench.img
 mkiso "$LOG_DIR/veneer.iso" "vmm.nested=1"
-RE='NESTED-BENCH n=([0-9a-f]+) refl=([0-9a-f]+) handled=([0-9a-f]+) l1=([0-9a-f]+) base=([0-9a-f]+)'
+RE='NESTED-BENCH n=([0-9a-f]+) refl=([0-9a-f]+) handled=([0-9a-f]+) l1=([0-9a-f]+) base=([0-9a-f]+) nrefl=([0-9a-f]+)'
 
-run() {  # NAME [ISO]: prints "n refl handled l1 base"
+run() {  # NAME [ISO]: prints "n refl handled l1 base nrefl"
     local name=$1 iso=${2:-}
     cp "$IMG" "$LOG_DIR/$name.img"
     {
@@ -28,15 +29,15 @@ run() {  # NAME [ISO]: prints "n refl handled l1 base"
         wait_for "$name" "$RE|NESTED-BENCH no SVM|unexpected" 300
         stop "$name"
     } >&2
-    sed -nE "s/.*$RE.*/\1 \2 \3 \4 \5/p" "$LOG_DIR/$name.serial" | head -1
+    sed -nE "s/.*$RE.*/\1 \2 \3 \4 \5 \6/p" "$LOG_DIR/$name.serial" | head -1
 }
 
 per() {  # N DELTA BASE: instructions per round, the loop's own cost removed
     echo $(( (0x$2 - 0x$3) / 0x$1 ))
 }
 
-read -r n r h l b < <(run veneer "$LOG_DIR/veneer.iso")
-read -r bn br bh bl bb < <(run bare)
+read -r n r h l b nr < <(run veneer "$LOG_DIR/veneer.iso")
+read -r bn br bh bl bb bnr < <(run bare)
 if [ -z "${n:-}" ] || [ -z "${bn:-}" ]; then
     echo "BENCH nested model=ryzen: no result (see $LOG_DIR)"
     exit 0
@@ -45,6 +46,8 @@ vr=$(per "$n" "$r" "$b"); br_=$(per "$bn" "$br" "$bb")
 # handled: one VMRUN + HLT round trip (about one refl) is in the delta too
 vh=$(( (0x$h - 0x$r / 0x$n) / 0x$n )); bh_=$(( (0x$bh - 0x$br / 0x$bn) / 0x$bn ))
 vl=$(per "$n" "$l" "$b"); bl_=$(per "$bn" "$bl" "$bb")
+vnr=$(per "$n" "$nr" "$b"); bnr_=$(per "$bn" "$bnr" "$bb")
 echo "BENCH nested model=ryzen instructions per L2 CPUID exit reflected to L1 (with L1's VMRUN): veneer=$vr bare=$br_"
 echo "BENCH nested model=ryzen instructions per L2 CPUID exit Veneer handles itself: veneer=$vh bare=$bh_"
 echo "BENCH nested model=ryzen instructions per L1 CPUID exit: veneer=$vl bare=$bl_"
+echo "BENCH nested model=ryzen instructions per L2 CPUID exit reflected to L1, L2 on L1's nested paging: veneer=$vnr bare=$bnr_"

@@ -87,7 +87,8 @@ int main(void)
     cpuid_policy(0x40000001, 0, &in, fake, &r);
     CHECK_EQ(r.eax, 0x1111);    /* the rest of the range still hidden */
 
-    /* vmm.nested=1: SVM shown, its optional features (EDX) not. */
+    /* vmm.nested=1: SVM shown, of its optional features (EDX) only
+     * nested paging. */
     intel = false;
     in.nested_svm = true;
     cpuid_policy(0x80000001, 0, &in, fake, &r);
@@ -95,7 +96,7 @@ int main(void)
     cpuid_policy(0x8000000a, 0, &in, fake, &r);
     CHECK_EQ(r.eax, 1);         /* revision */
     CHECK_EQ(r.ebx, 16);        /* ASIDs */
-    CHECK(r.ecx == 0 && r.edx == 0); /* no NPT, NRIPS, clean bits, ... */
+    CHECK(r.ecx == 0 && r.edx == 1); /* NPT; no NRIPS, clean bits, ... */
     cpuid_policy(1, 0, &in, fake, &r);
     CHECK(!(r.ecx & BIT(5)));   /* VMX stays hidden */
     return check_done("cpuid_policy");
