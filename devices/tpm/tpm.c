@@ -30,6 +30,21 @@ OPTION_UINT("vmm.tpm_parent", parent_handle, 0x81000000, 0x81ffffff,
             "under (default 0x81000001)");
 
 extern struct boot_info boot_info;
+static u32 pcr_mask;
+
+/* A malformed vmm.tpm_pcrs= refuses the start, whatever vmm.key= says */
+static int tpm_options(void)
+{
+    char why[80];
+
+    if (tpm_pcr_mask_parse(pcrs_opt, &pcr_mask, why, sizeof(why)) < 0) {
+        log_err("tpm", "vmm.tpm_pcrs=%s: %s", pcrs_opt, why);
+        return -E_INVAL;
+    }
+    return 0;
+}
+/* before storage_init (devices, 05) asks for the key */
+INIT_FUNC(devices, 01, tpm_options);
 
 static struct tpm_cmd cmd;
 static u8 resp[TPM_BUF_MAX];
@@ -114,17 +129,44 @@ static int pcr_read(u32 pcr, u8 value[TPM_SHA256_LEN], char *why, size_t whylen)
     return r < 0 ? r : tpm_resp_pcr_read(resp, n, pcr, value, &rc, why, whylen);
 }
 
-/* Extends the lock PCR (TPM open): 0 or < 0 with `why` */
-static int cap(char *why, size_t whylen)
+/* A TPM nobody started (TPM_RC_INITIALIZE: the firmware did not, or its
+ * TPM2_Startup(STATE) after an S3 wake failed because the guest had sent
+ * TPM2_Shutdown(CLEAR)) is started here, with reset PCRs: left alone, the
+ * guest would start it itself and find PCR 15 at zero. */
+static int startup(char *why, size_t whylen)
 {
     size_t n;
     u32 rc;
     int r;
 
-    tpm_cmd_pcr_extend(&cmd, TPM_LOCK_PCR, tpm_cap_digest);
+    tpm_cmd_startup_clear(&cmd);
     r = transact(why, whylen, &n);
     if (r == 0)
-        r = tpm_resp_pcr_extend(resp, n, &rc, why, whylen);
+        r = tpm_resp_empty(resp, n, &rc, why, whylen);
+    if (r == 0)
+        log_warn("tpm", "the TPM was not started: TPM2_Startup(CLEAR) sent (all "
+                 "PCRs at their reset values)");
+    return r;
+}
+
+/* Extends the lock PCR (TPM open): 0 or < 0 with `why` */
+static int cap(char *why, size_t whylen)
+{
+    size_t n;
+    u32 rc = 0;
+    int r;
+
+    for (int tries = 0; tries < 2; tries++) {
+        tpm_cmd_pcr_extend(&cmd, TPM_LOCK_PCR, tpm_cap_digest);
+        r = transact(why, whylen, &n);
+        if (r == 0)
+            r = tpm_resp_pcr_extend(resp, n, &rc, why, whylen);
+        if (r != -E_FAULT || rc != TPM_RC_INITIALIZE || tries)
+            break;
+        r = startup(why, whylen);
+        if (r < 0)
+            break;
+    }
     if (r == 0) {
         capped = true;
         log_info("tpm", "PCR %u extended with SHA-256(\"%s\"): the guest cannot "
@@ -142,8 +184,6 @@ static const char *rc_name(u32 rc)
     if ((rc & 0x80) && (rc & 0x3f) == 0x1f)
         return "TPM_RC_INTEGRITY: the sealed object was not made under this TPM's "
                "storage key";
-    if (rc == 0x18b)
-        return "TPM_RC_HANDLE: no storage key at the parent handle";
     if ((rc & 0x80) && (rc & 0x3f) == 0x0b)
         return "TPM_RC_HANDLE: no storage key at the parent handle";
     return "see the TPM 2.0 Library spec part 2, TPM_RC";
@@ -218,14 +258,9 @@ int keysrc_tpm_get(u8 key[KEY_BYTES], char *why, size_t whylen)
     const struct boot_module *m = tpm_module();
     u8 value[TPM_SHA256_LEN];
     char text[2 * TPM_SHA256_LEN + 1], capwhy[120];
-    u32 mask;
+    u32 mask = pcr_mask | BIT(TPM_LOCK_PCR);
     int r;
 
-    if (tpm_pcr_mask_parse(pcrs_opt, &mask, text, sizeof(text)) < 0) {
-        ksnprintf(why, whylen, "vmm.tpm_pcrs=%s: %s", pcrs_opt, text);
-        return -E_INVAL;
-    }
-    mask |= BIT(TPM_LOCK_PCR);
     if (capped) {
         ksnprintf(why, whylen, "PCR %d is already extended in this boot",
                   TPM_LOCK_PCR);

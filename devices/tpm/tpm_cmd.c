@@ -183,6 +183,13 @@ void tpm_cmd_pcr_read(struct tpm_cmd *c, u32 pcr)
     cmd_end(c);
 }
 
+void tpm_cmd_startup_clear(struct tpm_cmd *c)
+{
+    cmd_begin(c, TPM_ST_NO_SESSIONS, TPM_CC_STARTUP);
+    put16(c, 0x0000); /* TPM_SU_CLEAR */
+    cmd_end(c);
+}
+
 void tpm_cmd_flush(struct tpm_cmd *c, u32 handle)
 {
     cmd_begin(c, TPM_ST_NO_SESSIONS, TPM_CC_FLUSH_CONTEXT);

@@ -12,6 +12,7 @@
 #define TPM_ST_NO_SESSIONS 0x8001
 #define TPM_ST_SESSIONS    0x8002
 
+#define TPM_CC_STARTUP           0x00000144
 #define TPM_CC_LOAD              0x00000157
 #define TPM_CC_UNSEAL            0x0000015e
 #define TPM_CC_FLUSH_CONTEXT     0x00000165
@@ -81,6 +82,10 @@ int tpm_resp_pcr_extend(const u8 *r, size_t len, u32 *rc, char *why, size_t whyl
 void tpm_cmd_pcr_read(struct tpm_cmd *c, u32 pcr);
 int tpm_resp_pcr_read(const u8 *r, size_t len, u32 pcr, u8 out[TPM_SHA256_LEN],
                       u32 *rc, char *why, size_t whylen);
+
+/* TPM2_Startup(SU_CLEAR): for a TPM nobody started since its reset. */
+#define TPM_RC_INITIALIZE 0x100
+void tpm_cmd_startup_clear(struct tpm_cmd *c);
 
 /* TPM2_FlushContext of a loaded object or session handle. */
 void tpm_cmd_flush(struct tpm_cmd *c, u32 handle);

@@ -106,6 +106,10 @@ static void test_commands(void)
     tpm_cmd_pcr_read(&c, 16);
     CHECK(bytes_are(&c, rd, sizeof(rd)));
 
+    static const u8 st[] = { 0x80, 0x01, 0, 0, 0, 0x0c, 0, 0, 0x01, 0x44, 0, 0 };
+    tpm_cmd_startup_clear(&c);
+    CHECK(bytes_are(&c, st, sizeof(st)));
+
     static const u8 fl[] = { 0x80, 0x01, 0, 0, 0, 0x0e, 0, 0, 0x01, 0x65,
                              0x80, 0, 0, 2 };
     tpm_cmd_flush(&c, 0x80000002);
