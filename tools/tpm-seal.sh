@@ -22,7 +22,7 @@
 # nothing is there. The output is the sealed object's TPM2B_PRIVATE then
 # its TPM2B_PUBLIC: the module `module2 /boot/veneer.tpm veneer.tpm`.
 set -eu
-key= out= pcrs=0-7 log= current=0 parent=0x81000001 provision=0
+key='' out='' pcrs=0-7 log='' current=0 parent=0x81000001 provision=0
 die() { echo "tpm-seal: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
     case "$1" in

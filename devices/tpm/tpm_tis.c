@@ -11,6 +11,7 @@
 #define TIS_ACCESS    0x000 /* 8-bit */
 #define TIS_STS       0x018 /* 32-bit: status, burstCount in 8..23 */
 #define TIS_DATA_FIFO 0x024
+#define TIS_INTF_ID   0x030 /* PTP: InterfaceType in 3..0 */
 #define TIS_DID_VID   0xf00
 
 #define ACCESS_VALID   BIT(7) /* tpmRegValidSts */
@@ -23,6 +24,10 @@
 #define STS_AVAIL      BIT(4) /* dataAvail */
 #define STS_EXPECT     BIT(3)
 #define STS_FAMILY(s)  (((s) >> 26) & 3) /* PTP: 1 = TPM 2.0 */
+
+#define INTF_FIFO  0x0 /* PTP FIFO */
+#define INTF_CRB   0x1
+#define INTF_TIS13 0xf /* TIS 1.3 (FIFO, older TPMs) */
 
 /* Timeouts (PTP: TIMEOUT_A 750 ms, TIMEOUT_B 2 s); a command's execution
  * is given 30 s (key generation on a slow TPM; the VMM's take less). */
@@ -97,13 +102,21 @@ static u32 burst(void)
 
 int tis_open(char *why, size_t whylen)
 {
-    u32 id = rd32(TIS_DID_VID), sts;
+    u32 id = rd32(TIS_DID_VID), sts, intf;
     u8 acc = rd8(TIS_ACCESS);
 
     if (id == 0 || id == 0xffffffff || !(acc & ACCESS_VALID) || acc == 0xff) {
         ksnprintf(why, whylen, "no TPM at 0x%llx (DID_VID 0x%x, ACCESS 0x%x)",
                   TIS_BASE, id, acc);
         return -E_NOENT;
+    }
+    /* a CRB interface (most firmware TPMs) has other registers here */
+    intf = rd32(TIS_INTF_ID) & 0xf;
+    if (intf != INTF_FIFO && intf != INTF_TIS13) {
+        ksnprintf(why, whylen, "the TPM at 0x%llx (DID_VID 0x%x) has interface "
+                  "type %u%s: Veneer drives the FIFO interface only", TIS_BASE,
+                  id, intf, intf == INTF_CRB ? " (CRB)" : "");
+        return -E_NOTSUP;
     }
     if (!(acc & ACCESS_ACTIVE)) {
         wr8(TIS_ACCESS, ACCESS_REQUEST);
