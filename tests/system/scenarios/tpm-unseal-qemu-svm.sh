@@ -10,6 +10,7 @@
 #           15 holds Veneer's "started the guest" extend and the guest's own
 #           TPM2_PolicyPCR/TPM2_Unseal of the same object fails
 #           (TPM_RC_POLICY_FAIL);
+#  badblob: a truncated sealed object: refused in one line, the prompt;
 #  changed: another firmware configuration (an SMBIOS serial: PCR 1 differs):
 #           TPM2_Unseal fails, the prompt appears, the passphrase (the same
 #           key, PBKDF2) unlocks the disk and Linux boots.
@@ -114,6 +115,15 @@ for i in 0 1 2 3 4 5 6 7; do
     [ "$(pcr learn $i)" = "$(pcr unseal $i)" ] || {
         echo "FAIL unseal: PCR $i differs from the learning boot's"; FAILS=$((FAILS + 1)); }
 done
+
+# badblob: a truncated sealed object is refused in one line before any
+# TPM2_Load, and the prompt appears
+mkdir -p "$LOG_DIR/short"
+head -c 200 "$LOG_DIR/veneer.tpm" >"$LOG_DIR/short/veneer.tpm"
+mkiso "$LOG_DIR/badblob.iso" "$OPTS" "$ELF" "$LOG_DIR/short/veneer.tpm"
+tpm_boot badblob "$LOG_DIR/badblob.iso" "$img" "" 'wait:120:Veneer: disk passphrase: |refusing'
+expect badblob "W storage: no key from the TPM: the sealed object has no TPM2B_PUBLIC after its [0-9]+-byte TPM2B_PRIVATE; asking for the passphrase" "a truncated sealed object refused in one line"
+expect badblob "I tpm: PCR 15 extended" "PCR 15 extended all the same"
 
 # changed: another SMBIOS serial (SeaBIOS measures the SMBIOS tables into
 # PCR 1): no unseal; the passphrase, typed on the serial line, unlocks
