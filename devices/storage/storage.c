@@ -8,6 +8,7 @@
 #include <common/hypercall.h>
 #include <devices/storage/storage.h>
 #include <devices/storage/storage_rules.h>
+#include <devices/tpm/tpm.h>
 #include <platform/bootinfo.h>
 #include <platform/format.h>
 #include <platform/init.h>
@@ -33,11 +34,12 @@ OPTION_STRING("vmm.kcv", kcv_opt,
               "key check values, 16 hex digits per key slot, comma-separated "
               "(vdisk kcv prints them)");
 static int key_source;
-static const char *const key_sources[] = { "auto", "module", "prompt", NULL };
-enum { KEY_AUTO, KEY_MODULE_SRC, KEY_PROMPT };
+static const char *const key_sources[] = { "auto", "module", "prompt", "tpm", NULL };
+enum { KEY_AUTO, KEY_MODULE_SRC, KEY_PROMPT, KEY_TPM };
 OPTION_CHOICE("vmm.key", key_source, key_sources,
               "where keys come from: auto (the veneer.key module if loaded, "
-              "else the passphrase prompt), module, prompt");
+              "else the passphrase prompt), module, prompt, tpm (sealed in the "
+              "TPM, the prompt when it does not unseal)");
 static u64 kdf_iterations = KDF_DEFAULT_ITERATIONS;
 OPTION_UINT("vmm.kdf_iter", kdf_iterations, 1000, 100000000,
             "PBKDF2-HMAC-SHA256 iterations for the passphrase (default 200000)");
@@ -301,6 +303,37 @@ static int key_from_passphrase(void)
     }
 }
 
+/* Key 0 unsealed by the TPM (devices/tpm), checked against vmm.kcv=; the
+ * passphrase prompt when the TPM does not give it. */
+static int key_from_tpm(void)
+{
+    u8 raw[KEY_BYTES];
+    char why[160];
+    int r;
+
+    if (!have_kcv[0]) {
+        log_err("storage", "vmm.key=tpm needs vmm.kcv= (key 0's check value, "
+                "from `vdisk kcv`): the unsealed key is checked against it, and "
+                "the passphrase prompt it falls back to needs it");
+        return -E_INVAL;
+    }
+    r = keysrc_tpm_get(raw, why, sizeof(why));
+    if (r == 0 && !kcv_matches(0, raw)) {
+        ksnprintf(why, sizeof(why), "the unsealed key does not match vmm.kcv=");
+        r = -E_INVAL;
+    }
+    if (r == 0) {
+        r = install_key(0, raw);
+        crypto_wipe(raw, sizeof(raw));
+        if (r == 0)
+            log_info("storage", "key 0 from the TPM");
+        return r;
+    }
+    crypto_wipe(raw, sizeof(raw));
+    log_warn("storage", "no key from the TPM: %s; asking for the passphrase", why);
+    return key_from_passphrase();
+}
+
 static int load_keys(u32 needed)
 {
     const struct boot_module *m = key_module();
@@ -318,11 +351,12 @@ static int load_keys(u32 needed)
     }
     wipe_key_module(m);
     if (needed & ~1u) {
-        log_err("storage", "the passphrase gives key 0 only; a rule uses key %d",
+        log_err("storage", "the %s gives key 0 only; a rule uses key %d",
+                src == KEY_TPM ? "TPM" : "passphrase",
                 __builtin_ctz(needed & ~1u));
         return -E_INVAL;
     }
-    return key_from_passphrase();
+    return src == KEY_TPM ? key_from_tpm() : key_from_passphrase();
 }
 
 static int storage_configure(void)
