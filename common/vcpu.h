@@ -333,6 +333,13 @@ struct vcpu_ops {
      * io_intercept and set_tsc_offset, which act on L1's view and are
      * merged into L2's by the backend. */
     bool nested_svm;
+    /* The same for VMX (VMXON and the other VMX instructions, VM exits
+     * from L2 reflected to L1), once the guest sets CR4.VMXE, which
+     * common code allows only with vmm.nested=1 (nested_vmx_exposed).
+     * nested_msr_read answers the guest's reads of the IA32_VMX_*
+     * capability MSRs (0x480-0x491) for what the backend emulates. */
+    bool nested_vmx;
+    int (*nested_msr_read)(struct vcpu *v, u32 msr, u64 *val); /* enum emu_result */
     /* cpu_enable may run again on a CPU whose virtualization an S3 sleep
      * turned off (same host areas), and the vcpus survive the sleep:
      * common/sleep.c resumes the guest after an S3 wake. */

@@ -46,6 +46,12 @@ int main(void)
     CHECK(!(r.ecx & BIT(5)));   /* VMX */
     CHECK(!(r.ecx & BIT(6)));   /* SMX */
     CHECK(!(r.ecx & BIT(31)));  /* hypervisor present */
+    in.nested_vmx = true;       /* vmm.nested=1 on VMX: shown */
+    cpuid_policy(1, 0, &in, fake, &r);
+    CHECK(r.ecx & BIT(5));
+    CHECK(!(r.ecx & BIT(6)) && !(r.ecx & BIT(31)));
+    in.nested_vmx = false;
+    cpuid_policy(1, 0, &in, fake, &r);
     CHECK(!(r.ecx & BIT(27)));  /* OSXSAVE: guest CR4 has none */
     CHECK(r.ecx & BIT(26));     /* XSAVE itself stays */
     CHECK_EQ(r.edx, 0x178bfbff);
