@@ -1112,6 +1112,7 @@ bool vmx_nested_l2_exit(struct vcpu *v, u32 full, u64 qual)
     u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
     bool to_l1;
 
+
     if (full & BIT(31)) {
         /* the CPU refused L2's state (or MSR loading) where Veneer's
          * checks did not: L1's entry failed after all */

@@ -433,8 +433,12 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             v->slat_gen = gen;
             vmx_ept_flush();
         }
-        if (x->nested.in_l2)
+        if (x->nested.in_l2) {
+            /* NMIs taken in root mode count before L1 decides on them */
+            x->pending_nmis += __atomic_exchange_n(&host_nmis[me].nmis, 0,
+                                                   __ATOMIC_ACQ_REL);
             vmx_nested_l2_pending(v); /* events that exit to L1 */
+        }
         vmx_state_write_back(v);
         prepare_events(v);
         vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
