@@ -58,13 +58,18 @@ struct vmx_nested {
     struct vmcs12 *c;      /* the cache of the current vmcs12 */
     u64 vmcs02_pa, io02_pa, msr02_pa;
     u8 *io02, *msr02;
+    bool io02_all, msr02_all;  /* the page is all ones (L1 takes every one) */
     u16 vpid12;            /* L1's VPID for L2 at the last entry */
     /* vmcs01's values while vmcs02 runs */
     u32 pin01, proc01, proc2_01, entry01, exit01;
     bool launched01;
     u64 cr0_mask01, cr4_mask01;
     u32 keep_proc;         /* L1's exiting controls vmx_set_proc keeps */
-    u64 entries, reflected;
+    u64 entries, reflected, vmrw_exits;
+    /* VMCS shadowing (where the CPU has it): L1's VMREAD/VMWRITE of the
+     * known fields go to `shadow` (a copy of the cache) without exits */
+    u64 shadow_pa, vmread_bitmap_pa, vmwrite_bitmap_pa;
+    bool shadow_on;
 };
 
 /* Per-vcpu state of the backend (v->arch). */

@@ -28,8 +28,14 @@
  *   region) goes to L1 when L1's exception bitmap has it; an NMI or an
  *   interrupt held for the machine while L2 runs exits to L1 when L1 has
  *   NMI / external-interrupt exiting, else goes into L2.
- * VMCS shadowing is not used (docs/backends.md): every VMREAD/VMWRITE of
- * L1 exits and is answered from the cache. */
+ * - VMCS shadowing, where the CPU has it: while L1 has a current VMCS,
+ *   vmcs01 links a shadow VMCS holding the cache's fields, and L1's
+ *   VMREAD/VMWRITE of the known fields (VMREAD of every one, VMWRITE of
+ *   all but the read-only exit information) run without exits. The
+ *   shadow is copied into the cache before Veneer uses it (every other
+ *   VMX instruction of L1) and back after the cache changed (an emulated
+ *   VM exit, a VM-instruction error). Without it every VMREAD/VMWRITE
+ *   exits and is answered from the cache. */
 #include <common/guest_mem.h>
 #include <common/guest_policy.h>
 #include <intel-vmx/vmcs12.h>
@@ -168,6 +174,8 @@ int vmx_nested_msr_read(struct vcpu *v, u32 msr, u64 *val)
 
 /* ---- setup ----------------------------------------------------------------- */
 
+static void shadow_bitmaps(struct vmx_nested *n);
+
 int vmx_nested_create(struct vcpu *v)
 {
     struct vmx_nested *n = &vmx_of(v)->nested;
@@ -189,6 +197,19 @@ int vmx_nested_create(struct vcpu *v)
     n->msr02_pa = msr;
     n->vmcs02_pa = v02;
     *(u32 *)phys_to_virt(v02) = vmx_caps.revision;
+    if (!vmx_caps.vmcs_shadowing)
+        return 0;
+    n->shadow_pa = alloc_pages(1);
+    n->vmread_bitmap_pa = alloc_pages(1);
+    n->vmwrite_bitmap_pa = alloc_pages(1);
+    if (!n->shadow_pa || !n->vmread_bitmap_pa || !n->vmwrite_bitmap_pa)
+        return -E_NOMEM;
+    *(u32 *)phys_to_virt(n->shadow_pa) = vmx_caps.revision | BIT(31);
+    __asm__ volatile("vmclear %0" ::"m"(n->shadow_pa) : "cc", "memory");
+    shadow_bitmaps(n);
+    /* vmcs01 is current (vmx_vcpu_create) */
+    vmcs_write64(VMREAD_BITMAP, n->vmread_bitmap_pa);
+    vmcs_write64(VMWRITE_BITMAP, n->vmwrite_bitmap_pa);
     return 0;
 }
 
@@ -248,6 +269,101 @@ static void flush_current(struct vmx_nested *n)
         log_warn_ratelimited("vmx", "L1's VMCS at 0x%llx is no longer guest "
                              "memory; not written back",
                              (unsigned long long)n->current);
+}
+
+/* ---- VMCS shadowing ------------------------------------------------------ */
+
+static bool vmwrite_try(u32 field, u64 value)
+{
+    u8 fail;
+
+    __asm__ volatile("vmwrite %1, %2; setna %0" : "=qm"(fail)
+                     : "rm"(value), "r"((u64)field) : "cc", "memory");
+    return !fail;
+}
+
+static void bitmap_bit(u64 pa, u32 enc, bool exits)
+{
+    u8 *b = phys_to_virt(pa);
+
+    enc &= 0x7fff;
+    if (exits)
+        b[enc / 8] |= (u8)(1u << (enc % 8));
+    else
+        b[enc / 8] &= (u8)~(1u << (enc % 8));
+}
+
+/* The bitmaps: every field exits but the known ones (and the high halves
+ * of the 64-bit ones); VMWRITE of the read-only ones exits (error 13). */
+static void shadow_bitmaps(struct vmx_nested *n)
+{
+    memset(phys_to_virt(n->vmread_bitmap_pa), 0xff, PAGE_SIZE);
+    memset(phys_to_virt(n->vmwrite_bitmap_pa), 0xff, PAGE_SIZE);
+    for (u32 i = 0; i < V12_COUNT; i++) {
+        u32 enc = fields12[i].enc;
+        bool wide = VMCS_WIDTH(enc) == VMCS_W64;
+        bitmap_bit(n->vmread_bitmap_pa, enc, false);
+        if (wide)
+            bitmap_bit(n->vmread_bitmap_pa, enc | 1, false);
+        if (fields12[i].kind == 'R')
+            continue;
+        bitmap_bit(n->vmwrite_bitmap_pa, enc, false);
+        if (wide)
+            bitmap_bit(n->vmwrite_bitmap_pa, enc | 1, false);
+    }
+}
+
+/* Copies the cache into the shadow VMCS (vmcs01 current before and
+ * after). A field this CPU's VMCS lacks goes back to exiting. */
+static void shadow_load(struct vcpu *v)
+{
+    struct vmx_nested *n = &vmx_of(v)->nested;
+
+    vmptrld(n->shadow_pa);
+    for (u32 i = 0; i < V12_COUNT; i++)
+        if (!vmwrite_try(fields12[i].enc, n->c->f[i])) {
+            bitmap_bit(n->vmread_bitmap_pa, fields12[i].enc, true);
+            bitmap_bit(n->vmwrite_bitmap_pa, fields12[i].enc, true);
+        }
+    vmptrld(vmx_of(v)->vmcs_pa);
+}
+
+/* Copies the shadow VMCS into the cache (what L1 wrote without exits). */
+static void shadow_store(struct vcpu *v)
+{
+    struct vmx_nested *n = &vmx_of(v)->nested;
+
+    if (!n->shadow_on)
+        return;
+    vmptrld(n->shadow_pa);
+    for (u32 i = 0; i < V12_COUNT; i++) {
+        u64 val;
+        u8 fail;
+        __asm__ volatile("vmread %2, %0; setna %1" : "=rm"(val), "=qm"(fail)
+                         : "r"((u64)fields12[i].enc) : "cc");
+        if (!fail)
+            n->c->f[i] = val;
+    }
+    vmptrld(vmx_of(v)->vmcs_pa);
+}
+
+/* Shadowing on while L1 (vmcs01 current) has a current VMCS, with the
+ * cache copied in; off otherwise (VMREAD/VMWRITE then exit and fail as
+ * the SDM says without a current VMCS). */
+static void shadow_update(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    struct vmx_nested *n = &x->nested;
+    bool on = n->shadow_pa && n->current != NO_VMCS;
+
+    if (on)
+        shadow_load(v);
+    if (on == n->shadow_on)
+        return;
+    n->shadow_on = on;
+    x->proc2 = on ? x->proc2 | PROC2_SHADOW_VMCS : x->proc2 & ~PROC2_SHADOW_VMCS;
+    vmcs_write32(PROC_BASED_CONTROLS2, x->proc2);
+    vmcs_write64(VMCS_LINK_POINTER, on ? n->shadow_pa : ~0ULL);
 }
 
 /* ---- operands -------------------------------------------------------------- */
@@ -388,7 +504,11 @@ static void emulate_vmxoff(struct vcpu *v)
     n->current = NO_VMCS;
     n->vmxon = false;
     succeed(v);
-    log_info("vmx", "vcpu %u: L1 left VMX operation", v->index);
+    log_info("vmx", "vcpu %u: L1 left VMX operation (%llu VM entries, %llu "
+             "exits reflected, %llu VMREAD/VMWRITE exits; VMCS shadowing %s)",
+             v->index, (unsigned long long)n->entries,
+             (unsigned long long)n->reflected, (unsigned long long)n->vmrw_exits,
+             n->shadow_pa ? "on" : "off");
 }
 
 static void emulate_vmclear(struct vcpu *v)
@@ -506,6 +626,7 @@ static void emulate_vmread_write(struct vcpu *v, bool write)
 
     if (!l1_insn_ok(v, false))
         return;
+    n->vmrw_exits++;
     info = vmcs_read32(VM_EXIT_INSTRUCTION_INFO);
     size = long_mode_64(v) ? 8 : 4;
     if (n->current == NO_VMCS) {
@@ -722,19 +843,24 @@ static void switch_level(struct vcpu *v, bool l2)
 }
 
 /* Veneer's bitmap with L1's OR'ed in: a port or MSR exits if either wants
- * it; l2_exit sorts out whose it is. `all`: L1 takes every one. */
+ * it; l2_exit sorts out whose it is. `all`: L1 takes every one (the page
+ * is filled once and stays so while L1 keeps asking for all). */
 static u64 merge_bitmap(u8 *dst, u64 dst_pa, const u8 *veneer, u64 veneer_pa,
-                        const u64 *l1_pa, unsigned pages, bool l1_on, bool all)
+                        const u64 *l1_pa, unsigned pages, bool l1_on, bool all,
+                        bool *dst_all)
 {
     u64 *d = (u64 *)dst;
     const u64 *m = (const u64 *)veneer;
 
     if (all) {
-        memset(dst, 0xff, pages * PAGE_SIZE);
+        if (!*dst_all)
+            memset(dst, 0xff, pages * PAGE_SIZE);
+        *dst_all = true;
         return dst_pa;
     }
     if (!l1_on)
         return veneer_pa;
+    *dst_all = false;
     for (unsigned p = 0; p < pages; p++)
         if (guest_phys_read(l1_pa[p] & ~0xfffULL, dst + p * PAGE_SIZE, PAGE_SIZE) < 0)
             memset(dst + p * PAGE_SIZE, 0xff, PAGE_SIZE);
@@ -768,7 +894,8 @@ static void build_vmcs02(struct vcpu *v)
               PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY;
     n->keep_proc = proc12 & (PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING);
     vmcs_write32(PROC_BASED_CONTROLS, x->proc);
-    x->proc2 = n->proc2_01 | (proc2_12 & (PROC2_DESC_TABLE | PROC2_WBINVD_EXITING));
+    x->proc2 = (n->proc2_01 & ~PROC2_SHADOW_VMCS) |
+               (proc2_12 & (PROC2_DESC_TABLE | PROC2_WBINVD_EXITING));
     if (!(proc2_12 & PROC2_RDTSCP))
         x->proc2 &= ~PROC2_RDTSCP; /* L2's RDTSCP is #UD, as L1 asked */
     vmcs_write32(PROC_BASED_CONTROLS2, x->proc2);
@@ -790,12 +917,12 @@ static void build_vmcs02(struct vcpu *v)
                                            x->io_bitmaps_pa, io_pa, 2,
                                            proc12 & PROC_IO_BITMAPS,
                                            (proc12 & (PROC_IO_BITMAPS | PROC_UNCOND_IO)) ==
-                                               PROC_UNCOND_IO));
+                                               PROC_UNCOND_IO, &n->io02_all));
     vmcs_write64(IO_BITMAP_B, vmcs_read64(IO_BITMAP_A) + PAGE_SIZE);
     vmcs_write64(MSR_BITMAP, merge_bitmap(n->msr02, n->msr02_pa, x->msr_bitmap,
                                           x->msr_bitmap_pa, msr_pa, 1,
                                           proc12 & PROC_MSR_BITMAPS,
-                                          !(proc12 & PROC_MSR_BITMAPS)));
+                                          !(proc12 & PROC_MSR_BITMAPS), &n->msr02_all));
     vmcs_write64(TSC_OFFSET, v->tsc_offset +
                  ((proc12 & PROC_TSC_OFFSETTING) ? C12(n, TSC_OFFSET) : 0));
     vmcs_write64(EPT_POINTER, vmx_eptp); /* Veneer's: L2-physical == L1-physical */
@@ -932,6 +1059,7 @@ static void vmexit_to_l1(struct vcpu *v, u32 reason, u64 qual, u32 intr_info,
     n->reflected++;
     switch_level(v, false);
     load_host_state(v);
+    shadow_update(v);
     log_debug("vmx", "L2 exit %u (qual 0x%llx) reflected to L1", reason & 0xffff,
               (unsigned long long)qual);
 }
@@ -948,6 +1076,7 @@ static void entry_fail_to_l1(struct vcpu *v, u32 reason, u64 qual)
     C12(n, IDT_VECTORING_INFO) = 0;
     n->reflected++;
     load_host_state(v);
+    shadow_update(v);
 }
 
 static void emulate_vmentry(struct vcpu *v, bool launch)
@@ -1232,6 +1361,7 @@ void vmx_nested_entry_failed(struct vcpu *v)
     switch_level(v, false);
     n->c->launched = n->launch_before;
     fail_valid(v, err);
+    shadow_update(v);
 }
 
 /* INIT: back to L1 without an exit, out of VMX operation. */
@@ -1241,10 +1371,12 @@ void vmx_nested_reset(struct vcpu *v)
 
     if (n->in_l2)
         switch_level(v, false);
+    shadow_store(v);
     if (n->vmxon)
         flush_current(n);
     n->vmxon = false;
     n->current = NO_VMCS;
+    shadow_update(v);
 }
 
 void vmx_nested_set_tsc_offset(struct vcpu *v, u64 l1_offset)
@@ -1257,8 +1389,14 @@ void vmx_nested_set_tsc_offset(struct vcpu *v, u64 l1_offset)
 
 bool vmx_nested_l1_insn(struct vcpu *v, u32 reason)
 {
+    struct vmx_nested *n = &vmx_of(v)->nested;
+
     if (!nested_vmx_exposed())
         return false; /* common code: #UD, VMX is hidden */
+    if (reason == VMX_EXIT_INVEPT || reason == VMX_EXIT_VMFUNC ||
+        reason < VMX_EXIT_VMCLEAR || (reason > VMX_EXIT_VMXON && reason != VMX_EXIT_INVVPID))
+        return false; /* INVEPT, VMFUNC: #UD (not shown to L1); not VMX */
+    shadow_store(v); /* what L1 wrote without exits, into the cache */
     switch (reason) {
     case VMX_EXIT_VMXON: emulate_vmxon(v); break;
     case VMX_EXIT_VMXOFF: emulate_vmxoff(v); break;
@@ -1271,8 +1409,10 @@ bool vmx_nested_l1_insn(struct vcpu *v, u32 reason)
     case VMX_EXIT_VMRESUME: emulate_vmentry(v, false); break;
     case VMX_EXIT_INVVPID: emulate_invvpid(v); break;
     default:
-        return false; /* INVEPT, VMFUNC: #UD (not shown to L1) */
+        break;
     }
+    if (!n->in_l2)
+        shadow_update(v); /* the cache (a new current VMCS, an error) back */
     vcpu_count_exit(v, EXIT_VIRT_INSN);
     return true;
 }
