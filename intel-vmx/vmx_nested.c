@@ -861,11 +861,20 @@ static u64 merge_bitmap(u8 *dst, u64 dst_pa, const u8 *veneer, u64 veneer_pa,
     if (!l1_on)
         return veneer_pa;
     *dst_all = false;
-    for (unsigned p = 0; p < pages; p++)
-        if (guest_phys_read(l1_pa[p] & ~0xfffULL, dst + p * PAGE_SIZE, PAGE_SIZE) < 0)
+    for (unsigned p = 0; p < pages; p++) {
+        u64 pa = l1_pa[p] & ~0xfffULL;
+        const u64 *l1 = phys_to_virt(pa);
+        const size_t words = PAGE_SIZE / sizeof(u64);
+
+        /* one pass, L1's page read in place (guest_phys_read's check):
+         * the bitmaps are merged at every entry, since L1 may change them */
+        if (!guest_mem_ok(pa, PAGE_SIZE)) {
             memset(dst + p * PAGE_SIZE, 0xff, PAGE_SIZE);
-    for (size_t i = 0; i < pages * PAGE_SIZE / sizeof(u64); i++)
-        d[i] |= m[i];
+            continue;
+        }
+        for (size_t i = 0; i < words; i++)
+            d[p * words + i] = l1[i] | m[p * words + i];
+    }
     return dst_pa;
 }
 

@@ -38,7 +38,7 @@ static void fake(u32 leaf, u32 sub, struct cpuid_regs *r)
 
 int main(void)
 {
-    struct cpuid_policy_in in = { 0, false, false };
+    struct cpuid_policy_in in = { 0, false, false, false };
     struct cpuid_regs r;
 
     intel = false;
