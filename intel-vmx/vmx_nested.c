@@ -775,6 +775,8 @@ static const char *host_invalid(struct vcpu *v, struct vmx_nested *n)
         return "host address-space size differs from L1's mode";
     if (host64 && !(cr4 & CR4_PAE))
         return "64-bit host without CR4.PAE";
+    if (!host64 && (C12(n, VM_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST))
+        return "IA-32e mode guest under a host outside IA-32e mode";
     if (!(C12(n, HOST_CS_SEL) & ~7) || (C12(n, HOST_CS_SEL) & 7) ||
         (C12(n, HOST_TR_SEL) & 7) || !(C12(n, HOST_TR_SEL) & ~7) ||
         (!host64 && !(C12(n, HOST_SS_SEL) & ~7)))

@@ -516,6 +516,14 @@ void vmx_dump(struct vcpu *v)
                    vmcs_read32(PIN_BASED_CONTROLS), x->proc, x->proc2, x->entry,
                    x->reinject_info, x->exception_info, x->pending_nmis,
                    x->pending_irq);
+    if (x->nested.vmxon)
+        console_printf("vmx: nested: %s, L1's current VMCS %llx, %llu entries into "
+                       "L2, %llu exits reflected, VMCS shadowing %s\n",
+                       x->nested.in_l2 ? "in L2" : "in L1",
+                       (unsigned long long)x->nested.current,
+                       (unsigned long long)x->nested.entries,
+                       (unsigned long long)x->nested.reflected,
+                       x->nested.shadow_on ? "on" : "off");
     console_printf("vmx: last exits (oldest first):\n");
     for (u32 i = 0; i < VMX_EXIT_HISTORY; i++) {
         struct vmx_exit_record *r = &x->history[(x->history_next + i) % VMX_EXIT_HISTORY];
