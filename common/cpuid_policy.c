@@ -41,7 +41,9 @@ void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
     raw(leaf, sub, out);
     switch (leaf) {
     case 1:
-        out->ecx &= ~(BIT(5) | BIT(6) | BIT(31)); /* VMX, SMX, hypervisor */
+        out->ecx &= ~(BIT(6) | BIT(31));          /* SMX, hypervisor */
+        if (!in->nested_vmx)
+            out->ecx &= ~BIT(5);                  /* VMX */
         out->ecx &= ~BIT(27);
         if (in->guest_cr4 & CR4_OSXSAVE)
             out->ecx |= BIT(27);                  /* OSXSAVE is the guest's */

@@ -341,6 +341,13 @@ struct vcpu_ops {
      * I/O, TSS) go through it: the VMM's accesses for L2 then land where
      * L2's own would, and every check stays on L1-physical addresses. */
     int (*nested_phys)(struct vcpu *v, u64 gpa, bool write, u64 *l1pa);
+    /* The same for VMX (VMXON and the other VMX instructions, VM exits
+     * from L2 reflected to L1), once the guest sets CR4.VMXE, which
+     * common code allows only with vmm.nested=1 (nested_vmx_exposed).
+     * nested_msr_read answers the guest's reads of the IA32_VMX_*
+     * capability MSRs (0x480-0x491) for what the backend emulates. */
+    bool nested_vmx;
+    int (*nested_msr_read)(struct vcpu *v, u32 msr, u64 *val); /* enum emu_result */
     /* cpu_enable may run again on a CPU whose virtualization an S3 sleep
      * turned off (same host areas), and the vcpus survive the sleep:
      * common/sleep.c resumes the guest after an S3 wake. */

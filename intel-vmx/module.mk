@@ -1,3 +1,3 @@
 # intel-vmx/: the VMX backend (VENDOR=intel or both).
 vmm-y += intel-vmx/vmx_probe.c intel-vmx/vmx.c intel-vmx/vmx_run.c \
-	intel-vmx/vmx_state.c intel-vmx/vmx_ept.c intel-vmx/vmx_entry.S
+	intel-vmx/vmx_state.c intel-vmx/vmx_ept.c intel-vmx/vmx_nested.c intel-vmx/vmx_entry.S

@@ -167,7 +167,7 @@ static int setup_controls(struct vcpu *v, struct vmx_vcpu *x)
     return 0;
 }
 
-static void setup_host_state(void)
+void vmx_setup_host_state(void)
 {
     struct pcpu *c = this_cpu();
     struct { u16 limit; u64 base; } __packed idtr;
@@ -222,14 +222,14 @@ static int vmx_vcpu_create(struct vcpu *v)
         return -E_IO;
     if (setup_controls(v, x) < 0)
         return -E_NOTSUP;
-    setup_host_state();
+    vmx_setup_host_state();
     vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
     vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
     vmcs_writen(GUEST_PENDING_DBG, 0);
     vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
     v->state.valid = 0;
     v->state.dirty = 0;
-    return 0;
+    return vmx_nested_create(v);
 }
 
 /* MSR bitmap (SDM 24.6.9): read low, read high, write low, write high,
@@ -264,7 +264,10 @@ static void vmx_io_intercept(struct vcpu *v, u16 port, u16 count, bool on)
 
 static void vmx_set_tsc_offset(struct vcpu *v, u64 offset)
 {
-    vmcs_write64(TSC_OFFSET, offset);
+    if (vmx_of(v)->nested.in_l2)
+        vmx_nested_set_tsc_offset(v, offset);
+    else
+        vmcs_write64(TSC_OFFSET, offset);
 }
 
 static void vmx_flush_guest_tlb(struct vcpu *v)
@@ -284,6 +287,7 @@ static void vmx_wait_for_sipi(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
 
+    vmx_nested_reset(v); /* INIT: back to L1, out of VMX operation */
     /* INIT drops whatever was waiting for delivery. */
     x->exception_info = 0;
     x->reinject_info = 0;
@@ -332,4 +336,6 @@ const struct vcpu_ops vmx_ops = {
     .dump = vmx_dump,
     .hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
     .sipi_exits = true,
+    .nested_vmx = true,
+    .nested_msr_read = vmx_nested_msr_read,
 };

@@ -10,6 +10,7 @@ check-deps += $(TOP)/miniguest/bar_evil.img $(TOP)/miniguest/mem_evil.img \
 	$(TOP)/miniguest/pci_evil.img $(TOP)/miniguest/msi_init.img \
 	$(TOP)/miniguest/vmm_touch.img $(TOP)/miniguest/stale_insn.img
 check-deps += $(TOP)/miniguest/e1000_evil.img $(TOP)/miniguest/nested_svm.img \
+	$(TOP)/miniguest/nested_vmx.img \
 	$(TOP)/miniguest/net_guest.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
@@ -27,7 +28,7 @@ cpuid-bench: $(TOP)/miniguest/cpuid_bench.img all vendors
 
 bench-targets += nested-bench
 .PHONY: nested-bench
-nested-bench: $(TOP)/miniguest/nested_bench.img all
+nested-bench: $(TOP)/miniguest/nested_bench.img $(TOP)/miniguest/nested_bench_vmx.img all
 	tools/bench-nested.sh
 
 bench-targets += boot-bench

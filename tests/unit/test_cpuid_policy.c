@@ -38,7 +38,7 @@ static void fake(u32 leaf, u32 sub, struct cpuid_regs *r)
 
 int main(void)
 {
-    struct cpuid_policy_in in = { 0, false, false };
+    struct cpuid_policy_in in = { 0, false, false, false };
     struct cpuid_regs r;
 
     intel = false;
@@ -46,6 +46,12 @@ int main(void)
     CHECK(!(r.ecx & BIT(5)));   /* VMX */
     CHECK(!(r.ecx & BIT(6)));   /* SMX */
     CHECK(!(r.ecx & BIT(31)));  /* hypervisor present */
+    in.nested_vmx = true;       /* vmm.nested=1 on VMX: shown */
+    cpuid_policy(1, 0, &in, fake, &r);
+    CHECK(r.ecx & BIT(5));
+    CHECK(!(r.ecx & BIT(6)) && !(r.ecx & BIT(31)));
+    in.nested_vmx = false;
+    cpuid_policy(1, 0, &in, fake, &r);
     CHECK(!(r.ecx & BIT(27)));  /* OSXSAVE: guest CR4 has none */
     CHECK(r.ecx & BIT(26));     /* XSAVE itself stays */
     CHECK_EQ(r.edx, 0x178bfbff);

@@ -31,8 +31,8 @@
 #            0x4d since L1 intercepts #GP.
 #   Bochs ryzen (SVM with NRIPS: the next RIP of VMRUN and the others from
 #            the CPU, not decoded): bare, off and on again.
-#   Bochs VMX with vmm.nested=1: a warning (no nested VMX yet), nothing
-#            shown: the vmm.nested=0 line.
+#   Bochs VMX with vmm.nested=1: VMX is shown (nested-vmx), SVM stays
+#            hidden: the vmm.nested=0 line.
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_svm.img
 CPU="-cpu EPYC,+svm,+npt"
@@ -123,11 +123,11 @@ expect_count ryzen-on "access to guest-physical 0x$VMM_ADDR \(read\)" 3 \
     "Bochs ryzen, vmm.nested=1: the three loads (L1's, L2's, L2's through NPT12) refused at the VMM region"
 expect_not ryzen-on "PANIC" "Bochs ryzen, vmm.nested=1: no VMM panic"
 
-# Bochs VMX: no nesting there yet; vmm.nested=1 says so and changes nothing
+# Bochs VMX: vmm.nested=1 shows VMX there (nested-vmx), never SVM
 cp "$IMG" "$LOG_DIR/vmx-on.img"
 bochs_start vmx-on corei7_skylake_x "$LOG_DIR/on.iso" "$LOG_DIR/vmx-on.img"
 wait_for vmx-on "NESTED .*(PASS|FAIL)|PANIC" 180; stop vmx-on
-expect vmx-on "W guest: vmm.nested=1: the vmx backend has no nested virtualization yet; virtualization stays hidden" \
-    "Bochs VMX, vmm.nested=1: refused with a warning"
+expect vmx-on "I guest: vmm.nested=1: VMX shown to the guest" \
+    "Bochs VMX, vmm.nested=1: VMX shown, not SVM"
 expect vmx-on "NESTED svm=0 vmrun=ud efer=gp PASS" "Bochs VMX, vmm.nested=1: no SVM, VMRUN #UD, EFER.SVME #GP"
 finish
