@@ -103,3 +103,14 @@ crypto-vmm-check: $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c) \
 		crypto/check-freestanding.sh $$o || exit 1; done
 
 check-deps += crypto-vmm-check
+
+# ---- Clevis/Tang bindings (docs/storage.md "Tang") -------------------------------
+vmm-simd-y += crypto/tang.c
+$(BUILD)/simd/crypto/tang.c.o: | $(BEARSSL_SRC)/.stamp
+
+unit-tests += tang
+unit-tang-srcs := tests/unit/test_tang.c crypto/tang.c crypto/tang.h \
+	platform/lib/json.c platform/lib/b64url.c platform/lib/format.c
+unit-tang-cflags := -I$(BEARSSL_SRC)/inc -DTANG_DATA='"tests/data/tang"'
+unit-tang-ldlibs := $(BEARSSL_HOST)
+unit-tang-deps := $(BEARSSL_HOST) $(wildcard tests/data/tang/*)
