@@ -388,3 +388,19 @@ out:
     crypto_wipe(&gcm, sizeof(gcm));
     return r;
 }
+
+void tang_scalar_from_seed(const uint8_t *seed, size_t n, uint8_t e[TANG_SCALAR_LEN])
+{
+    br_sha256_context c;
+
+    /* two bytes of zero, then 512 bits: below P-521's order, and zero
+     * only with probability 2^-512 (tang_blind would then fail) */
+    memset(e, 0, TANG_SCALAR_LEN);
+    for (uint8_t i = 0; i < 2; i++) {
+        br_sha256_init(&c);
+        br_sha256_update(&c, &i, 1);
+        br_sha256_update(&c, seed, n);
+        br_sha256_out(&c, e + 2 + 32 * i);
+    }
+    crypto_wipe(&c, sizeof(c));
+}

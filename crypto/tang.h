@@ -66,6 +66,10 @@ int tang_recover(const struct tang_binding *b, const uint8_t e[TANG_SCALAR_LEN],
                  const uint8_t y[TANG_POINT_LEN], uint8_t *out, size_t size,
                  size_t *out_len, char *why, size_t whylen);
 
+/* The blinding scalar e from a random seed (SHA-256 expanded): two zero
+ * bytes, then 64 bytes. */
+void tang_scalar_from_seed(const uint8_t *seed, size_t n, uint8_t e[TANG_SCALAR_LEN]);
+
 /* The RFC 7638 SHA-256 thumbprint of a P-521 public key, base64url (43
  * characters and a NUL). */
 void tang_thumbprint(const uint8_t pub[TANG_POINT_LEN], char out[44]);

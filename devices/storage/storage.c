@@ -6,6 +6,7 @@
 #include <crypto/xts.h>
 #include <crypto/wipe.h>
 #include <common/hypercall.h>
+#include <devices/storage/keysrc.h>
 #include <devices/storage/storage.h>
 #include <devices/storage/storage_rules.h>
 #include <platform/bootinfo.h>
@@ -32,12 +33,12 @@ static char kcv_opt[4 * 17 + 1];
 OPTION_STRING("vmm.kcv", kcv_opt,
               "key check values, 16 hex digits per key slot, comma-separated "
               "(vdisk kcv prints them)");
-static int key_source;
-static const char *const key_sources[] = { "auto", "module", "prompt", NULL };
-enum { KEY_AUTO, KEY_MODULE_SRC, KEY_PROMPT };
-OPTION_CHOICE("vmm.key", key_source, key_sources,
+static char key_opt[48] = "auto";
+OPTION_STRING("vmm.key", key_opt,
               "where keys come from: auto (the veneer.key module if loaded, "
-              "else the passphrase prompt), module, prompt");
+              "else the passphrase prompt), or an ordered list of module, "
+              "prompt, tang, tpm (e.g. tang,prompt): the first whose keys "
+              "match vmm.kcv= wins");
 static u64 kdf_iterations = KDF_DEFAULT_ITERATIONS;
 OPTION_UINT("vmm.kdf_iter", kdf_iterations, 1000, 100000000,
             "PBKDF2-HMAC-SHA256 iterations for the passphrase (default 200000)");
@@ -136,33 +137,37 @@ static void wipe_key_module(const struct boot_module *m)
     log_info("storage", "key file module %s wiped from memory", KEY_MODULE);
 }
 
-/* The key file: slot 0's 64 bytes, then slot 1's, ... */
-static int keys_from_module(const struct boot_module *m, u32 needed)
+/* The key file: slot 0's 64 bytes, then slot 1's, ... Wiped from guest
+ * memory once read. */
+static int keysrc_module_get(u32 needed, u8 out[STORAGE_MAX_KEYS][KEY_BYTES],
+                             char *why, size_t whylen)
 {
-    u64 len = m->end - m->start;
-    u8 *p = phys_to_virt(m->start);
+    const struct boot_module *m = key_module();
     int rc = 0;
 
+    if (!m) {
+        ksnprintf(why, whylen, "vmm.key=module but no module named %s was loaded "
+                  "(module2 /boot/veneer.key veneer.key)", KEY_MODULE);
+        return -E_NOENT;
+    }
+    u64 len = m->end - m->start;
+    u8 *p = phys_to_virt(m->start);
     if (len == 0 || len % KEY_BYTES || len / KEY_BYTES > STORAGE_MAX_KEYS) {
-        log_err("storage", "key file module %s is %llu bytes: want 64 bytes "
-                "(one AES-256-XTS key) per slot, 1 to %d slots", KEY_MODULE,
-                (unsigned long long)len, STORAGE_MAX_KEYS);
+        ksnprintf(why, whylen, "key file module %s is %llu bytes: want 64 bytes "
+                  "(one AES-256-XTS key) per slot, 1 to %d slots", KEY_MODULE,
+                  (unsigned long long)len, STORAGE_MAX_KEYS);
         rc = -E_INVAL;
     }
     for (unsigned s = 0; !rc && s < STORAGE_MAX_KEYS; s++) {
         if (!(needed & BIT(s)))
             continue;
         if ((u64)(s + 1) * KEY_BYTES > len) {
-            log_err("storage", "a rule uses key %u but the key file holds %llu "
-                    "key%s", s, (unsigned long long)(len / KEY_BYTES),
-                    len == KEY_BYTES ? "" : "s");
-            rc = -E_INVAL;
-        } else if (have_kcv[s] && !kcv_matches(s, p + s * KEY_BYTES)) {
-            log_err("storage", "key %u of the key file does not match vmm.kcv= "
-                    "(wrong key file for this configuration)", s);
+            ksnprintf(why, whylen, "a rule uses key %u but the key file holds %llu "
+                      "key%s", s, (unsigned long long)(len / KEY_BYTES),
+                      len == KEY_BYTES ? "" : "s");
             rc = -E_INVAL;
         } else {
-            rc = install_key(s, p + s * KEY_BYTES);
+            memcpy(out[s], p + s * KEY_BYTES, KEY_BYTES);
         }
     }
     wipe_key_module(m);
@@ -267,14 +272,14 @@ static int hc_passphrase(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS]
 }
 HYPERCALL("passphrase", hc_passphrase);
 
-static int key_from_passphrase(void)
+static int key_from_passphrase(char *why, size_t whylen)
 {
     char pass[PASSPHRASE_MAX];
     int r;
 
     if (!have_kcv[0]) {
-        log_err("storage", "the passphrase prompt needs vmm.kcv= (key 0's check "
-                "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
+        ksnprintf(why, whylen, "the passphrase prompt needs vmm.kcv= (key 0's check "
+                  "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
         return -E_INVAL;
     }
     if (boot_info.uefi_entry) {
@@ -291,8 +296,10 @@ static int key_from_passphrase(void)
         size_t n = prompt_secret("Veneer: disk passphrase: ", pass, sizeof(pass));
         r = passphrase_try(pass, n);
         crypto_wipe(pass, sizeof(pass));
-        if (r < 0)
+        if (r < 0) {
+            ksnprintf(why, whylen, "the passphrase's key was refused (see above)");
             return r;
+        }
         if (r == 1)
             return 0;
         log_warn("storage", "wrong passphrase (attempt %u): its key does not "
@@ -301,29 +308,153 @@ static int key_from_passphrase(void)
     }
 }
 
+/* ---- the methods of vmm.key= (devices/storage/keysrc.h) ---------------- */
+
+/* The TPM method lives in devices/tpm/ (keysrc_tpm_get there): until it is
+ * wired into this table, `tpm` in vmm.key= refuses the start ("not built"). */
+static const struct keysrc_method methods[KEYSRC_COUNT] = {
+    [KEYSRC_MODULE] = { "module", false, keysrc_module_get },
+    [KEYSRC_PROMPT] = { "prompt", false, NULL }, /* key_from_passphrase */
+    [KEYSRC_TANG] = { "tang", true, keysrc_tang_get },
+    [KEYSRC_TPM] = { "tpm", false, NULL },
+};
+
+static u8 key_list[KEYSRC_MAX];
+static int key_list_len;
+static int key_next;       /* the next method to try */
+static u32 keys_needed;
+static u8 raw_keys[STORAGE_MAX_KEYS][KEY_BYTES];
+
+/* A method's keys: every needed slot checked against vmm.kcv= before any
+ * is installed. */
+static int install_checked(enum keysrc_id id, char *why, size_t whylen)
+{
+    for (unsigned s = 0; s < STORAGE_MAX_KEYS; s++)
+        if ((keys_needed & BIT(s)) && have_kcv[s] && !kcv_matches(s, raw_keys[s])) {
+            if (id == KEYSRC_MODULE)
+                ksnprintf(why, whylen, "key %u of the key file does not match "
+                          "vmm.kcv= (wrong key file for this configuration)", s);
+            else
+                ksnprintf(why, whylen, "key %u from %s does not match vmm.kcv= "
+                          "(a binding for another disk or configuration)", s,
+                          keysrc_name(id));
+            return -E_INVAL;
+        }
+    for (unsigned s = 0; s < STORAGE_MAX_KEYS; s++)
+        if ((keys_needed & BIT(s)) && install_key(s, raw_keys[s]) < 0) {
+            ksnprintf(why, whylen, "key %u refused (see above)", s);
+            return -E_INVAL;
+        }
+    return 0;
+}
+
+static int try_method(enum keysrc_id id, char *why, size_t whylen)
+{
+    int r;
+
+    if (id == KEYSRC_PROMPT) {
+        if (keys_needed & ~1u) {
+            ksnprintf(why, whylen, "the passphrase gives key 0 only; a rule uses "
+                      "key %d", __builtin_ctz(keys_needed & ~1u));
+            return -E_INVAL;
+        }
+        r = key_from_passphrase(why, whylen);
+        return r;
+    }
+    r = methods[id].get(keys_needed, raw_keys, why, whylen);
+    if (r == 0)
+        r = install_checked(id, why, whylen);
+    crypto_wipe(raw_keys, sizeof(raw_keys));
+    return r;
+}
+
+/* Tries the methods from key_next on, stopping (0, deferred) before one
+ * that needs the network unless `late`. 1: keys in; < 0: all failed. */
+static int walk_keys(bool late)
+{
+    char why[200];
+
+    for (; key_next < key_list_len; key_next++) {
+        enum keysrc_id id = key_list[key_next];
+        if (methods[id].needs_net && !late)
+            return 0;
+        why[0] = 0;
+        if (try_method(id, why, sizeof(why)) == 0) {
+            if (key_list_len > 1)
+                log_info("storage", "keys from method %s (vmm.key=%s)",
+                         keysrc_name(id), key_opt);
+            return 1;
+        }
+        if (key_next + 1 < key_list_len)
+            log_warn("storage", "key method %s failed: %s; trying %s", keysrc_name(id),
+                     why, keysrc_name(key_list[key_next + 1]));
+        else if (key_list_len > 1)
+            log_err("storage", "key method %s failed: %s (the last of vmm.key=%s)",
+                    keysrc_name(id), why, key_opt);
+        else
+            log_err("storage", "%s", why);
+    }
+    return -E_NOENT;
+}
+
 static int load_keys(u32 needed)
 {
-    const struct boot_module *m = key_module();
-    int src = key_source;
+    char why[160];
+    int r;
 
-    if (src == KEY_AUTO)
-        src = m ? KEY_MODULE_SRC : KEY_PROMPT;
-    if (src == KEY_MODULE_SRC) {
-        if (!m) {
-            log_err("storage", "vmm.key=module but no module named %s was loaded "
-                    "(module2 /boot/veneer.key veneer.key)", KEY_MODULE);
-            return -E_NOENT;
+    keys_needed = needed;
+    r = keysrc_parse_list(key_opt, key_list, why, sizeof(why));
+    if (r < 0) {
+        log_err("storage", "vmm.key=%s: %s", key_opt, why);
+        return r;
+    }
+    key_list_len = r;
+    if (r == 0) { /* auto */
+        key_list[0] = key_module() ? KEYSRC_MODULE : KEYSRC_PROMPT;
+        key_list_len = 1;
+    }
+    for (int i = 0; i < key_list_len; i++) {
+        enum keysrc_id id = key_list[i];
+        if (id != KEYSRC_PROMPT && !methods[id].get) {
+            log_err("storage", "vmm.key=%s: the %s method is not built into this "
+                    "VMM", key_opt, keysrc_name(id));
+            return -E_NOSYS;
         }
-        return keys_from_module(m, needed);
+        /* a key from anywhere but the one key file is trusted only by its
+         * check value */
+        for (unsigned s = 0; s < STORAGE_MAX_KEYS && key_list_len > 1; s++)
+            if ((needed & BIT(s)) && !have_kcv[s]) {
+                log_err("storage", "vmm.key=%s: a list of methods needs vmm.kcv= "
+                        "for key %u (the check value decides which method's key "
+                        "is right)", key_opt, s);
+                return -E_INVAL;
+            }
+        if (id == KEYSRC_TANG && !have_kcv[0] && key_list_len == 1)
+            log_warn("storage", "vmm.key=tang without vmm.kcv=: the binding's "
+                     "GCM tag alone vouches for the key");
     }
-    wipe_key_module(m);
-    if (needed & ~1u) {
-        log_err("storage", "the passphrase gives key 0 only; a rule uses key %d",
-                __builtin_ctz(needed & ~1u));
-        return -E_INVAL;
-    }
-    return key_from_passphrase();
+    r = walk_keys(false);
+    if (r == 0)
+        log_info("storage", "key methods from %s on wait for the VMM's network "
+                 "(before the guest runs)", keysrc_name(key_list[key_next]));
+    if (r != 0)
+        wipe_key_module(key_module());
+    return r < 0 ? r : 0;
 }
+
+/* After net_start (late, 50), before the APs and the guest start. */
+static int storage_keys_late(void)
+{
+    if (key_next >= key_list_len || !nrules)
+        return 0;
+    int r = walk_keys(true);
+    wipe_key_module(key_module());
+    if (r < 0)
+        refuse_to_start("no key method of vmm.key=%s gave the disk keys (see "
+                        "the storage lines above)", key_opt);
+    return 0;
+}
+INIT_FUNC(late, 60, storage_keys_late);
 
 static int storage_configure(void)
 {
