@@ -131,8 +131,11 @@ static const struct boot_module *key_module(void)
  * happens to it, it is wiped before the guest runs. */
 static void wipe_key_module(const struct boot_module *m)
 {
-    if (!m)
+    static bool wiped;
+
+    if (!m || wiped)
         return;
+    wiped = true;
     crypto_wipe(phys_to_virt(m->start), m->end - m->start);
     log_info("storage", "key file module %s wiped from memory", KEY_MODULE);
 }
@@ -380,6 +383,7 @@ static int walk_keys(bool late)
             return 0;
         why[0] = 0;
         if (try_method(id, why, sizeof(why)) == 0) {
+            key_next = key_list_len; /* done: nothing left for the late stage */
             if (key_list_len > 1)
                 log_info("storage", "keys from method %s (vmm.key=%s)",
                          keysrc_name(id), key_opt);
