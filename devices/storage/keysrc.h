@@ -20,14 +20,17 @@ enum keysrc_id { KEYSRC_MODULE, KEYSRC_PROMPT, KEYSRC_TANG, KEYSRC_TPM, KEYSRC_C
  *        returns 0, or returns < 0 with one line in why (no "method:"
  *        prefix: the caller adds it). It never installs a key: the caller
  *        checks each against vmm.kcv= and wipes `keys` afterwards.
- *   needs_net: runs at the late init stage, once the VMM's network is up
- *        (before the guest runs); the others run with the devices stage.
+ *   late: runs at the late init stage (storage_keys_late, late 60: after
+ *        the VMM's network is up, before the APs and the guest start);
+ *        the others run at the devices stage (storage_init, devices 05,
+ *        before the PCI scan). A list stops at its first late method and
+ *        goes on from there at the late stage.
  *
  * A method that gives one key only (the TPM) refuses a `needed` other
  * than bit 0 with a line. */
 struct keysrc_method {
     const char *name;
-    bool needs_net;
+    bool late;
     int (*get)(u32 needed, u8 keys[STORAGE_MAX_KEYS][KEYSRC_KEY_BYTES],
                char *why, size_t whylen);
 };

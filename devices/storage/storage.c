@@ -371,15 +371,15 @@ static int try_method(enum keysrc_id id, char *why, size_t whylen)
     return r;
 }
 
-/* Tries the methods from key_next on, stopping (0, deferred) before one
- * that needs the network unless `late`. 1: keys in; < 0: all failed. */
+/* Tries the methods from key_next on, stopping (0, deferred) before a
+ * late one unless `late`. 1: keys in; < 0: all failed. */
 static int walk_keys(bool late)
 {
     char why[200];
 
     for (; key_next < key_list_len; key_next++) {
         enum keysrc_id id = key_list[key_next];
-        if (methods[id].needs_net && !late)
+        if (methods[id].late && !late)
             return 0;
         why[0] = 0;
         if (try_method(id, why, sizeof(why)) == 0) {
