@@ -401,19 +401,26 @@ static int walk_keys(bool late)
     return -E_NOENT;
 }
 
-static int load_keys(u32 needed)
+/* vmm.key=, refused when malformed even with no rule to use it. */
+static int parse_key_list(void)
 {
     char why[160];
-    int r;
+    int r = keysrc_parse_list(key_opt, key_list, why, sizeof(why));
 
-    keys_needed = needed;
-    r = keysrc_parse_list(key_opt, key_list, why, sizeof(why));
     if (r < 0) {
         log_err("storage", "vmm.key=%s: %s", key_opt, why);
         return r;
     }
     key_list_len = r;
-    if (r == 0) { /* auto */
+    return 0;
+}
+
+static int load_keys(u32 needed)
+{
+    int r;
+
+    keys_needed = needed;
+    if (key_list_len == 0) { /* auto */
         key_list[0] = key_module() ? KEYSRC_MODULE : KEYSRC_PROMPT;
         key_list_len = 1;
     }
@@ -472,7 +479,7 @@ static int storage_configure(void)
         return n;
     }
     nrules = (unsigned)n;
-    if (parse_kcvs() < 0)
+    if (parse_kcvs() < 0 || parse_key_list() < 0)
         return -E_INVAL;
     if (!nrules) {
         wipe_key_module(key_module());

@@ -10,7 +10,8 @@
 #            it has no key with the binding's kid (HTTP 404): refused, and
 #            with vmm.key=tang alone the VMM refuses to start;
 #   wrongkey: the right server opens a binding of another disk's key: the
-#            key does not match vmm.kcv=: refused, the start too.
+#            key does not match vmm.kcv=: refused, the start too;
+#   badlist: vmm.key=prompt,tang refused before anything runs.
 # The disk key is the passphrase's (vdisk derive-key), so both methods
 # give the same key; the binding is made by Debian's clevis.
 . "$(dirname "$0")/../lib.sh"
@@ -86,4 +87,11 @@ expect stopped "W storage: wrong passphrase \(attempt 1\)" "a wrong passphrase r
 expect stopped "I storage: key 0 loaded .*check value matches" "the passphrase unlocks"
 expect stopped "I storage: keys from method prompt \(vmm.key=tang,prompt\)" "the key came from the prompt"
 expect_not stopped "PANIC|refusing" "no panic, no refusal"
+
+# a malformed list is refused before anything runs
+mkiso "$LOG_DIR/badlist.iso" "$OPTS vmm.key=prompt,tang" "$ELF" "$LOG_DIR/mods/veneer.jwe"
+qemu_start badlist "$LOG_DIR/badlist.iso" $CPU -nic user,model=e1000
+wait_for badlist "refusing to start|PANIC|key 0 loaded" 120; stop badlist
+expect badlist "E storage: vmm.key=prompt,tang: 'prompt' must be the last method" "a method after the prompt refused"
+expect badlist "refusing to start" "the start refused"
 finish
