@@ -19,7 +19,7 @@ static const br_ec_impl *const ec = &br_ec_prime_i31;
 static int why_line(char *why, size_t whylen, const char *fmt, const char *arg)
 {
     ksnprintf(why, whylen, fmt, arg);
-    return -22; /* E_INVAL */
+    return -E_INVAL;
 }
 
 /* A P-521 point from a JWK's x and y (66 bytes each), checked to be on
@@ -95,7 +95,7 @@ static int find_server_key(const struct json_doc *d, int adv, struct tang_bindin
             !json_string_is(d, json_member(d, k, "crv"), "P-521"))
             continue;
         if (jwk_point(d, k, p, "JWE header: a key of clevis.tang.adv", why, whylen) < 0)
-            return -22;
+            return -E_INVAL;
         tang_thumbprint(p, thp);
         if (strcmp(thp, b->kid) != 0)
             continue;
@@ -192,7 +192,7 @@ static int parse_header(const char *json, size_t len, struct tang_binding *b,
         return why_line(why, whylen, "JWE header: clevis.tang.url is missing, "
                         "not a string or longer than 127 characters%s", "");
     if (parse_url(b, why, whylen) < 0)
-        return -22;
+        return -E_INVAL;
     int kid = json_member(&d, 0, "kid");
     if (kid < 0 || d.toks[kid].type != JSON_STRING || d.toks[kid].has_escape ||
         d.toks[kid].len != 43 ||
@@ -201,7 +201,7 @@ static int parse_header(const char *json, size_t len, struct tang_binding *b,
                         "SHA-256 thumbprint%s", "");
     if (jwk_point(&d, json_member(&d, 0, "epk"), b->epk, "JWE header: epk",
                   why, whylen) < 0)
-        return -22;
+        return -E_INVAL;
     int adv = json_member(&d, tg, "adv");
     if (adv < 0 || d.toks[adv].type != JSON_OBJECT)
         return why_line(why, whylen, "JWE header: clevis.tang.adv is missing or "
@@ -225,7 +225,7 @@ int tang_parse_jwe(const char *jwe, size_t len, struct tang_binding *b,
     if (len > TANG_JWE_MAX) {
         ksnprintf(why, whylen, "JWE of %llu bytes is longer than %d",
                   (unsigned long long)len, TANG_JWE_MAX);
-        return -22;
+        return -E_INVAL;
     }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && jwe[i] != '.')
@@ -269,7 +269,7 @@ int tang_blind(const struct tang_binding *b, const uint8_t e[TANG_SCALAR_LEN],
 
     memcpy(x, b->epk, TANG_POINT_LEN);
     return ec->muladd(x, NULL, TANG_POINT_LEN, &one, 1, e, TANG_SCALAR_LEN, CURVE)
-               ? 0 : -22;
+               ? 0 : -E_INVAL;
 }
 
 int tang_request_body(const uint8_t x[TANG_POINT_LEN], char *out, size_t size)
@@ -280,7 +280,7 @@ int tang_request_body(const uint8_t x[TANG_POINT_LEN], char *out, size_t size)
     b64url_encode(x + 1 + TANG_COORD_LEN, TANG_COORD_LEN, by, sizeof(by));
     int n = ksnprintf(out, size, "{\"alg\":\"ECMR\",\"crv\":\"P-521\",\"kty\":\"EC\","
                       "\"x\":\"%s\",\"y\":\"%s\"}", bx, by);
-    return n < 0 || (size_t)n >= size ? -34 : n;
+    return n < 0 || (size_t)n >= size ? -E_RANGE : n;
 }
 
 int tang_parse_reply(const char *body, size_t len, uint8_t y[TANG_POINT_LEN],

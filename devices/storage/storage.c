@@ -361,8 +361,7 @@ static int try_method(enum keysrc_id id, char *why, size_t whylen)
                       "key %d", __builtin_ctz(keys_needed & ~1u));
             return -E_INVAL;
         }
-        r = key_from_passphrase(why, whylen);
-        return r;
+        return key_from_passphrase(why, whylen);
     }
     r = methods[id].get(keys_needed, raw_keys, why, whylen);
     if (r == 0)
@@ -431,19 +430,18 @@ static int load_keys(u32 needed)
                     "VMM", key_opt, keysrc_name(id));
             return -E_NOSYS;
         }
-        /* a key from anywhere but the one key file is trusted only by its
-         * check value */
-        for (unsigned s = 0; s < STORAGE_MAX_KEYS && key_list_len > 1; s++)
-            if ((needed & BIT(s)) && !have_kcv[s]) {
-                log_err("storage", "vmm.key=%s: a list of methods needs vmm.kcv= "
-                        "for key %u (the check value decides which method's key "
-                        "is right)", key_opt, s);
-                return -E_INVAL;
-            }
-        if (id == KEYSRC_TANG && !have_kcv[0] && key_list_len == 1)
+        if (id == KEYSRC_TANG && key_list_len == 1 && !have_kcv[0])
             log_warn("storage", "vmm.key=tang without vmm.kcv=: the binding's "
                      "GCM tag alone vouches for the key");
     }
+    /* with a choice of methods, the check value decides whose key is right */
+    for (unsigned s = 0; s < STORAGE_MAX_KEYS && key_list_len > 1; s++)
+        if ((needed & BIT(s)) && !have_kcv[s]) {
+            log_err("storage", "vmm.key=%s: a list of methods needs vmm.kcv= for "
+                    "key %u (the check value decides which method's key is right)",
+                    key_opt, s);
+            return -E_INVAL;
+        }
     r = walk_keys(false);
     if (r == 0)
         log_info("storage", "key methods from %s on wait for the VMM's network "
