@@ -106,4 +106,4 @@ tpm2_create -Q -C "$parent" -g sha256 -a "fixedtpm|fixedparent|noda" \
     -L "$tmp/policy.digest" -i "$key" -u "$tmp/sealed.pub" -r "$tmp/sealed.priv"
 tpm2_flushcontext -t
 cat "$tmp/sealed.priv" "$tmp/sealed.pub" >"$out"
-echo "tpm-seal: $out sealed to PCRs $sel (SHA-256) under $parent; boot with vmm.key=tpm"
+echo "tpm-seal: $out sealed to PCRs $sel (SHA-256) under $parent; boot with vmm.key=tpm,prompt"

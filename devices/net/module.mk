@@ -35,7 +35,7 @@ $(LWIP_VMM): $(LWIP_SRC)/.stamp devices/net/lwip.mk devices/net/module.mk \
 lwip: $(LWIP_VMM)
 
 NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/shell.c \
-	devices/net/syslog.c devices/net/net_opts.c
+	devices/net/syslog.c devices/net/net_opts.c devices/net/http.c
 vmm-y += $(NET_SRCS)
 vmm-libs += $(LWIP_VMM)
 $(BUILD)/obj/devices/net/%: VMM_CFLAGS += $(LWIP_INC)

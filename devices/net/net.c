@@ -219,6 +219,14 @@ static void net_link_check(void)
     log_info("net", "%s: link %s", active->name, up ? "up" : "down");
 }
 
+static void net_poll_locked(void)
+{
+    active->poll_rx(active, net_deliver, NET_RX_BUDGET);
+    net_link_check();
+    sys_check_timeouts();
+    net_syslog_poll();
+}
+
 static void net_poll(void)
 {
     u64 now = rdtsc();
@@ -227,11 +235,34 @@ static void net_poll(void)
         !spin_trylock(&net_lock))
         return;
     next_poll_tsc = now + us_to_tsc(NET_POLL_US);
-    active->poll_rx(active, net_deliver, NET_RX_BUDGET);
-    net_link_check();
-    sys_check_timeouts();
-    net_syslog_poll();
+    net_poll_locked();
     spin_unlock(&net_lock);
+}
+
+int net_run_until(bool (*done)(void *ctx), void *ctx, u64 timeout_us)
+{
+    u64 end = rdtsc() + us_to_tsc(timeout_us);
+
+    if (!stack_up)
+        return -E_NOENT;
+    for (;;) {
+        u64 flags = spin_lock_irqsave(&net_lock);
+        net_poll_locked();
+        bool finished = done(ctx);
+        spin_unlock_irqrestore(&net_lock, flags);
+        if (finished)
+            return 0;
+        u64 now = rdtsc();
+        if (now >= end)
+            return -E_TIMEOUT;
+        for (u64 until = now + us_to_tsc(200); rdtsc() < until;)
+            cpu_relax();
+    }
+}
+
+bool net_has_address(void)
+{
+    return stack_up && link_was_up && !ip4_addr_isany_val(*netif_ip4_addr(&netif));
 }
 
 /* ---- bring-up -------------------------------------------------------------- */

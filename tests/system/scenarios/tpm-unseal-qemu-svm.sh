@@ -3,7 +3,7 @@
 # The disk key sealed in a TPM 2.0 (docs/storage.md, "TPM"): Debian's swtpm
 # as QEMU's TPM (tpm-tis at 0xFED40000), the key sealed with tools/tpm-seal.sh
 # (tpm2-tools) to the SHA-256 PCRs 0-7 SeaBIOS measured and PCR 15 at zero.
-#  learn:   vmm.key=tpm without the sealed object: Veneer logs the PCRs,
+#  learn:   vmm.key=tpm,prompt without the sealed object: Veneer logs the PCRs,
 #           says what is missing and asks for the passphrase;
 #  unseal:  the sealed object as a module: the key unseals, Linux boots from
 #           the encrypted disk (AHCI, SVM) with no prompt; in the guest, PCR
@@ -30,7 +30,7 @@ printf 'correct horse\n' >"$LOG_DIR/pass"
 "$VDISK" derive-key --passphrase-file "$LOG_DIR/pass" --iterations $ITER \
     --output "$key" >/dev/null
 kcv=$(crypt_kcv "$key")
-OPTS="vmm.crypt=ahci/all/k0 vmm.kcv=$kcv vmm.key=tpm vmm.kdf_iter=$ITER"
+OPTS="vmm.crypt=ahci/all/k0 vmm.kcv=$kcv vmm.key=tpm,prompt vmm.kdf_iter=$ITER"
 
 # tpm_boot NAME ISO DISK "EXTRA QEMU ARGS" STEP...: QEMU (q35, the disk on
 # an AHCI HBA) with a fresh swtpm on the state, driven by qemu_console.py
@@ -72,7 +72,7 @@ tpm_boot learn "$LOG_DIR/learn.iso" "$LOG_DIR/learn.img" "" \
 expect learn "I tpm: PCR 0 sha256 [0-9a-f]{64}" "the PCRs the policy covers are logged"
 expect learn "I tpm: PCR 15 sha256 0{64}" "PCR 15 at its reset value before Veneer extends it"
 expect learn "I tpm: PCR 15 extended with SHA-256\(\"Veneer started the guest\"\)" "PCR 15 extended even without a sealed key"
-expect learn "W storage: no key from the TPM: no module named veneer.tpm was loaded" "the missing sealed object named"
+expect learn "W storage: key method tpm failed: no module named veneer.tpm was loaded.*; trying prompt" "the missing sealed object named"
 expect learn "Veneer: disk passphrase: " "falls back to the prompt"
 
 # seal the disk key to those values (swtpm as a server for tpm2-tools)
@@ -122,7 +122,7 @@ mkdir -p "$LOG_DIR/short"
 head -c 200 "$LOG_DIR/veneer.tpm" >"$LOG_DIR/short/veneer.tpm"
 mkiso "$LOG_DIR/badblob.iso" "$OPTS" "$ELF" "$LOG_DIR/short/veneer.tpm"
 tpm_boot badblob "$LOG_DIR/badblob.iso" "$img" "" 'wait:120:Veneer: disk passphrase: |refusing'
-expect badblob "W storage: no key from the TPM: the sealed object has no TPM2B_PUBLIC after its [0-9]+-byte TPM2B_PRIVATE; asking for the passphrase" "a truncated sealed object refused in one line"
+expect badblob "W storage: key method tpm failed: the sealed object has no TPM2B_PUBLIC after its [0-9]+-byte TPM2B_PRIVATE; trying prompt" "a truncated sealed object refused in one line"
 expect badblob "I tpm: PCR 15 extended" "PCR 15 extended all the same"
 
 # changed: another SMBIOS serial (SeaBIOS measures the SMBIOS tables into
@@ -131,7 +131,7 @@ tpm_boot changed "$LOG_DIR/veneer.iso" "$img" "-smbios type=1,serial=another-mac
     'wait:120:Veneer: disk passphrase: |refusing' 'serial:correct horse\n' \
     'wait:400:GUEST-VERDICT' 'end:60'
 guest_verdict changed 1
-expect changed "W storage: no key from the TPM: TPM2_Unseal: response code 0x99d \(TPM_RC_POLICY_FAIL: the PCRs differ from those the key was sealed to\); asking for the passphrase" "a changed PCR: no unseal, named"
+expect changed "W storage: key method tpm failed: TPM2_Unseal: response code 0x99d \(TPM_RC_POLICY_FAIL: the PCRs differ from those the key was sealed to\); trying prompt" "a changed PCR: no unseal, named"
 expect changed "I storage: key 0 loaded .*check value matches" "the passphrase unlocks"
 expect_not changed "I tpm: key unsealed" "nothing unsealed"
 expect changed "^GUEST-CHECK disk PASS" "Linux boots from the encrypted disk after the prompt"
