@@ -68,6 +68,24 @@ static int refuse(struct vcpu *v, const struct vcpu_exit *e, const char *why)
 
 static __noreturn void s3_wake(void);
 
+/* The sleeping CPU's vcpu control block written back to memory
+ * (vcpu_ops->s3_suspend; from here no op may touch it until s3_resume).
+ * If the backend cannot, the sleep is given up: the control block current
+ * again, the other CPUs back to their guests, the start-up page restored. */
+static int s3_suspend_self(struct vcpu *v)
+{
+    int r = vcpu_ops->s3_suspend(v);
+
+    if (r == 0)
+        return 0;
+    if (vcpu_ops->s3_resume(v) < 0)
+        panic("sleep: CPU %u's virtualization could be neither left nor "
+              "entered again for S3", v->index);
+    smp_boot_done();
+    smp_unpark_others();
+    return r;
+}
+
 /* The S3 request in v's PM1 control write `e`. Returns only when it is
  * refused (logged, the write skipped); otherwise the machine sleeps and
  * the VMM continues in s3_wake. */
@@ -76,8 +94,6 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
 {
     struct acpi_facs *f;
 
-    if (!vcpu_ops->s3_resume)
-        return refuse(v, e, "this backend cannot resume from S3 yet");
     if (pm1b || pf->fadt.pm1b_cnt.address)
         return refuse(v, e, "the FADT has a PM1b control block (two writes "
                       "make the request): not handled yet");
@@ -106,6 +122,9 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
         return refuse(v, e, "no page below 1 MiB for the VMM's wake code");
     }
     run_init_stage("suspend");
+    if (s3_suspend_self(v) < 0)
+        return refuse(v, e, "this CPU's virtualization state could not be "
+                      "written back for the sleep");
     s3.facs_pa = pf->fadt.facs;
     s3.guest_vector = vector;
     s3.guest_x_vector = xvector;
@@ -119,7 +138,9 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
              vector, (unsigned long long)page, v->index, e->io.port,
              (unsigned)(u16)v->regs.gpr[GPR_RAX]);
     __asm__ volatile("wbinvd" ::: "memory"); /* ACPI 6.5 7.4.2: caches flushed */
-    io_passthrough(v, e);
+    /* The guest's write itself (an OUT's AL, AX or EAX), not through
+     * io_passthrough: its instruction skip would need the control block. */
+    io_port_write(e->io.port, e->io.size, (u32)v->regs.gpr[GPR_RAX]);
     /* The write puts the machine to sleep; on an emulator the CPU may run
      * on for a moment. */
     for (;;)
@@ -137,7 +158,7 @@ static __noreturn void s3_wake(void)
 
     log_info("sleep", "S3 wake: the BSP is back in the VMM (through 0x%llx)",
              (unsigned long long)s3.wake_page);
-    if ((r = vcpu_ops->cpu_enable()) < 0)
+    if ((r = vcpu_ops->s3_resume(v)) < 0)
         panic("sleep: virtualization could not be enabled again after the "
               "S3 wake (error %d): the guest cannot resume under the VMM", r);
     if (f) {
