@@ -45,10 +45,14 @@ int vmx_cpu_on(const struct vmx_cpu_hw *hw, u32 cpu, u64 region, u32 revision)
                 "(IA32_FEATURE_CONTROL 0x%llx)", cpu, (unsigned long long)fc);
         return plan;
     }
-    if (plan > 0 && hw->wrmsr(VMX_MSR_FEATURE_CONTROL, write) < 0) {
-        log_err("vmx", "CPU %u: IA32_FEATURE_CONTROL refused 0x%llx", cpu,
-                (unsigned long long)write);
-        return -E_NOTSUP;
+    if (plan > 0) {
+        if (hw->wrmsr(VMX_MSR_FEATURE_CONTROL, write) < 0) {
+            log_err("vmx", "CPU %u: IA32_FEATURE_CONTROL refused 0x%llx", cpu,
+                    (unsigned long long)write);
+            return -E_NOTSUP;
+        }
+        log_info("vmx", "CPU %u: IA32_FEATURE_CONTROL was open (0x%llx): "
+                 "locked with VMXON allowed", cpu, (unsigned long long)fc);
     }
     if (read_fixed(hw) < 0) {
         log_err("vmx", "CPU %u: the VMX fixed-bit MSRs cannot be read", cpu);

@@ -3,9 +3,9 @@
  * IA32_FEATURE_CONTROL with VMXON allowed, the revision, not already in
  * VMX operation), a VMCS whose data lives in the CPU's cache while it is
  * current and reaches memory only at VMCLEAR, and a sleep that loses that
- * cache, VMX operation, CR4 and the MSR. The Bochs 2.7 firmware's resume
- * path locks the MSR (VMX allowed) on the boot CPU only; an AP finds it
- * open; a firmware may lock it with VMX off. */
+ * cache, VMX operation, CR4 and the MSR. The Bochs 2.7 BIOS's resume
+ * path locks the MSR (VMX allowed) on every CPU; another firmware may leave
+ * it open, or lock it with VMX off. */
 #include "check.h"
 #include <intel-vmx/vmx_cpu.h>
 #include <platform/log.h>
@@ -203,7 +203,7 @@ static void test_plan(void)
 }
 
 /* Boot, the guest runs, S3, the firmware locks the MSR with VMX on (the
- * Bochs BIOS on its boot CPU) or leaves it open (an AP): the same VMXON
+ * Bochs BIOS) or leaves it open: the same VMXON
  * region, the VMCS's data as the guest left it, the next entry a launch. */
 static void test_sleep_wake(u64 fw_fc)
 {
