@@ -13,6 +13,7 @@
 # locks IA32_FEATURE_CONTROL with VMX allowed on every CPU, as at boot:
 # the MSR left open is covered by the unit test vmx_cpu.)
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../sleep.sh"
 IMG=$ROOT/build/miniguest/s3_test.img
 
 mkiso "$LOG_DIR/intel.iso" "" "$ROOT/build/intel/veneer.elf"
@@ -24,19 +25,13 @@ n=s3
 expect $n "^S3-TEST boot vmm=yes ap=1" "before the sleep: hypercalls answered on both CPUs"
 expect $n "I sleep: S3: the guest's waking vector 0x[0-9a-f]+ kept; the firmware will wake the VMM at 0x[0-9a-f]+" "the VMM took the waking vector for the sleep"
 expect $n "I sleep: S3 wake: the BSP is back in the VMM" "the BSP came back through the VMM's wake code"
-expect $n "I vmx: CPU 0: VMX operation entered" "VMX operation entered again on the BSP"
+expect_count $n "I vmx: CPU 0: VMX operation entered \(VMXON region [0-9a-f]+\)" 3 "VMX operation entered on the BSP at boot and again at each wake"
+expect_count $n "I vmx: CPU 1: VMX operation entered \(VMXON region [0-9a-f]+\)" 3 "VMX operation entered on the AP at boot and again at each wake"
 expect_count $n "I vmx: CPU 0: VMCS [0-9a-f]+ current again \(next entry VMLAUNCH\)" 2 "the BSP's VMCS current again at each wake"
 expect_count $n "I vmx: CPU 1: VMCS [0-9a-f]+ current again \(next entry VMLAUNCH\)" 2 "the AP's VMCS current again at each wake"
 expect_count $n "I smp: S3 wake: 1 AP back under the VMM" 2 "the AP back under the VMM at each wake"
 expect $n "I sleep: S3 resume 2: the guest resumes at its waking vector [0-9a-f]{4}:[0-9a-f]{4}" "the guest resumed at its own waking vector twice"
-kept=$(grep -ao "the guest's waking vector 0x[0-9a-f]* kept" "$LOG_DIR/$n.serial" | head -1 | awk '{print $5}')
-back=$(grep -ao "S3 wake: FACS waking vector 0x[0-9a-f]* again" "$LOG_DIR/$n.serial" | head -1 | awk '{print $6}')
-if [ -n "$kept" ] && [ "$kept" = "$back" ]; then
-    echo "ok   $n: the FACS got the guest's waking vector ($kept) back at the wake"
-else
-    echo "FAIL $n: the FACS waking vector at the wake is '$back', the guest's was '$kept'"
-    FAILS=$((FAILS + 1))
-fi
+s3_expect_facs $n
 expect $n "^S3-TEST wake 1 ram=ok vmm=yes ap=1" "first wake: RAM kept, both CPUs under the VMM"
 expect $n "^S3-TEST wake 2 ram=ok vmm=yes ap=1" "second wake: the same"
 expect $n "^S3-TEST PASS 2 cycles" "the guest's verdict"
