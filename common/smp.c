@@ -240,12 +240,23 @@ bool smp_parking(void)
     return __atomic_load_n(&parking, __ATOMIC_SEQ_CST);
 }
 
+/* A parked CPU writes its vcpu's control block back to memory before it
+ * counts itself (vcpu_ops->s3_suspend: VMX's VMCLEAR and VMXOFF must run on
+ * the CPU that holds the VMCS), so the sleeping CPU's wait covers it. */
 void smp_park(struct vcpu *v)
 {
+    int r = vcpu_ops->s3_suspend(v);
+
     __atomic_add_fetch(&parked, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&parking, __ATOMIC_SEQ_CST))
         cpu_relax();
     __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
+    if (r == 0 && (r = vcpu_ops->s3_resume(v)) < 0) {
+        log_err("smp", "CPU %u: virtualization could not be entered again "
+                "after a sleep given up (error %d); it stays halted in the "
+                "VMM", v->index, r);
+        cpu_halt_forever();
+    }
     log_info("smp", "CPU %u: the sleep was given up; back to the guest", v->index);
 }
 
@@ -388,7 +399,7 @@ static __noreturn void ap_wake_main(struct pcpu *c)
 
     if (!v)
         ap_fail(c, "it has no vcpu to resume", -E_INVAL);
-    if ((r = vcpu_ops->cpu_enable()) < 0)
+    if ((r = vcpu_ops->s3_resume(v)) < 0)
         ap_fail(c, "virtualization could not be enabled again after S3", r);
     vcpu_set_init_state(v, true);
     vcpu_ops->wait_for_sipi(v);

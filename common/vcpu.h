@@ -312,7 +312,22 @@ static inline bool exception_is_fault(u8 vector)
     X(void, idle, (volatile u32 *wake))                                   \
     /* Writes the backend's view of the vcpu (control block, pending      \
      * events, last exit) to the console, for panics. */                  \
-    X(void, dump, (struct vcpu *v))
+    X(void, dump, (struct vcpu *v))                                       \
+    /* S3 (common/sleep.c), on the CPU that runs v, outside the guest:    \
+     * before the sleep, whatever the CPU holds of v's control block is   \
+     * written back to memory and virtualization may be left (VMX:        \
+     * VMCLEAR, VMXOFF; SVM: nothing, the VMCB is memory the CPU reads at \
+     * each VMRUN). No op on v's state may follow until s3_resume. */     \
+    X(int, s3_suspend, (struct vcpu *v))                                  \
+    /* After the wake (virtualization off, CR4/EFER as bsp_wake64 or the  \
+     * AP start left them), or when the sleep is given up after           \
+     * s3_suspend: cpu_enable's work again with the same per-CPU areas,   \
+     * and v's control block usable again with the guest state it held   \
+     * (VMX: VMXON on the same region, IA32_FEATURE_CONTROL locked again  \
+     * if the firmware left it open, VMCLEAR + VMPTRLD, next entry a      \
+     * VMLAUNCH, host state rewritten; SVM: EFER.SVME, the same host save \
+     * area, VMCB clean bits cleared). < 0 with a logged reason. */       \
+    X(int, s3_resume, (struct vcpu *v))
 
 struct vcpu_ops {
 #define X(ret, name, params) ret (*name) params;
@@ -348,10 +363,6 @@ struct vcpu_ops {
      * capability MSRs (0x480-0x491) for what the backend emulates. */
     bool nested_vmx;
     int (*nested_msr_read)(struct vcpu *v, u32 msr, u64 *val); /* enum emu_result */
-    /* cpu_enable may run again on a CPU whose virtualization an S3 sleep
-     * turned off (same host areas), and the vcpus survive the sleep:
-     * common/sleep.c resumes the guest after an S3 wake. */
-    bool s3_resume;
 };
 
 /* Common code's calls into the chosen backend. */

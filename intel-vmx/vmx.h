@@ -37,6 +37,7 @@ extern struct vmx_caps vmx_caps;
 
 #include <common/vcpu.h>
 #include <intel-vmx/vmcs.h>
+#include <intel-vmx/vmx_cpu.h>
 
 #define VMX_EXIT_HISTORY 16
 
@@ -99,9 +100,6 @@ static inline struct vmx_vcpu *vmx_of(struct vcpu *v)
     return v->arch;
 }
 
-/* Fixed bits of CR0/CR4 in VMX operation (with unrestricted guest, CR0.PE
- * and CR0.PG are free). */
-extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 
 int vmx_ept_init(u64 top, u64 hide_base, u64 hide_size);
 int vmx_ept_protect(u64 gpa, u64 len, bool present);
