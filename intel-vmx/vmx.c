@@ -381,7 +381,7 @@ static int vmx_s3_resume(struct vcpu *v)
     if ((r = vmx_vmcs_load(&vmx_hw, me, x->vmcs_pa)) < 0)
         return r;
     x->launched = false;
-    setup_host_state();
+    vmx_setup_host_state();
     log_info("vmx", "CPU %u: VMCS %llx current again (next entry VMLAUNCH)",
              me, (unsigned long long)x->vmcs_pa);
     return 0;
