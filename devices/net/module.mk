@@ -34,7 +34,7 @@ $(LWIP_VMM): $(LWIP_SRC)/.stamp devices/net/lwip.mk devices/net/module.mk \
 .PHONY: lwip
 lwip: $(LWIP_VMM)
 
-NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/shell.c \
+NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/e1000e.c devices/net/shell.c \
 	devices/net/syslog.c devices/net/net_opts.c
 vmm-y += $(NET_SRCS)
 vmm-libs += $(LWIP_VMM)

@@ -1,7 +1,7 @@
 /* net_guest: the guest of the net-shell scenario. It scans bus 0
  * (functions 0 of devices 0-31, through ports 0xcf8/0xcfc) for an
- * 82540EM (8086:100e) and prints "NET-GUEST e1000s=N" (0 while the VMM
- * keeps its NIC concealed). A scenario may patch the NIC's BAR0 address
+ * 82540EM (8086:100e) or an 82574L (8086:10d3) and prints
+ * "NET-GUEST e1000s=N" (0 while the VMM keeps its NIC concealed). A scenario may patch the NIC's BAR0 address
  * into the image at byte 2044 (bar_addr): the guest then reads the NIC's
  * STATUS register there and prints "NET-GUEST bar status=XXXXXXXX"
  * (ffffffff while the VMM hides the registers), and writes 0 to RCTL and
@@ -24,8 +24,10 @@ pm32:
         movw    $0xcfc, %dx
         inl     %dx, %eax
         cmpl    $0x100e8086, %eax
+        je      6f
+        cmpl    $0x10d38086, %eax
         jne     2f
-        incl    %ebp
+6:      incl    %ebp
 2:      incl    %edi
         cmpl    $32, %edi
         jb      1b
