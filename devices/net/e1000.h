@@ -16,6 +16,7 @@ enum e1000_reg {
     E1000_EERD = 0x0014,   /* 13.4.4: EEPROM read (82540EM); 82574 DS 10.2.2.5 */
     E1000_CTRL_EXT = 0x0018, /* 82574 DS 10.2.2.3 */
     E1000_ICR = 0x00c0,
+    E1000_ITR = 0x00c4,    /* 13.4.18: interrupt throttling */
     E1000_IMS = 0x00d0,
     E1000_IMC = 0x00d8,
     E1000_RCTL = 0x0100,   /* 13.4.22 */
@@ -58,6 +59,16 @@ enum e1000_reg {
  * legacy ones this driver uses */
 #define E1000_RFCTL_EXSTEN BIT(15)
 #define E1000_RAH_AV BIT(31)
+/* 13.4.17-13.4.20: interrupt causes: link status change, RX descriptor
+ * minimum threshold, RX overrun, RX timer (a frame written back) */
+#define E1000_ICR_LSC BIT(2)
+#define E1000_ICR_RXDMT0 BIT(4)
+#define E1000_ICR_RXO BIT(6)
+#define E1000_ICR_RXT0 BIT(7)
+#define E1000_ICR_RX_KICK (E1000_ICR_LSC | E1000_ICR_RXDMT0 | E1000_ICR_RXO | E1000_ICR_RXT0)
+/* 13.4.18: at most one interrupt per ITR x 256 ns: 1000 gives 256 us,
+ * about 3900 NMIs a second at most, whatever a flood sends */
+#define E1000_ITR_KICK 1000u
 #define E1000_RCTL_EN BIT(1)
 #define E1000_RCTL_BAM BIT(15)  /* accept broadcast (ARP, DHCP offers) */
 #define E1000_RCTL_SECRC BIT(26) /* strip the FCS */

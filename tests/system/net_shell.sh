@@ -38,6 +38,8 @@ net_shell_boot() { # MODEL
     expect veneer "I $model: [0-9a-f:.]+: MAC 52:54:00:12:34:56 \(from EEPROM\), link up" "$model reset, MAC from the EEPROM"
     expect veneer "concealed mediator $model[[:space:]]*$" "the $model taken by the VMM"
     expect veneer "NET-GUEST e1000s=0" "the guest does not see the NIC"
+    expect veneer "I net: random numbers \(TCP sequence numbers, ports, DHCP IDs\) from RDRAND" \
+        "lwIP's random numbers from RDRAND (QEMU's EPYC has it)"
     expect veneer "I shell: debug shell on TCP port 23 \(password asked\)" "shell listening"
 
     mkdir -p "$LOG_DIR/shell1" "$LOG_DIR/shell2"
