@@ -5,9 +5,9 @@
  * absent and its memory BARs (registers, and the 82574's flash and MSI-X
  * table) are hooked so that the guest can neither read nor program them
  * (it could otherwise aim the NIC's DMA anywhere the NIC may reach); its
- * I/O BAR (indirect register access) stays undecoded. Interrupts stay
- * masked (IMC; legacy INTx off, MSI/MSI-X never enabled): net.c polls the
- * rings.
+ * I/O BAR (indirect register access) stays undecoded. net.c polls the
+ * rings; the only interrupt is the receive NMI through MSI where the NIC
+ * has MSI (e1000_signal_rx; INTx off, MSI-X never enabled).
  *
  * Receive (8254x SDM 3.2): 32 descriptors with 2048-byte buffers, FCS
  * stripped, broadcast accepted. A frame longer than one buffer (no EOP)
@@ -71,11 +71,6 @@ u32 e1000_read(struct e1000 *e, u32 reg)
 void e1000_write(struct e1000 *e, u32 reg, u32 v)
 {
     wr32(e, reg, v);
-}
-
-const char *e1000_name(const struct e1000 *e)
-{
-    return e->nic.name;
 }
 
 static bool wait_bits(struct e1000 *e, u32 reg, u32 mask, u32 want, u64 us)

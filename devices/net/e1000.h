@@ -144,10 +144,9 @@ struct e1000_model {
  * memory BARs, reset it, set up rings, register it with net.c). The
  * first NIC of either family wins; later ones are left to the guest. */
 int e1000_attach_model(struct pci_dev *d, const struct e1000_model *m);
-/* e1000.c, for a model's setup(): register access and the NIC's name. */
+/* e1000.c, for a model's setup(): register access. */
 u32 e1000_read(struct e1000 *e, u32 reg);
 void e1000_write(struct e1000 *e, u32 reg, u32 v);
-const char *e1000_name(const struct e1000 *e);
 /* The mediators' `wanted`: only with vmm.net=vmm. */
 bool e1000_wanted(void);
 

@@ -9,9 +9,10 @@
  *     owns the NIC (10.2.2.3);
  *   - three more BARs: flash (BAR1), I/O (BAR2) and the MSI-X table
  *     (BAR3); e1000.c hooks every memory BAR and leaves I/O undecoded.
- * MSI-X (10.2.4.x, IVAR) is never enabled: interrupts stay masked in IMC
- * and the NIC is polled, as the 82540EM is. The PHY needs nothing: the
- * reset leaves autonegotiation on and CTRL.SLU brings the link up. */
+ * MSI-X (IVAR, 10.2.4) is never enabled; MSI carries the receive NMI
+ * (e1000.c e1000_signal_rx: the 82574's MSI capability and ITR at the
+ * 8254x's offsets). The PHY needs nothing: the reset leaves
+ * autonegotiation on and CTRL.SLU brings the link up. */
 #include <devices/net/e1000.h>
 #include <devices/pci/pci.h>
 
