@@ -63,6 +63,12 @@ static struct net_nic *active;
 static bool stack_up, link_was_up;
 static bool rx_kicked; /* an NMI of the NIC came since the last poll */
 static u32 rx_nmi_cpu;  /* the CPU (pcpus index) the NIC's NMIs go to */
+static u64 rx_nmi_tsc;  /* when the NIC's ICR last claimed an NMI */
+/* An NMI with the NIC's ICR clear this soon after one it claimed is a
+ * late copy of it (a message the NIC sent while the first NMI was being
+ * taken, before its ICR read: the ITR timer can fire in between), not
+ * the guest's: 4 x the ITR interval. */
+#define NET_NMI_GRACE_US 1000
 static u64 next_poll_tsc;
 static u8 tx_frame[NET_FRAME_MAX];
 
@@ -287,8 +293,13 @@ static void net_poll(void)
  * an NMI on its way here, which would then look like the guest's. */
 static bool net_nmi_claim(void)
 {
-    if (this_cpu()->index != rx_nmi_cpu || !active->rx_signalled(active))
+    u64 now = rdtsc();
+
+    if (this_cpu()->index != rx_nmi_cpu)
         return false;
+    if (!active->rx_signalled(active))
+        return now - rx_nmi_tsc < us_to_tsc(NET_NMI_GRACE_US);
+    rx_nmi_tsc = now;
     __atomic_store_n(&rx_kicked, true, __ATOMIC_RELAXED);
     return true;
 }
