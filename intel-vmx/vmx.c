@@ -329,6 +329,7 @@ const struct vcpu_ops vmx_ops = {
     .wait_for_sipi = vmx_wait_for_sipi,
     .start_at_sipi = vmx_start_at_sipi,
     .idle = vmx_idle,
+    .periodic_exit = vmx_periodic_exit,
     .dump = vmx_dump,
     .hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
     .sipi_exits = true,

@@ -14,8 +14,11 @@
  * 82574L's MSI) sends an NMI to the boot CPU for each received frame
  * (throttled by the NIC), the NMI exit returns to common code as a kick
  * (platform/smp.h), and the poll that follows skips the 1 ms spacing.
- * lwIP's own timers still run only at exits or frames (docs/network.md). */
+ * Where the backend has a timer of its own (VMX's preemption timer), it
+ * also brings an exit every NET_TIMER_US, for lwIP's timers and for NICs
+ * without MSI; SVM has none (docs/network.md). */
 #include <common/exit.h>
+#include <common/vcpu.h>
 #include <devices/net/net.h>
 #include <devices/net/net_opts.h>
 #include <devices/net/net_rand.h>
@@ -44,6 +47,9 @@
 
 #define NET_POLL_US 1000
 #define NET_RX_BUDGET 64
+/* With a backend timer (vcpu_ops periodic_exit: VMX's preemption timer),
+ * the longest the stack goes unpolled while the guest makes no exits. */
+#define NET_TIMER_US 20000
 
 static const char *const net_modes[] = { "pass", "vmm", NULL };
 static int net_mode_opt = NET_MODE_PASS;
@@ -370,11 +376,18 @@ static int net_start(void)
     net_shell_start();
     net_syslog_start();
     const char *polled = net_signal_start();
+    bool timer = vcpu_ops->periodic_exit(NET_TIMER_US) == 0;
     spin_unlock_irqrestore(&net_lock, flags);
     log_info("net", "%s: lwIP %s up, %s; polled at guest exits (at most every %u us) %s",
              active->name, LWIP_VERSION_STRING,
              ip_cfg.dhcp ? "asking DHCP for an address" : "static address",
              NET_POLL_US, polled);
+    if (timer)
+        log_info("net", "%s: also polled every %u ms at the latest (the backend's "
+                 "timer exit)", active->name, NET_TIMER_US / 1000);
+    else
+        log_info("net", "%s: no timer exit on this backend: while the guest makes "
+                 "no exits, only the NIC's frames bring polls", active->name);
     exit_set_poller(net_poll);
     return 0;
 }
