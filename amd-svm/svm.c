@@ -158,6 +158,14 @@ static void svm_set_tsc_offset(struct vcpu *v, u64 offset)
     svm_nested_set_tsc_offset(svm_of(v), offset);
 }
 
+/* SVM has no timer of its own (no preemption timer; the local APIC timer,
+ * HPET, PIT and RTC are the guest's): the VMM gets control back only
+ * through exits the guest causes or NMIs (docs/network.md). */
+static int svm_periodic_exit(u32 us)
+{
+    return -E_NOTSUP;
+}
+
 static void svm_flush_guest_tlb(struct vcpu *v)
 {
     svm_of(v)->vmcb->ctl.tlb_control =
@@ -244,6 +252,7 @@ const struct vcpu_ops svm_ops = {
     .wait_for_sipi = svm_wait_for_sipi,
     .start_at_sipi = svm_start_at_sipi,
     .idle = svm_idle,
+    .periodic_exit = svm_periodic_exit,
     .dump = svm_dump,
     .s3_suspend = svm_s3_suspend,
     .s3_resume = svm_s3_resume,

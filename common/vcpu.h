@@ -310,6 +310,11 @@ static inline bool exception_is_fault(u8 vector)
      * after the caller's last look and before the halt ends it too.      \
      * Returns with the host's event masking as before. */                \
     X(void, idle, (volatile u32 *wake))                                   \
+    /* Asks for an exit (EXIT_NONE) on every vcpu at least every `us`     \
+     * microseconds while the guest runs, even halted, so that the exit   \
+     * path's poller runs (0: no more). -E_NOTSUP if the backend has no   \
+     * timer of its own (SVM: every timer is the guest's). Once, at init. */\
+    X(int, periodic_exit, (u32 us))                                       \
     /* Writes the backend's view of the vcpu (control block, pending      \
      * events, last exit) to the console, for panics. */                  \
     X(void, dump, (struct vcpu *v))                                       \

@@ -405,6 +405,7 @@ const struct vcpu_ops vmx_ops = {
     .wait_for_sipi = vmx_wait_for_sipi,
     .start_at_sipi = vmx_start_at_sipi,
     .idle = vmx_idle,
+    .periodic_exit = vmx_periodic_exit,
     .dump = vmx_dump,
     .s3_suspend = vmx_s3_suspend,
     .s3_resume = vmx_s3_resume,

@@ -79,6 +79,7 @@ struct vmx_vcpu {
     u8 *msr_bitmap, *io_bitmaps;
     u64 msr_bitmap_pa, io_bitmaps_pa;
     bool launched;
+    bool preempt_on;          /* the preemption timer is active in this VMCS */
     u32 proc, proc2, entry;   /* current control values */
     u64 cr0_mask, cr4_mask;
     /* Events. */
@@ -136,6 +137,7 @@ void vmx_nested_set_tsc_offset(struct vcpu *v, u64 l1_offset);
 int vmx_enter(struct guest_regs *regs, u64 launched, volatile u32 *nmis);
 /* vmx_entry.S: the vcpu op idle (HLT unless *wake). */
 void vmx_idle(volatile u32 *wake);
+int vmx_periodic_exit(u32 us);
 extern char vmx_idle_hlt[], vmx_idle_done[];
 
 #endif

@@ -34,8 +34,8 @@ $(LWIP_VMM): $(LWIP_SRC)/.stamp devices/net/lwip.mk devices/net/module.mk \
 .PHONY: lwip
 lwip: $(LWIP_VMM)
 
-NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/shell.c \
-	devices/net/syslog.c devices/net/net_opts.c devices/net/http.c
+NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/e1000e.c devices/net/shell.c \
+	devices/net/syslog.c devices/net/net_opts.c devices/net/net_rand.c devices/net/http.c
 vmm-y += $(NET_SRCS)
 vmm-libs += $(LWIP_VMM)
 $(BUILD)/obj/devices/net/%: VMM_CFLAGS += $(LWIP_INC)
@@ -46,3 +46,5 @@ unit-net_opts-srcs := tests/unit/test_net_opts.c devices/net/net_opts.c \
 	platform/lib/format.c
 unit-tests += e1000
 unit-e1000-srcs := tests/unit/test_e1000.c devices/net/e1000.h
+unit-tests += net_rand
+unit-net_rand-srcs := tests/unit/test_net_rand.c devices/net/net_rand.c

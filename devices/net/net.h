@@ -28,6 +28,12 @@ struct net_nic {
      * descriptors it consumed (frames delivered or dropped). */
     unsigned (*poll_rx)(struct net_nic *nic, net_rx_fn deliver, unsigned budget);
     bool (*link_up)(struct net_nic *nic);
+    /* Optional (NULL if the NIC cannot): makes the NIC signal received
+     * frames with an NMI to the CPU with local APIC ID `apic_id`; < 0 if
+     * it cannot after all. rx_signalled is then asked at every NMI, in
+     * NMI context (no locks): true if the NIC sent it, its cause cleared. */
+    int (*signal_rx)(struct net_nic *nic, u32 apic_id);
+    bool (*rx_signalled)(struct net_nic *nic);
     void *priv;
     /* counters */
     u64 rx_frames, rx_dropped, tx_frames, tx_dropped;

@@ -49,14 +49,26 @@ void lapic_write(u32 off, u32 value);
  * APIC has sent it. */
 void lapic_send_ipi(u32 dest, u32 icr);
 
-/* The NMI this CPU is taking was another CPU's kick (common/smp.c), not
- * an NMI for the guest: consumes the request. NMI context. A guest NMI
- * that arrives while the kick NMI is still pending merges with it (the
- * CPU holds one NMI) and is lost: kicks are rare (second-level map
- * changes and start-up signals after the guest runs). */
+/* A device the VMM programmed to send NMIs (the VMM's NIC on receive,
+ * devices/net): returns true if the NMI being taken was its, clearing the
+ * device's cause. NMI context: no locks, no logging. NULL if none. */
+extern bool (*nmi_device_claim)(void);
+
+/* The NMI this CPU is taking was another CPU's kick (common/smp.c) or
+ * the VMM's device (nmi_device_claim), not an NMI for the guest:
+ * consumes the request; the run loop then returns to common code, whose
+ * exit path polls. NMI context. A guest NMI that arrives while the kick
+ * NMI is still pending merges with it (the CPU holds one NMI) and is
+ * lost: kicks are rare (second-level map changes and start-up signals
+ * after the guest runs; the NIC's are rate-limited by the NIC). */
 static inline bool nmi_take_kick(void)
 {
-    return __atomic_exchange_n(&this_cpu()->kick, 0, __ATOMIC_ACQ_REL);
+    bool kick = __atomic_exchange_n(&this_cpu()->kick, 0, __ATOMIC_ACQ_REL);
+    bool (*claim)(void) = __atomic_load_n(&nmi_device_claim, __ATOMIC_ACQUIRE);
+
+    if (claim && claim()) /* always asked: it clears the device's cause */
+        kick = true;
+    return kick;
 }
 
 /* Busy-waits about `us` microseconds on PIT channel 2 (the guest does not
