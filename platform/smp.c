@@ -6,6 +6,7 @@
 #include <platform/mem.h>
 #include <platform/paging.h>
 #include <platform/smp.h>
+#include <platform/time.h>
 #include <platform/trap.h>
 #include <string.h>
 
@@ -100,6 +101,15 @@ void pit_delay_us(u32 us)
         pit_wait_ticks(ticks ? ticks : 1);
         us -= chunk;
     }
+}
+
+void smp_delay_us(u32 us)
+{
+    u64 t0 = rdtsc(), len = us_to_tsc(us);
+
+    for (u32 i = 1; rdtsc() - t0 < len; i++)
+        if (!(i & 4095))
+            cpu_relax();
 }
 
 /* ---- the trampoline ---------------------------------------------------- */
@@ -282,7 +292,7 @@ static int alloc_stacks(struct pcpu *c)
 static void send_init(u32 apic_id)
 {
     lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_ASSERT | ICR_LEVEL);
-    pit_delay_us(200);
+    smp_delay_us(200);
     lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_LEVEL);
 }
 
@@ -308,13 +318,13 @@ int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c))
      * answers within microseconds; an emulated one on a busy host may take
      * a while to be scheduled, hence the generous last wait. */
     send_init(apic_id);
-    pit_delay_us(10000);
+    smp_delay_us(10000);
     for (int sipi = 0; sipi < 2; sipi++) {
         lapic_send_ipi(apic_id, (ICR_MODE_SIPI << 8) | (u32)(tramp_phys >> 12));
         for (u32 t = 0; t < (sipi ? AP_ANSWER_MS : 20u); t++) {
             if (!__atomic_load_n(&expected, __ATOMIC_ACQUIRE))
                 return 0;
-            pit_delay_us(sipi ? 1000 : 10);
+            smp_delay_us(sipi ? 1000 : 10);
         }
     }
     /* Give up, unless it claims itself right now; a later answer stops in
