@@ -20,7 +20,6 @@
 #include <common/vcpu.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
-#include <platform/iommu.h>
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
@@ -84,9 +83,6 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
     if (!pf->have_facs || !(f = facs_map(pf->fadt.facs)))
         return refuse(v, e, "no usable FACS (its waking vector is how the "
                       "VMM gets the CPU back)");
-    if (iommu_active_units())
-        return refuse(v, e, "the IOMMU is on and its units are not set up "
-                      "again after a wake yet");
     u32 vector = *(volatile u32 *)&f->firmware_waking_vector;
     bool has_x = f->version >= 1;
     u64 xvector = has_x ? f->x_firmware_waking_vector : 0;
