@@ -41,6 +41,11 @@ OPTION_CHOICE("vmm.key", key_source, key_sources,
 static u64 kdf_iterations = KDF_DEFAULT_ITERATIONS;
 OPTION_UINT("vmm.kdf_iter", kdf_iterations, 1000, 100000000,
             "PBKDF2-HMAC-SHA256 iterations for the passphrase (default 200000)");
+static bool s3_prompt;
+OPTION_BOOL("vmm.s3_prompt", s3_prompt,
+            "at each S3 wake, ask for the disk passphrase again before the "
+            "guest runs (key 0 is wiped at the sleep; needs the passphrase "
+            "prompt on a BIOS boot)");
 static char kdf_salt[64] = "veneer";
 OPTION_STRING("vmm.kdf_salt", kdf_salt,
               "PBKDF2 salt for the passphrase (default \"veneer\")");
@@ -267,17 +272,21 @@ static int hc_passphrase(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS]
 }
 HYPERCALL("passphrase", hc_passphrase);
 
+static int passphrase_ask(void);
+
 static int key_from_passphrase(void)
 {
-    char pass[PASSPHRASE_MAX];
-    int r;
-
     if (!have_kcv[0]) {
         log_err("storage", "the passphrase prompt needs vmm.kcv= (key 0's check "
                 "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
         return -E_INVAL;
     }
     if (boot_info.uefi_entry) {
+        if (s3_prompt) {
+            log_err("storage", "vmm.s3_prompt=1: on a UEFI boot veneer.efi asks "
+                    "for the passphrase, and it does not run at an S3 wake");
+            return -E_INVAL;
+        }
         key_pending = true;
         log_info("storage", "key 0 waits for the disk passphrase: veneer.efi asks "
                  "on the firmware console once the guest runs (PBKDF2-HMAC-SHA256, "
@@ -287,6 +296,16 @@ static int key_from_passphrase(void)
     }
     log_info("storage", "asking for the disk passphrase (PBKDF2-HMAC-SHA256, "
              "%llu iterations)", (unsigned long long)kdf_iterations);
+    return passphrase_ask();
+}
+
+/* Asks on the VMM's console until the passphrase's key matches vmm.kcv=
+ * and is installed as key 0 (a wrong one is asked again). */
+static int passphrase_ask(void)
+{
+    char pass[PASSPHRASE_MAX];
+    int r;
+
     for (unsigned attempt = 1;; attempt++) {
         size_t n = prompt_secret("Veneer: disk passphrase: ", pass, sizeof(pass));
         r = passphrase_try(pass, n);
@@ -308,6 +327,13 @@ static int load_keys(u32 needed)
 
     if (src == KEY_AUTO)
         src = m ? KEY_MODULE_SRC : KEY_PROMPT;
+    if (src == KEY_MODULE_SRC && s3_prompt) {
+        log_err("storage", "vmm.s3_prompt=1 needs the passphrase prompt: the "
+                "key file is wiped from memory at boot, its keys cannot be "
+                "asked for again at a wake");
+        wipe_key_module(m);
+        return -E_INVAL;
+    }
     if (src == KEY_MODULE_SRC) {
         if (!m) {
             log_err("storage", "vmm.key=module but no module named %s was loaded "
@@ -364,6 +390,38 @@ static int storage_init(void)
 /* Before pci_init (devices, 10): the mediators register disks against
  * loaded keys. */
 INIT_FUNC(devices, 05, storage_init);
+
+/* ---- S3 with vmm.s3_prompt=1 (docs/sleep.md) ---------------------------
+ * The sleep wipes key 0 (its XTS key schedule, the only copy), after the
+ * mediators delivered what finished ("suspend", 41); the wake asks for the
+ * passphrase again ("resume"), before the APs and the guest run, until its
+ * key matches vmm.kcv=. Until then no CPU runs the guest, so no sector can
+ * be read or written. */
+static bool s3_key_wiped;
+
+static int storage_s3_suspend(void)
+{
+    if (!s3_prompt || !key_loaded[0])
+        return 0;
+    key_loaded[0] = false;
+    crypto_wipe(&keys[0], sizeof(keys[0]));
+    s3_key_wiped = true;
+    log_info("storage", "S3: key 0 wiped from memory (vmm.s3_prompt=1: the "
+             "passphrase is asked again at the wake)");
+    return 0;
+}
+INIT_FUNC(suspend, 50, storage_s3_suspend);
+
+static int storage_s3_resume(void)
+{
+    if (!s3_key_wiped)
+        return 0;
+    s3_key_wiped = false;
+    log_info("storage", "S3 wake: asking for the disk passphrase again before "
+             "the guest runs (vmm.s3_prompt=1)");
+    return passphrase_ask();
+}
+INIT_FUNC(resume, 50, storage_s3_resume);
 
 /* At the guest's power-off: what went through each disk. */
 static int storage_summary(void)
