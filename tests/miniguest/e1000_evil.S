@@ -62,13 +62,7 @@ pm32:
         inl     %dx, %eax
         andl    $0xfffffff0, %eax
         movl    %eax, bar
-        movl    $PCI_E1000 + 0x04, %eax /* memory decoding, bus master */
-        movw    $0xcf8, %dx
-        outl    %eax, %dx
-        movw    $0xcfc, %dx
-        inw     %dx, %ax
-        orw     $0x0006, %ax
-        outw    %ax, %dx
+        call    e1000_on
         cmpl    $0, s3_first
         je      1f
         call    s3_cycle
@@ -315,7 +309,11 @@ s3_wake32:
         movw    $0xcfc, %dx
         movl    bar, %eax
         outl    %eax, %dx
-        movl    $PCI_E1000 + 0x04, %eax /* memory decoding, bus master */
+        jmp     e1000_on
+
+/* The e1000's memory decoding and bus mastering on. */
+e1000_on:
+        movl    $PCI_E1000 + 0x04, %eax
         movw    $0xcf8, %dx
         outl    %eax, %dx
         movw    $0xcfc, %dx
