@@ -12,7 +12,7 @@
 
 key=$LOG_DIR/veneer.key img=$LOG_DIR/guest.img
 crypt_key "$key"
-crypt_guest_disk "$img" "$key" "veneer.test=hypercall,cpu,disk,s3 no_console_suspend loglevel=5"
+crypt_guest_disk "$img" "$key" "veneer.test=hypercall,cpu,disk,s3 no_console_suspend loglevel=5 no_timer_check"
 mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=ahci/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
 # shellcheck disable=SC2046
 qemu_start ahci "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none -smp 2 \

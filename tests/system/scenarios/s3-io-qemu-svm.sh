@@ -17,7 +17,7 @@
 
 key=$LOG_DIR/veneer.key img=$LOG_DIR/guest.img
 crypt_key "$key"
-crypt_guest_disk "$img" "$key" "veneer.test=disk,s3io,disk no_console_suspend loglevel=5"
+crypt_guest_disk "$img" "$key" "veneer.test=disk,s3io,disk no_console_suspend loglevel=5 no_timer_check"
 mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=nvme/all/k0 vmm.kcv=$(crypt_kcv "$key")" "$ELF" "$key"
 # shellcheck disable=SC2046
 qemu_start io "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine pc -nic none -smp 2 \

@@ -15,7 +15,7 @@ printf 'correct horse\n' >"$LOG_DIR/pass"
 "$VDISK" derive-key --passphrase-file "$LOG_DIR/pass" --iterations $ITER \
     --output "$LOG_DIR/pass.key" >/dev/null
 img=$LOG_DIR/guest.img
-crypt_guest_disk "$img" "$LOG_DIR/pass.key" "veneer.test=hypercall,disk,s3 no_console_suspend loglevel=5"
+crypt_guest_disk "$img" "$LOG_DIR/pass.key" "veneer.test=hypercall,disk,s3 no_console_suspend loglevel=5 no_timer_check"
 mkiso "$LOG_DIR/prompt.iso" "vmm.crypt=nvme/all/k0 vmm.kcv=$(crypt_kcv "$LOG_DIR/pass.key") vmm.kdf_iter=$ITER vmm.s3_prompt=1"
 
 name=s3prompt
