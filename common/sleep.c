@@ -21,7 +21,6 @@
 #include <common/vcpu.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
-#include <platform/iommu.h>
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
@@ -125,9 +124,6 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
     if (!pf->have_facs || !(f = facs_map(pf->fadt.facs)))
         return refuse(v, e, "no usable FACS (its waking vector is how the "
                       "VMM gets the CPU back)");
-    if (iommu_active_units())
-        return refuse(v, e, "the IOMMU is on and its units are not set up "
-                      "again after a wake yet");
     /* one read of the table the guest's other CPUs may still write */
     struct acpi_facs snap;
     memcpy(&snap, f, sizeof(snap));

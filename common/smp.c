@@ -277,7 +277,7 @@ int smp_park_others(void)
         smp_signal(t);
     }
     for (u32 t = 0; t < PARK_WAIT_MS && __atomic_load_n(&parked, __ATOMIC_SEQ_CST) != want; t++)
-        pit_delay_us(1000);
+        smp_delay_us(1000);
     u32 got = __atomic_load_n(&parked, __ATOMIC_SEQ_CST);
     if (got != want) {
         log_err("smp", "S3: only %u of %u other CPU%s stopped within %u ms", got,
@@ -321,7 +321,7 @@ u32 smp_wake_aps(void)
             continue;
         }
         for (u32 t = 0; t < 5000 && __atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != v->index; t++)
-            pit_delay_us(1000);
+            smp_delay_us(1000);
         if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != v->index || ap_error) {
             if (!ap_error)
                 log_err("smp", "S3 wake: CPU %u (APIC ID %u) started but never "
@@ -434,7 +434,7 @@ static u32 start_madt_aps(const struct acpi_platform *pf, u32 *started)
             continue;
         }
         for (u32 t = 0; t < 5000 && __atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != n; t++)
-            pit_delay_us(1000);
+            smp_delay_us(1000);
         if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != n || ap_error) {
             if (!ap_error)
                 log_err("smp", "CPU %u (APIC ID %u) started but never finished "

@@ -43,6 +43,11 @@ OPTION_STRING("vmm.key", key_opt,
 static u64 kdf_iterations = KDF_DEFAULT_ITERATIONS;
 OPTION_UINT("vmm.kdf_iter", kdf_iterations, 1000, 100000000,
             "PBKDF2-HMAC-SHA256 iterations for the passphrase (default 200000)");
+static bool s3_prompt;
+OPTION_BOOL("vmm.s3_prompt", s3_prompt,
+            "at each S3 wake, ask for the disk passphrase again before the "
+            "guest runs (key 0 is wiped at the sleep; needs the passphrase "
+            "prompt on a BIOS boot)");
 static char kdf_salt[64] = "veneer";
 OPTION_STRING("vmm.kdf_salt", kdf_salt,
               "PBKDF2 salt for the passphrase (default \"veneer\")");
@@ -276,17 +281,21 @@ static int hc_passphrase(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS]
 }
 HYPERCALL("passphrase", hc_passphrase);
 
+static int passphrase_ask(char *why, size_t whylen);
+
 static int key_from_passphrase(char *why, size_t whylen)
 {
-    char pass[PASSPHRASE_MAX];
-    int r;
-
     if (!have_kcv[0]) {
         ksnprintf(why, whylen, "the passphrase prompt needs vmm.kcv= (key 0's check "
                   "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
         return -E_INVAL;
     }
     if (boot_info.uefi_entry) {
+        if (s3_prompt) {
+            ksnprintf(why, whylen, "vmm.s3_prompt=1: on a UEFI boot veneer.efi "
+                      "asks for the passphrase, and it does not run at an S3 wake");
+            return -E_INVAL;
+        }
         key_pending = true;
         log_info("storage", "key 0 waits for the disk passphrase: veneer.efi asks "
                  "on the firmware console once the guest runs (PBKDF2-HMAC-SHA256, "
@@ -296,6 +305,16 @@ static int key_from_passphrase(char *why, size_t whylen)
     }
     log_info("storage", "asking for the disk passphrase (PBKDF2-HMAC-SHA256, "
              "%llu iterations)", (unsigned long long)kdf_iterations);
+    return passphrase_ask(why, whylen);
+}
+
+/* Asks on the VMM's console until the passphrase's key matches vmm.kcv=
+ * and is installed as key 0 (a wrong one is asked again). */
+static int passphrase_ask(char *why, size_t whylen)
+{
+    char pass[PASSPHRASE_MAX];
+    int r;
+
     for (unsigned attempt = 1;; attempt++) {
         size_t n = prompt_secret("Veneer: disk passphrase: ", pass, sizeof(pass));
         r = passphrase_try(pass, n);
@@ -453,6 +472,15 @@ static int load_keys(u32 needed)
             return -E_INVAL;
         }
     }
+    /* the wake can only ask again: a key file is wiped at boot, a Tang
+     * server or the TPM (PCR 15 extended) cannot be asked at the wake */
+    if (s3_prompt && (key_list_len != 1 || key_list[0] != KEYSRC_PROMPT)) {
+        log_err("storage", "vmm.s3_prompt=1 needs the passphrase prompt as the "
+                "one key method: the key file is wiped from memory at boot, its "
+                "keys cannot be asked for again at a wake (vmm.key=%s)", key_opt);
+        wipe_key_module(key_module());
+        return -E_INVAL;
+    }
     /* with a choice of methods, the check value decides whose key is right */
     for (unsigned s = 0; s < STORAGE_MAX_KEYS && key_list_len > 1; s++)
         if ((needed & BIT(s)) && !have_kcv[s]) {
@@ -523,6 +551,43 @@ static int storage_init(void)
 /* Before pci_init (devices, 10): the mediators register disks against
  * loaded keys. */
 INIT_FUNC(devices, 05, storage_init);
+
+/* ---- S3 with vmm.s3_prompt=1 (docs/sleep.md) ---------------------------
+ * The sleep wipes key 0 (its XTS key schedule, the only copy), after the
+ * mediators delivered what finished ("suspend", 41); the wake asks for the
+ * passphrase again ("resume"), before the APs and the guest run, until its
+ * key matches vmm.kcv=. Until then no CPU runs the guest, so no sector can
+ * be read or written. */
+static bool s3_key_wiped;
+
+static int storage_s3_suspend(void)
+{
+    if (!s3_prompt || !key_loaded[0])
+        return 0;
+    key_loaded[0] = false;
+    crypto_wipe(&keys[0], sizeof(keys[0]));
+    s3_key_wiped = true;
+    log_info("storage", "S3: key 0 wiped from memory (vmm.s3_prompt=1: the "
+             "passphrase is asked again at the wake)");
+    return 0;
+}
+INIT_FUNC(suspend, 50, storage_s3_suspend);
+
+static int storage_s3_resume(void)
+{
+    char why[160];
+    int r;
+
+    if (!s3_key_wiped)
+        return 0;
+    s3_key_wiped = false;
+    log_info("storage", "S3 wake: asking for the disk passphrase again before "
+             "the guest runs (vmm.s3_prompt=1)");
+    if ((r = passphrase_ask(why, sizeof(why))) < 0)
+        log_err("storage", "S3 wake: %s", why);
+    return r;
+}
+INIT_FUNC(resume, 50, storage_s3_resume);
 
 /* At the guest's power-off: what went through each disk. */
 static int storage_summary(void)

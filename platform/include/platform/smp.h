@@ -75,6 +75,14 @@ static inline bool nmi_take_kick(void)
  * own the PIT yet when this is used: boot, and S3, while every other CPU
  * is parked or not yet started and the guest does not run). */
 void pit_delay_us(u32 us);
+/* Busy-waits about `us` microseconds on the TSC (its rate measured at
+ * boot, platform/time.c): no port I/O and a PAUSE only every few thousand
+ * reads. For the waits on another CPU (its start, its parking): under
+ * QEMU's TCG each port access and each PAUSE takes the emulator's global
+ * lock, which the awaited CPU needs to take its INIT and SIPI; a BSP
+ * polling the PIT for seconds kept it from ever getting it (S3 wake,
+ * docs/sleep.md). */
+void smp_delay_us(u32 us);
 
 /* Starts the AP with APIC ID `apic_id` as pcpus[index]: stacks, the
  * trampoline, INIT-SIPI-SIPI; the AP loads the VMM's tables and calls
