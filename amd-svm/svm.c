@@ -158,6 +158,14 @@ static void svm_set_tsc_offset(struct vcpu *v, u64 offset)
     svm_nested_set_tsc_offset(svm_of(v), offset);
 }
 
+/* SVM has no timer of its own (no preemption timer; the local APIC timer,
+ * HPET, PIT and RTC are the guest's): the VMM gets control back only
+ * through exits the guest causes or NMIs (docs/network.md). */
+static int svm_periodic_exit(u32 us)
+{
+    return -E_NOTSUP;
+}
+
 static void svm_flush_guest_tlb(struct vcpu *v)
 {
     svm_of(v)->vmcb->ctl.tlb_control =
@@ -207,6 +215,25 @@ static void svm_start_at_sipi(struct vcpu *v, u8 vector)
     __atomic_store_n(&v->wait_for_sipi, false, __ATOMIC_RELEASE);
 }
 
+/* S3: the VMCB is memory the CPU reads at each VMRUN; the host save area
+ * and the host VMCB are set again at the resume. Nothing to write back. */
+static int svm_s3_suspend(struct vcpu *v)
+{
+    (void)v;
+    return 0;
+}
+
+/* After the wake: EFER.SVME, VM_HSAVE_PA and the host VMCB as at boot (the
+ * same pages), and no VMCB state taken as cached by the CPU. */
+static int svm_s3_resume(struct vcpu *v)
+{
+    int r = svm_cpu_enable();
+
+    if (r == 0)
+        svm_of(v)->vmcb->ctl.clean = 0;
+    return r;
+}
+
 const struct vcpu_ops svm_ops = {
     .cpu_enable = svm_cpu_enable,
     .memory_init = svm_memory_init,
@@ -225,9 +252,12 @@ const struct vcpu_ops svm_ops = {
     .wait_for_sipi = svm_wait_for_sipi,
     .start_at_sipi = svm_start_at_sipi,
     .idle = svm_idle,
+    .periodic_exit = svm_periodic_exit,
     .dump = svm_dump,
+    .s3_suspend = svm_s3_suspend,
+    .s3_resume = svm_s3_resume,
     .hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
     .sipi_exits = false,
     .nested_svm = true,
-    .s3_resume = true,
+    .nested_phys = svm_nested_phys,
 };

@@ -33,6 +33,16 @@ struct svm_nested {
     struct vmcb *vmcb12;  /* L1's VMCB as read at VMRUN */
     u64 vmcb12_pa;
     u64 vmruns, reflected;
+    /* L1's nested paging for L2 (NP_ENABLE in VMCB12): L2 runs on
+     * NPT02, Veneer's shadow of NPT12 composed with its own map, built
+     * on demand (svm_nnpt.c) and dropped as a TLB would be. */
+    bool np;              /* the running L2 uses NPT02 */
+    u64 nnpt_pool;        /* NNPT_PAGES pages; the first is NPT02's root */
+    u32 nnpt_used;        /* pages handed out (the root included) */
+    u64 nnpt_ncr3;        /* the NPT12 root and ASID NPT02 shadows */
+    u32 nnpt_asid;
+    u64 nnpt_gen;         /* slat_generation when NPT02 was last emptied */
+    u64 nnpt_faults, nnpt_flushes;
 };
 
 struct svm_exit_record {
@@ -92,6 +102,16 @@ int svm_npt_init(u64 top, u64 hide_base, u64 hide_size);
 int svm_npt_protect(u64 gpa, u64 len, bool present);
 extern u64 svm_npt_root;
 
+/* svm_npt.c: whether Veneer's own map has gpa present (RAM or an
+ * unhooked device window: not the VMM region, not an MMIO hook) */
+bool svm_npt_present(u64 gpa);
+
+/* svm_nnpt.c: NPT02, the shadow of L1's nested page tables for L2 */
+#define NNPT_PAGES 64
+int svm_nnpt_create(struct svm_nested *n);
+void svm_nnpt_flush(struct svm_vcpu *s);
+int svm_nnpt_map(struct svm_nested *n, u64 l2pa, u64 l1pa, bool write, bool nx);
+
 /* svm_state.c */
 void svm_state_load(struct vcpu *v, u32 mask);
 void svm_state_write_back(struct vcpu *v);
@@ -103,8 +123,11 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code);
 bool svm_nested_l2_pending(struct vcpu *v);
 void svm_nested_gif_masking(struct svm_vcpu *s);
 void svm_nested_keep_l1_intercepts(struct svm_vcpu *s);
+bool svm_nested_host_if(const struct svm_vcpu *s);
 void svm_nested_set_tsc_offset(struct svm_vcpu *s, u64 l1_offset);
 void svm_nested_reset(struct vcpu *v);
+void svm_nested_slat_changed(struct svm_vcpu *s);
+int svm_nested_phys(struct vcpu *v, u64 gpa, bool write, u64 *l1pa);
 
 /* svm.c */
 bool svm_msrpm_bit(u32 msr, u32 *bit);
@@ -119,7 +142,8 @@ void svm_inject_interrupt(struct vcpu *v, u8 vector);
 void svm_dump(struct vcpu *v);
 void svm_nmi_hook_init(void);
 
-void svm_vmrun(u64 guest_vmcb_pa, struct guest_regs *regs, u64 host_vmcb_pa);
+void svm_vmrun(u64 guest_vmcb_pa, struct guest_regs *regs, u64 host_vmcb_pa,
+               u64 host_if);
 /* svm_entry.S: the vcpu op idle (STGI, HLT unless *wake, CLGI). */
 void svm_idle(volatile u32 *wake);
 extern char svm_idle_check[], svm_idle_hlt[], svm_idle_done[];

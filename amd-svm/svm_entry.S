@@ -1,11 +1,15 @@
 /* void svm_vmrun(u64 guest_vmcb_pa, struct guest_regs *regs,
- *                u64 host_vmcb_pa)
+ *                u64 host_vmcb_pa, u64 host_if)
  *
  * Loads the guest's general-purpose registers (RAX and RSP travel in the
  * VMCB), VMLOADs the guest's FS/GS/TR/LDTR and syscall MSRs, VMRUNs, and on
  * #VMEXIT VMSAVEs them again, stores the guest's registers and VMLOADs the
  * host's (its GS base is the per-CPU pointer). GIF stays 0 throughout:
- * no interrupt or NMI handler can run between the two VMLOADs. */
+ * no interrupt or NMI handler can run between the two VMLOADs. host_if:
+ * RFLAGS.IF is 1 across the VMRUN (the host's IF, which a VMCB with
+ * V_INTR_MASKING makes the gate of physical interrupts while the guest
+ * runs: nested SVM, svm_nested.c), restored after. With GIF 0 the host
+ * itself never takes an interrupt. */
 #define R(n) (8 * (n))
 
         .text
@@ -17,7 +21,11 @@ svm_vmrun:
         push    %r13
         push    %r14
         push    %r15
-        push    %rdx                    /* host VMCB */
+        pushfq
+        test    %rcx, %rcx
+        jz      1f
+        sti
+1:      push    %rdx                    /* host VMCB */
         push    %rsi                    /* the register frame */
         mov     %rdi, %rax
         mov     R(1)(%rsi), %rcx
@@ -56,6 +64,7 @@ svm_vmrun:
         add     $8, %rsp
         pop     %rax
         vmload  %rax
+        popfq
         pop     %r15
         pop     %r14
         pop     %r13

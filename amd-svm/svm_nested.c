@@ -72,7 +72,7 @@ int svm_nested_create(struct svm_vcpu *s)
     n->iopm02_pa = io;
     n->msrpm02 = phys_to_virt(msr);
     n->msrpm02_pa = msr;
-    return 0;
+    return svm_nnpt_create(n);
 }
 
 /* ---- switching levels --------------------------------------------------- */
@@ -253,6 +253,130 @@ static bool l1_intercepts(struct vcpu *v, u32 code)
     return false; /* nested-page faults and the rest are Veneer's */
 }
 
+/* An event interrupted mid-delivery by an exit reflected to L1 is L1's to
+ * deliver again (it is in EXITINTINFO), an NMI of the VMM's too: not
+ * counted twice. */
+static void intinfo_to_l1(struct svm_vcpu *s, u64 intinfo)
+{
+    if (intinfo & SVM_EVT_VALID) {
+        s->reinject = 0;
+        if (s->intinfo_nmi && s->pending_nmis)
+            s->pending_nmis--;
+        s->intinfo_nmi = false;
+    }
+}
+
+/* ---- L1's nested paging (NPT12) ----------------------------------------- */
+
+static int read_npt12(void *ctx, u64 gpa, u64 *pte, unsigned size)
+{
+    (void)ctx;
+    *pte = 0;
+    return guest_phys_read(gpa, pte, size);
+}
+
+/* Walks NPT12 for l2pa as the CPU's nested walk does (APM 15.25.5: in
+ * L1's paging mode at VMRUN, every access a user access). Returns 0 with
+ * *w set, or the #NPF error code bits for L1 (P, RSV) with bit 31 set. */
+static u64 walk_npt12(struct vcpu *v, u64 l2pa, bool write, bool exec,
+                      struct walk_result *w)
+{
+    struct svm_nested *n = &svm_of(v)->nested;
+    const struct vmcb_save *l1 = &n->vmcb01->save;
+    struct paging_ctx pc = {
+        .cr0 = l1->cr0 | CR0_PG | CR0_PE,
+        .cr3 = n->vmcb12->ctl.n_cr3,
+        .cr4 = l1->cr4,
+        .efer = l1->efer,
+    };
+    int r;
+
+    if (l2pa >> 48) /* beyond a 4-level NPT: nothing NPT02 could map */
+        return BIT(31);
+    r = guest_walk(&pc, l2pa, write, read_npt12, NULL, w);
+    if (r == -E_INVAL) {
+        log_warn_ratelimited("svm", "L1's nested page tables (nCR3 0x%llx) "
+                             "for 0x%llx lead outside its memory: #NPF to L1",
+                             (unsigned long long)pc.cr3,
+                             (unsigned long long)l2pa);
+        return BIT(31);
+    }
+    if (r < 0)
+        return BIT(31) | (w->fault_error & (BIT(0) | BIT(3)));
+    if (!w->user || (write && !w->writable) || (exec && w->nx))
+        return BIT(31) | BIT(0);
+    return 0;
+}
+
+/* L2-physical to L1-physical through NPT12 (the VMM's accesses for L2:
+ * instruction bytes, page walks, string I/O). -E_FAULT if NPT12 has no
+ * such translation. */
+int svm_nested_phys(struct vcpu *v, u64 gpa, bool write, u64 *l1pa)
+{
+    struct svm_nested *n = &svm_of(v)->nested;
+    struct walk_result w;
+
+    if (!n->in_l2 || !n->np) {
+        *l1pa = gpa;
+        return 0;
+    }
+    if (walk_npt12(v, gpa, write, false, &w))
+        return -E_FAULT;
+    *l1pa = (w.gpa & ~0xfffULL) | (gpa & 0xfff);
+    return 0;
+}
+
+/* A nested-page fault of L2 running on NPT02. Returns true when it is
+ * done with: NPT02 got the page, or the fault is L1's (NPT12 has no such
+ * translation: #NPF to L1, as the CPU would exit). Returns false when
+ * Veneer's map is what stops it (the VMM region, an MMIO hook): the exit
+ * goes on as Veneer's own #NPF at the L1-physical address. */
+static bool l2_npf(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct svm_nested *n = &s->nested;
+    struct vmcb_control *c = &n->vmcb02->ctl;
+    u64 l2pa = c->exitinfo2, hw = c->exitinfo1, err, l1pa;
+    bool write = hw & BIT(1), exec = hw & BIT(4);
+    struct walk_result w;
+
+    n->nnpt_faults++;
+    if ((err = walk_npt12(v, l2pa, write, exec, &w))) {
+        /* the CPU's error code: P, RSV from the walk, always U, the
+         * access (W, ID) and where (final or table, bits 32-33) */
+        err = (err & (BIT(0) | BIT(3))) | BIT(2) |
+              (hw & (BIT(1) | BIT(4) | BIT(32) | BIT(33)));
+        intinfo_to_l1(s, c->exitintinfo);
+        log_debug("svm", "L2 #NPF at 0x%llx is L1's (NPT12): error 0x%llx",
+                  (unsigned long long)l2pa, (unsigned long long)err);
+        vmexit(v, SVM_EXIT_NPF, err, l2pa, c->exitintinfo);
+        return true;
+    }
+    l1pa = w.gpa & ~0xfffULL;
+    if (!svm_npt_present(l1pa)) {
+        c->exitinfo2 = l1pa | (l2pa & 0xfff);
+        log_debug("svm", "L2 #NPF at 0x%llx: L1-physical 0x%llx is the "
+                  "VMM's to handle", (unsigned long long)l2pa,
+                  (unsigned long long)c->exitinfo2);
+        return false;
+    }
+    if (__atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE) != n->nnpt_gen)
+        svm_nnpt_flush(s);
+    bool nx = w.nx && (rdmsr(MSR_EFER) & EFER_NXE);
+    if (svm_nnpt_map(n, l2pa, l1pa, w.writable, nx) < 0) {
+        svm_nnpt_flush(s);  /* pool used up: start again */
+        svm_nnpt_map(n, l2pa, l1pa, w.writable, nx);
+    }
+    return true;
+}
+
+/* Veneer's map changed: NPT02 may hold a page it no longer has. */
+void svm_nested_slat_changed(struct svm_vcpu *s)
+{
+    if (s->nested.np)
+        svm_nnpt_flush(s);
+}
+
 bool svm_nested_l2_exit(struct vcpu *v, u32 code)
 {
     struct svm_vcpu *s = svm_of(v);
@@ -271,6 +395,8 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
     }
     if (code == SVM_EXIT_EXCP_BASE + 1 && s->nmi_step)
         return false; /* the VMM's own single step */
+    if (code == SVM_EXIT_NPF && s->nested.np)
+        return l2_npf(v);
     if (!l1_intercepts(v, code)) {
         if (code != SVM_EXIT_VMMCALL)
             return false;
@@ -279,14 +405,7 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
         svm_inject_exception(v, 6, 0);
         return true;
     }
-    /* An event interrupted mid-delivery is L1's to deliver again (it is
-     * in EXITINTINFO), an NMI of the VMM's too: not counted twice. */
-    if (intinfo & SVM_EVT_VALID) {
-        s->reinject = 0;
-        if (s->intinfo_nmi && s->pending_nmis)
-            s->pending_nmis--;
-        s->intinfo_nmi = false;
-    }
+    intinfo_to_l1(s, intinfo);
     if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32)
         vcpu_count_exit(v, EXIT_EXCEPTION);
     vmexit(v, code, b->ctl.exitinfo1, b->ctl.exitinfo2, intinfo);
@@ -480,17 +599,37 @@ static void build_vmcb02(struct vcpu *v)
                                     c12->intercept1 & SVM_INTERCEPT_MSR);
     c->tsc_offset = b01->ctl.tsc_offset + c12->tsc_offset;
     c->guest_asid = b01->ctl.guest_asid;
-    /* V_INTR_MASKING is not passed on: with it, physical interrupts would
-     * follow the host's IF, which is 0 in Veneer, and never reach L2 or
-     * exit to L1; without it they follow L2's IF (docs/backends.md). */
+    /* V_INTR_MASKING (APM 15.21.1): physical interrupts follow the host's
+     * IF, L1's at its VMRUN; Veneer runs vmcb02 with its own IF set to
+     * that (svm_nested_host_if), so an interrupt exits to L1 whatever
+     * L2's IF, or waits while L1 had IF=0. Only with L1's INTR intercept:
+     * else one would reach Veneer itself; then, as before, they follow
+     * L2's IF (docs/backends.md). */
     c->vintr = c12->vintr & vintr_l1;
+    if ((c12->vintr & SVM_VINTR_MASKING) && (c12->intercept1 & SVM_INTERCEPT_INTR))
+        c->vintr |= SVM_VINTR_MASKING;
     c->interrupt_shadow = c12->interrupt_shadow & SVM_INTERRUPT_SHADOW;
-    c->np_control = SVM_NP_ENABLE;  /* Veneer's NPT: the VMM region absent */
-    c->n_cr3 = svm_npt_root;
+    c->np_control = SVM_NP_ENABLE;  /* the VMM region absent, either way */
     c->clean = 0;
     copy_vmrun_state(&b02->save, &b12->save);
     copy_vmload_state(&b02->save, &b01->save);
-    b02->save.g_pat = b01->save.g_pat; /* L1's PAT: no nested paging */
+    n->np = c12->np_control & SVM_NP_ENABLE;
+    if (n->np) {
+        /* L2 on NPT02 (NPT12 composed with Veneer's map), emptied as
+         * the CPU's TLB would be (svm_nnpt.c) */
+        if (c12->tlb_control || c12->n_cr3 != n->nnpt_ncr3 ||
+            c12->guest_asid != n->nnpt_asid ||
+            __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE) != n->nnpt_gen)
+            svm_nnpt_flush(s);
+        n->nnpt_ncr3 = c12->n_cr3;
+        n->nnpt_asid = c12->guest_asid;
+        c->n_cr3 = n->nnpt_pool;
+        b02->save.g_pat = b12->save.g_pat; /* L2's PAT, from L1 */
+    } else {
+        /* L2-physical == L1-physical: Veneer's own map */
+        c->n_cr3 = svm_npt_root;
+        b02->save.g_pat = b01->save.g_pat; /* L1's PAT */
+    }
     s->reinject = (c12->eventinj & SVM_EVT_VALID) ? c12->eventinj : 0;
 }
 
@@ -571,7 +710,10 @@ static void emulate_simple(struct vcpu *v, enum insn_kind k)
         n->gif = k == INSN_STGI;
         log_debug("svm", "L1 %s", n->gif ? "STGI" : "CLGI");
     }
-    /* INVLPGA: L2's translations are flushed at every VMRUN already */
+    /* INVLPGA: L2's translations are flushed at every VMRUN already;
+     * NPT02's, which last across VMRUNs, go too */
+    if (k == INSN_INVLPGA && n->nnpt_used > 1)
+        svm_nnpt_flush(svm_of(v));
 }
 
 bool svm_nested_l1_insn(struct vcpu *v, u32 code)
@@ -606,6 +748,18 @@ void svm_nested_keep_l1_intercepts(struct svm_vcpu *s)
         b->ctl.intercept_exceptions |= c12->intercept_exceptions;
         vmcb_dirty(b, VMCB_CLEAN_I);
     }
+}
+
+/* The host IF for a VMRUN of vmcb02: L1's IF when L2 runs with
+ * V_INTR_MASKING (build_vmcb02 sets it only with L1's INTR intercept, so
+ * a physical interrupt is an exit, never taken by Veneer). */
+bool svm_nested_host_if(const struct svm_vcpu *s)
+{
+    const struct svm_nested *n = &s->nested;
+
+    return (n->vmcb02->ctl.vintr & SVM_VINTR_MASKING) &&
+           (n->vmcb02->ctl.intercept1 & SVM_INTERCEPT_INTR) &&
+           (n->vmcb01->save.rflags & RFLAGS_IF);
 }
 
 /* While L1's GIF is 0, physical interrupts wait: V_INTR_MASKING makes

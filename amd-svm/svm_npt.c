@@ -5,6 +5,7 @@
 #include <amd-svm/svm.h>
 #include <common/slat.h>
 #include <platform/log.h>
+#include <platform/layout.h>
 #include <platform/paging.h>
 #include <platform/spinlock.h>
 
@@ -55,4 +56,27 @@ int svm_npt_protect(u64 gpa, u64 len, bool present)
 
     spin_unlock_irqrestore(&npt_lock, f);
     return r;
+}
+
+bool svm_npt_present(u64 gpa)
+{
+    u64 f, table = svm_npt_root, e = 0;
+    bool present = false;
+
+    if (gpa >> 48)
+        return false; /* past the 4-level map: never an alias of a lower page */
+    f = spin_lock_irqsave(&npt_lock);
+
+    for (int level = 3; level >= 0; level--) {
+        e = ((const u64 *)phys_to_virt(table))[(gpa >> (12 + 9 * level)) & 511];
+        if (!(e & PTE_P))
+            break;
+        if (level == 0 || (e & PTE_PS)) {
+            present = true;
+            break;
+        }
+        table = e & PTE_ADDR;
+    }
+    spin_unlock_irqrestore(&npt_lock, f);
+    return present;
 }

@@ -521,6 +521,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             v->slat_gen = gen;
             b->ctl.tlb_control = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_GUEST
                                                         : SVM_TLB_FLUSH_ALL;
+            svm_nested_slat_changed(s);
         }
         svm_state_write_back(v);
         /* An exception the VMM raised in L2 that L1 intercepts is a
@@ -545,7 +546,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             svm_nested_keep_l1_intercepts(s);
         b->save.rax = v->regs.gpr[GPR_RAX];
         b->save.rsp = v->regs.gpr[GPR_RSP];
-        svm_vmrun(s->vmcb_pa, &v->regs, host_pa);
+        svm_vmrun(s->vmcb_pa, &v->regs, host_pa,
+                  s->nested.in_l2 && svm_nested_host_if(s));
         s->entries++;
         v->regs.gpr[GPR_RAX] = b->save.rax;
         v->regs.gpr[GPR_RSP] = b->save.rsp;

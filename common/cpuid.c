@@ -11,9 +11,10 @@ OPTION_BOOL("vmm.cpuid_leaf", cpuid_veneer_leaf,
 
 static bool nested_opt;
 OPTION_BOOL("vmm.nested", nested_opt,
-            "show SVM to the guest and emulate it, so the guest can run "
-            "its own virtual machines (SVM backend only; default 0: "
-            "hidden, VMRUN and the other SVM instructions #UD)");
+            "show SVM (SVM backend) or VMX (VMX backend) to the guest and "
+            "emulate it, so the guest can run its own virtual machines "
+            "(default 0: hidden, VMRUN, VMXON and the other virtualization "
+            "instructions #UD)");
 
 bool nested_opt_requested(void)
 {
@@ -23,6 +24,11 @@ bool nested_opt_requested(void)
 bool nested_svm_exposed(void)
 {
     return nested_opt && vcpu_ops->nested_svm;
+}
+
+bool nested_vmx_exposed(void)
+{
+    return nested_opt && vcpu_ops->nested_vmx;
 }
 
 static void raw_cpuid(u32 leaf, u32 sub, struct cpuid_regs *r)
@@ -35,7 +41,8 @@ u64 cr4_guest_valid(void)
     static u64 valid;
 
     if (!valid) { /* the same on every CPU; racing CPUs compute the same */
-        struct cpuid_policy_in in = { 0, cpuid_veneer_leaf, nested_svm_exposed() };
+        struct cpuid_policy_in in = { 0, cpuid_veneer_leaf, nested_svm_exposed(),
+                                       nested_vmx_exposed() };
         valid = cr4_valid_bits(raw_cpuid, &in);
     }
     return valid;
@@ -45,7 +52,7 @@ enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e)
 {
     struct vcpu_state *s = vcpu_state_get(v, VS_CR4);
     struct cpuid_policy_in in = { s->cr4, cpuid_veneer_leaf,
-                                   nested_svm_exposed() };
+                                   nested_svm_exposed(), nested_vmx_exposed() };
     struct cpuid_regs r;
     u64 *g = v->regs.gpr;
 

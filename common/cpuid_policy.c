@@ -41,7 +41,9 @@ void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
     raw(leaf, sub, out);
     switch (leaf) {
     case 1:
-        out->ecx &= ~(BIT(5) | BIT(6) | BIT(31)); /* VMX, SMX, hypervisor */
+        out->ecx &= ~(BIT(6) | BIT(31));          /* SMX, hypervisor */
+        if (!in->nested_vmx)
+            out->ecx &= ~BIT(5);                  /* VMX */
         out->ecx &= ~BIT(27);
         if (in->guest_cr4 & CR4_OSXSAVE)
             out->ecx |= BIT(27);                  /* OSXSAVE is the guest's */
@@ -66,13 +68,13 @@ void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
             memset(out, 0, sizeof(*out));
             break;
         }
-        /* The revision and the ASID count as the CPU has them; no
-         * optional feature (EDX): the backend emulates none of them for
-         * its guest (no nested paging, no NRIPS, no VMCB clean bits, no
-         * decode assists, no VGIF...). */
+        /* The revision and the ASID count as the CPU has them; of the
+         * optional features (EDX) only nested paging, which the backend
+         * emulates for its guest (shadowing L1's tables); no NRIPS, no
+         * VMCB clean bits, no decode assists, no VGIF... */
         out->eax &= 0xff;
         out->ecx = 0;
-        out->edx = 0;
+        out->edx &= BIT(0);
         break;
     default:
         break;

@@ -17,9 +17,10 @@ struct io_owner {
     u16 port, count;
     const char *name;
     bool (*handle)(struct vcpu *v, const struct vcpu_exit *e);
+    u64 exits;     /* I/O exits it took (the poweroff summary) */
 };
 #define IO_OWNER(var)                                                     \
-    static const struct io_owner *const io_owner_ref_##var __used         \
+    static struct io_owner *const io_owner_ref_##var __used               \
         __section(".io_owners") = &(var)
 
 bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e);

@@ -72,9 +72,21 @@ int guest_phys_write(u64 gpa, const void *buf, size_t len)
     return 0;
 }
 
+/* The running level's guest-physical address as L1's (vcpu.h:
+ * nested_phys); itself without nesting. */
+static int level_phys(struct vcpu *v, u64 gpa, bool write, u64 *out)
+{
+    if (v && vcpu_ops && vcpu_ops->nested_phys)
+        return vcpu_ops->nested_phys(v, gpa, write, out);
+    *out = gpa;
+    return 0;
+}
+
 static int read_pte(void *ctx, u64 gpa, u64 *pte, unsigned size)
 {
     *pte = 0;
+    if (level_phys(ctx, gpa, false, &gpa) < 0)
+        return -E_FAULT;
     return guest_phys_read(gpa, pte, size);
 }
 
@@ -90,7 +102,7 @@ int guest_linear_access(struct vcpu *v, u64 gla, void *buf, size_t len,
         size_t chunk = 4096 - (gla & 4095);
         if (chunk > len)
             chunk = len;
-        int r = guest_walk(&pc, gla, write, read_pte, NULL, &w);
+        int r = guest_walk(&pc, gla, write, read_pte, v, &w);
         if (r == 0 && write && !w.writable && (pc.cr0 & CR0_WP)) {
             w.fault_error = BIT(0) | BIT(1); /* present, write */
             r = -E_FAULT;
@@ -99,6 +111,8 @@ int guest_linear_access(struct vcpu *v, u64 gla, void *buf, size_t len,
             *f = (struct guest_fault){ gla, w.fault_error };
         if (r < 0)
             return r;
+        if (level_phys(v, w.gpa, write, &w.gpa) < 0)
+            return -E_INVAL;
         r = write ? guest_phys_write(w.gpa, p, chunk)
                   : guest_phys_read(w.gpa, p, chunk);
         if (r < 0)

@@ -18,6 +18,7 @@ struct cpuid_policy_in {
     u64 guest_cr4;
     bool expose_veneer_leaf;
     bool nested_svm;   /* show SVM (8000_0001 ECX[2], leaf 8000_000A) */
+    bool nested_vmx;   /* show VMX (leaf 1 ECX[5]) */
 };
 void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
                   cpuid_fn raw, struct cpuid_regs *out);
@@ -39,6 +40,10 @@ enum emu_result cr_write_emulate(struct vcpu *v, unsigned cr, u64 val);
  * shows SVM, EFER.SVME is writable, VM_CR reads "enabled". Everything
  * else about nesting is the backend's. */
 bool nested_svm_exposed(void);
+/* The same for VMX (vcpu_ops->nested_vmx): CPUID shows VMX, CR4.VMXE is
+ * writable, and the IA32_VMX_* capability MSRs are the backend's answer
+ * (vcpu_ops->nested_msr_read) instead of #GP. */
+bool nested_vmx_exposed(void);
 bool nested_opt_requested(void); /* vmm.nested=1 given */
 
 /* Sets up the MSR bitmap for a new vcpu (what the VMM owns). */

@@ -1,10 +1,11 @@
 /* I/O ports: pass-through except the ranges a subsystem owns (IO_OWNER). */
 #include <common/exit.h>
 #include <platform/cpu.h>
+#include <platform/init.h>
 #include <platform/log.h>
 #include <platform/spinlock.h>
 
-extern const struct io_owner *const __io_owners_start[], *const __io_owners_end[];
+extern struct io_owner *const __io_owners_start[], *const __io_owners_end[];
 
 #define IO_RUNTIME_OWNERS 16
 static struct io_owner *runtime_owners[IO_RUNTIME_OWNERS];
@@ -13,7 +14,7 @@ static spinlock_t runtime_lock = SPINLOCK_INIT;
 
 void io_policy_init(struct vcpu *v)
 {
-    for (const struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
+    for (struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
         vcpu_ops->io_intercept(v, (*o)->port, (*o)->count, true);
     for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++)
         vcpu_ops->io_intercept(v, runtime_owners[i]->port, runtime_owners[i]->count, true);
@@ -26,14 +27,36 @@ static bool owns(const struct io_owner *o, u16 port)
 
 bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
-    for (const struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
-        if (owns(*o, e->io.port))
+    for (struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
+        if (owns(*o, e->io.port)) {
+            __atomic_fetch_add(&(*o)->exits, 1, __ATOMIC_RELAXED);
             return (*o)->handle(v, e);
+        }
     for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++)
-        if (owns(runtime_owners[i], e->io.port))
+        if (owns(runtime_owners[i], e->io.port)) {
+            __atomic_fetch_add(&runtime_owners[i]->exits, 1, __ATOMIC_RELAXED);
             return runtime_owners[i]->handle(v, e);
+        }
     return false;
 }
+
+/* At the guest's power-off: which owned ports the exits went to (what a
+ * slow boot under Veneer spends its I/O exits on). */
+static int io_summary(void)
+{
+    for (struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
+        if ((*o)->exits)
+            log_info("io", "%s (0x%x-0x%x): %llu exits", (*o)->name, (*o)->port,
+                     (*o)->port + (*o)->count - 1, (unsigned long long)(*o)->exits);
+    for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++)
+        if (runtime_owners[i]->exits)
+            log_info("io", "%s (0x%x-0x%x): %llu exits", runtime_owners[i]->name,
+                     runtime_owners[i]->port,
+                     runtime_owners[i]->port + runtime_owners[i]->count - 1,
+                     (unsigned long long)runtime_owners[i]->exits);
+    return 0;
+}
+INIT_FUNC(poweroff, 46, io_summary);
 
 /* Every vcpu's bitmap (the bitmaps are memory the CPUs read at each
  * I/O instruction: another vcpu's can be changed from here). */
@@ -68,7 +91,7 @@ int io_owner_register(struct io_owner *o)
 static const struct io_owner *other_port_owner(const struct io_owner *self,
                                                u32 port, u32 count)
 {
-    for (const struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
+    for (struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
         if (*o != self && port < (u32)(*o)->port + (*o)->count && (*o)->port < port + count)
             return *o;
     for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++) {

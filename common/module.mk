@@ -7,9 +7,11 @@ vmm-y += common/cpu_probe.c common/selftest.c common/vcpu.c common/exit.c \
 	common/acpi_vmm.c common/mmio.c common/mmio_decode.c \
 	common/io_string.c common/task_switch.c \
 	common/cr.c common/cr_policy.c common/ioapic.c \
-	common/iommu_vmm.c common/uefi_boot.c common/segment.c common/sleep.c
+	common/iommu_vmm.c common/uefi_boot.c common/segment.c common/sleep.c \
+	common/sleep_entry.c
 
-unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy slat segment
+unit-tests += decode e820 guest_walk cpuid_policy vcpu_ops mmio_decode task_switch cr_policy slat segment sleep_entry
+unit-sleep_entry-srcs := tests/unit/test_sleep_entry.c common/sleep_entry.c
 unit-cr_policy-srcs := tests/unit/test_cr_policy.c common/cr_policy.c common/cpuid_policy.c
 unit-task_switch-srcs := tests/unit/test_task_switch.c common/task_switch.c
 unit-mmio_decode-srcs := tests/unit/test_mmio_decode.c common/mmio_decode.c

@@ -136,6 +136,8 @@ static enum emu_result syscfg_wr(struct vcpu *v, u32 msr, u64 val)
 
 static enum emu_result hidden_vmx_cap_rd(struct vcpu *v, u32 msr, u64 *val)
 {
+    if (nested_vmx_exposed())
+        return vcpu_ops->nested_msr_read(v, msr, val);
     return EMU_GP; /* VMX is hidden: its capability MSRs do not exist */
 }
 

@@ -16,11 +16,11 @@
 #include <common/acpi/probe.h>
 #include <common/exit.h>
 #include <common/sleep.h>
+#include <common/sleep_entry.h>
 #include <common/smp.h>
 #include <common/vcpu.h>
 #include <platform/cpu.h>
 #include <platform/init.h>
-#include <platform/iommu.h>
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
@@ -28,6 +28,7 @@
 #include <platform/percpu.h>
 #include <platform/smp.h>
 #include <platform/trap.h>
+#include <string.h>
 
 /* What the sleep keeps for the wake (in VMM memory, which S3 preserves). */
 static struct {
@@ -36,6 +37,7 @@ static struct {
     u64 guest_x_vector; /* FACS.X_Firmware_Waking_Vector (version >= 1) */
     bool has_x;
     u64 wake_page;      /* the VMM's start-up page: its waking vector */
+    struct s3_entry entry; /* where and how the guest resumes */
     u32 count;          /* completed S3 cycles */
 } s3;
 
@@ -68,6 +70,46 @@ static int refuse(struct vcpu *v, const struct vcpu_exit *e, const char *why)
 
 static __noreturn void s3_wake(void);
 
+/* The guest's CPU as the firmware hands it over at the waking vector
+ * (s3_entry_plan): from the state after INIT, real mode at CS:IP, or 32-bit
+ * protected mode, paging off, flat 4 GiB segments (the selectors mean
+ * nothing: the OS loads its own GDT), interrupts off. */
+static void s3_guest_entry(struct vcpu *v, const struct s3_entry *to)
+{
+    struct vcpu_state *s = &v->state;
+
+    vcpu_set_init_state(v, false);
+    if (to->mode == S3_ENTRY_PM32) {
+        const struct segment data = { 0x10, 0xc093, 0xffffffff, 0 };
+        s->cr0 = CR0_PE | CR0_ET;
+        s->seg[SEG_CS] = (struct segment){ 0x08, 0xc09b, 0xffffffff, 0 };
+        s->seg[SEG_DS] = s->seg[SEG_ES] = s->seg[SEG_FS] = s->seg[SEG_GS] =
+            s->seg[SEG_SS] = data;
+    } else {
+        s->seg[SEG_CS] = (struct segment){ to->cs, 0x9b, 0xffff, (u64)to->cs << 4 };
+    }
+    s->rip = to->rip;
+    vcpu_state_set(v, VS_ALL);
+}
+
+/* The sleeping CPU's vcpu control block written back to memory
+ * (vcpu_ops->s3_suspend; from here no op may touch it until s3_resume).
+ * If the backend cannot, the sleep is given up: the control block current
+ * again, the other CPUs back to their guests, the start-up page restored. */
+static int s3_suspend_self(struct vcpu *v)
+{
+    int r = vcpu_ops->s3_suspend(v);
+
+    if (r == 0)
+        return 0;
+    if (vcpu_ops->s3_resume(v) < 0)
+        panic("sleep: CPU %u's virtualization could be neither left nor "
+              "entered again for S3", v->index);
+    smp_boot_done();
+    smp_unpark_others();
+    return r;
+}
+
 /* The S3 request in v's PM1 control write `e`. Returns only when it is
  * refused (logged, the write skipped); otherwise the machine sleeps and
  * the VMM continues in s3_wake. */
@@ -76,28 +118,23 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
 {
     struct acpi_facs *f;
 
-    if (!vcpu_ops->s3_resume)
-        return refuse(v, e, "this backend cannot resume from S3 yet");
     if (pm1b || pf->fadt.pm1b_cnt.address)
         return refuse(v, e, "the FADT has a PM1b control block (two writes "
                       "make the request): not handled yet");
     if (!pf->have_facs || !(f = facs_map(pf->fadt.facs)))
         return refuse(v, e, "no usable FACS (its waking vector is how the "
                       "VMM gets the CPU back)");
-    if (iommu_active_units())
-        return refuse(v, e, "the IOMMU is on and its units are not set up "
-                      "again after a wake yet");
-    u32 vector = *(volatile u32 *)&f->firmware_waking_vector;
-    bool has_x = f->version >= 1;
-    u64 xvector = has_x ? f->x_firmware_waking_vector : 0;
-    if (xvector)
-        return refuse(v, e, "the guest set the 64-bit waking vector "
-                      "(X_Firmware_Waking_Vector): only the real-mode one "
-                      "is supported");
-    if (!vector || vector >= 0x100000)
-        return refuse(v, e, vector ? "the guest's waking vector is above 1 MiB "
-                      "(not a real-mode address)" : "the guest's waking vector "
-                      "is 0: it would not resume");
+    /* one read of the table the guest's other CPUs may still write */
+    struct acpi_facs snap;
+    memcpy(&snap, f, sizeof(snap));
+    __asm__ volatile("" ::: "memory");
+    u32 vector = snap.firmware_waking_vector;
+    bool has_x = snap.version >= 1;
+    u64 xvector = has_x ? snap.x_firmware_waking_vector : 0;
+    struct s3_entry entry;
+    const char *bad = s3_entry_plan(&snap, &entry);
+    if (bad)
+        return refuse(v, e, bad);
     if (smp_park_others() < 0)
         return refuse(v, e, "not every other CPU stopped in the VMM");
     u64 page = smp_wake_prepare(s3_wake);
@@ -106,20 +143,27 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
         return refuse(v, e, "no page below 1 MiB for the VMM's wake code");
     }
     run_init_stage("suspend");
+    if (s3_suspend_self(v) < 0)
+        return refuse(v, e, "this CPU's virtualization state could not be "
+                      "written back for the sleep");
     s3.facs_pa = pf->fadt.facs;
     s3.guest_vector = vector;
     s3.guest_x_vector = xvector;
     s3.has_x = has_x;
     s3.wake_page = page;
+    s3.entry = entry;
     f->firmware_waking_vector = (u32)page;
     if (has_x)
         f->x_firmware_waking_vector = 0;
     log_info("sleep", "S3: the guest's waking vector 0x%x kept; the firmware "
-             "will wake the VMM at 0x%llx; CPU %u enters S3 (PM1a 0x%x <- 0x%x)",
-             vector, (unsigned long long)page, v->index, e->io.port,
-             (unsigned)(u16)v->regs.gpr[GPR_RAX]);
+             "will wake the VMM at 0x%llx; CPU %u enters S3 (PM1a 0x%x <- 0x%x); "
+             "the guest's 64-bit vector 0x%llx", vector,
+             (unsigned long long)page, v->index, e->io.port,
+             (unsigned)(u16)v->regs.gpr[GPR_RAX], (unsigned long long)xvector);
     __asm__ volatile("wbinvd" ::: "memory"); /* ACPI 6.5 7.4.2: caches flushed */
-    io_passthrough(v, e);
+    /* The guest's write itself (an OUT's AL, AX or EAX), not through
+     * io_passthrough: its instruction skip would need the control block. */
+    io_port_write(e->io.port, e->io.size, (u32)v->regs.gpr[GPR_RAX]);
     /* The write puts the machine to sleep; on an emulator the CPU may run
      * on for a moment. */
     for (;;)
@@ -137,7 +181,7 @@ static __noreturn void s3_wake(void)
 
     log_info("sleep", "S3 wake: the BSP is back in the VMM (through 0x%llx)",
              (unsigned long long)s3.wake_page);
-    if ((r = vcpu_ops->cpu_enable()) < 0)
+    if ((r = vcpu_ops->s3_resume(v)) < 0)
         panic("sleep: virtualization could not be enabled again after the "
               "S3 wake (error %d): the guest cannot resume under the VMM", r);
     if (f) {
@@ -158,18 +202,19 @@ static __noreturn void s3_wake(void)
 
     this_cpu()->vcpu = v;
     vcpu_ops->wait_for_sipi(v); /* drops pending events, flushes the TLB */
-    vcpu_set_init_state(v, false);
-    struct vcpu_state *s = &v->state;
-    u16 seg = (u16)(s3.guest_vector >> 4);
-    s->seg[SEG_CS] = (struct segment){ seg, 0x9b, 0xffff, (u64)seg << 4 };
-    s->rip = s3.guest_vector & 0xf;
-    vcpu_state_set(v, VS_ALL);
+    s3_guest_entry(v, &s3.entry);
     __atomic_store_n(&v->pending_init, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&v->pending_sipi, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&v->wait_for_sipi, false, __ATOMIC_RELEASE);
     v->slat_gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
     s3.count++;
-    log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
-             "%04x:%04llx", s3.count, seg, (unsigned long long)s->rip);
+    if (s3.entry.mode == S3_ENTRY_PM32)
+        log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
+                 "0x%llx (X_Firmware_Waking_Vector, 32-bit protected mode)",
+                 s3.count, (unsigned long long)s3.entry.rip);
+    else
+        log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
+                 "%04x:%04llx", s3.count, s3.entry.cs,
+                 (unsigned long long)s3.entry.rip);
     vcpu_loop(v);
 }

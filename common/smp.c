@@ -240,12 +240,23 @@ bool smp_parking(void)
     return __atomic_load_n(&parking, __ATOMIC_SEQ_CST);
 }
 
+/* A parked CPU writes its vcpu's control block back to memory before it
+ * counts itself (vcpu_ops->s3_suspend: VMX's VMCLEAR and VMXOFF must run on
+ * the CPU that holds the VMCS), so the sleeping CPU's wait covers it. */
 void smp_park(struct vcpu *v)
 {
+    int r = vcpu_ops->s3_suspend(v);
+
     __atomic_add_fetch(&parked, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&parking, __ATOMIC_SEQ_CST))
         cpu_relax();
     __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
+    if (r == 0 && (r = vcpu_ops->s3_resume(v)) < 0) {
+        log_err("smp", "CPU %u: virtualization could not be entered again "
+                "after a sleep given up (error %d); it stays halted in the "
+                "VMM", v->index, r);
+        cpu_halt_forever();
+    }
     log_info("smp", "CPU %u: the sleep was given up; back to the guest", v->index);
 }
 
@@ -266,7 +277,7 @@ int smp_park_others(void)
         smp_signal(t);
     }
     for (u32 t = 0; t < PARK_WAIT_MS && __atomic_load_n(&parked, __ATOMIC_SEQ_CST) != want; t++)
-        pit_delay_us(1000);
+        smp_delay_us(1000);
     u32 got = __atomic_load_n(&parked, __ATOMIC_SEQ_CST);
     if (got != want) {
         log_err("smp", "S3: only %u of %u other CPU%s stopped within %u ms", got,
@@ -310,7 +321,7 @@ u32 smp_wake_aps(void)
             continue;
         }
         for (u32 t = 0; t < 5000 && __atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != v->index; t++)
-            pit_delay_us(1000);
+            smp_delay_us(1000);
         if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != v->index || ap_error) {
             if (!ap_error)
                 log_err("smp", "S3 wake: CPU %u (APIC ID %u) started but never "
@@ -388,7 +399,7 @@ static __noreturn void ap_wake_main(struct pcpu *c)
 
     if (!v)
         ap_fail(c, "it has no vcpu to resume", -E_INVAL);
-    if ((r = vcpu_ops->cpu_enable()) < 0)
+    if ((r = vcpu_ops->s3_resume(v)) < 0)
         ap_fail(c, "virtualization could not be enabled again after S3", r);
     vcpu_set_init_state(v, true);
     vcpu_ops->wait_for_sipi(v);
@@ -423,7 +434,7 @@ static u32 start_madt_aps(const struct acpi_platform *pf, u32 *started)
             continue;
         }
         for (u32 t = 0; t < 5000 && __atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != n; t++)
-            pit_delay_us(1000);
+            smp_delay_us(1000);
         if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) != n || ap_error) {
             if (!ap_error)
                 log_err("smp", "CPU %u (APIC ID %u) started but never finished "

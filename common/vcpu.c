@@ -100,13 +100,16 @@ static int backend_start(void)
                         "(its guest operations are not built yet)",
                         active_backend->name);
     vcpu_ops = active_backend->ops;
-    if (nested_opt_requested() && !vcpu_ops->nested_svm)
+    if (nested_opt_requested() && !vcpu_ops->nested_svm && !vcpu_ops->nested_vmx)
         log_warn("guest", "vmm.nested=1: the %s backend has no nested "
                  "virtualization yet; virtualization stays hidden",
                  active_backend->name);
     else if (nested_svm_exposed())
         log_info("guest", "vmm.nested=1: SVM shown to the guest (VMRUN "
                  "emulated, no nested paging)");
+    else if (nested_vmx_exposed())
+        log_info("guest", "vmm.nested=1: VMX shown to the guest (VMX "
+                 "instructions emulated, no EPT for L1)");
     panic_report_hook = vmm_panic_report;
     guest_mem_init(direct_map_top, vmm_region_base, vmm_region_size);
     if ((r = vcpu_ops->cpu_enable()) < 0)

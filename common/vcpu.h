@@ -310,9 +310,29 @@ static inline bool exception_is_fault(u8 vector)
      * after the caller's last look and before the halt ends it too.      \
      * Returns with the host's event masking as before. */                \
     X(void, idle, (volatile u32 *wake))                                   \
+    /* Asks for an exit (EXIT_NONE) on every vcpu at least every `us`     \
+     * microseconds while the guest runs, even halted, so that the exit   \
+     * path's poller runs (0: no more). -E_NOTSUP if the backend has no   \
+     * timer of its own (SVM: every timer is the guest's). Once, at init. */\
+    X(int, periodic_exit, (u32 us))                                       \
     /* Writes the backend's view of the vcpu (control block, pending      \
      * events, last exit) to the console, for panics. */                  \
-    X(void, dump, (struct vcpu *v))
+    X(void, dump, (struct vcpu *v))                                       \
+    /* S3 (common/sleep.c), on the CPU that runs v, outside the guest:    \
+     * before the sleep, whatever the CPU holds of v's control block is   \
+     * written back to memory and virtualization may be left (VMX:        \
+     * VMCLEAR, VMXOFF; SVM: nothing, the VMCB is memory the CPU reads at \
+     * each VMRUN). No op on v's state may follow until s3_resume. */     \
+    X(int, s3_suspend, (struct vcpu *v))                                  \
+    /* After the wake (virtualization off, CR4/EFER as bsp_wake64 or the  \
+     * AP start left them), or when the sleep is given up after           \
+     * s3_suspend: cpu_enable's work again with the same per-CPU areas,   \
+     * and v's control block usable again with the guest state it held   \
+     * (VMX: VMXON on the same region, IA32_FEATURE_CONTROL locked again  \
+     * if the firmware left it open, VMCLEAR + VMPTRLD, next entry a      \
+     * VMLAUNCH, host state rewritten; SVM: EFER.SVME, the same host save \
+     * area, VMCB clean bits cleared). < 0 with a logged reason. */       \
+    X(int, s3_resume, (struct vcpu *v))
 
 struct vcpu_ops {
 #define X(ret, name, params) ret (*name) params;
@@ -333,10 +353,21 @@ struct vcpu_ops {
      * io_intercept and set_tsc_offset, which act on L1's view and are
      * merged into L2's by the backend. */
     bool nested_svm;
-    /* cpu_enable may run again on a CPU whose virtualization an S3 sleep
-     * turned off (same host areas), and the vcpus survive the sleep:
-     * common/sleep.c resumes the guest after an S3 wake. */
-    bool s3_resume;
+    /* Optional (NULL: L2 never has nested paging of its own): when L2 runs
+     * on its L1's nested page tables (NPT12, EPT12), turns an address of
+     * the running level's guest-physical space into L1's, or -E_FAULT
+     * when L1's tables have no such translation (identity while L1 runs).
+     * guest_mem.c's linear accesses (instruction bytes, page walks, string
+     * I/O, TSS) go through it: the VMM's accesses for L2 then land where
+     * L2's own would, and every check stays on L1-physical addresses. */
+    int (*nested_phys)(struct vcpu *v, u64 gpa, bool write, u64 *l1pa);
+    /* The same for VMX (VMXON and the other VMX instructions, VM exits
+     * from L2 reflected to L1), once the guest sets CR4.VMXE, which
+     * common code allows only with vmm.nested=1 (nested_vmx_exposed).
+     * nested_msr_read answers the guest's reads of the IA32_VMX_*
+     * capability MSRs (0x480-0x491) for what the backend emulates. */
+    bool nested_vmx;
+    int (*nested_msr_read)(struct vcpu *v, u32 msr, u64 *val); /* enum emu_result */
 };
 
 /* Common code's calls into the chosen backend. */

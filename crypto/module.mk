@@ -84,10 +84,11 @@ unit-kdf-deps := $(BEARSSL_HOST)
 
 # ---- benchmark -----------------------------------------------------------------
 # Optimized, no sanitizers: timing is only ever done here, never in a test.
-$(TOP)/crypto/xts-bench: crypto/xts_bench.c $(XTS_SRCS) $(XTS_HDRS) $(BEARSSL_HOST)
+$(TOP)/crypto/xts-bench: crypto/xts_bench.c crypto/aes_raw_bench.c crypto/aes_raw_bench.h $(XTS_SRCS) $(XTS_HDRS) $(BEARSSL_HOST)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-		-I. -o $@ crypto/xts_bench.c $(XTS_SRCS) $(BEARSSL_HOST) -lcrypto
+		-I. -I$(BEARSSL_SRC)/inc -o $@ crypto/xts_bench.c crypto/aes_raw_bench.c $(XTS_SRCS) \
+		$(BEARSSL_HOST) -lcrypto
 
 .PHONY: crypto-bench
 crypto-bench: $(TOP)/crypto/xts-bench
@@ -97,9 +98,43 @@ bench-targets += crypto-bench
 
 # The crypto objects the VMM links are held to the same rules as BearSSL.
 .PHONY: crypto-vmm-check
-crypto-vmm-check: $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c) \
+crypto-vmm-check: $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c crypto/tang.c) \
 		$(BEARSSL_VMM)
-	@for o in $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c); do \
+	@for o in $(patsubst %,$(BUILD)/simd/%.o,$(XTS_SRCS) crypto/kdf.c crypto/tang.c); do \
 		crypto/check-freestanding.sh $$o || exit 1; done
 
 check-deps += crypto-vmm-check
+
+# ---- Clevis/Tang bindings (docs/storage.md "Tang") -------------------------------
+vmm-simd-y += crypto/tang.c
+$(BUILD)/simd/crypto/tang.c.o: | $(BEARSSL_SRC)/.stamp
+
+unit-tests += tang
+unit-tang-srcs := tests/unit/test_tang.c crypto/tang.c crypto/tang.h \
+	platform/lib/json.c platform/lib/b64url.c platform/lib/format.c
+unit-tang-cflags := -I$(BEARSSL_SRC)/inc -DTANG_DATA='"tests/data/tang"'
+unit-tang-ldlibs := $(BEARSSL_HOST)
+unit-tang-deps := $(BEARSSL_HOST) $(wildcard tests/data/tang/*)
+
+# libFuzzer target: the JWE module and the server's answer (tests/fuzz/tang_fuzz.c),
+# seeded with the committed binding.
+TANG_FUZZ_SECONDS ?= 30
+tang-fuzz-srcs := crypto/tang.c platform/lib/json.c platform/lib/b64url.c \
+	platform/lib/format.c
+$(TOP)/fuzz/tang-fuzz: tests/fuzz/tang_fuzz.c $(tang-fuzz-srcs) crypto/tang.h \
+		platform/include/platform/json.h $(BEARSSL_HOST)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -I. -Iplatform/include -I$(BEARSSL_SRC)/inc \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-DVENEER_HOST_TEST=1 -o $@ tests/fuzz/tang_fuzz.c $(tang-fuzz-srcs) \
+		$(BEARSSL_HOST)
+
+.PHONY: tang-fuzz
+tang-fuzz: $(TOP)/fuzz/tang-fuzz
+	@mkdir -p $(TOP)/fuzz/tang-corpus
+	cp tests/data/tang/binding.jwe $(TOP)/fuzz/tang-corpus/seed-jwe
+	printf '{"alg":"ECMR","crv":"P-521","kty":"EC","x":"AA","y":"AA"}' \
+		>$(TOP)/fuzz/tang-corpus/seed-reply
+	$(TOP)/fuzz/tang-fuzz -max_total_time=$(TANG_FUZZ_SECONDS) -max_len=16384 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $(TOP)/fuzz/tang-corpus
+fuzz-targets += tang-fuzz

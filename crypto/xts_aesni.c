@@ -50,9 +50,8 @@ AESNI_TARGET INLINE void aesni_units(const struct xts_key *k, uint64_t unit,
             t = x_double(tw[7]);
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++)
-                x[i] = _mm_xor_si128(
-                    _mm_xor_si128(_mm_loadu_si128((const __m128i *)in + i),
-                                  tw[i]), rk[0]);
+                x[i] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)in + i),
+                                     _mm_xor_si128(tw[i], rk[0]));
             for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++)
@@ -61,10 +60,12 @@ AESNI_TARGET INLINE void aesni_units(const struct xts_key *k, uint64_t unit,
             }
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++) {
-                x[i] = dec ? _mm_aesdeclast_si128(x[i], rk[rounds])
-                           : _mm_aesenclast_si128(x[i], rk[rounds]);
-                _mm_storeu_si128((__m128i *)out + i,
-                                 _mm_xor_si128(x[i], tw[i]));
+                /* AESENCLAST(x, k ^ t) = AESENCLAST(x, k) ^ t */
+                __m128i lk = _mm_xor_si128(tw[i], rk[rounds]);
+
+                x[i] = dec ? _mm_aesdeclast_si128(x[i], lk)
+                           : _mm_aesenclast_si128(x[i], lk);
+                _mm_storeu_si128((__m128i *)out + i, x[i]);
             }
             in += 128;
             out += 128;

@@ -5,28 +5,23 @@
 #include "crypto/wipe.h"
 #include "crypto/xts_internal.h"
 
-/* One pass over up to 4 blocks: out = AES(in ^ t) ^ t per block. */
+/* One pass over up to 4 blocks: out = AES(in ^ t) ^ t per block. q and
+ * w: the caller's scratch (it wipes them once, not every pass). */
 static void ct64_pass(const uint64_t *sk_exp, unsigned rounds, int dec,
                       const uint8_t *in, uint8_t *out, size_t nblocks,
-                      const uint64_t tw[4][2])
+                      const uint64_t tw[4][2], uint64_t q[8], uint32_t w[16])
 {
-    uint64_t q[8];
-    uint32_t w[16];
-
     for (size_t b = 0; b < 4; b++) {
-        for (int i = 0; i < 4; i++) {
-            uint32_t v = 0;
+        uint64_t lo = 0, hi = 0;
 
-            if (b < nblocks) {
-                const uint8_t *p = in + 16 * b + 4 * i;
-                uint64_t t = tw[b][i >> 1] >> (32 * (i & 1));
-
-                v = ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) ^
-                    (uint32_t)t;
-            }
-            w[4 * b + i] = v;
+        if (b < nblocks) {
+            lo = load64le(in + 16 * b) ^ tw[b][0];
+            hi = load64le(in + 16 * b + 8) ^ tw[b][1];
         }
+        w[4 * b] = (uint32_t)lo;
+        w[4 * b + 1] = (uint32_t)(lo >> 32);
+        w[4 * b + 2] = (uint32_t)hi;
+        w[4 * b + 3] = (uint32_t)(hi >> 32);
         br_aes_ct64_interleave_in(&q[b], &q[b + 4], w + 4 * b);
     }
     br_aes_ct64_ortho(q);
@@ -37,19 +32,11 @@ static void ct64_pass(const uint64_t *sk_exp, unsigned rounds, int dec,
     br_aes_ct64_ortho(q);
     for (size_t b = 0; b < nblocks; b++) {
         br_aes_ct64_interleave_out(w + 4 * b, q[b], q[b + 4]);
-        for (int i = 0; i < 4; i++) {
-            uint32_t v = w[4 * b + i] ^
-                         (uint32_t)(tw[b][i >> 1] >> (32 * (i & 1)));
-            uint8_t *p = out + 16 * b + 4 * i;
-
-            p[0] = (uint8_t)v;
-            p[1] = (uint8_t)(v >> 8);
-            p[2] = (uint8_t)(v >> 16);
-            p[3] = (uint8_t)(v >> 24);
-        }
+        store64le(out + 16 * b,
+                  ((uint64_t)w[4 * b + 1] << 32 | w[4 * b]) ^ tw[b][0]);
+        store64le(out + 16 * b + 8,
+                  ((uint64_t)w[4 * b + 3] << 32 | w[4 * b + 2]) ^ tw[b][1]);
     }
-    crypto_wipe(q, sizeof(q));
-    crypto_wipe(w, sizeof(w));
 }
 
 static void ct64_units(const struct xts_key *k, uint64_t unit,
@@ -59,6 +46,8 @@ static void ct64_units(const struct xts_key *k, uint64_t unit,
     uint64_t sk_data[(XTS_MAX_ROUNDS + 1) * 8];
     uint64_t sk_tweak[(XTS_MAX_ROUNDS + 1) * 8];
     uint64_t tw[4][2] = {{0}};
+    uint64_t q[8];
+    uint32_t w[16];
 
     br_aes_ct64_skey_expand(sk_data, k->rounds, k->ct_data);
     br_aes_ct64_skey_expand(sk_tweak, k->rounds, k->ct_tweak);
@@ -75,7 +64,7 @@ static void ct64_units(const struct xts_key *k, uint64_t unit,
 
             for (size_t i = 0; i < n; i++)
                 store64le(lba + 16 * i, unit + i);
-            ct64_pass(sk_tweak, k->rounds, 0, lba, t0, n, zero);
+            ct64_pass(sk_tweak, k->rounds, 0, lba, t0, n, zero, q, w);
         }
         lo = load64le(t0 + 16 * (u % 4));
         hi = load64le(t0 + 16 * (u % 4) + 8);
@@ -87,7 +76,7 @@ static void ct64_units(const struct xts_key *k, uint64_t unit,
                 tw[i][1] = hi;
                 tweak_double(&lo, &hi);
             }
-            ct64_pass(sk_data, k->rounds, dec, in, out, n, tw);
+            ct64_pass(sk_data, k->rounds, dec, in, out, n, tw, q, w);
             in += 16 * n;
             out += 16 * n;
         }
@@ -95,6 +84,8 @@ static void ct64_units(const struct xts_key *k, uint64_t unit,
     }
     crypto_wipe(t0, sizeof(t0));
     crypto_wipe(tw, sizeof(tw));
+    crypto_wipe(q, sizeof(q));
+    crypto_wipe(w, sizeof(w));
     crypto_wipe(sk_data, sizeof(sk_data));
     crypto_wipe(sk_tweak, sizeof(sk_tweak));
 }
@@ -105,10 +96,14 @@ void xts_ct64_block(const struct xts_key *k, int op, const uint8_t in[16],
 {
     uint64_t sk[(XTS_MAX_ROUNDS + 1) * 8];
     uint64_t zero[4][2] = {{0}};
+    uint64_t q[8];
+    uint32_t w[16];
 
     br_aes_ct64_skey_expand(sk, k->rounds, op == 2 ? k->ct_tweak : k->ct_data);
-    ct64_pass(sk, k->rounds, op == 1, in, out, 1, zero);
+    ct64_pass(sk, k->rounds, op == 1, in, out, 1, zero, q, w);
     crypto_wipe(sk, sizeof(sk));
+    crypto_wipe(q, sizeof(q));
+    crypto_wipe(w, sizeof(w));
 }
 
 

@@ -116,7 +116,13 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
          * current chunk's rounds run (as in the zmm path). */
         const __m256i *tk2 = (const __m256i *)k->vtweak_enc;
         const size_t chunks = unit_blocks / 16;
-        __m256i tb[Y_TWEAK_BATCH / 2] = { 0 }, tw[8];
+        /* Two sets of chunk tweaks in memory, the current one and the
+         * next: with 16 ymm registers, x[8] and two register sets of
+         * tweaks would spill anyway; here each tweak is read where it is
+         * used (folded into round key 0 and into the last round key:
+         * AESENCLAST(x, k ^ t) = AESENCLAST(x, k) ^ t). */
+        __m256i tb[Y_TWEAK_BATCH / 2] = { 0 }, twbuf[2][8];
+        __m256i *tw = twbuf[0], *nt = twbuf[1];
         size_t left = nunits;
 
         y_tweaks(tk2, rounds, unit,
@@ -124,17 +130,18 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
         y_chunk_tweaks(y_unit_tweak(tb, 0, cl01, cr01), tw, cl2, cr2, cl4, cr4);
         for (size_t u = 0; u < nunits; u++) {
             for (size_t c = 0; c < chunks; c++) {
-                __m256i x[8], nt[8];
+                __m256i x[8], *swap;
 
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++)
                     x[i] = _mm256_xor_si256(
-                        _mm256_xor_si256(
-                            _mm256_loadu_si256((const __m256i *)in + i), tw[i]),
-                        rk(0));
+                        _mm256_loadu_si256((const __m256i *)in + i),
+                        _mm256_xor_si256(tw[i], rk(0)));
                 if (c + 1 < chunks) {
-                    y_chunk_tweaks(Y_MULX_BYTES(tw[0], 2), nt, cl2, cr2, cl4,
-                                   cr4);
+                    /* The same lanes 16 blocks on: each times x^16. */
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++)
+                        nt[i] = Y_MULX_BYTES(tw[i], 2);
                 } else if (u + 1 < nunits) {
                     if ((u + 1) % Y_TWEAK_BATCH == 0) {
                         left = nunits - u - 1;
@@ -144,10 +151,6 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
                     }
                     y_chunk_tweaks(y_unit_tweak(tb, u + 1, cl01, cr01), nt,
                                    cl2, cr2, cl4, cr4);
-                } else {
-#pragma GCC unroll 8
-                    for (int i = 0; i < 8; i++)
-                        nt[i] = _mm256_setzero_si256();
                 }
                 for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
@@ -157,16 +160,27 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
                 }
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++) {
-                    x[i] = dec ? _mm256_aesdeclast_epi128(x[i], rk(rounds))
-                               : _mm256_aesenclast_epi128(x[i], rk(rounds));
-                    _mm256_storeu_si256((__m256i *)out + i,
-                                        _mm256_xor_si256(x[i], tw[i]));
-                    tw[i] = nt[i];
+                    __m256i lk = _mm256_xor_si256(tw[i], rk(rounds));
+
+                    x[i] = dec ? _mm256_aesdeclast_epi128(x[i], lk)
+                               : _mm256_aesenclast_epi128(x[i], lk);
+                    _mm256_storeu_si256((__m256i *)out + i, x[i]);
                 }
+                swap = tw;
+                tw = nt;
+                nt = swap;
                 in += 256;
                 out += 256;
             }
         }
+        /* Encrypted tweaks: not left on the stack. */
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            twbuf[0][i] = twbuf[1][i] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int i = 0; i < Y_TWEAK_BATCH / 2; i++)
+            tb[i] = _mm256_setzero_si256();
+        __asm__ volatile("" : : "r"(twbuf), "r"(tb) : "memory");
         return;
     }
     for (size_t u = 0; u < nunits; u++, unit++) {
@@ -380,13 +394,16 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
          * computed ahead, while this chunk's rounds run, so their latency
          * does not delay it. */
         const size_t chunks = unit_blocks / 32;
-        __m512i tw[8];
+        /* Tweaks in memory, read where used (folded into round key 0 and
+         * the last round key, as in the ymm path), which frees registers. */
+        __m512i twbuf[2][8];
+        __m512i *tw = twbuf[0], *nt = twbuf[1];
 
         z_refill(tk, rounds, unit, nunits, tbatch);
         z_chunk_tweaks(z_unit_tweak(tbatch, 0, cl03, cr03), tw, cl4, cr4);
         for (size_t u = 0; u < nunits; u++) {
             for (size_t c = 0; c < chunks; c++) {
-                __m512i x[8], nt[8];
+                __m512i x[8], *swap;
 
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++)
@@ -394,17 +411,16 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
                         _mm512_loadu_si512((const __m512i *)in + i), tw[i],
                         rk[0], 0x96);
                 if (c + 1 < chunks) {
-                    z_chunk_tweaks(Z_MULX_BYTES(tw[0], 4), nt, cl4, cr4);
+                    /* The same lanes 32 blocks on: each times x^32. */
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++)
+                        nt[i] = Z_MULX_BYTES(tw[i], 4);
                 } else if (u + 1 < nunits) {
                     if ((u + 1) % Z_TWEAK_BATCH == 0)
                         z_refill(tk, rounds, unit + u + 1, nunits - u - 1,
                                  tbatch);
                     z_chunk_tweaks(z_unit_tweak(tbatch, u + 1, cl03, cr03), nt,
                                    cl4, cr4);
-                } else {
-#pragma GCC unroll 8
-                    for (int i = 0; i < 8; i++)
-                        nt[i] = _mm512_setzero_si512();
                 }
                 for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
@@ -414,16 +430,23 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
                 }
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++) {
-                    x[i] = dec ? _mm512_aesdeclast_epi128(x[i], rk[rounds])
-                               : _mm512_aesenclast_epi128(x[i], rk[rounds]);
-                    _mm512_storeu_si512((__m512i *)out + i,
-                                        _mm512_xor_si512(x[i], tw[i]));
-                    tw[i] = nt[i];
+                    __m512i lk = _mm512_xor_si512(tw[i], rk[rounds]);
+
+                    x[i] = dec ? _mm512_aesdeclast_epi128(x[i], lk)
+                               : _mm512_aesenclast_epi128(x[i], lk);
+                    _mm512_storeu_si512((__m512i *)out + i, x[i]);
                 }
+                swap = tw;
+                tw = nt;
+                nt = swap;
                 in += 512;
                 out += 512;
             }
         }
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            twbuf[0][i] = twbuf[1][i] = _mm512_setzero_si512();
+        __asm__ volatile("" : : "r"(twbuf) : "memory");
         nunits = 0;     /* done; on to the wipe */
     }
     for (size_t u = 0; u < nunits; u++, unit++) {

@@ -9,11 +9,7 @@
 #include <platform/trap.h>
 #include <string.h>
 
-u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 extern char vmx_exit_point[];
-
-#define FC_LOCK BIT(0)
-#define FC_VMXON_OUTSIDE_SMX BIT(2)
 
 u64 vmcs_read_raw(u32 field)
 {
@@ -39,37 +35,77 @@ void vmcs_write_raw(u32 field, u64 value)
               (unsigned long long)vmcs_read_raw(VM_INSTRUCTION_ERROR));
 }
 
+/* The real instructions behind intel-vmx/vmx_cpu.c. */
+static u64 hw_read_cr0(void) { return read_cr0(); }
+static void hw_write_cr0(u64 v) { write_cr0(v); }
+static u64 hw_read_cr4(void) { return read_cr4(); }
+static void hw_write_cr4(u64 v) { write_cr4(v); }
+
+static bool hw_vmxon(u64 pa)
+{
+    u8 fail;
+
+    __asm__ volatile("vmxon %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+    return !fail;
+}
+
+static bool hw_vmclear(u64 pa)
+{
+    u8 fail;
+
+    __asm__ volatile("vmclear %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+    return !fail;
+}
+
+static bool hw_vmptrld(u64 pa)
+{
+    u8 fail;
+
+    __asm__ volatile("vmptrld %1; setna %0" : "=qm"(fail) : "m"(pa) : "cc", "memory");
+    return !fail;
+}
+
+static bool hw_vmxoff(void)
+{
+    u8 fail;
+
+    __asm__ volatile("vmxoff; setna %0" : "=qm"(fail) :: "cc", "memory");
+    return !fail;
+}
+
+static void hw_set_revision(u64 pa, u32 revision)
+{
+    *(volatile u32 *)phys_to_virt(pa) = revision;
+}
+
+static const struct vmx_cpu_hw vmx_hw = {
+    .rdmsr = rdmsr_safe,
+    .wrmsr = wrmsr_safe,
+    .read_cr0 = hw_read_cr0,
+    .write_cr0 = hw_write_cr0,
+    .read_cr4 = hw_read_cr4,
+    .write_cr4 = hw_write_cr4,
+    .vmxon = hw_vmxon,
+    .vmclear = hw_vmclear,
+    .vmptrld = hw_vmptrld,
+    .vmxoff = hw_vmxoff,
+    .set_revision = hw_set_revision,
+};
+
+/* Each CPU's VMXON region, kept for the VMXON after an S3 wake. */
+static u64 vmxon_pa[MAX_CPUS];
+
 static int vmx_cpu_enable(void)
 {
     u32 me = this_cpu()->index;
-    u64 fc = 0, region;
-    u8 fail;
+    u64 region = vmxon_pa[me];
+    int r;
 
-    rdmsr_safe(MSR_IA32_FEATURE_CONTROL, &fc);
-    if (!(fc & FC_LOCK)) {
-        /* Firmware left it open: enable VMXON and lock it (SDM 23.7). */
-        fc |= FC_LOCK | FC_VMXON_OUTSIDE_SMX;
-        if (wrmsr_safe(MSR_IA32_FEATURE_CONTROL, fc) < 0)
-            return -E_NOTSUP;
-    } else if (!(fc & FC_VMXON_OUTSIDE_SMX)) {
-        log_err("vmx", "CPU %u: VMX disabled and locked by firmware", me);
-        return -E_NOTSUP;
-    }
-    vmx_cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
-    vmx_cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
-    vmx_cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
-    vmx_cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
-    write_cr0((read_cr0() | vmx_cr0_fixed0) & vmx_cr0_fixed1);
-    write_cr4((read_cr4() | vmx_cr4_fixed0 | CR4_VMXE) & vmx_cr4_fixed1);
-    region = alloc_pages(1);
-    if (!region)
+    if (!region && !(region = alloc_pages(1)))
         return -E_NOMEM;
-    *(u32 *)phys_to_virt(region) = vmx_caps.revision;
-    __asm__ volatile("vmxon %1; setna %0" : "=qm"(fail) : "m"(region) : "cc", "memory");
-    if (fail) {
-        log_err("vmx", "CPU %u: VMXON failed", me);
-        return -E_NOTSUP;
-    }
+    vmxon_pa[me] = region;
+    if ((r = vmx_cpu_on(&vmx_hw, me, region, vmx_caps.revision)) < 0)
+        return r;
     vmx_nmi_hook_init();
     log_info("vmx", "CPU %u: VMX operation entered (VMXON region %llx)", me,
              (unsigned long long)region);
@@ -167,7 +203,7 @@ static int setup_controls(struct vcpu *v, struct vmx_vcpu *x)
     return 0;
 }
 
-static void setup_host_state(void)
+void vmx_setup_host_state(void)
 {
     struct pcpu *c = this_cpu();
     struct { u16 limit; u64 base; } __packed idtr;
@@ -200,7 +236,6 @@ static int vmx_vcpu_create(struct vcpu *v)
 {
     struct vmx_vcpu *x = kzalloc(sizeof(*x));
     u64 vmcs;
-    u8 fail;
 
     if (!x)
         return -E_NOMEM;
@@ -215,21 +250,18 @@ static int vmx_vcpu_create(struct vcpu *v)
     x->vmcs_pa = vmcs;
     x->pending_irq = -1;
     v->arch = x;
-    __asm__ volatile("vmclear %1; setna %0" : "=qm"(fail) : "m"(vmcs) : "cc", "memory");
-    if (!fail)
-        __asm__ volatile("vmptrld %1; setna %0" : "=qm"(fail) : "m"(vmcs) : "cc", "memory");
-    if (fail)
+    if (vmx_vmcs_load(&vmx_hw, this_cpu()->index, vmcs) < 0)
         return -E_IO;
     if (setup_controls(v, x) < 0)
         return -E_NOTSUP;
-    setup_host_state();
+    vmx_setup_host_state();
     vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
     vmcs_write32(GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
     vmcs_writen(GUEST_PENDING_DBG, 0);
     vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
     v->state.valid = 0;
     v->state.dirty = 0;
-    return 0;
+    return vmx_nested_create(v);
 }
 
 /* MSR bitmap (SDM 24.6.9): read low, read high, write low, write high,
@@ -264,7 +296,10 @@ static void vmx_io_intercept(struct vcpu *v, u16 port, u16 count, bool on)
 
 static void vmx_set_tsc_offset(struct vcpu *v, u64 offset)
 {
-    vmcs_write64(TSC_OFFSET, offset);
+    if (vmx_of(v)->nested.in_l2)
+        vmx_nested_set_tsc_offset(v, offset);
+    else
+        vmcs_write64(TSC_OFFSET, offset);
 }
 
 static void vmx_flush_guest_tlb(struct vcpu *v)
@@ -284,6 +319,7 @@ static void vmx_wait_for_sipi(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
 
+    vmx_nested_reset(v); /* INIT: back to L1, out of VMX operation */
     /* INIT drops whatever was waiting for delivery. */
     x->exception_info = 0;
     x->reinject_info = 0;
@@ -311,6 +347,46 @@ static void vmx_start_at_sipi(struct vcpu *v, u8 vector)
     __atomic_store_n(&v->wait_for_sipi, false, __ATOMIC_RELEASE);
 }
 
+/* S3 (common/sleep.c): v's VMCS written back to memory and VMX operation
+ * left, on the CPU that runs v, before the sleep (or before a parked CPU
+ * returns to its guest when the sleep is given up). */
+static int vmx_s3_suspend(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    int r = vmx_cpu_off(&vmx_hw, this_cpu()->index, x->vmcs_pa);
+
+    x->launched = false; /* VMCLEAR made the launch state "clear" */
+    return r;
+}
+
+/* After the wake (or a sleep given up): VMX operation again on the same
+ * VMXON region (IA32_FEATURE_CONTROL as the firmware's resume path left
+ * it, locked again if open), v's VMCS current with the next entry a
+ * VMLAUNCH, and the host state written again from this CPU's tables (the
+ * same ones: bsp_wake64 and the AP start load them). v->state stays as it
+ * is: the VMCS in memory holds what its valid fields were read from, and
+ * its dirty fields are written at the next entry as always. */
+static int vmx_s3_resume(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    u32 me = this_cpu()->index;
+    int r;
+
+    if (!vmxon_pa[me]) {
+        log_err("vmx", "CPU %u has no VMXON region to resume with", me);
+        return -E_INVAL;
+    }
+    if ((r = vmx_cpu_enable()) < 0)
+        return r;
+    if ((r = vmx_vmcs_load(&vmx_hw, me, x->vmcs_pa)) < 0)
+        return r;
+    x->launched = false;
+    vmx_setup_host_state();
+    log_info("vmx", "CPU %u: VMCS %llx current again (next entry VMLAUNCH)",
+             me, (unsigned long long)x->vmcs_pa);
+    return 0;
+}
+
 const struct vcpu_ops vmx_ops = {
     .cpu_enable = vmx_cpu_enable,
     .memory_init = vmx_memory_init,
@@ -329,7 +405,12 @@ const struct vcpu_ops vmx_ops = {
     .wait_for_sipi = vmx_wait_for_sipi,
     .start_at_sipi = vmx_start_at_sipi,
     .idle = vmx_idle,
+    .periodic_exit = vmx_periodic_exit,
     .dump = vmx_dump,
+    .s3_suspend = vmx_s3_suspend,
+    .s3_resume = vmx_s3_resume,
     .hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
     .sipi_exits = true,
+    .nested_vmx = true,
+    .nested_msr_read = vmx_nested_msr_read,
 };

@@ -8,6 +8,7 @@
 #define MSR_IA32_VMX_PROCBASED_CTLS     0x482
 #define MSR_IA32_VMX_EXIT_CTLS          0x483
 #define MSR_IA32_VMX_ENTRY_CTLS         0x484
+#define MSR_IA32_VMX_BASIC_NESTED       0x480
 #define MSR_IA32_VMX_MISC               0x485
 #define MSR_IA32_VMX_CR0_FIXED0         0x486
 #define MSR_IA32_VMX_CR0_FIXED1         0x487
@@ -36,6 +37,7 @@ extern struct vmx_caps vmx_caps;
 
 #include <common/vcpu.h>
 #include <intel-vmx/vmcs.h>
+#include <intel-vmx/vmx_cpu.h>
 
 #define VMX_EXIT_HISTORY 16
 
@@ -44,12 +46,40 @@ struct vmx_exit_record {
     u64 qual, rip;
 };
 
+struct vmcs12;
+
+/* Nested VMX (vmx_nested.c): L1's VMX operation and its guest L2. */
+struct vmx_nested {
+    bool vmxon;            /* L1 in VMX (root) operation */
+    bool in_l2;            /* vmcs02 is the running VMCS */
+    bool vmcs02_ready, launched02;
+    u32 launch_before;     /* vmcs12's launch state before this entry */
+    u64 vmxon_pa;          /* L1's VMXON region */
+    u64 current;           /* L1's current-VMCS pointer; ~0: none */
+    struct vmcs12 *c;      /* the cache of the current vmcs12 */
+    u64 vmcs02_pa, io02_pa, msr02_pa;
+    u8 *io02, *msr02;
+    bool io02_all, msr02_all;  /* the page is all ones (L1 takes every one) */
+    u16 vpid12;            /* L1's VPID for L2 at the last entry */
+    /* vmcs01's values while vmcs02 runs */
+    u32 pin01, proc01, proc2_01, entry01, exit01;
+    bool launched01;
+    u64 cr0_mask01, cr4_mask01;
+    u32 keep_proc;         /* L1's exiting controls vmx_set_proc keeps */
+    u64 entries, reflected, vmrw_exits;
+    /* VMCS shadowing (where the CPU has it): L1's VMREAD/VMWRITE of the
+     * known fields go to `shadow` (a copy of the cache) without exits */
+    u64 shadow_pa, vmread_bitmap_pa, vmwrite_bitmap_pa;
+    bool shadow_on;
+};
+
 /* Per-vcpu state of the backend (v->arch). */
 struct vmx_vcpu {
     u64 vmcs_pa;
     u8 *msr_bitmap, *io_bitmaps;
     u64 msr_bitmap_pa, io_bitmaps_pa;
     bool launched;
+    bool preempt_on;          /* the preemption timer is active in this VMCS */
     u32 proc, proc2, entry;   /* current control values */
     u64 cr0_mask, cr4_mask;
     /* Events. */
@@ -63,6 +93,7 @@ struct vmx_vcpu {
     u64 entries;
     u32 exit_reason;
     u64 exit_qual;
+    struct vmx_nested nested;
 };
 
 static inline struct vmx_vcpu *vmx_of(struct vcpu *v)
@@ -70,9 +101,6 @@ static inline struct vmx_vcpu *vmx_of(struct vcpu *v)
     return v->arch;
 }
 
-/* Fixed bits of CR0/CR4 in VMX operation (with unrestricted guest, CR0.PE
- * and CR0.PG are free). */
-extern u64 vmx_cr0_fixed0, vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 
 int vmx_ept_init(u64 top, u64 hide_base, u64 hide_size);
 int vmx_ept_protect(u64 gpa, u64 len, bool present);
@@ -94,9 +122,22 @@ void vmx_dump(struct vcpu *v);
 void vmx_nmi_hook_init(void);
 void vmx_set_proc(struct vmx_vcpu *x, u32 bits, bool on);
 
+void vmx_setup_host_state(void);
+
+/* vmx_nested.c */
+int vmx_nested_create(struct vcpu *v);
+bool vmx_nested_l1_insn(struct vcpu *v, u32 reason);
+bool vmx_nested_l2_exit(struct vcpu *v, u32 reason, u64 qual);
+void vmx_nested_l2_pending(struct vcpu *v);
+void vmx_nested_entry_failed(struct vcpu *v);
+void vmx_nested_reset(struct vcpu *v);
+int vmx_nested_msr_read(struct vcpu *v, u32 msr, u64 *val);
+void vmx_nested_set_tsc_offset(struct vcpu *v, u64 l1_offset);
+
 int vmx_enter(struct guest_regs *regs, u64 launched, volatile u32 *nmis);
 /* vmx_entry.S: the vcpu op idle (HLT unless *wake). */
 void vmx_idle(volatile u32 *wake);
+int vmx_periodic_exit(u32 us);
 extern char vmx_idle_hlt[], vmx_idle_done[];
 
 #endif

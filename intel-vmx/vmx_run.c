@@ -19,6 +19,7 @@
 #include <platform/log.h>
 #include <platform/percpu.h>
 #include <platform/smp.h>
+#include <platform/time.h>
 #include <platform/trap.h>
 #include <string.h>
 
@@ -65,7 +66,8 @@ static void unblock_nmis(void)
 
 void vmx_set_proc(struct vmx_vcpu *x, u32 bits, bool on)
 {
-    u32 proc = on ? x->proc | bits : x->proc & ~bits;
+    /* L2's exiting controls L1 asked for stay whatever the windows do */
+    u32 proc = on ? x->proc | bits : (x->proc & ~bits) | (bits & x->nested.keep_proc);
 
     if (proc != x->proc) {
         x->proc = proc;
@@ -402,6 +404,37 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
     }
 }
 
+/* The VMX-preemption timer (SDM 25.5): counts down at the TSC's rate
+ * divided by 2^IA32_VMX_MISC[4:0], in the HLT activity state too, and
+ * exits when it reaches 0. Loaded before every entry, so it bounds each
+ * stay in the guest; the exit goes to common code as EXIT_NONE, whose
+ * exit path polls (devices/net). 0: off. */
+static u32 preempt_ticks;
+
+int vmx_periodic_exit(u32 us)
+{
+    if (!vmx_caps.preemption_timer)
+        return -E_NOTSUP;
+    u64 t = us ? us_to_tsc(us) >> (rdmsr(MSR_IA32_VMX_MISC) & 0x1f) : 0;
+    __atomic_store_n(&preempt_ticks, (u32)MIN(MAX(t, us ? 1 : 0), 0xffffffffULL),
+                     __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void preempt_arm(struct vmx_vcpu *x)
+{
+    u32 ticks = __atomic_load_n(&preempt_ticks, __ATOMIC_ACQUIRE);
+
+    if (!!ticks != x->preempt_on) {
+        u32 pin = vmcs_read32(PIN_BASED_CONTROLS);
+        vmcs_write32(PIN_BASED_CONTROLS, ticks ? pin | PIN_PREEMPTION_TIMER
+                                               : pin & ~PIN_PREEMPTION_TIMER);
+        x->preempt_on = ticks;
+    }
+    if (ticks)
+        vmcs_write32(GUEST_PREEMPTION_TIMER, ticks);
+}
+
 static void record_exit(struct vmx_vcpu *x, u32 reason, u64 qual, u64 rip)
 {
     struct vmx_exit_record *r = &x->history[x->history_next++ % VMX_EXIT_HISTORY];
@@ -432,12 +465,23 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             v->slat_gen = gen;
             vmx_ept_flush();
         }
+        if (x->nested.in_l2) {
+            /* NMIs taken in root mode count before L1 decides on them */
+            x->pending_nmis += __atomic_exchange_n(&host_nmis[me].nmis, 0,
+                                                   __ATOMIC_ACQ_REL);
+            vmx_nested_l2_pending(v); /* events that exit to L1 */
+        }
         vmx_state_write_back(v);
         prepare_events(v);
+        preempt_arm(x);
         vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
         int r = vmx_enter(&v->regs, x->launched, nmis);
         if (r == 1)
             continue; /* an NMI arrived on the way in: inject it first */
+        if (r == 2 && x->nested.in_l2) {
+            vmx_nested_entry_failed(v); /* L1's VMLAUNCH/VMRESUME fails */
+            continue;
+        }
         if (r == 2) {
             vmx_dump(v);
             panic("vmx: VM%s failed with VM-instruction error %u",
@@ -453,8 +497,18 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         record_exit(x, x->exit_reason, x->exit_qual, vmcs_readn(GUEST_RIP));
         collect_events(x);
         u32 basic = x->exit_reason & 0xffff;
+        if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
+            memset(e, 0, sizeof(*e));
+            e->kind = EXIT_NONE; /* only for the exit path's poller */
+            return;
+        }
+        if (x->nested.in_l2 && vmx_nested_l2_exit(v, x->exit_reason, x->exit_qual))
+            continue; /* reflected to L1 */
         if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
             continue;
+        if (!x->nested.in_l2 && !(x->exit_reason & BIT(31)) &&
+            vmx_nested_l1_insn(v, basic))
+            continue; /* L1's VMX instruction, emulated */
         decode(v, e, (x->exit_reason & BIT(31)) ? x->exit_reason : basic, x->exit_qual);
         return;
     }
@@ -500,6 +554,14 @@ void vmx_dump(struct vcpu *v)
                    vmcs_read32(PIN_BASED_CONTROLS), x->proc, x->proc2, x->entry,
                    x->reinject_info, x->exception_info, x->pending_nmis,
                    x->pending_irq);
+    if (x->nested.vmxon)
+        console_printf("vmx: nested: %s, L1's current VMCS %llx, %llu entries into "
+                       "L2, %llu exits reflected, VMCS shadowing %s\n",
+                       x->nested.in_l2 ? "in L2" : "in L1",
+                       (unsigned long long)x->nested.current,
+                       (unsigned long long)x->nested.entries,
+                       (unsigned long long)x->nested.reflected,
+                       x->nested.shadow_on ? "on" : "off");
     console_printf("vmx: last exits (oldest first):\n");
     for (u32 i = 0; i < VMX_EXIT_HISTORY; i++) {
         struct vmx_exit_record *r = &x->history[(x->history_next + i) % VMX_EXIT_HISTORY];

@@ -104,6 +104,22 @@ static void load_pdptes(const struct vcpu_state *s)
     vmcs_write64(GUEST_PDPTE3, pdpte[3]);
 }
 
+/* CS's access rights as written to the VMCS. In real mode a selector may
+ * have any low bits (a waking vector 0x803b is CS:IP 0803:000b), but a
+ * non-conforming code type (11, as set at INIT) then fails VM entry where
+ * CS.DPL must equal the selector's RPL (Bochs 2.7, older SDMs) or SS.DPL
+ * (current SDMs, 27.3.1.2). Type 3 with DPL 0, which unrestricted guest
+ * allows, passes both, and is what a real-mode load gives CS on Bochs. */
+static u32 real_mode_cs_ar(struct vcpu *v)
+{
+    struct vcpu_state *s = vcpu_state_get(v, VS_CR0);
+    u32 ar = s->seg[SEG_CS].attr;
+
+    if ((s->cr0 & CR0_PE) || !(s->seg[SEG_CS].sel & 3))
+        return ar;
+    return (ar & ~0x6fu) | 0x3; /* type 3, DPL 0 */
+}
+
 void vmx_state_write_back(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
@@ -145,7 +161,7 @@ void vmx_state_write_back(struct vcpu *v)
         if (!(d & seg_bits[i]))
             continue;
         vmcs_write_raw(segs[i].sel, s->seg[i].sel);
-        vmcs_write_raw(segs[i].ar, s->seg[i].attr);
+        vmcs_write_raw(segs[i].ar, i == SEG_CS ? real_mode_cs_ar(v) : s->seg[i].attr);
         vmcs_write_raw(segs[i].limit, s->seg[i].limit);
         vmcs_write_raw(segs[i].base, s->seg[i].base);
     }

@@ -3,13 +3,15 @@ vmm-y += platform/entry.S platform/isr.S platform/main.c platform/console.c \
 	platform/cpu_tables.c platform/trap.c platform/paging.c platform/mem.c \
 	platform/frame_pool.c platform/heap.c platform/multiboot2.c \
 	platform/options.c platform/init.c platform/lib/string.c \
-	platform/lib/format.c platform/simd.c \
+	platform/lib/format.c platform/lib/json.c platform/lib/b64url.c platform/simd.c \
 	platform/smp.c platform/ap_tramp.S platform/prompt.c \
 	platform/time.c platform/logring.c platform/lib/logring.c \
 	platform/iommu/iommu.c platform/iommu/iopt.c platform/iommu/vtd.c platform/iommu/amdvi.c \
 	platform/uefi.c
 
-unit-tests += format options memory multiboot2 uefi logring
+unit-tests += format options memory multiboot2 uefi logring json
+unit-json-srcs := tests/unit/test_json.c platform/lib/json.c platform/lib/b64url.c \
+	platform/lib/format.c
 unit-logring-srcs := tests/unit/test_logring.c platform/lib/logring.c
 unit-format-srcs := tests/unit/test_format.c platform/lib/format.c
 unit-options-srcs := tests/unit/test_options.c platform/options.c platform/lib/format.c

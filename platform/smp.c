@@ -6,6 +6,7 @@
 #include <platform/mem.h>
 #include <platform/paging.h>
 #include <platform/smp.h>
+#include <platform/time.h>
 #include <platform/trap.h>
 #include <string.h>
 
@@ -100,6 +101,15 @@ void pit_delay_us(u32 us)
         pit_wait_ticks(ticks ? ticks : 1);
         us -= chunk;
     }
+}
+
+void smp_delay_us(u32 us)
+{
+    u64 t0 = rdtsc(), len = us_to_tsc(us);
+
+    for (u32 i = 1; rdtsc() - t0 < len; i++)
+        if (!(i & 4095))
+            cpu_relax();
 }
 
 /* ---- the trampoline ---------------------------------------------------- */
@@ -275,14 +285,16 @@ static int alloc_stacks(struct pcpu *c)
     return 0;
 }
 
-/* How long the BSP waits for an AP after its second SIPI. */
+/* How long the BSP waits for an AP after its second SIPI, and how many
+ * times it sends the whole sequence. */
 #define AP_ANSWER_MS 5000u
+#define AP_ATTEMPTS 3
 
 /* An INIT IPI, asserted then deasserted: the CPU resets into wait-for-SIPI. */
 static void send_init(u32 apic_id)
 {
     lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_ASSERT | ICR_LEVEL);
-    pit_delay_us(200);
+    smp_delay_us(200);
     lapic_send_ipi(apic_id, (ICR_MODE_INIT << 8) | ICR_LEVEL);
 }
 
@@ -302,28 +314,45 @@ int smp_start_ap(u32 index, u32 apic_id, void (*main)(struct pcpu *c))
     ap_main = main;
 
     tramp_fill(c->stack_top, (u64)ap_start64, (u64)c);
-    __atomic_store_n(&expected, c, __ATOMIC_RELEASE);
-
     /* INIT, then up to two SIPIs (SDM 8.4.4.1's sequence). A real CPU
      * answers within microseconds; an emulated one on a busy host may take
-     * a while to be scheduled, hence the generous last wait. */
-    send_init(apic_id);
-    pit_delay_us(10000);
-    for (int sipi = 0; sipi < 2; sipi++) {
-        lapic_send_ipi(apic_id, (ICR_MODE_SIPI << 8) | (u32)(tramp_phys >> 12));
-        for (u32 t = 0; t < (sipi ? AP_ANSWER_MS : 20u); t++) {
-            if (!__atomic_load_n(&expected, __ATOMIC_ACQUIRE))
-                return 0;
-            pit_delay_us(sipi ? 1000 : 10);
+     * a while to be scheduled, hence the generous last wait. An AP that
+     * still has not answered gets the whole sequence again: at an S3 wake
+     * QEMU's q35 AP sometimes let the first one pass unanswered (it was
+     * busy in the firmware's resume code, or not scheduled), and a CPU
+     * given up on would be lost to the guest. Before each new INIT the BSP
+     * takes `expected` back, so that a late answer to the previous round
+     * stops in ap_start64 (the INIT then resets that CPU). */
+    for (int attempt = 1; attempt <= AP_ATTEMPTS; attempt++) {
+        if (attempt > 1) {
+            if (!claim(c))
+                return 0; /* it answered just now */
+            log_warn("smp", "CPU %u (APIC ID %u) did not answer INIT-SIPI-SIPI "
+                     "within %u ms; sending it again (attempt %d of %d)", index,
+                     apic_id, AP_ANSWER_MS, attempt, AP_ATTEMPTS);
+        }
+        send_init(apic_id);
+        smp_delay_us(10000);
+        __atomic_store_n(&expected, c, __ATOMIC_RELEASE);
+        for (int sipi = 0; sipi < 2; sipi++) {
+            lapic_send_ipi(apic_id, (ICR_MODE_SIPI << 8) | (u32)(tramp_phys >> 12));
+            for (u32 t = 0; t < (sipi ? AP_ANSWER_MS : 20u); t++) {
+                if (!__atomic_load_n(&expected, __ATOMIC_ACQUIRE))
+                    return 0;
+                smp_delay_us(sipi ? 1000 : 10);
+            }
         }
     }
     /* Give up, unless it claims itself right now; a later answer stops in
-     * ap_start64, and the INIT puts the CPU back to sleep for good. */
+     * ap_start64 while the start-up page still holds the VMM's code, and
+     * the INIT puts the CPU back to sleep (but see docs/sleep.md: QEMU
+     * keeps a pending SIPI across that INIT). */
     if (!claim(c))
         return 0;
     send_init(apic_id);
-    log_err("smp", "CPU %u (APIC ID %u) did not answer INIT-SIPI-SIPI within "
-            "%u ms; it is left in INIT", index, apic_id, AP_ANSWER_MS);
+    log_err("smp", "CPU %u (APIC ID %u) did not answer INIT-SIPI-SIPI %d times "
+            "(%u ms each); it is left in INIT", index, apic_id, AP_ATTEMPTS,
+            AP_ANSWER_MS);
     return -E_TIMEOUT;
 }
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 
 void (*nmi_hook)(struct trap_frame *f);
+bool (*nmi_device_claim)(void);
 void (*panic_report_hook)(void);
 
 extern const struct extable_entry __extable_start[], __extable_end[];

@@ -21,6 +21,7 @@ MB=${BENCH_MB:-64}
 key=$LOG_DIR/veneer.key
 crypt_key "$key"
 field() { sed -n "s/.* $2=\([0-9.]*\)MB\/s.*/\1/p" <<<"$1"; }
+met() { awk "BEGIN{ print (\"$1\" != \"n/a\" && $1 + 0 >= $2) ? \"met\" : \"not met\" }"; }
 ratio() { awk "BEGIN{ if (\"$1\" != \"\" && \"$2\" != \"\" && $1 + 0 > 0) printf \"%.2f\", $2 / $1; else print \"n/a\" }"; }
 
 for bus in ${BENCH_BUSES:-ide ahci nvme}; do
@@ -75,5 +76,6 @@ for bus in ${BENCH_BUSES:-ide ahci nvme}; do
     for dir in write read; do
         b=$(field "$bare" $dir); p=$(field "$plain" $dir); c=$(field "$crypt" $dir)
         echo "BENCH disk $bus $dir ${MB}MiB: bare=${b:-?}MB/s veneer=${p:-?}MB/s ($(ratio "$b" "$p") of bare) veneer+xts=${c:-?}MB/s ($(ratio "$b" "$c") of bare)"
+        echo "BENCH target disk (issue 23) $bus $dir: no rule >= 0.80x bare: $(ratio "$b" "$p") ($(met "$(ratio "$b" "$p")" 0.80)); encrypted >= 0.80x no rule: $(ratio "$p" "$c") ($(met "$(ratio "$p" "$c")" 0.80))"
     done
 done

@@ -9,7 +9,9 @@ PKGS="gcc binutils make gcc-multilib clang lld llvm
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools
 qemu-system-x86 qemu-utils bochs bochsbios vgabios bochs-sdl
 busybox-static cpio linux-image-amd64 ovmf gnu-efi acpica-tools
-libssl-dev openssl dpkg-dev cryptsetup-bin python3 kmod faketime libclang-rt-14-dev"
+libssl-dev openssl dpkg-dev cryptsetup-bin python3 kmod faketime libclang-rt-14-dev
+swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0
+tang clevis jose socat curl"
 
 missing=""
 for p in $PKGS; do

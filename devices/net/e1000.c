@@ -1,10 +1,13 @@
-/* An Intel 82540EM (`e1000`) driven by the VMM for its own network
- * (docs/network.md). With vmm.net=vmm the first such NIC is reset, given
- * descriptor rings in VMM memory and concealed from the guest: its
- * configuration space reads as absent and its registers are hooked so
- * that the guest can neither read nor program them (it could otherwise
- * aim the NIC's DMA anywhere the NIC may reach). Interrupts stay masked:
- * net.c polls the rings from the exit path.
+/* An Intel 82540EM (`e1000`) or 82574L (`e1000e`, e1000e.c gives its
+ * model) driven by the VMM for its own network (docs/network.md). With
+ * vmm.net=vmm the first such NIC is reset, given descriptor rings in VMM
+ * memory and concealed from the guest: its configuration space reads as
+ * absent and its memory BARs (registers, and the 82574's flash and MSI-X
+ * table) are hooked so that the guest can neither read nor program them
+ * (it could otherwise aim the NIC's DMA anywhere the NIC may reach); its
+ * I/O BAR (indirect register access) stays undecoded. net.c polls the
+ * rings; the only interrupt is the receive NMI through MSI where the NIC
+ * has MSI (e1000_signal_rx; INTx off, MSI-X never enabled).
  *
  * Receive (8254x SDM 3.2): 32 descriptors with 2048-byte buffers, FCS
  * stripped, broadcast accepted. A frame longer than one buffer (no EOP)
@@ -30,9 +33,11 @@
 #define BUF_SIZE 2048u
 #define RESET_WAIT_US 10000
 #define EERD_WAIT_US 10000
+#define PCI_BARS 6
 
 struct e1000 {
     struct net_nic nic;
+    const struct e1000_model *model;
     volatile u8 *regs;
     u64 bar;
     volatile struct e1000_rx_desc *rx;
@@ -42,6 +47,7 @@ struct e1000 {
     unsigned rx_next, tx_next;
     bool rx_discard; /* inside a frame that spans descriptors */
     struct mmio_owner owner;
+    struct mmio_owner other_bars[PCI_BARS - 1]; /* memory BARs 1-5 */
 };
 
 static struct e1000 nic0;
@@ -57,6 +63,16 @@ static void wr32(struct e1000 *e, u32 reg, u32 v)
     *(volatile u32 *)(e->regs + reg) = v;
 }
 
+u32 e1000_read(struct e1000 *e, u32 reg)
+{
+    return rd32(e, reg);
+}
+
+void e1000_write(struct e1000 *e, u32 reg, u32 v)
+{
+    wr32(e, reg, v);
+}
+
 static bool wait_bits(struct e1000 *e, u32 reg, u32 mask, u32 want, u64 us)
 {
     u64 end = rdtsc() + us_to_tsc(us);
@@ -69,11 +85,14 @@ static bool wait_bits(struct e1000 *e, u32 reg, u32 mask, u32 want, u64 us)
     return true;
 }
 
-/* 13.4.4: one 16-bit EEPROM word; false if the read never completes. */
+/* 13.4.4 (82574 DS 10.2.2.5): one 16-bit EEPROM (NVM) word; false if the
+ * read never completes. */
 static bool eeprom_read(struct e1000 *e, u8 addr, u16 *out)
 {
-    wr32(e, E1000_EERD, (u32)addr << E1000_EERD_ADDR_SHIFT | E1000_EERD_START);
-    if (!wait_bits(e, E1000_EERD, E1000_EERD_DONE, E1000_EERD_DONE, EERD_WAIT_US))
+    u32 done = e->model->eerd_done;
+
+    wr32(e, E1000_EERD, (u32)addr << e->model->eerd_addr_shift | E1000_EERD_START);
+    if (!wait_bits(e, E1000_EERD, done, done, EERD_WAIT_US))
         return false;
     *out = (u16)(rd32(e, E1000_EERD) >> E1000_EERD_DATA_SHIFT);
     return true;
@@ -166,12 +185,53 @@ static bool e1000_link_up(struct net_nic *nic)
     return rd32(nic->priv, E1000_STATUS) & E1000_STATUS_LU;
 }
 
-/* The guest's accesses to the concealed NIC's registers: reads give all
- * ones (as an absent device's would), writes are dropped. */
+/* MSI (PCI 3.0 6.8.1) with NMI delivery (SDM vol. 3 10.11: address
+ * 0xFEE00000 | destination << 12, physical; data: delivery mode 100b,
+ * edge, vector 0) for the receive causes, throttled by ITR: an idle
+ * guest that makes no exits (a HLT) is left by an NMI exit whenever a
+ * frame arrives (platform/smp.h nmi_take_kick, devices/net/net.c). */
+#define MSI_ADDR_BASE 0xfee00000u
+#define MSI_DATA_NMI (4u << 8)
+#define MSI_CTRL_ENABLE BIT(0)
+#define MSI_CTRL_MME (7u << 4)
+#define MSI_CTRL_64BIT BIT(7)
+
+static int e1000_signal_rx(struct net_nic *nic, u32 apic_id)
+{
+    struct e1000 *e = nic->priv;
+    u8 cap = pci_find_cap(nic->pci, PCI_CAP_ID_MSI);
+
+    if (!cap || apic_id > 0xff)
+        return -E_NOTSUP;
+    u16 ctrl = (u16)pci_config_read(nic->pci, cap + 2, 2);
+    pci_config_write(nic->pci, cap + 4, 4, MSI_ADDR_BASE | apic_id << 12);
+    if (ctrl & MSI_CTRL_64BIT) {
+        pci_config_write(nic->pci, cap + 8, 4, 0);
+        pci_config_write(nic->pci, cap + 12, 2, MSI_DATA_NMI);
+    } else {
+        pci_config_write(nic->pci, cap + 8, 2, MSI_DATA_NMI);
+    }
+    pci_config_write(nic->pci, cap + 2, 2, (ctrl & ~MSI_CTRL_MME) | MSI_CTRL_ENABLE);
+    wr32(e, E1000_ITR, E1000_ITR_KICK);
+    (void)rd32(e, E1000_ICR);
+    wr32(e, E1000_IMS, E1000_ICR_RX_KICK);
+    return 0;
+}
+
+/* NMI context: reading ICR clears it (13.4.17), so the NIC's next frame
+ * sends the next message. */
+static bool e1000_rx_signalled(struct net_nic *nic)
+{
+    return rd32(nic->priv, E1000_ICR) & E1000_ICR_RX_KICK;
+}
+
+/* The guest's accesses to the concealed NIC's memory BARs: reads give
+ * all ones (as an absent device's would), writes are dropped. */
 static int e1000_guest_access(u64 gpa, unsigned size, bool write, u64 *value)
 {
-    log_warn_ratelimited("e1000", "the guest %s the VMM's NIC registers at 0x%llx: "
-                         "refused", write ? "wrote" : "read", (unsigned long long)gpa);
+    log_warn_ratelimited(nic0.model->name, "the guest %s the VMM's NIC registers at "
+                         "0x%llx: refused", write ? "wrote" : "read",
+                         (unsigned long long)gpa);
     if (!write)
         *value = ~0ULL;
     return 0;
@@ -212,21 +272,26 @@ static const char *e1000_reset_mac(struct e1000 *e)
     wr32(e, E1000_IMC, 0xffffffffu);
     wr32(e, E1000_CTRL, rd32(e, E1000_CTRL) | E1000_CTRL_RST);
     if (!wait_bits(e, E1000_CTRL, E1000_CTRL_RST, 0, RESET_WAIT_US)) {
-        log_warn("e1000", "%s: reset does not complete", e->nic.name);
+        log_warn(e->model->name, "%s: reset does not complete", e->nic.name);
         return NULL;
     }
     wr32(e, E1000_IMC, 0xffffffffu); /* reset unmasks nothing, but be sure */
     (void)rd32(e, E1000_ICR);
     wr32(e, E1000_CTRL, (rd32(e, E1000_CTRL) | E1000_CTRL_SLU | E1000_CTRL_ASDE));
+    if (e->model->setup && e->model->setup(e) < 0)
+        return NULL;
     const char *src = read_mac(e);
     if (!src)
-        log_warn("e1000", "%s: no MAC address in the EEPROM or RAL0", e->nic.name);
+        log_warn(e->model->name, "%s: no MAC address in the EEPROM or RAL0", e->nic.name);
     return src;
 }
 
+static const struct e1000_model e1000_82540em;
+
+/* The share mode drives the 82540EM only (e1000_share.c). */
 const char *e1000_hw_reset(volatile u8 *regs, const char *name, u8 mac[6])
 {
-    struct e1000 tmp = { .regs = regs };
+    struct e1000 tmp = { .regs = regs, .model = &e1000_82540em };
 
     ksnprintf(tmp.nic.name, sizeof(tmp.nic.name), "%s", name);
     const char *src = e1000_reset_mac(&tmp);
@@ -248,14 +313,14 @@ static int e1000_setup(struct e1000 *e)
         wr32(e, E1000_MTA + 4 * i, 0);
     int r = rings_alloc(e);
     if (r < 0) {
-        log_warn("e1000", "%s: out of VMM memory for the rings", e->nic.name);
+        log_warn(e->model->name, "%s: out of VMM memory for the rings", e->nic.name);
         return r;
     }
     wr32(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC);
     wr32(e, E1000_TIPG, E1000_TIPG_DEFAULT);
     wr32(e, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | E1000_TCTL_CT(0x0f) |
          E1000_TCTL_COLD(0x40));
-    log_info("e1000", "%s: MAC %02x:%02x:%02x:%02x:%02x:%02x (from %s), link %s, "
+    log_info(e->model->name, "%s: MAC %02x:%02x:%02x:%02x:%02x:%02x (from %s), link %s, "
              "%u RX and %u TX descriptors in VMM memory, registers at 0x%llx hidden "
              "from the guest", e->nic.name, m[0], m[1], m[2], m[3], m[4], m[5], src,
              e1000_link_up(&e->nic) ? "up" : "down", RX_DESCS, TX_DESCS,
@@ -265,28 +330,79 @@ static int e1000_setup(struct e1000 *e)
 
 #define PCI_COMMAND_INTX_DISABLE BIT(10)
 
-static int e1000_attach(struct pci_dev *d)
+/* The length of memory BAR `i` (PCI 3.0 6.2.5.1: write all ones, read
+ * back the size mask), with memory decoding off meanwhile; 0 if none. */
+static u64 mem_bar_len(struct pci_dev *d, unsigned i, const struct pci_bar *bar)
+{
+    u16 off = PCI_BAR0 + 4 * i;
+    u16 cmd = (u16)pci_config_read(d, PCI_COMMAND, 2);
+    u32 lo = pci_config_read(d, off, 4), hi = 0, mlo, mhi = ~0u;
+
+    pci_config_write(d, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
+    pci_config_write(d, off, 4, ~0u);
+    mlo = pci_config_read(d, off, 4) & ~0xfu;
+    pci_config_write(d, off, 4, lo);
+    if (bar->mem64) {
+        hi = pci_config_read(d, off + 4, 4);
+        pci_config_write(d, off + 4, 4, ~0u);
+        mhi = pci_config_read(d, off + 4, 4);
+        pci_config_write(d, off + 4, 4, hi);
+    }
+    pci_config_write(d, PCI_COMMAND, 2, cmd);
+    u64 mask = (u64)mhi << 32 | mlo;
+    return mlo ? ~mask + 1 : 0;
+}
+
+/* Hooks memory BAR `i` like BAR0 (the 82574's flash and MSI-X table):
+ * the guest must not reach what the VMM's NIC decodes. */
+static int hook_other_bar(struct e1000 *e, struct pci_dev *d, unsigned i)
+{
+    struct pci_bar bar;
+
+    if (pci_read_bar(d, i, &bar) < 0 || bar.io)
+        return 0; /* none, the high half of BAR i-1, or I/O (left undecoded) */
+    u64 len = mem_bar_len(d, i, &bar);
+    if (!len || !bar.base)
+        return 0;
+    len = ALIGN_UP(len, PAGE_SIZE);
+    if (!IS_ALIGNED(bar.base, PAGE_SIZE) || bar.base + len > direct_map_top) {
+        log_warn(e->model->name, "%s: BAR%u at 0x%llx cannot be hooked", e->nic.name,
+                 i, (unsigned long long)bar.base);
+        return -E_INVAL;
+    }
+    e->other_bars[i - 1] = (struct mmio_owner){ .base = bar.base, .len = len,
+                                                .name = "VMM NIC memory",
+                                                .access = e1000_guest_access };
+    return mmio_register(&e->other_bars[i - 1]);
+}
+
+int e1000_attach_model(struct pci_dev *d, const struct e1000_model *m)
 {
     struct e1000 *e = &nic0;
     struct pci_bar bar;
 
     if (nic0_taken) {
-        log_info("e1000", "%02x:%02x.%x: the VMM already has a NIC: left to the guest",
+        log_info(m->name, "%02x:%02x.%x: the VMM already has a NIC: left to the guest",
                  d->id.bus, d->id.dev, d->id.fn);
         return -E_BUSY;
     }
     memset(e, 0, sizeof(*e));
-    e->nic.driver = "e1000";
+    e->model = m;
+    e->nic.driver = m->name;
     e->nic.pci = d;
     e->nic.priv = e;
     e->nic.transmit = e1000_transmit;
     e->nic.poll_rx = e1000_poll_rx;
     e->nic.link_up = e1000_link_up;
+    if (pci_find_cap(d, PCI_CAP_ID_MSI)) {
+        e->nic.signal_rx = e1000_signal_rx;
+        e->nic.rx_signalled = e1000_rx_signalled;
+    }
     ksnprintf(e->nic.name, sizeof(e->nic.name), "%02x:%02x.%x", d->id.bus,
               d->id.dev, d->id.fn);
     if (pci_read_bar(d, 0, &bar) < 0 || bar.io || !bar.base ||
         !IS_ALIGNED(bar.base, PAGE_SIZE) || bar.base + E1000_BAR0_LEN > direct_map_top) {
-        log_warn("e1000", "%s: BAR0 is not a memory BAR the VMM can reach: left to "
+        log_warn(m->name, "%s: BAR0 is not a memory BAR the VMM can reach: left to "
                  "the guest", e->nic.name);
         return -E_INVAL;
     }
@@ -296,19 +412,24 @@ static int e1000_attach(struct pci_dev *d)
                                     .name = "VMM NIC registers",
                                     .access = e1000_guest_access };
     if (mmio_register(&e->owner) < 0) {
-        log_warn("e1000", "%s: cannot hook the registers: left to the guest", e->nic.name);
+        log_warn(m->name, "%s: cannot hook the registers: left to the guest", e->nic.name);
         return -E_NOMEM;
     }
-    u16 cmd = (u16)pci_config_read(d, PCI_COMMAND, 2);
-    /* I/O decoding off: the I/O BAR's IOADDR/IODATA reach every register
-     * (8254x SDM 13.2.2), and the guest needs no config access to use it */
-    pci_config_write(d, PCI_COMMAND, 2, (u16)((cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-                     PCI_COMMAND_INTX_DISABLE) & ~PCI_COMMAND_IO));
-    if (e1000_setup(e) < 0 || net_nic_register(&e->nic) < 0) {
-        /* the hook stays: a half-set-up NIC is no one's, and turned off */
+    /* from here on the NIC is never the guest's: on failure it is turned
+     * off and concealed, its hooks stay */
+    bool usable = true;
+    for (unsigned i = 1; i < PCI_BARS; i++)
+        if (hook_other_bar(e, d, i) < 0)
+            usable = false;
+    /* I/O decoding off: the I/O BAR's IOADDR/IODATA window reaches every
+     * register (8254x SDM 13.2.2) */
+    u16 cmd = (u16)pci_config_read(d, PCI_COMMAND, 2) & ~PCI_COMMAND_IO;
+    pci_config_write(d, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+                     PCI_COMMAND_INTX_DISABLE);
+    if (!usable || e1000_setup(e) < 0 || net_nic_register(&e->nic) < 0) {
         pci_config_write(d, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
         d->concealed = true;
-        log_warn("e1000", "%s: not usable: turned off and concealed", e->nic.name);
+        log_warn(m->name, "%s: not usable: turned off and concealed", e->nic.name);
         return 0;
     }
     nic0_taken = true;
@@ -316,8 +437,19 @@ static int e1000_attach(struct pci_dev *d)
     return 0;
 }
 
+static const struct e1000_model e1000_82540em = {
+    .name = "e1000",
+    .eerd_done = E1000_82540_EERD_DONE,
+    .eerd_addr_shift = E1000_82540_EERD_ADDR_SHIFT,
+};
+
+static int e1000_attach(struct pci_dev *d)
+{
+    return e1000_attach_model(d, &e1000_82540em);
+}
+
 /* vmm.net=pass (the default): the e1000s are the guest's, untouched. */
-static bool e1000_wanted(void)
+bool e1000_wanted(void)
 {
     return net_mode() == NET_MODE_VMM;
 }

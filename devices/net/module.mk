@@ -34,9 +34,9 @@ $(LWIP_VMM): $(LWIP_SRC)/.stamp devices/net/lwip.mk devices/net/module.mk \
 .PHONY: lwip
 lwip: $(LWIP_VMM)
 
-NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/e1000_share.c \
-	devices/net/shell.c \
-	devices/net/syslog.c devices/net/net_opts.c
+NET_SRCS := devices/net/net.c devices/net/e1000.c devices/net/e1000e.c \
+	devices/net/e1000_share.c devices/net/shell.c \
+	devices/net/syslog.c devices/net/net_opts.c devices/net/net_rand.c devices/net/http.c
 vmm-y += $(NET_SRCS)
 vmm-libs += $(LWIP_VMM)
 $(BUILD)/obj/devices/net/%: VMM_CFLAGS += $(LWIP_INC)
@@ -54,3 +54,5 @@ net-bench: all $(TOP)/guest/disk.img
 	tools/bench-net.sh
 unit-tests += e1000_share
 unit-e1000_share-srcs := tests/unit/test_e1000_share.c devices/net/e1000_share.h
+unit-tests += net_rand
+unit-net_rand-srcs := tests/unit/test_net_rand.c devices/net/net_rand.c

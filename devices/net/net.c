@@ -7,13 +7,21 @@
  * it wins the trylock on net_lock; then it takes up to NET_RX_BUDGET
  * received frames, runs lwIP's timers and sends new syslog lines. So the
  * stack runs on one CPU at a time, never makes a CPU wait, and costs a
- * TSC read per exit otherwise. The network is as live as the guest makes
- * exits: a guest that runs without exits for a while (a tight loop with
- * no I/O) delays the VMM's packets for that long (docs/network.md says
- * what would lift this: a VMM timer exit). */
+ * TSC read per exit otherwise.
+ *
+ * A guest that makes no exits (idle in HLT, even with interrupts off)
+ * would leave received frames unseen: a NIC that can (signal_rx: the
+ * 82574L's MSI) sends an NMI to the boot CPU for each received frame
+ * (throttled by the NIC), the NMI exit returns to common code as a kick
+ * (platform/smp.h), and the poll that follows skips the 1 ms spacing.
+ * Where the backend has a timer of its own (VMX's preemption timer), it
+ * also brings an exit every NET_TIMER_US, for lwIP's timers and for NICs
+ * without MSI; SVM has none (docs/network.md). */
 #include <common/exit.h>
+#include <common/vcpu.h>
 #include <devices/net/net.h>
 #include <devices/net/net_opts.h>
+#include <devices/net/net_rand.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/format.h>
@@ -23,6 +31,7 @@
 #include <platform/log.h>
 #include <platform/mem.h>
 #include <platform/options.h>
+#include <platform/smp.h>
 #include <platform/spinlock.h>
 #include <platform/time.h>
 #include <stdarg.h>
@@ -38,12 +47,15 @@
 
 #define NET_POLL_US 1000
 #define NET_RX_BUDGET 64
+/* With a backend timer (vcpu_ops periodic_exit: VMX's preemption timer),
+ * the longest the stack goes unpolled while the guest makes no exits. */
+#define NET_TIMER_US 20000
 
 static const char *const net_modes[] = { "pass", "vmm", "share", NULL };
 static int net_mode_opt = NET_MODE_PASS;
 OPTION_CHOICE("vmm.net", net_mode_opt, net_modes,
               "pass: NICs belong to the guest (default); vmm: the first e1000 "
-              "(8086:100e) is concealed from the guest and runs the VMM's own "
+              "(82540EM 8086:100e) or e1000e (82574L 8086:10d3) is concealed from the guest and runs the VMM's own "
               "network (debug shell, syslog); share: the guest keeps the first "
               "e1000, whose rings the VMM shadows, and the VMM's network rides on "
               "it with a MAC and address of its own (docs/network.md)");
@@ -57,6 +69,14 @@ static struct netif netif;
 static spinlock_t net_lock = SPINLOCK_INIT;
 static struct net_nic *active;
 static bool stack_up, link_was_up;
+static bool rx_kicked; /* an NMI of the NIC came since the last poll */
+static u32 rx_nmi_cpu;  /* the CPU (pcpus index) the NIC's NMIs go to */
+static u64 rx_nmi_tsc;  /* when the NIC's ICR last claimed an NMI */
+/* An NMI with the NIC's ICR clear this soon after one it claimed is a
+ * late copy of it (a message the NIC sent while the first NMI was being
+ * taken, before its ICR read: the ITR timer can fire in between), not
+ * the guest's: 4 x the ITR interval. */
+#define NET_NMI_GRACE_US 1000
 static u64 next_poll_tsc;
 static u8 tx_frame[NET_FRAME_MAX];
 
@@ -82,18 +102,56 @@ u32_t sys_now(void)
     return (u32_t)(rdtsc() / tsc_per_us / 1000);
 }
 
-/* TCP initial sequence numbers, DHCP transaction IDs: a xorshift state
- * stirred with the TSC at every call (not a cryptographic generator; the
- * shell's password is the only secret and it never depends on this). */
+/* LWIP_RAND (TCP initial sequence numbers, the first ephemeral ports,
+ * DHCP transaction IDs): RDRAND when the CPU has it, else a TSC-based
+ * generator seeded from RDSEED or the TSC (devices/net/net_rand.h).
+ * Called by lwIP only, so under net_lock. */
+static struct net_rand net_rng;
+
+static bool rdrand64(u64 *out)
+{
+    bool ok;
+
+    __asm__ volatile("rdrand %0" : "=r"(*out), "=@ccc"(ok));
+    return ok;
+}
+
+static bool rdseed64(u64 *out)
+{
+    bool ok;
+
+    __asm__ volatile("rdseed %0" : "=r"(*out), "=@ccc"(ok));
+    return ok;
+}
+
+static u64 tsc_now(void)
+{
+    return rdtsc();
+}
+
 uint32_t veneer_lwip_rand(void)
 {
-    static u64 x = 0x9e3779b97f4a7c15ULL;
+    return net_rand_next(&net_rng);
+}
 
-    x ^= rdtsc();
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return (uint32_t)(x >> 16);
+/* CPUID.1:ECX[30] RDRAND, CPUID.(7,0):EBX[18] RDSEED (SDM vol. 2). */
+static void net_rand_start(void)
+{
+    struct cpuid_regs l7 = { 0 };
+    bool has_rdrand = cpuid(1).ecx & BIT(30), has_rdseed;
+
+    if (cpuid(0).eax >= 7)
+        cpuid_count(7, 0, &l7);
+    has_rdseed = l7.ebx & BIT(18);
+    enum net_rand_seed seed = net_rand_init(&net_rng, has_rdrand ? rdrand64 : NULL,
+                                            has_rdseed ? rdseed64 : NULL, tsc_now);
+    if (has_rdrand)
+        log_info("net", "random numbers (TCP sequence numbers, ports, DHCP IDs) "
+                 "from RDRAND");
+    else
+        log_warn("net", "random numbers (TCP sequence numbers, ports, DHCP IDs) "
+                 "from a TSC-based generator seeded from %s: the CPU has no RDRAND",
+                 seed == NET_RAND_SEED_RDSEED ? "RDSEED" : "the TSC");
 }
 
 void veneer_lwip_diag(const char *fmt, ...)
@@ -235,19 +293,83 @@ static void net_link_check(void)
     log_info("net", "%s: link %s", active->name, up ? "up" : "down");
 }
 
-static void net_poll(void)
+static void net_poll_locked(void)
 {
-    u64 now = rdtsc();
-
-    if (now < __atomic_load_n(&next_poll_tsc, __ATOMIC_RELAXED) ||
-        !spin_trylock(&net_lock))
-        return;
-    next_poll_tsc = now + us_to_tsc(NET_POLL_US);
     active->poll_rx(active, net_deliver_frame, NET_RX_BUDGET);
     net_link_check();
     sys_check_timeouts();
     net_syslog_poll();
+}
+
+static void net_poll(void)
+{
+    u64 now = rdtsc();
+
+    if ((now < __atomic_load_n(&next_poll_tsc, __ATOMIC_RELAXED) &&
+         !__atomic_load_n(&rx_kicked, __ATOMIC_RELAXED)) ||
+        !spin_trylock(&net_lock))
+        return;
+    __atomic_store_n(&rx_kicked, false, __ATOMIC_RELAXED);
+    next_poll_tsc = now + us_to_tsc(NET_POLL_US);
+    net_poll_locked();
     spin_unlock(&net_lock);
+}
+
+int net_run_until(bool (*done)(void *ctx), void *ctx, u64 timeout_us)
+{
+    u64 end = rdtsc() + us_to_tsc(timeout_us);
+
+    if (!stack_up)
+        return -E_NOENT;
+    for (;;) {
+        u64 flags = spin_lock_irqsave(&net_lock);
+        net_poll_locked();
+        bool finished = done(ctx);
+        spin_unlock_irqrestore(&net_lock, flags);
+        if (finished)
+            return 0;
+        u64 now = rdtsc();
+        if (now >= end)
+            return -E_TIMEOUT;
+        for (u64 until = now + us_to_tsc(200); rdtsc() < until;)
+            cpu_relax();
+    }
+}
+
+bool net_has_address(void)
+{
+    return stack_up && link_was_up && !ip4_addr_isany_val(*netif_ip4_addr(&netif));
+}
+
+/* NMI context (platform/smp.h nmi_device_claim). Only the CPU the NIC
+ * targets asks it: another CPU's NMI reading ICR could take the cause of
+ * an NMI on its way here, which would then look like the guest's. */
+static bool net_nmi_claim(void)
+{
+    u64 now = rdtsc();
+
+    if (this_cpu()->index != rx_nmi_cpu)
+        return false;
+    if (!active->rx_signalled(active))
+        return now - rx_nmi_tsc < us_to_tsc(NET_NMI_GRACE_US);
+    rx_nmi_tsc = now;
+    __atomic_store_n(&rx_kicked, true, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* The NIC's receive NMI, where it has one: the claim first, so that no
+ * NMI of the NIC is ever taken for the guest's. */
+static const char *net_signal_start(void)
+{
+    if (!active->signal_rx)
+        return "only: the NIC has no MSI";
+    rx_nmi_cpu = this_cpu()->index;
+    __atomic_store_n(&nmi_device_claim, net_nmi_claim, __ATOMIC_RELEASE);
+    if (active->signal_rx(active, this_cpu()->apic_id) < 0) {
+        __atomic_store_n(&nmi_device_claim, NULL, __ATOMIC_RELEASE);
+        return "only: its MSI cannot reach this CPU";
+    }
+    return "and at each received frame (the NIC's MSI sent as an NMI)";
 }
 
 /* ---- bring-up -------------------------------------------------------------- */
@@ -280,11 +402,13 @@ static int net_start(void)
     if (net_mode() == NET_MODE_PASS)
         return 0;
     if (!active) {
-        log_warn("net", "vmm.net=%s: no NIC the VMM can drive (e1000 8086:100e) "
-                 "was found: no VMM network", net_modes[net_mode()]);
+        log_warn("net", "vmm.net=%s: no NIC the VMM can drive (e1000 8086:100e, "
+                 "e1000e 8086:10d3%s) was found: no VMM network", net_modes[net_mode()],
+                 net_mode() == NET_MODE_SHARE ? "; share: e1000 only" : "");
         return 0;
     }
     u64 flags = spin_lock_irqsave(&net_lock);
+    net_rand_start();
     lwip_init();
     ip4_addr_set_u32(&a, lwip_htonl(ip_cfg.addr));
     ip4_addr_set_u32(&m, lwip_htonl(ip_cfg.netmask));
@@ -299,11 +423,19 @@ static int net_start(void)
         log_err("net", "DHCP could not start (out of lwIP memory)");
     net_shell_start();
     net_syslog_start();
+    const char *polled = net_signal_start();
+    bool timer = vcpu_ops->periodic_exit(NET_TIMER_US) == 0;
     spin_unlock_irqrestore(&net_lock, flags);
-    log_info("net", "%s: lwIP %s up, %s; polled at guest exits (at most every %u us)",
+    log_info("net", "%s: lwIP %s up, %s; polled at guest exits (at most every %u us) %s",
              active->name, LWIP_VERSION_STRING,
              ip_cfg.dhcp ? "asking DHCP for an address" : "static address",
-             NET_POLL_US);
+             NET_POLL_US, polled);
+    if (timer)
+        log_info("net", "%s: also polled every %u ms at the latest (the backend's "
+                 "timer exit)", active->name, NET_TIMER_US / 1000);
+    else
+        log_info("net", "%s: no timer exit on this backend: while the guest makes "
+                 "no exits, only the NIC's frames bring polls", active->name);
     exit_set_poller(net_poll);
     return 0;
 }

@@ -28,6 +28,12 @@ struct net_nic {
      * descriptors it consumed (frames delivered or dropped). */
     unsigned (*poll_rx)(struct net_nic *nic, net_rx_fn deliver, unsigned budget);
     bool (*link_up)(struct net_nic *nic);
+    /* Optional (NULL if the NIC cannot): makes the NIC signal received
+     * frames with an NMI to the CPU with local APIC ID `apic_id`; < 0 if
+     * it cannot after all. rx_signalled is then asked at every NMI, in
+     * NMI context (no locks): true if the NIC sent it, its cause cleared. */
+    int (*signal_rx)(struct net_nic *nic, u32 apic_id);
+    bool (*rx_signalled)(struct net_nic *nic);
     void *priv;
     /* counters */
     u64 rx_frames, rx_dropped, tx_frames, tx_dropped;
@@ -62,6 +68,24 @@ void net_deliver_frame(struct net_nic *nic, const void *frame, size_t len);
 struct net_nic *net_active_nic(void);
 /* "10.0.2.15/24 gw 10.0.2.2 (static)" or "none yet (dhcp)". */
 void net_describe_address(char *buf, size_t size);
+
+/* For a user that must finish before the guest runs (the Tang key
+ * fetch, devices/storage/keysrc_tang.c): runs the stack on this CPU, from
+ * the late init stage after net_start, until done(ctx) returns true (0)
+ * or timeout_us pass (-E_TIMEOUT); -E_NOENT without a VMM network. done
+ * runs with net_lock held and may call lwIP. */
+int net_run_until(bool (*done)(void *ctx), void *ctx, u64 timeout_us);
+/* net_lock held: the link is up and the netif has an address. */
+bool net_has_address(void);
+
+/* A one-shot HTTP/1.1 POST (devices/net/http.c) under net_run_until:
+ * connects to ip:port (host order), sends body with Content-Type ctype,
+ * retries a refused or reset connection every second, and waits for the
+ * whole answer within timeout_us. Returns the HTTP status (the body in
+ * out, *out_len bytes, NUL-terminated) or < 0 with one line in why. */
+int net_http_post(u32 ip, u16 port, const char *path, const char *ctype,
+                  const char *body, size_t len, char *out, size_t size,
+                  size_t *out_len, u64 timeout_us, char *why, size_t whylen);
 
 /* The users, started with the stack (net_lock held). */
 void net_shell_start(void);

@@ -1,11 +1,13 @@
 # Storage encryption policy: rules, keys, the cipher calls of the disk
 # mediators (docs/storage.md). The mediators are in ide/, ahci/, nvme/.
 vmm-y += devices/storage/storage.c devices/storage/storage_rules.c \
-	devices/storage/crypt_selftest.c
+	devices/storage/crypt_selftest.c devices/storage/keysrc_list.c \
+	devices/storage/keysrc_tang.c
 $(BUILD)/obj/devices/storage/storage.c.o: | $(BEARSSL_SRC)/.stamp
 $(BUILD)/obj/devices/storage/crypt_selftest.c.o: | $(BEARSSL_SRC)/.stamp
 unit-tests += storage
 unit-storage-srcs := tests/unit/test_storage.c devices/storage/storage_rules.c \
+	devices/storage/keysrc_list.c \
 	devices/pci/pci_rules.c platform/lib/format.c
 
 # libFuzzer target for the mediators' descriptor parsers (IDE PRD table,

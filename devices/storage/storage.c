@@ -6,8 +6,10 @@
 #include <crypto/xts.h>
 #include <crypto/wipe.h>
 #include <common/hypercall.h>
+#include <devices/storage/keysrc.h>
 #include <devices/storage/storage.h>
 #include <devices/storage/storage_rules.h>
+#include <devices/tpm/tpm.h>
 #include <platform/bootinfo.h>
 #include <platform/format.h>
 #include <platform/init.h>
@@ -32,15 +34,20 @@ static char kcv_opt[4 * 17 + 1];
 OPTION_STRING("vmm.kcv", kcv_opt,
               "key check values, 16 hex digits per key slot, comma-separated "
               "(vdisk kcv prints them)");
-static int key_source;
-static const char *const key_sources[] = { "auto", "module", "prompt", NULL };
-enum { KEY_AUTO, KEY_MODULE_SRC, KEY_PROMPT };
-OPTION_CHOICE("vmm.key", key_source, key_sources,
+static char key_opt[48] = "auto";
+OPTION_STRING("vmm.key", key_opt,
               "where keys come from: auto (the veneer.key module if loaded, "
-              "else the passphrase prompt), module, prompt");
+              "else the passphrase prompt), or an ordered list of module, "
+              "prompt, tang, tpm (e.g. tang,prompt): the first whose keys "
+              "match vmm.kcv= wins");
 static u64 kdf_iterations = KDF_DEFAULT_ITERATIONS;
 OPTION_UINT("vmm.kdf_iter", kdf_iterations, 1000, 100000000,
             "PBKDF2-HMAC-SHA256 iterations for the passphrase (default 200000)");
+static bool s3_prompt;
+OPTION_BOOL("vmm.s3_prompt", s3_prompt,
+            "at each S3 wake, ask for the disk passphrase again before the "
+            "guest runs (key 0 is wiped at the sleep; needs the passphrase "
+            "prompt on a BIOS boot)");
 static char kdf_salt[64] = "veneer";
 OPTION_STRING("vmm.kdf_salt", kdf_salt,
               "PBKDF2 salt for the passphrase (default \"veneer\")");
@@ -130,39 +137,46 @@ static const struct boot_module *key_module(void)
  * happens to it, it is wiped before the guest runs. */
 static void wipe_key_module(const struct boot_module *m)
 {
-    if (!m)
+    static bool wiped;
+
+    if (!m || wiped)
         return;
+    wiped = true;
     crypto_wipe(phys_to_virt(m->start), m->end - m->start);
     log_info("storage", "key file module %s wiped from memory", KEY_MODULE);
 }
 
-/* The key file: slot 0's 64 bytes, then slot 1's, ... */
-static int keys_from_module(const struct boot_module *m, u32 needed)
+/* The key file: slot 0's 64 bytes, then slot 1's, ... Wiped from guest
+ * memory once read. */
+static int keysrc_module_get(u32 needed, u8 out[STORAGE_MAX_KEYS][KEY_BYTES],
+                             char *why, size_t whylen)
 {
-    u64 len = m->end - m->start;
-    u8 *p = phys_to_virt(m->start);
+    const struct boot_module *m = key_module();
     int rc = 0;
 
+    if (!m) {
+        ksnprintf(why, whylen, "vmm.key=module but no module named %s was loaded "
+                  "(module2 /boot/veneer.key veneer.key)", KEY_MODULE);
+        return -E_NOENT;
+    }
+    u64 len = m->end - m->start;
+    u8 *p = phys_to_virt(m->start);
     if (len == 0 || len % KEY_BYTES || len / KEY_BYTES > STORAGE_MAX_KEYS) {
-        log_err("storage", "key file module %s is %llu bytes: want 64 bytes "
-                "(one AES-256-XTS key) per slot, 1 to %d slots", KEY_MODULE,
-                (unsigned long long)len, STORAGE_MAX_KEYS);
+        ksnprintf(why, whylen, "key file module %s is %llu bytes: want 64 bytes "
+                  "(one AES-256-XTS key) per slot, 1 to %d slots", KEY_MODULE,
+                  (unsigned long long)len, STORAGE_MAX_KEYS);
         rc = -E_INVAL;
     }
     for (unsigned s = 0; !rc && s < STORAGE_MAX_KEYS; s++) {
         if (!(needed & BIT(s)))
             continue;
         if ((u64)(s + 1) * KEY_BYTES > len) {
-            log_err("storage", "a rule uses key %u but the key file holds %llu "
-                    "key%s", s, (unsigned long long)(len / KEY_BYTES),
-                    len == KEY_BYTES ? "" : "s");
-            rc = -E_INVAL;
-        } else if (have_kcv[s] && !kcv_matches(s, p + s * KEY_BYTES)) {
-            log_err("storage", "key %u of the key file does not match vmm.kcv= "
-                    "(wrong key file for this configuration)", s);
+            ksnprintf(why, whylen, "a rule uses key %u but the key file holds %llu "
+                      "key%s", s, (unsigned long long)(len / KEY_BYTES),
+                      len == KEY_BYTES ? "" : "s");
             rc = -E_INVAL;
         } else {
-            rc = install_key(s, p + s * KEY_BYTES);
+            memcpy(out[s], p + s * KEY_BYTES, KEY_BYTES);
         }
     }
     wipe_key_module(m);
@@ -267,17 +281,21 @@ static int hc_passphrase(struct vcpu *v, const u64 in[HC_ARGS], u64 out[HC_ARGS]
 }
 HYPERCALL("passphrase", hc_passphrase);
 
-static int key_from_passphrase(void)
-{
-    char pass[PASSPHRASE_MAX];
-    int r;
+static int passphrase_ask(char *why, size_t whylen);
 
+static int key_from_passphrase(char *why, size_t whylen)
+{
     if (!have_kcv[0]) {
-        log_err("storage", "the passphrase prompt needs vmm.kcv= (key 0's check "
-                "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
+        ksnprintf(why, whylen, "the passphrase prompt needs vmm.kcv= (key 0's check "
+                  "value, from `vdisk kcv`) so that a mistyped passphrase is caught");
         return -E_INVAL;
     }
     if (boot_info.uefi_entry) {
+        if (s3_prompt) {
+            ksnprintf(why, whylen, "vmm.s3_prompt=1: on a UEFI boot veneer.efi "
+                      "asks for the passphrase, and it does not run at an S3 wake");
+            return -E_INVAL;
+        }
         key_pending = true;
         log_info("storage", "key 0 waits for the disk passphrase: veneer.efi asks "
                  "on the firmware console once the guest runs (PBKDF2-HMAC-SHA256, "
@@ -287,12 +305,24 @@ static int key_from_passphrase(void)
     }
     log_info("storage", "asking for the disk passphrase (PBKDF2-HMAC-SHA256, "
              "%llu iterations)", (unsigned long long)kdf_iterations);
+    return passphrase_ask(why, whylen);
+}
+
+/* Asks on the VMM's console until the passphrase's key matches vmm.kcv=
+ * and is installed as key 0 (a wrong one is asked again). */
+static int passphrase_ask(char *why, size_t whylen)
+{
+    char pass[PASSPHRASE_MAX];
+    int r;
+
     for (unsigned attempt = 1;; attempt++) {
         size_t n = prompt_secret("Veneer: disk passphrase: ", pass, sizeof(pass));
         r = passphrase_try(pass, n);
         crypto_wipe(pass, sizeof(pass));
-        if (r < 0)
+        if (r < 0) {
+            ksnprintf(why, whylen, "the passphrase's key was refused (see above)");
             return r;
+        }
         if (r == 1)
             return 0;
         log_warn("storage", "wrong passphrase (attempt %u): its key does not "
@@ -301,29 +331,186 @@ static int key_from_passphrase(void)
     }
 }
 
-static int load_keys(u32 needed)
-{
-    const struct boot_module *m = key_module();
-    int src = key_source;
+/* ---- the methods of vmm.key= (devices/storage/keysrc.h) ---------------- */
 
-    if (src == KEY_AUTO)
-        src = m ? KEY_MODULE_SRC : KEY_PROMPT;
-    if (src == KEY_MODULE_SRC) {
-        if (!m) {
-            log_err("storage", "vmm.key=module but no module named %s was loaded "
-                    "(module2 /boot/veneer.key veneer.key)", KEY_MODULE);
-            return -E_NOENT;
-        }
-        return keys_from_module(m, needed);
-    }
-    wipe_key_module(m);
+/* The TPM method (devices/tpm/: key 0 unsealed, PCR 15 extended after the
+ * attempt whatever its outcome) runs at the devices stage, before the
+ * always-run PCR 15 extend of the late stage. */
+static int keysrc_tpm_method(u32 needed, u8 keys[STORAGE_MAX_KEYS][KEYSRC_KEY_BYTES],
+                             char *why, size_t whylen)
+{
     if (needed & ~1u) {
-        log_err("storage", "the passphrase gives key 0 only; a rule uses key %d",
-                __builtin_ctz(needed & ~1u));
+        ksnprintf(why, whylen, "the TPM gives key 0 only; a rule uses key %d",
+                  __builtin_ctz(needed & ~1u));
         return -E_INVAL;
     }
-    return key_from_passphrase();
+    return keysrc_tpm_get(keys[0], why, whylen);
 }
+
+static const struct keysrc_method methods[KEYSRC_COUNT] = {
+    [KEYSRC_MODULE] = { "module", false, keysrc_module_get },
+    [KEYSRC_PROMPT] = { "prompt", false, NULL }, /* key_from_passphrase */
+    [KEYSRC_TANG] = { "tang", true, keysrc_tang_get },
+    [KEYSRC_TPM] = { "tpm", false, keysrc_tpm_method },
+};
+
+static u8 key_list[KEYSRC_MAX];
+static int key_list_len;
+static int key_next;       /* the next method to try */
+static u32 keys_needed;
+static u8 raw_keys[STORAGE_MAX_KEYS][KEY_BYTES];
+
+/* A method's keys: every needed slot checked against vmm.kcv= before any
+ * is installed. */
+static int install_checked(enum keysrc_id id, char *why, size_t whylen)
+{
+    for (unsigned s = 0; s < STORAGE_MAX_KEYS; s++)
+        if ((keys_needed & BIT(s)) && have_kcv[s] && !kcv_matches(s, raw_keys[s])) {
+            if (id == KEYSRC_MODULE)
+                ksnprintf(why, whylen, "key %u of the key file does not match "
+                          "vmm.kcv= (wrong key file for this configuration)", s);
+            else
+                ksnprintf(why, whylen, "key %u from %s does not match vmm.kcv= "
+                          "(a binding for another disk or configuration)", s,
+                          keysrc_name(id));
+            return -E_INVAL;
+        }
+    for (unsigned s = 0; s < STORAGE_MAX_KEYS; s++)
+        if ((keys_needed & BIT(s)) && install_key(s, raw_keys[s]) < 0) {
+            ksnprintf(why, whylen, "key %u refused (see above)", s);
+            return -E_INVAL;
+        }
+    return 0;
+}
+
+static int try_method(enum keysrc_id id, char *why, size_t whylen)
+{
+    int r;
+
+    if (id == KEYSRC_PROMPT) {
+        if (keys_needed & ~1u) {
+            ksnprintf(why, whylen, "the passphrase gives key 0 only; a rule uses "
+                      "key %d", __builtin_ctz(keys_needed & ~1u));
+            return -E_INVAL;
+        }
+        return key_from_passphrase(why, whylen);
+    }
+    r = methods[id].get(keys_needed, raw_keys, why, whylen);
+    if (r == 0)
+        r = install_checked(id, why, whylen);
+    crypto_wipe(raw_keys, sizeof(raw_keys));
+    return r;
+}
+
+/* Tries the methods from key_next on, stopping (0, deferred) before a
+ * late one unless `late`. 1: keys in; < 0: all failed. */
+static int walk_keys(bool late)
+{
+    char why[200];
+
+    for (; key_next < key_list_len; key_next++) {
+        enum keysrc_id id = key_list[key_next];
+        if (methods[id].late && !late)
+            return 0;
+        why[0] = 0;
+        if (try_method(id, why, sizeof(why)) == 0) {
+            key_next = key_list_len; /* done: nothing left for the late stage */
+            if (key_list_len > 1)
+                log_info("storage", "keys from method %s (vmm.key=%s)",
+                         keysrc_name(id), key_opt);
+            return 1;
+        }
+        if (key_next + 1 < key_list_len)
+            log_warn("storage", "key method %s failed: %s; trying %s", keysrc_name(id),
+                     why, keysrc_name(key_list[key_next + 1]));
+        else if (key_list_len > 1)
+            log_err("storage", "key method %s failed: %s (the last of vmm.key=%s)",
+                    keysrc_name(id), why, key_opt);
+        else
+            log_err("storage", "%s", why);
+    }
+    return -E_NOENT;
+}
+
+/* vmm.key=, refused when malformed even with no rule to use it. */
+static int parse_key_list(void)
+{
+    char why[160];
+    int r = keysrc_parse_list(key_opt, key_list, why, sizeof(why));
+
+    if (r < 0) {
+        log_err("storage", "vmm.key=%s: %s", key_opt, why);
+        return r;
+    }
+    key_list_len = r;
+    return 0;
+}
+
+static int load_keys(u32 needed)
+{
+    int r;
+
+    keys_needed = needed;
+    if (key_list_len == 0) { /* auto */
+        key_list[0] = key_module() ? KEYSRC_MODULE : KEYSRC_PROMPT;
+        key_list_len = 1;
+    }
+    for (int i = 0; i < key_list_len; i++) {
+        enum keysrc_id id = key_list[i];
+        if (id != KEYSRC_PROMPT && !methods[id].get) {
+            log_err("storage", "vmm.key=%s: the %s method is not built into this "
+                    "VMM", key_opt, keysrc_name(id));
+            return -E_NOSYS;
+        }
+        if (id == KEYSRC_TANG && key_list_len == 1 && !have_kcv[0])
+            log_warn("storage", "vmm.key=tang without vmm.kcv=: the binding's "
+                     "GCM tag alone vouches for the key");
+        if (id == KEYSRC_TPM && !have_kcv[0]) {
+            log_err("storage", "vmm.key=%s: the tpm method needs vmm.kcv= (key 0's "
+                    "check value, from `vdisk kcv`): the unsealed key is checked "
+                    "against it", key_opt);
+            return -E_INVAL;
+        }
+    }
+    /* the wake can only ask again: a key file is wiped at boot, a Tang
+     * server or the TPM (PCR 15 extended) cannot be asked at the wake */
+    if (s3_prompt && (key_list_len != 1 || key_list[0] != KEYSRC_PROMPT)) {
+        log_err("storage", "vmm.s3_prompt=1 needs the passphrase prompt as the "
+                "one key method: the key file is wiped from memory at boot, its "
+                "keys cannot be asked for again at a wake (vmm.key=%s)", key_opt);
+        wipe_key_module(key_module());
+        return -E_INVAL;
+    }
+    /* with a choice of methods, the check value decides whose key is right */
+    for (unsigned s = 0; s < STORAGE_MAX_KEYS && key_list_len > 1; s++)
+        if ((needed & BIT(s)) && !have_kcv[s]) {
+            log_err("storage", "vmm.key=%s: a list of methods needs vmm.kcv= for "
+                    "key %u (the check value decides which method's key is right)",
+                    key_opt, s);
+            return -E_INVAL;
+        }
+    r = walk_keys(false);
+    if (r == 0)
+        log_info("storage", "key methods from %s on wait for the VMM's network "
+                 "(before the guest runs)", keysrc_name(key_list[key_next]));
+    if (r != 0)
+        wipe_key_module(key_module());
+    return r < 0 ? r : 0;
+}
+
+/* After net_start (late, 50), before the APs and the guest start. */
+static int storage_keys_late(void)
+{
+    if (key_next >= key_list_len || !nrules)
+        return 0;
+    int r = walk_keys(true);
+    wipe_key_module(key_module());
+    if (r < 0)
+        refuse_to_start("no key method of vmm.key=%s gave the disk keys (see "
+                        "the storage lines above)", key_opt);
+    return 0;
+}
+INIT_FUNC(late, 60, storage_keys_late);
 
 static int storage_configure(void)
 {
@@ -337,7 +524,7 @@ static int storage_configure(void)
         return n;
     }
     nrules = (unsigned)n;
-    if (parse_kcvs() < 0)
+    if (parse_kcvs() < 0 || parse_key_list() < 0)
         return -E_INVAL;
     if (!nrules) {
         wipe_key_module(key_module());
@@ -364,6 +551,43 @@ static int storage_init(void)
 /* Before pci_init (devices, 10): the mediators register disks against
  * loaded keys. */
 INIT_FUNC(devices, 05, storage_init);
+
+/* ---- S3 with vmm.s3_prompt=1 (docs/sleep.md) ---------------------------
+ * The sleep wipes key 0 (its XTS key schedule, the only copy), after the
+ * mediators delivered what finished ("suspend", 41); the wake asks for the
+ * passphrase again ("resume"), before the APs and the guest run, until its
+ * key matches vmm.kcv=. Until then no CPU runs the guest, so no sector can
+ * be read or written. */
+static bool s3_key_wiped;
+
+static int storage_s3_suspend(void)
+{
+    if (!s3_prompt || !key_loaded[0])
+        return 0;
+    key_loaded[0] = false;
+    crypto_wipe(&keys[0], sizeof(keys[0]));
+    s3_key_wiped = true;
+    log_info("storage", "S3: key 0 wiped from memory (vmm.s3_prompt=1: the "
+             "passphrase is asked again at the wake)");
+    return 0;
+}
+INIT_FUNC(suspend, 50, storage_s3_suspend);
+
+static int storage_s3_resume(void)
+{
+    char why[160];
+    int r;
+
+    if (!s3_key_wiped)
+        return 0;
+    s3_key_wiped = false;
+    log_info("storage", "S3 wake: asking for the disk passphrase again before "
+             "the guest runs (vmm.s3_prompt=1)");
+    if ((r = passphrase_ask(why, sizeof(why))) < 0)
+        log_err("storage", "S3 wake: %s", why);
+    return r;
+}
+INIT_FUNC(resume, 50, storage_s3_resume);
 
 /* At the guest's power-off: what went through each disk. */
 static int storage_summary(void)

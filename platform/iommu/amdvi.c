@@ -214,8 +214,43 @@ static void amdvi_poll(struct iommu_unit *u)
     }
 }
 
+/* Points the unit at its tables (device table, command buffer, event log,
+ * all in VMM memory) and turns translation on; whatever it cached goes.
+ * At boot and again after an S3 wake, which resets the unit. */
+static int amdvi_program(struct amdvi_unit *a)
+{
+    phys_addr_t dt = virt_to_phys(a->devtab), cb = virt_to_phys(a->cmdbuf),
+                el = virt_to_phys(a->evtlog);
+
+    wr64(a, AMDVI_CONTROL, 0); /* off while it is set up */
+    /* an exclusion range (3.4.5) would let DMA there pass untranslated */
+    wr64(a, AMDVI_EXCL_BASE, 0);
+    wr64(a, AMDVI_EXCL_LIMIT, 0);
+    wr64(a, AMDVI_DEVTAB, dt | (AMDVI_DEVTAB_PAGES - 1));
+    wr64(a, AMDVI_CMDBUF, cb | (u64)AMDVI_RING_LEN << 56);
+    wr64(a, AMDVI_EVTLOG, el | (u64)AMDVI_RING_LEN << 56);
+    wr64(a, AMDVI_CMD_HEAD, 0);
+    wr64(a, AMDVI_CMD_TAIL, 0);
+    a->cmd_tail = 0;
+    wr64(a, AMDVI_EVT_HEAD, 0);
+    wr64(a, AMDVI_EVT_TAIL, 0);
+    wr64(a, AMDVI_CONTROL, AMDVI_CTL_EN | AMDVI_CTL_EVTLOG_EN | AMDVI_CTL_CMDBUF_EN);
+    /* whatever the unit cached of the firmware's tables goes */
+    inv_pages(a, AMDVI_DID_UNTRUSTED);
+    inv_pages(a, AMDVI_DID_TRUSTED);
+    if (!cmd_sync(a))
+        return -E_IO;
+    return 0;
+}
+
+static int amdvi_resume(struct iommu_unit *u)
+{
+    return amdvi_program((struct amdvi_unit *)u);
+}
+
 static const struct iommu_unit_ops amdvi_ops = { .poll = amdvi_poll, .trust = amdvi_trust,
-                                                 .dma_map = amdvi_dma_map };
+                                                 .dma_map = amdvi_dma_map,
+                                                 .resume = amdvi_resume };
 
 int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr)
 {
@@ -250,24 +285,10 @@ int amdvi_unit_init(u64 regs_phys, const struct iommu_map *m, bool filter_intr)
     for (u32 id = 0; id < AMDVI_DEVIDS; id++)
         dte_set(a, (u16)id, false);
 
-    wr64(a, AMDVI_CONTROL, 0); /* off while it is set up */
-    /* an exclusion range (3.4.5) would let DMA there pass untranslated */
-    wr64(a, AMDVI_EXCL_BASE, 0);
-    wr64(a, AMDVI_EXCL_LIMIT, 0);
-    wr64(a, AMDVI_DEVTAB, dt | (AMDVI_DEVTAB_PAGES - 1));
-    wr64(a, AMDVI_CMDBUF, cb | (u64)AMDVI_RING_LEN << 56);
-    wr64(a, AMDVI_EVTLOG, el | (u64)AMDVI_RING_LEN << 56);
-    wr64(a, AMDVI_CMD_HEAD, 0);
-    wr64(a, AMDVI_CMD_TAIL, 0);
-    wr64(a, AMDVI_EVT_HEAD, 0);
-    wr64(a, AMDVI_EVT_TAIL, 0);
-    wr64(a, AMDVI_CONTROL, AMDVI_CTL_EN | AMDVI_CTL_EVTLOG_EN | AMDVI_CTL_CMDBUF_EN);
-    /* whatever the unit cached of the firmware's tables goes */
-    inv_pages(a, AMDVI_DID_UNTRUSTED);
-    inv_pages(a, AMDVI_DID_TRUSTED);
-    if (!cmd_sync(a))
-        return -E_IO;
-    int r = iommu_add_unit(&a->u);
+    int r = amdvi_program(a);
+    if (r < 0)
+        return r;
+    r = iommu_add_unit(&a->u);
     if (r < 0)
         return r;
     log_info("iommu", "AMD-Vi 0x%llx: DMA remapping on: %u-level tables, 1G, "

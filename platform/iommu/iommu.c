@@ -3,6 +3,7 @@
  * polling and the trusted-device hook. */
 #include "iommu_unit.h"
 #include <platform/cpu.h>
+#include <platform/init.h>
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
@@ -118,3 +119,27 @@ void iommu_poll_faults(bool now)
         units[i]->ops->poll(units[i]);
     spin_unlock(&poll_lock);
 }
+
+/* S3 wake (docs/sleep.md): every unit came back reset, translation off.
+ * Before any device mediator's "resume" and before the guest runs, each
+ * gets the same tables again (the untrusted and trusted domains, the
+ * mediators' DMA pages, all in VMM memory, which S3 keeps). A unit that
+ * does not come back is fatal: the guest's devices would reach the VMM. */
+static int iommu_resume(void)
+{
+    for (unsigned i = 0; i < nunits; i++) {
+        int r = units[i]->ops->resume(units[i]);
+        if (r < 0) {
+            log_err("iommu", "%s 0x%llx: S3 wake: DMA remapping could not be "
+                    "turned on again (error %d)", units[i]->name,
+                    (unsigned long long)units[i]->regs_phys, r);
+            return r;
+        }
+        log_info("iommu", "%s 0x%llx: S3 wake: DMA remapping on again (the "
+                 "same tables: every device but the VMM region, the mediated "
+                 "ones trusted)", units[i]->name,
+                 (unsigned long long)units[i]->regs_phys);
+    }
+    return 0;
+}
+INIT_FUNC(resume, 10, iommu_resume);

@@ -14,6 +14,10 @@ struct iommu_unit_ops {
     /* [pa, pa + len) of the VMM region made reachable (map) by trusted
      * functions, or not (unmap), and the unit's caches invalidated. */
     int (*dma_map)(struct iommu_unit *u, u64 pa, u64 len, bool map);
+    /* After an S3 wake the unit is as after reset (translation off, its
+     * table pointers zero): the same tables, still in VMM memory, given to
+     * it again and translation turned back on. 0, or < 0 with one line. */
+    int (*resume)(struct iommu_unit *u);
 };
 struct iommu_unit {
     const struct iommu_unit_ops *ops;

@@ -206,8 +206,49 @@ static int vtd_dma_map(struct iommu_unit *u, u64 pa, u64 len, bool map)
     return r;
 }
 
+/* Turns off what firmware left on, points the unit at the root table (in
+ * VMM memory) and turns translation on. At boot and again after an S3
+ * wake, which resets the unit. */
+static int vtd_program(struct vtd_unit *v)
+{
+    if ((rd32(v, VTD_GSTS) & VTD_GSTS_TES) &&
+        !vtd_command_clear(v, VTD_GSTS_TES)) {
+        log_warn("iommu", "VT-d 0x%llx: firmware's translation does not turn "
+                 "off", (unsigned long long)v->u.regs_phys);
+        return -E_IO;
+    }
+    /* register-based invalidation is not allowed while firmware's queued
+     * invalidation is on (6.5.2): turn it off (GCMD.QIE clear) */
+    if ((rd32(v, VTD_GSTS) & VTD_GSTS_QIES) &&
+        !vtd_command_clear(v, VTD_GSTS_QIES)) {
+        log_warn("iommu", "VT-d 0x%llx: firmware's queued invalidation does "
+                 "not turn off", (unsigned long long)v->u.regs_phys);
+        return -E_IO;
+    }
+    wr32(v, VTD_FECTL, VTD_FECTL_IM); /* faults are polled, not signalled */
+    wr64(v, VTD_RTADDR, virt_to_phys(v->root)); /* TTM 00: legacy root table */
+    if (!vtd_command(v, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true)) {
+        log_warn("iommu", "VT-d 0x%llx: root table pointer not latched",
+                 (unsigned long long)v->u.regs_phys);
+        return -E_IO;
+    }
+    vtd_flush_caches(v);
+    if (!vtd_command(v, VTD_GCMD_TE, VTD_GSTS_TES, true)) {
+        log_warn("iommu", "VT-d 0x%llx: translation does not turn on",
+                 (unsigned long long)v->u.regs_phys);
+        return -E_IO;
+    }
+    return 0;
+}
+
+static int vtd_resume(struct iommu_unit *u)
+{
+    return vtd_program((struct vtd_unit *)u);
+}
+
 static const struct iommu_unit_ops vtd_ops = { .poll = vtd_poll, .trust = vtd_trust,
-                                               .dma_map = vtd_dma_map };
+                                               .dma_map = vtd_dma_map,
+                                               .resume = vtd_resume };
 
 int vtd_unit_init(u64 regs_phys, const struct iommu_map *m)
 {
@@ -254,34 +295,10 @@ int vtd_unit_init(u64 regs_phys, const struct iommu_map *m)
     if (!(v->ecap & VTD_ECAP_C))
         __asm__ volatile("wbinvd" ::: "memory");
 
-    if ((rd32(v, VTD_GSTS) & VTD_GSTS_TES) &&
-        !vtd_command_clear(v, VTD_GSTS_TES)) {
-        log_warn("iommu", "VT-d 0x%llx: firmware's translation does not turn "
-                 "off", (unsigned long long)regs_phys);
-        return -E_IO;
-    }
-    /* register-based invalidation is not allowed while firmware's queued
-     * invalidation is on (6.5.2): turn it off (GCMD.QIE clear) */
-    if ((rd32(v, VTD_GSTS) & VTD_GSTS_QIES) &&
-        !vtd_command_clear(v, VTD_GSTS_QIES)) {
-        log_warn("iommu", "VT-d 0x%llx: firmware's queued invalidation does "
-                 "not turn off", (unsigned long long)regs_phys);
-        return -E_IO;
-    }
-    wr32(v, VTD_FECTL, VTD_FECTL_IM); /* faults are polled, not signalled */
-    wr64(v, VTD_RTADDR, root);        /* TTM 00: legacy root table */
-    if (!vtd_command(v, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true)) {
-        log_warn("iommu", "VT-d 0x%llx: root table pointer not latched",
-                 (unsigned long long)regs_phys);
-        return -E_IO;
-    }
-    vtd_flush_caches(v);
-    if (!vtd_command(v, VTD_GCMD_TE, VTD_GSTS_TES, true)) {
-        log_warn("iommu", "VT-d 0x%llx: translation does not turn on",
-                 (unsigned long long)regs_phys);
-        return -E_IO;
-    }
-    int r = iommu_add_unit(&v->u);
+    int r = vtd_program(v);
+    if (r < 0)
+        return r;
+    r = iommu_add_unit(&v->u);
     if (r < 0)
         return r;
     log_info("iommu", "VT-d 0x%llx: DMA remapping on: %u-level tables%s%s, "

@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 3: {
-        struct cpuid_policy_in pin = { 0, false, false };
+        struct cpuid_policy_in pin = { 0, false, false, false };
         struct cr_ctx c = {
             .cr0 = word(b, n, 0), .cr3 = word(b, n, 8), .cr4 = word(b, n, 16),
             .efer = word(b, n, 24), .cs_long = sel & 4,

@@ -1,7 +1,8 @@
 # tests/guest: the real Linux guest of the system scenarios.
 #
-#   build/guest/initramfs.cpio.gz  busybox-static + init + veneerctl + the
-#                                  storage modules of Debian's kernel
+#   build/guest/initramfs.cpio.gz  busybox-static + init + veneerctl +
+#                                  kvmtest + the storage and KVM modules
+#                                  of Debian's kernel
 #   build/guest/disk.img           bootable hard disk (GRUB hybrid image):
 #                                  kernel, initramfs, parameter block,
 #                                  scratch partition (docs/guest.md)
@@ -14,12 +15,19 @@ GUEST_KVER := $(lastword $(sort $(foreach k,$(wildcard /boot/vmlinuz-*),\
 	$(patsubst /boot/vmlinuz-%,%,$(k))))))
 GUEST_KERNEL := /boot/vmlinuz-$(GUEST_KVER)
 
+# kvmtest: a tiny VM through /dev/kvm (the kvm check, nested virtualization)
+$(TOP)/guest/kvmtest: tests/guest/kvmtest.c tests/guest/module.mk
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ tests/guest/kvmtest.c
+	strip $@
+
 $(TOP)/guest/initramfs.cpio.gz: tests/guest/init tests/guest/mkinitramfs.sh \
-		$(TOP)/guest/veneerctl /bin/busybox \
+		$(TOP)/guest/veneerctl $(TOP)/guest/kvmtest /bin/busybox \
 		$(wildcard /lib/modules/$(GUEST_KVER)/modules.dep) tests/guest/module.mk
 	@mkdir -p $(dir $@)
 	@[ -n "$(GUEST_KVER)" ] || { echo "no /boot/vmlinuz-* with modules (linux-image-amd64)"; exit 1; }
-	tests/guest/mkinitramfs.sh $@ $(GUEST_KVER) tests/guest/init $(TOP)/guest/veneerctl
+	tests/guest/mkinitramfs.sh $@ $(GUEST_KVER) tests/guest/init $(TOP)/guest/veneerctl \
+		$(TOP)/guest/kvmtest
 
 $(TOP)/guest/disk.img: $(TOP)/guest/initramfs.cpio.gz tests/guest/grub.cfg \
 		tests/guest/mkdisk.sh tests/guest/set-params.sh $(wildcard $(GUEST_KERNEL))

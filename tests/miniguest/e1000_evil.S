@@ -14,8 +14,15 @@
  * trusted domain (selftest_dma 2), where mediated devices live.
  * Prints "E1000-EVIL <test> tx=<TX status> rx=<RX status>" (DD is bit 0),
  * and after each the VMM's count of changed canary bytes, tx-vmm's first
- * 8 bytes received, then "E1000-EVIL done". */
-#define BOOT32_SECTORS 3
+ * 8 bytes received, then "E1000-EVIL done".
+ * A scenario may patch a non-zero word at byte 2040 (s3_first): the guest
+ * then suspends to RAM (S3) before the attack, as an OS would: its
+ * real-mode waking vector in the FACS, SLP_TYP/SLP_EN to PM1a control
+ * (both found through the RSDP, RSDT and FADT), "GUEST-S3 suspending"
+ * printed; the scenario wakes the machine, the guest comes back at its
+ * vector, gives the e1000 its BAR back (the sleep reset its PCI
+ * configuration) and attacks: the IOMMU must hold after the wake. */
+#define BOOT32_SECTORS 4
 #include "boot32.inc"
 
 #define TXR   0x10000           /* 8 legacy TX descriptors */
@@ -55,13 +62,11 @@ pm32:
         inl     %dx, %eax
         andl    $0xfffffff0, %eax
         movl    %eax, bar
-        movl    $PCI_E1000 + 0x04, %eax /* memory decoding, bus master */
-        movw    $0xcf8, %dx
-        outl    %eax, %dx
-        movw    $0xcfc, %dx
-        inw     %dx, %ax
-        orw     $0x0006, %ax
-        outw    %ax, %dx
+        call    e1000_on
+        cmpl    $0, s3_first
+        je      1f
+        call    s3_cycle
+1:
 
         /* first try to turn the IOMMU off through its registers (QEMU's
          * bases; on a machine without that unit the writes go nowhere):
@@ -230,8 +235,99 @@ evil:    .ascii "EVIL-DMA"
 
 unexpected:
         jmp     stop
-        .org    2044
+        .org    2040
+s3_first:  .long 0                      /* non-zero: an S3 cycle first */
 trust_sid: .long 0                      /* bus << 8 | devfn, or 0 */
-        .org    2048
+
+/* ---- the S3 cycle (sector 4) ------------------------------------------- */
+s3_cycle:
+        movl    $0xe0000, %esi          /* "RSD PTR " on a 16-byte boundary */
+1:      cmpl    $0x20445352, (%esi)
+        jne     2f
+        cmpl    $0x20525450, 4(%esi)
+        je      3f
+2:      addl    $16, %esi
+        cmpl    $0x100000, %esi
+        jb      1b
+        jmp     s3_fail
+3:      movl    16(%esi), %esi          /* the RSDT: its entries from byte 36 */
+        movl    4(%esi), %ecx
+        subl    $36, %ecx
+        shrl    $2, %ecx
+        jz      s3_fail
+        leal    36(%esi), %edi
+4:      movl    (%edi), %eax
+        cmpl    $0x50434146, (%eax)     /* "FACP" */
+        je      5f
+        addl    $4, %edi
+        loop    4b
+        jmp     s3_fail
+5:      movl    36(%eax), %edx          /* FIRMWARE_CTRL: the FACS */
+        movl    $s3_wake16, 12(%edx)    /* Firmware_Waking_Vector, real mode */
+        movl    64(%eax), %edx          /* PM1a_CNT_BLK */
+        movl    %edx, pm1a
+        movl    %esp, s3_esp
+        movl    $m_s3, %esi
+        call    puts
+        wbinvd
+        movl    pm1a, %edx
+        inw     %dx, %ax
+        andw    $0xe3ff, %ax
+        /* SLP_TYP 1: QEMU's \_S3 (the VMM logs it: "S3=1/1"), SLP_EN */
+        orw     $(1 << 10 | 1 << 13), %ax
+        outw    %ax, %dx
+        movl    $200000000, %ecx        /* the sleep may take a moment */
+6:      loop    6b
+s3_fail:
+        movl    $m_s3_fail, %esi
+        call    puts
+        jmp     stop
+
+        .code16
+s3_wake16:                              /* CS:IP = vector >> 4 : vector & 15 */
+        cli
+        xorw    %ax, %ax
+        movw    %ax, %ds
+        lgdtl   gdt_desc
+        movl    %cr0, %eax
+        orb     $1, %al
+        movl    %eax, %cr0
+        ljmpl   $0x08, $s3_wake32
+        .code32
+s3_wake32:
+        movw    $0x10, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %ss
+        movl    s3_esp, %esp
+        call    uart_init               /* reset by the sleep, as the e1000 */
+        movl    $m_s3_back, %esi
+        call    puts
+        movl    $PCI_E1000 + 0x10, %eax /* BAR0 as before the sleep */
+        movw    $0xcf8, %dx
+        outl    %eax, %dx
+        movw    $0xcfc, %dx
+        movl    bar, %eax
+        outl    %eax, %dx
+        jmp     e1000_on
+
+/* The e1000's memory decoding and bus mastering on. */
+e1000_on:
+        movl    $PCI_E1000 + 0x04, %eax
+        movw    $0xcf8, %dx
+        outl    %eax, %dx
+        movw    $0xcfc, %dx
+        inw     %dx, %ax
+        orw     $0x0006, %ax
+        outw    %ax, %dx
+        ret
+
+m_s3:      .asciz "GUEST-S3 suspending\r\n"
+m_s3_back: .asciz "E1000-EVIL resumed from S3\r\n"
+m_s3_fail: .asciz "E1000-EVIL S3 did not happen (no FADT, or the request was dropped)\r\n"
+        .balign 4
+pm1a:    .long 0
+s3_esp:  .long 0
+        .org    2560
 idt:
 idt_desc:

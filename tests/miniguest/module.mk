@@ -5,11 +5,12 @@ check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img \
 	$(TOP)/miniguest/ts_test.img $(TOP)/miniguest/ide_evil.img \
 	$(TOP)/miniguest/ahci_evil.img $(TOP)/miniguest/nvme_evil.img \
 	$(TOP)/miniguest/smp_init.img $(TOP)/miniguest/transp_test.img \
-	$(TOP)/miniguest/ipi_test.img
+	$(TOP)/miniguest/ipi_test.img $(TOP)/miniguest/s3_test.img
 check-deps += $(TOP)/miniguest/bar_evil.img $(TOP)/miniguest/mem_evil.img \
 	$(TOP)/miniguest/pci_evil.img $(TOP)/miniguest/msi_init.img \
 	$(TOP)/miniguest/vmm_touch.img $(TOP)/miniguest/stale_insn.img
 check-deps += $(TOP)/miniguest/e1000_evil.img $(TOP)/miniguest/nested_svm.img \
+	$(TOP)/miniguest/nested_vmx.img \
 	$(TOP)/miniguest/net_guest.img $(TOP)/miniguest/e1000_share_evil.img
 $(TOP)/miniguest/%.img: tests/miniguest/%.S $(wildcard tests/miniguest/*.inc)
 	@mkdir -p $(dir $@)
@@ -27,7 +28,7 @@ cpuid-bench: $(TOP)/miniguest/cpuid_bench.img all vendors
 
 bench-targets += nested-bench
 .PHONY: nested-bench
-nested-bench: $(TOP)/miniguest/nested_bench.img all
+nested-bench: $(TOP)/miniguest/nested_bench.img $(TOP)/miniguest/nested_bench_vmx.img all
 	tools/bench-nested.sh
 
 bench-targets += boot-bench

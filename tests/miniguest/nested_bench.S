@@ -9,8 +9,11 @@
  *            (under Veneer each one exits to Veneer, which answers it for
  *            L2 itself), then HLT, which L1 intercepts;
  *   l1:      N CPUIDs in L1 itself;
- *   base:    the same loop without CPUID.
- * Prints "NESTED-BENCH n=N refl=D handled=D l1=D base=D" (hex) and stops
+ *   base:    the same loop without CPUID;
+ *   nrefl:   refl again with nested paging for L2 (NP_ENABLE; L1 pages
+ *            with a 4 MiB-page identity directory, which is NPT12 too):
+ *            under Veneer, L2 on NPT02, filled in the first round.
+ * Prints "NESTED-BENCH n=N refl=D handled=D l1=D base=D nrefl=D" (hex) and stops
  * the emulator; "NESTED-BENCH no SVM" if CPUID shows none. A measurement
  * only: nothing here is judged. */
 #include "boot32.inc"
@@ -19,6 +22,7 @@
 #define VMCB    0x11000
 #define L2STACK 0x18000
 #define N       0x400
+#define PD      0x1e000                 /* L1's paging and NPT12 */
 #include "svm32.inc"
 
         .code32
@@ -91,6 +95,34 @@ pm32:
         subl    t0, %eax
         movl    %eax, d_base
 
+        /* nrefl */
+        movl    $PD, %edi
+        movl    $0x87, %eax             /* P, W, U, PS: 4 GiB identity */
+6:      stosl
+        addl    $0x400000, %eax
+        jnc     6b
+        movl    %cr4, %eax
+        orl     $0x10, %eax             /* PSE */
+        movl    %eax, %cr4
+        movl    $PD, %eax
+        movl    %eax, %cr3
+        movl    %cr0, %eax
+        orl     $0x80000000, %eax
+        movl    %eax, %cr0
+        movl    $(1 << 18) | (1 << 24), VMCB + C_INT1
+        movl    $1, VMCB + 0x090        /* NP_ENABLE */
+        movl    $PD, VMCB + 0x0b0       /* nCR3 */
+        rdtsc
+        movl    %eax, t0
+        movl    $N, %esi
+7:      movl    $l2_cpuid, VMCB + S_RIP
+        call    run_l2
+        decl    %esi
+        jnz     7b
+        rdtsc
+        subl    t0, %eax
+        movl    %eax, d_nrefl
+
         movl    $m_n, %esi
         call    puts
         movl    $N, %eax
@@ -110,6 +142,10 @@ pm32:
         movl    $m_base, %esi
         call    puts
         movl    d_base, %eax
+        call    puthex32
+        movl    $m_nrefl, %esi
+        call    puts
+        movl    d_nrefl, %eax
         call    puthex32
         movl    $m_nl, %esi
         call    puts
@@ -140,6 +176,7 @@ m_refl: .asciz  " refl="
 m_handled: .asciz " handled="
 m_l1:   .asciz  " l1="
 m_base: .asciz  " base="
+m_nrefl: .asciz " nrefl="
 m_nl:   .asciz  "\r\n"
 m_unexp: .asciz "\r\nNESTED-BENCH unexpected exception\r\n"
         .balign 4
@@ -148,6 +185,7 @@ d_refl: .long   0
 d_handled: .long 0
 d_l1:   .long   0
 d_base: .long   0
+d_nrefl: .long  0
         .balign 8
 idt_desc:
         .word   256 * 8 - 1

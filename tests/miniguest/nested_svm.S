@@ -17,7 +17,7 @@
  *            (port, 8-bit, IN; the address-size and segment bits, which
  *            QEMU leaves 0 for IN, not judged), EXITINFO2 the next RIP;
  *   exc:     UD2 -> exit 0x46 at the UD2;
- *   vmm:     a load from the address at image offset 4088 (cfg_vmm; 0:
+ *   vmm:     a load from the address at image offset 8184 (cfg_vmm; 0:
  *            skipped, prints "-"): an address in Veneer's region. L1
  *            reads it first, with its own IDT: #GP, nothing loaded. L2's
  *            load must give L1 the same, as an exit 0x4d with error code
@@ -40,12 +40,24 @@
  * STGI and arrives right after it; addr: VMRUN of an address that is not 4 KiB aligned,
  * and (cfg_vmm) VMRUN and VMSAVE of a page in the VMM region, are #GP in
  * L1; vmsave: VMSAVE stores STAR and FS as L1 set them,
- * VMLOAD loads a changed STAR back. L1 brackets each VMRUN with CLGI and
- * STGI as a real hypervisor does.
+ * VMLOAD loads a changed STAR back; npt: L1 pages (4 MiB pages) and
+ * runs L2 on its own nested page tables (2-level, NP_ENABLE), identity
+ * but for L2-physical 0x300000 (-> an L1 page with a marker), 0x301000
+ * (-> cfg_vmm's page: the VMM region) and 0x302000 (not present); L2,
+ * paging on the same directory, loads 0x300000 (the marker), then
+ * 0x302000: #NPF exit 0x400, EXITINFO2 0x302000, P=0; L1 maps it, sets
+ * TLB_CONTROL and runs L2 again: the second marker, then (cfg_vmm) the
+ * load from the VMM region is L1's #GP (exit 0x4d, L2's EDX unchanged) as
+ * L1's own load is; bare: page 0, HLT; vintr: V_INTR_MASKING and the INTR
+ * intercept; L1 sends itself a fixed IPI between CLGI and VMRUN with
+ * IF=1; L2 spins with IF=0: exit 0x60 (INTR), and L1's handler runs
+ * right after its STGI, not before.
+ * L1 brackets each VMRUN with CLGI and STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
- * own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok npt=ok vintr=ok
+ * PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
-#define BOOT32_SECTORS 7
+#define BOOT32_SECTORS 15
 #include "boot32.inc"
 
 #define HSAVE   0x10000
@@ -54,10 +66,20 @@
 #define SAVEPG  0x15000
 #define L2STACK 0x18000
 #define L1PORT  0x99
-#define OUTBUF  0x9800                  /* after the IDT */
+#define OUTBUF  0xa800                  /* after the IDT */
 #define APIC    0xfee00000
 #define PT      0x1a000                 /* L2's long-mode page tables */
 #define WAIT    200000                  /* PAUSEs while an NMI is held */
+#define NPD     0x1e000                 /* NPT12: page directory, */
+#define NPTAB   0x1f000                 /* its one table (0-4 MiB), */
+#define NDATA   0x20000                 /* two pages L2 finds through it */
+#define L1PD    0x22000                 /* L1's paging for the npt test */
+#define L2NPT   0x300000                /* L2-physical: -> NDATA, */
+                                        /* +4K -> cfg_vmm's page, +8K -> NDATA+4K */
+#define C_TLBCTL 0x05c
+#define C_VINTR 0x060
+#define C_NP    0x090
+#define C_NCR3  0x0b0
 #include "svm32.inc"
 
 
@@ -448,6 +470,120 @@ svm_on:
 7:      call    bad
 8:      call    say_ok
 
+        /* ---- npt: L2 on L1's nested page tables, identity but for
+         * three pages; 2-level: L1 pages with 4 MiB pages (PSE), and so
+         * does L2 on the same directory (through NPT12) ---- */
+        movl    $m_npt, %esi
+        call    bputs
+        call    build_vmcb
+        movl    $L1PD, %edi
+        movl    $0x83, %eax             /* P, W, PS: 4 GiB identity */
+2:      stosl
+        addl    $0x400000, %eax
+        jnc     2b
+        movl    %cr4, %eax              /* L1's paging is L2's too */
+        orl     $0x10, %eax             /* PSE */
+        movl    %eax, %cr4
+        movl    %eax, VMCB + S_CR4
+        movl    $L1PD, %eax
+        movl    %eax, %cr3
+        movl    %eax, VMCB + S_CR3
+        movl    %cr0, %eax
+        orl     $0x80000000, %eax
+        movl    %eax, %cr0
+        movl    %eax, VMCB + S_CR0
+        xorl    %eax, %eax
+        movl    $NPD, %edi
+        movl    $1024, %ecx
+        rep stosl
+        movl    $NPTAB + 7, NPD         /* P, W, U */
+        movl    $7, %eax
+1:      stosl
+        addl    $0x1000, %eax
+        cmpl    $NPTAB + 4096, %edi
+        jb      1b
+        movl    $NDATA + 7, NPTAB + (L2NPT >> 10)
+        movl    cfg_vmm, %eax           /* bare: 0, page 0 */
+        andl    $~0xfff, %eax
+        orl     $7, %eax
+        movl    %eax, NPTAB + (L2NPT >> 10) + 4
+        movl    $0, NPTAB + (L2NPT >> 10) + 8 /* not present */
+        movl    $0x4e505431, NDATA
+        movl    $0x4e505432, NDATA + 0x1000
+        movl    $1, VMCB + C_NP
+        movl    $NPD, VMCB + C_NCR3
+        movl    $l2_npt, VMCB + S_RIP
+        call    run_l2                  /* #NPF: the page L1 left out */
+        movl    $0x400, %eax
+        movl    $l2_npt_nf, %ebx
+        call    check_exit
+        jc      21f
+        movl    VMCB + C_INFO2, %eax
+        cmpl    $L2NPT + 0x2000, %eax
+        jne     22f
+        movl    VMCB + C_INFO1, %eax    /* P=0: not present */
+        testl   $1, %eax
+        jnz     22f
+        movl    VMCB + S_RAX, %eax      /* the first load, through NPT12 */
+        cmpl    $0x4e505431, %eax
+        jne     22f
+        movl    $NDATA + 0x1000 + 7, NPTAB + (L2NPT >> 10) + 8
+        movb    $1, VMCB + C_TLBCTL     /* L1 changed NPT12: flush */
+        call    run_l2                  /* the load again, then the VMM's page */
+        cmpl    $0x4e505432, %ebx
+        jne     23f
+        movl    $0x78, %eax             /* bare: page 0, HLT */
+        xorl    %ebx, %ebx
+        cmpl    $0, cfg_vmm
+        je      24f
+        movl    $0x4d, %eax             /* L1's #GP, as its own load */
+        movl    $l2_npt_vmm, %ebx
+        cmpl    $0xdeadbeef, %edx
+        jne     23f
+24:     call    check_exit
+        jmp     21f
+23:     movl    %ebx, %eax
+22:     call    bad
+21:     call    say_ok
+        movl    $0, VMCB + C_NP
+
+        /* ---- vintr: with V_INTR_MASKING, a physical interrupt while L2
+         * runs with IF=0 is an INTR exit (L1 ran VMRUN with IF=1), and
+         * L1 takes it once it sets GIF again ---- */
+        movl    $m_vintr, %esi
+        call    bputs
+        call    build_vmcb
+        orl     $1, VMCB + C_INT1       /* INTR */
+        orb     $1, VMCB + C_VINTR + 3  /* V_INTR_MASKING */
+        movl    $l2_spin, VMCB + S_RIP
+        movl    $irq_handler, %eax
+        movw    %ax, idt + 0x41 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 0x41 * 8 + 6
+        movb    $0xff, %al              /* the PICs masked: only the IPI */
+        outb    %al, $0x21
+        outb    %al, $0xa1
+        clgi
+        sti
+        movl    $0x00040041, APIC + 0x300 /* self IPI, fixed, 0x41: held */
+        movl    $VMCB, %eax
+        vmrun
+        movl    irqs, %edx              /* 0: none taken in L2 or before */
+        stgi                            /* L1 takes it now */
+        nop
+        cli
+        movl    $0x60, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        jc      25f
+        movl    irqs, %eax              /* 1, taken after the STGI */
+        shll    $4, %edx
+        orl     %edx, %eax
+        cmpl    $1, %eax
+        je      25f
+        call    bad                     /* 0x10 * before + after */
+25:     call    say_ok
+
 verdict:
         movl    $m_pass, %esi
         cmpl    $0, ok
@@ -578,6 +714,20 @@ l2_vmm_load:
         movl    (%ebx), %eax            /* 8b 03 */
 l2_hlt: hlt
         jmp     l2_hlt
+l2_npt: movl    L2NPT, %eax             /* NPT12 -> NDATA */
+l2_npt_nf:
+        movl    L2NPT + 0x2000, %ebx    /* #NPF to L1, then NDATA+4K */
+        movl    cfg_vmm, %ecx
+        andl    $0xfff, %ecx
+        movl    $0xdeadbeef, %edx
+l2_npt_vmm:
+        movl    L2NPT + 0x1000(%ecx), %edx /* NPT12 -> the VMM region */
+        hlt
+l2_spin:                                /* IF=0 (L2's RFLAGS from the VMCB) */
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        hlt
 l2_inj_handler:
         hlt
 l2_own: movl    $1, %eax                /* Veneer's CPUID policy, for L2 */
@@ -616,6 +766,10 @@ pci_id: movl    $0x80000000, %eax
 
 nmi_handler:
         incl    nmis
+        iret
+irq_handler:
+        incl    irqs
+        movl    $0, APIC + 0xb0         /* EOI */
         iret
 ud_handler:
         movl    $6, fault_vec
@@ -661,6 +815,8 @@ m_lm:   .asciz  " lm="
 m_gif:  .asciz  " gif="
 m_addr: .asciz  " addr="
 m_vmsave: .asciz " vmsave="
+m_npt:  .asciz  " npt="
+m_vintr: .asciz " vintr="
 m_ok:   .asciz  "ok"
 m_l2:   .asciz  "L2: hello\r\n"
 m_pass: .asciz  " PASS\r\n"
@@ -672,6 +828,7 @@ printed: .long  0
 fault_vec: .long -1
 fault_err: .long 0
 nmis:   .long   0
+irqs:   .long   0
 skip:   .long   0
 feat:   .long   0
 bufptr: .long   OUTBUF
@@ -680,8 +837,8 @@ l2_res: .long   0, 0, 0, 0
 idt_desc:
         .word   256 * 8 - 1
         .long   idt
-        .org    4088
+        .org    8184
 cfg_vmm: .long  0                       /* set by the scenario */
         .long   0
-        .org    4096
+        .org    8192
 idt:                                    /* 2 KiB, not part of the image */

@@ -1,7 +1,7 @@
 /* net_guest: the guest of the net-shell scenario. It scans bus 0
  * (functions 0 of devices 0-31, through ports 0xcf8/0xcfc) for an
- * 82540EM (8086:100e) and prints "NET-GUEST e1000s=N" (0 while the VMM
- * keeps its NIC concealed). A scenario may patch the NIC's BAR0 address
+ * 82540EM (8086:100e) or an 82574L (8086:10d3) and prints
+ * "NET-GUEST e1000s=N" (0 while the VMM keeps its NIC concealed). A scenario may patch the NIC's BAR0 address
  * into the image at byte 2044 (bar_addr): the guest then reads the NIC's
  * STATUS register there and prints "NET-GUEST bar status=XXXXXXXX"
  * (ffffffff while the VMM hides the registers), and writes 0 to RCTL and
@@ -9,7 +9,9 @@
  * and aim the NIC's DMA at guest memory if they reached it, then prints
  * "NET-GUEST bar written". Then "NET-GUEST looping" and CPUID in a loop
  * for ever: a guest that keeps making exits, where the VMM polls its NIC
- * (devices/net/net.c). */
+ * (devices/net/net.c). With a non-zero byte patched at 2040 (idle_flag)
+ * it prints "NET-GUEST halting with interrupts off" instead and runs
+ * CLI; HLT for ever: no exit at all unless the VMM brings one (net-idle). */
 #include "boot32.inc"
 
         .code32
@@ -24,8 +26,10 @@ pm32:
         movw    $0xcfc, %dx
         inl     %dx, %eax
         cmpl    $0x100e8086, %eax
+        je      6f
+        cmpl    $0x10d38086, %eax
         jne     2f
-        incl    %ebp
+6:      incl    %ebp
 2:      incl    %edi
         cmpl    $32, %edi
         jb      1b
@@ -49,7 +53,14 @@ pm32:
         movl    $0x20000, 0x2800(%ebx)  /* RDBAL: guest memory */
         movl    $m_written, %esi
         call    puts
-5:      movl    $m_loop, %esi
+5:      cmpb    $0, idle_flag
+        je      8f
+        movl    $m_idle, %esi
+        call    puts
+        cli
+7:      hlt
+        jmp     7b
+8:      movl    $m_loop, %esi
         call    puts
 3:      xorl    %eax, %eax
         cpuid
@@ -68,6 +79,9 @@ m_nl:    .asciz "\r\n"
 m_loop:  .asciz "NET-GUEST looping\r\n"
 m_bar:   .asciz "NET-GUEST bar status="
 m_written: .asciz "NET-GUEST bar written\r\n"
+m_idle:  .asciz "NET-GUEST halting with interrupts off\r\n"
+        .org    2040
+idle_flag: .byte 0
         .org    2044
 bar_addr: .long 0
         .org    2048

@@ -112,6 +112,8 @@ bochs_run() {
         echo "speaker: enabled=0"
         echo "clock: sync=none, time0=local"
         echo "port_e9_hack: enabled=1"
+        # BOCHS_EXTRA: more bochsrc lines (a NIC: net-shell-bochs-vmx)
+        if [ -n "${BOCHS_EXTRA:-}" ]; then printf '%s\n' "$BOCHS_EXTRA"; fi
     } >"$rc"
     echo c >"$LOG_DIR/$name.cmds"
     note "bochs $name: model=$model${disk:+ disk=$disk}"

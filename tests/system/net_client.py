@@ -59,6 +59,8 @@ def connect(port, limit=90.0):
             banner = recv_until(s, b": ", 10.0)
             return s, banner
         except (OSError, TimeoutError, ConnectionError) as e:
+            if last is None or str(e) != str(last):
+                print("shell: retrying after: %s" % e)
             last = e
             time.sleep(1)
     raise SystemExit("shell: no banner on port %d: %s" % (port, last))

@@ -14,6 +14,8 @@ order, as a person at the machine would. Exits 0 when every step was done,
   vga:FILE            writes the VGA text screen (0xb8000) to FILE as text
   pmem:ADDR:LEN:FILE  writes LEN bytes of guest-physical memory at ADDR
                       (hex or decimal) to FILE
+  wake:SECONDS        until the monitor's `info status` says suspended
+                      (S3), then `system_wakeup`
   end:SECONDS         keeps logging until QEMU exits or SECONDS pass
 """
 import os
@@ -49,7 +51,7 @@ class Console:
         self.pos = 0
         self.alive = True
 
-    def pump(self, seconds):
+    def pump(self, seconds, monitor=True):
         end = time.time() + seconds
         while time.time() < end and self.alive:
             try:
@@ -61,7 +63,8 @@ class Console:
                 self.text += data
             except BlockingIOError:
                 time.sleep(0.02)
-            self.drain_monitor()
+            if monitor:
+                self.drain_monitor()
 
     def drain_monitor(self):
         try:
@@ -85,6 +88,30 @@ class Console:
     def monitor_cmd(self, cmd):
         self.monitor.sendall(cmd.encode() + b'\n')
         self.pump(0.15)
+
+    def monitor_query(self, cmd):
+        self.drain_monitor()
+        self.monitor.sendall(cmd.encode() + b'\n')
+        out = b''
+        end = time.time() + 1
+        while time.time() < end:
+            try:
+                data = self.monitor.recv(65536)
+                if not data:
+                    break
+                out += data
+            except BlockingIOError:
+                self.pump(0.05, monitor=False)
+        return out
+
+    def wake(self, seconds):
+        end = time.time() + seconds
+        while time.time() < end and self.alive:
+            if b'suspended' in self.monitor_query('info status'):
+                self.monitor_cmd('system_wakeup')
+                return True
+            self.pump(1)
+        return False
 
     def keys(self, text):
         for c in text:
@@ -137,6 +164,11 @@ def main():
             if not con.pmem(int(addr, 0), int(length, 0), path):
                 print('qemu_console: pmemsave %s to %s did not finish' % (addr, path),
                       file=sys.stderr)
+                return 1
+        elif kind == 'wake':
+            if not con.wake(float(arg)):
+                print('qemu_console: QEMU never entered S3', file=sys.stderr)
+                con.pump(1)
                 return 1
         elif kind == 'end':
             con.pump(float(arg))

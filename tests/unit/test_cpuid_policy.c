@@ -38,7 +38,7 @@ static void fake(u32 leaf, u32 sub, struct cpuid_regs *r)
 
 int main(void)
 {
-    struct cpuid_policy_in in = { 0, false, false };
+    struct cpuid_policy_in in = { 0, false, false, false };
     struct cpuid_regs r;
 
     intel = false;
@@ -46,6 +46,12 @@ int main(void)
     CHECK(!(r.ecx & BIT(5)));   /* VMX */
     CHECK(!(r.ecx & BIT(6)));   /* SMX */
     CHECK(!(r.ecx & BIT(31)));  /* hypervisor present */
+    in.nested_vmx = true;       /* vmm.nested=1 on VMX: shown */
+    cpuid_policy(1, 0, &in, fake, &r);
+    CHECK(r.ecx & BIT(5));
+    CHECK(!(r.ecx & BIT(6)) && !(r.ecx & BIT(31)));
+    in.nested_vmx = false;
+    cpuid_policy(1, 0, &in, fake, &r);
     CHECK(!(r.ecx & BIT(27)));  /* OSXSAVE: guest CR4 has none */
     CHECK(r.ecx & BIT(26));     /* XSAVE itself stays */
     CHECK_EQ(r.edx, 0x178bfbff);
@@ -87,7 +93,8 @@ int main(void)
     cpuid_policy(0x40000001, 0, &in, fake, &r);
     CHECK_EQ(r.eax, 0x1111);    /* the rest of the range still hidden */
 
-    /* vmm.nested=1: SVM shown, its optional features (EDX) not. */
+    /* vmm.nested=1: SVM shown, of its optional features (EDX) only
+     * nested paging. */
     intel = false;
     in.nested_svm = true;
     cpuid_policy(0x80000001, 0, &in, fake, &r);
@@ -95,7 +102,7 @@ int main(void)
     cpuid_policy(0x8000000a, 0, &in, fake, &r);
     CHECK_EQ(r.eax, 1);         /* revision */
     CHECK_EQ(r.ebx, 16);        /* ASIDs */
-    CHECK(r.ecx == 0 && r.edx == 0); /* no NPT, NRIPS, clean bits, ... */
+    CHECK(r.ecx == 0 && r.edx == 1); /* NPT; no NRIPS, clean bits, ... */
     cpuid_policy(1, 0, &in, fake, &r);
     CHECK(!(r.ecx & BIT(5)));   /* VMX stays hidden */
     return check_done("cpuid_policy");

@@ -29,7 +29,7 @@ static void cpu(u32 leaf, u32 sub, struct cpuid_regs *r)
 
 static void test_valid_bits(void)
 {
-    struct cpuid_policy_in in = { 0, false, false };
+    struct cpuid_policy_in in = { 0, false, false, false };
     u64 v;
 
     l1_ecx = BIT(5) | BIT(6) | BIT(17) | BIT(26); /* VMX SMX PCID XSAVE */
@@ -61,7 +61,7 @@ static void test_valid_bits(void)
 
 static void test_cr4(void)
 {
-    struct cpuid_policy_in in = { 0, false, false };
+    struct cpuid_policy_in in = { 0, false, false, false };
     struct cr_ctx c = { .cr0 = CR0_PE | CR0_ET, .cr4 = 0 };
 
     l1_ecx = BIT(17) | BIT(26);

@@ -4,6 +4,7 @@
 #include "check.h"
 #include <devices/storage/storage.h>
 #include <devices/storage/storage_rules.h>
+#include <devices/storage/keysrc.h>
 
 static int parse(const char *s, struct storage_rule *r, unsigned max, char *why)
 {
@@ -142,8 +143,39 @@ static void test_kcv(void)
     CHECK(storage_kcv_parse("0123456789abcdeg", 16, k) < 0);
 }
 
+/* vmm.key='s ordered list */
+static void test_keysrc_list(void)
+{
+    u8 l[KEYSRC_MAX];
+    char why[160];
+
+    CHECK_EQ(keysrc_parse_list("auto", l, why, sizeof(why)), 0);
+    CHECK_EQ(keysrc_parse_list("module", l, why, sizeof(why)), 1);
+    CHECK_EQ(l[0], KEYSRC_MODULE);
+    CHECK_EQ(keysrc_parse_list("tang,prompt", l, why, sizeof(why)), 2);
+    CHECK_EQ(l[0], KEYSRC_TANG);
+    CHECK_EQ(l[1], KEYSRC_PROMPT);
+    CHECK_EQ(keysrc_parse_list("tpm,tang,module,prompt", l, why, sizeof(why)), 4);
+    CHECK_EQ(l[0], KEYSRC_TPM);
+    CHECK_EQ(l[3], KEYSRC_PROMPT);
+    CHECK_STR(keysrc_name(KEYSRC_TANG), "tang");
+    static const struct { const char *s, *says; } bad[] = {
+        { "", "'' is not" }, { "tang,", "'' is not" }, { ",tang", "'' is not" },
+        { "tang,,prompt", "'' is not" }, { "tangg", "'tangg' is not" },
+        { "auto,tang", "'auto' is not" }, { "Tang", "'Tang' is not" },
+        { "tang,tang", "listed twice" }, { "prompt,tang", "must be the last" },
+        { "tang, prompt", "' prompt' is not" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = 0;
+        CHECK(keysrc_parse_list(bad[i].s, l, why, sizeof(why)) < 0);
+        CHECK(strstr(why, bad[i].says) != NULL);
+    }
+}
+
 int main(void)
 {
+    test_keysrc_list();
     test_parse();
     test_applies();
     test_runs();

@@ -109,7 +109,7 @@ int main(void)
     char images[] = VMM_IMAGES;
     int total = 0;
 
-    CHECK_EQ(NOPS, 18);
+    CHECK_EQ(NOPS, 21);
     for (char *p = strtok(images, " "); p; p = strtok(NULL, " ")) {
         int n = check_image(p);
         CHECK(n >= 1);

@@ -40,6 +40,11 @@
 #define LWIP_ICMP 1
 #define LWIP_RAW 0
 #define LWIP_DHCP 1
+/* No ARP probe of the offered address before binding: the probe waits
+ * 500 ms on lwIP's DHCP timer, which runs only at polls; with the guest
+ * idle (no exits) and the segment quiet, the bind would wait for the next
+ * frame (docs/network.md, "A guest that makes no exits"). */
+#define DHCP_DOES_ARP_CHECK 0
 #define LWIP_AUTOIP 0
 #define LWIP_IGMP 0
 #define LWIP_DNS 0

@@ -49,20 +49,40 @@ void lapic_write(u32 off, u32 value);
  * APIC has sent it. */
 void lapic_send_ipi(u32 dest, u32 icr);
 
-/* The NMI this CPU is taking was another CPU's kick (common/smp.c), not
- * an NMI for the guest: consumes the request. NMI context. A guest NMI
- * that arrives while the kick NMI is still pending merges with it (the
- * CPU holds one NMI) and is lost: kicks are rare (second-level map
- * changes and start-up signals after the guest runs). */
+/* A device the VMM programmed to send NMIs (the VMM's NIC on receive,
+ * devices/net): returns true if the NMI being taken was its, clearing the
+ * device's cause. NMI context: no locks, no logging. NULL if none. */
+extern bool (*nmi_device_claim)(void);
+
+/* The NMI this CPU is taking was another CPU's kick (common/smp.c) or
+ * the VMM's device (nmi_device_claim), not an NMI for the guest:
+ * consumes the request; the run loop then returns to common code, whose
+ * exit path polls. NMI context. A guest NMI that arrives while the kick
+ * NMI is still pending merges with it (the CPU holds one NMI) and is
+ * lost: kicks are rare (second-level map changes and start-up signals
+ * after the guest runs; the NIC's are rate-limited by the NIC). */
 static inline bool nmi_take_kick(void)
 {
-    return __atomic_exchange_n(&this_cpu()->kick, 0, __ATOMIC_ACQ_REL);
+    bool kick = __atomic_exchange_n(&this_cpu()->kick, 0, __ATOMIC_ACQ_REL);
+    bool (*claim)(void) = __atomic_load_n(&nmi_device_claim, __ATOMIC_ACQUIRE);
+
+    if (claim && claim()) /* always asked: it clears the device's cause */
+        kick = true;
+    return kick;
 }
 
 /* Busy-waits about `us` microseconds on PIT channel 2 (the guest does not
  * own the PIT yet when this is used: boot, and S3, while every other CPU
  * is parked or not yet started and the guest does not run). */
 void pit_delay_us(u32 us);
+/* Busy-waits about `us` microseconds on the TSC (its rate measured at
+ * boot, platform/time.c): no port I/O and a PAUSE only every few thousand
+ * reads. For the waits on another CPU (its start, its parking): under
+ * QEMU's TCG each port access and each PAUSE takes the emulator's global
+ * lock, which the awaited CPU needs to take its INIT and SIPI; a BSP
+ * polling the PIT for seconds kept it from ever getting it (S3 wake,
+ * docs/sleep.md). */
+void smp_delay_us(u32 us);
 
 /* Starts the AP with APIC ID `apic_id` as pcpus[index]: stacks, the
  * trampoline, INIT-SIPI-SIPI; the AP loads the VMM's tables and calls

@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 480
 # Where the disk key comes from (docs/storage.md): a key file module checked
 # against vmm.kcv= (and wiped from memory), a wrong key file or a malformed
 # rule refused with a line naming it, and the passphrase prompt on the

@@ -1,0 +1,107 @@
+/* The VMCS fields nested VMX knows (intel-vmx/vmx_nested.c): the fields
+ * L1 may VMREAD/VMWRITE in its vmcs12, as ONE list. Each entry names the
+ * encoding (vmcs.h), its width (checked at compile time against the
+ * encoding's bits 14:13, as vmcs_read16/32/64/n check theirs) and its
+ * kind:
+ *   G  guest state: copied into vmcs02 at entry, back into vmcs12 at exit
+ *   H  host state: L1's state after an exit (loaded into vmcs01)
+ *   C  control, written by L1, merged with Veneer's into vmcs02
+ *   R  read-only exit information (VMWRITE fails with error 13)
+ * A field not listed is "unsupported VMCS component" (error 12) for L1. */
+#ifndef VENEER_INTEL_VMX_VMCS12_H
+#define VENEER_INTEL_VMX_VMCS12_H
+
+#include <intel-vmx/vmcs.h>
+
+#define VMCS12_FIELDS(X) \
+    X(VMCS_VPID, VMCS_W16, C) \
+    X(GUEST_ES_SEL, VMCS_W16, G) X(GUEST_CS_SEL, VMCS_W16, G) \
+    X(GUEST_SS_SEL, VMCS_W16, G) X(GUEST_DS_SEL, VMCS_W16, G) \
+    X(GUEST_FS_SEL, VMCS_W16, G) X(GUEST_GS_SEL, VMCS_W16, G) \
+    X(GUEST_LDTR_SEL, VMCS_W16, G) X(GUEST_TR_SEL, VMCS_W16, G) \
+    X(HOST_ES_SEL, VMCS_W16, H) X(HOST_CS_SEL, VMCS_W16, H) \
+    X(HOST_SS_SEL, VMCS_W16, H) X(HOST_DS_SEL, VMCS_W16, H) \
+    X(HOST_FS_SEL, VMCS_W16, H) X(HOST_GS_SEL, VMCS_W16, H) \
+    X(HOST_TR_SEL, VMCS_W16, H) \
+    X(IO_BITMAP_A, VMCS_W64, C) X(IO_BITMAP_B, VMCS_W64, C) \
+    X(MSR_BITMAP, VMCS_W64, C) X(VM_EXIT_MSR_STORE_ADDR, VMCS_W64, C) \
+    X(VM_EXIT_MSR_LOAD_ADDR, VMCS_W64, C) X(VM_ENTRY_MSR_LOAD_ADDR, VMCS_W64, C) \
+    X(TSC_OFFSET, VMCS_W64, C) \
+    X(GUEST_PHYSICAL_ADDRESS, VMCS_W64, R) \
+    X(VMCS_LINK_POINTER, VMCS_W64, G) X(GUEST_IA32_DEBUGCTL, VMCS_W64, G) \
+    X(GUEST_IA32_PAT, VMCS_W64, G) X(GUEST_IA32_EFER, VMCS_W64, G) \
+    X(GUEST_PDPTE0, VMCS_W64, G) X(GUEST_PDPTE1, VMCS_W64, G) \
+    X(GUEST_PDPTE2, VMCS_W64, G) X(GUEST_PDPTE3, VMCS_W64, G) \
+    X(HOST_IA32_PAT, VMCS_W64, H) X(HOST_IA32_EFER, VMCS_W64, H) \
+    X(PIN_BASED_CONTROLS, VMCS_W32, C) X(PROC_BASED_CONTROLS, VMCS_W32, C) \
+    X(EXCEPTION_BITMAP, VMCS_W32, C) X(PF_ERROR_MASK, VMCS_W32, C) \
+    X(PF_ERROR_MATCH, VMCS_W32, C) X(CR3_TARGET_COUNT, VMCS_W32, C) \
+    X(VM_EXIT_CONTROLS, VMCS_W32, C) X(VM_EXIT_MSR_STORE_COUNT, VMCS_W32, C) \
+    X(VM_EXIT_MSR_LOAD_COUNT, VMCS_W32, C) X(VM_ENTRY_CONTROLS, VMCS_W32, C) \
+    X(VM_ENTRY_MSR_LOAD_COUNT, VMCS_W32, C) X(VM_ENTRY_INTR_INFO, VMCS_W32, C) \
+    X(VM_ENTRY_EXCEPTION_ERROR, VMCS_W32, C) \
+    X(VM_ENTRY_INSTRUCTION_LEN, VMCS_W32, C) X(TPR_THRESHOLD, VMCS_W32, C) \
+    X(PROC_BASED_CONTROLS2, VMCS_W32, C) \
+    X(VM_INSTRUCTION_ERROR, VMCS_W32, R) X(VM_EXIT_REASON, VMCS_W32, R) \
+    X(VM_EXIT_INTR_INFO, VMCS_W32, R) X(VM_EXIT_INTR_ERROR, VMCS_W32, R) \
+    X(IDT_VECTORING_INFO, VMCS_W32, R) X(IDT_VECTORING_ERROR, VMCS_W32, R) \
+    X(VM_EXIT_INSTRUCTION_LEN, VMCS_W32, R) \
+    X(VM_EXIT_INSTRUCTION_INFO, VMCS_W32, R) \
+    X(GUEST_ES_LIMIT, VMCS_W32, G) X(GUEST_CS_LIMIT, VMCS_W32, G) \
+    X(GUEST_SS_LIMIT, VMCS_W32, G) X(GUEST_DS_LIMIT, VMCS_W32, G) \
+    X(GUEST_FS_LIMIT, VMCS_W32, G) X(GUEST_GS_LIMIT, VMCS_W32, G) \
+    X(GUEST_LDTR_LIMIT, VMCS_W32, G) X(GUEST_TR_LIMIT, VMCS_W32, G) \
+    X(GUEST_GDTR_LIMIT, VMCS_W32, G) X(GUEST_IDTR_LIMIT, VMCS_W32, G) \
+    X(GUEST_ES_AR, VMCS_W32, G) X(GUEST_CS_AR, VMCS_W32, G) \
+    X(GUEST_SS_AR, VMCS_W32, G) X(GUEST_DS_AR, VMCS_W32, G) \
+    X(GUEST_FS_AR, VMCS_W32, G) X(GUEST_GS_AR, VMCS_W32, G) \
+    X(GUEST_LDTR_AR, VMCS_W32, G) X(GUEST_TR_AR, VMCS_W32, G) \
+    X(GUEST_INTERRUPTIBILITY, VMCS_W32, G) X(GUEST_ACTIVITY_STATE, VMCS_W32, G) \
+    X(GUEST_SYSENTER_CS, VMCS_W32, G) X(HOST_SYSENTER_CS, VMCS_W32, H) \
+    X(CR0_GUEST_HOST_MASK, VMCS_WNAT, C) X(CR4_GUEST_HOST_MASK, VMCS_WNAT, C) \
+    X(CR0_READ_SHADOW, VMCS_WNAT, C) X(CR4_READ_SHADOW, VMCS_WNAT, C) \
+    X(CR3_TARGET_VALUE0, VMCS_WNAT, C) X(CR3_TARGET_VALUE1, VMCS_WNAT, C) \
+    X(CR3_TARGET_VALUE2, VMCS_WNAT, C) X(CR3_TARGET_VALUE3, VMCS_WNAT, C) \
+    X(EXIT_QUALIFICATION, VMCS_WNAT, R) X(GUEST_LINEAR_ADDRESS, VMCS_WNAT, R) \
+    X(GUEST_CR0, VMCS_WNAT, G) X(GUEST_CR3, VMCS_WNAT, G) \
+    X(GUEST_CR4, VMCS_WNAT, G) X(GUEST_ES_BASE, VMCS_WNAT, G) \
+    X(GUEST_CS_BASE, VMCS_WNAT, G) X(GUEST_SS_BASE, VMCS_WNAT, G) \
+    X(GUEST_DS_BASE, VMCS_WNAT, G) X(GUEST_FS_BASE, VMCS_WNAT, G) \
+    X(GUEST_GS_BASE, VMCS_WNAT, G) X(GUEST_LDTR_BASE, VMCS_WNAT, G) \
+    X(GUEST_TR_BASE, VMCS_WNAT, G) X(GUEST_GDTR_BASE, VMCS_WNAT, G) \
+    X(GUEST_IDTR_BASE, VMCS_WNAT, G) X(GUEST_DR7, VMCS_WNAT, G) \
+    X(GUEST_RSP, VMCS_WNAT, G) X(GUEST_RIP, VMCS_WNAT, G) \
+    X(GUEST_RFLAGS, VMCS_WNAT, G) X(GUEST_PENDING_DBG, VMCS_WNAT, G) \
+    X(GUEST_SYSENTER_ESP, VMCS_WNAT, G) X(GUEST_SYSENTER_EIP, VMCS_WNAT, G) \
+    X(HOST_CR0, VMCS_WNAT, H) X(HOST_CR3, VMCS_WNAT, H) \
+    X(HOST_CR4, VMCS_WNAT, H) X(HOST_FS_BASE, VMCS_WNAT, H) \
+    X(HOST_GS_BASE, VMCS_WNAT, H) X(HOST_TR_BASE, VMCS_WNAT, H) \
+    X(HOST_GDTR_BASE, VMCS_WNAT, H) X(HOST_IDTR_BASE, VMCS_WNAT, H) \
+    X(HOST_SYSENTER_ESP, VMCS_WNAT, H) X(HOST_SYSENTER_EIP, VMCS_WNAT, H) \
+    X(HOST_RSP, VMCS_WNAT, H) X(HOST_RIP, VMCS_WNAT, H)
+
+/* V12_<field>: the field's slot in struct vmcs12. */
+enum vmcs12_slot {
+#define X(f, w, k) V12_##f,
+    VMCS12_FIELDS(X)
+#undef X
+    V12_COUNT
+};
+
+/* The width check: each entry's width is its encoding's. */
+#define X(f, w, k) VMCS_CHECK(f, w);
+VMCS12_FIELDS(X)
+#undef X
+
+/* L1's VMCS as it lies in L1's memory (its layout is Veneer's: the SDM
+ * leaves it to the implementation) and in the cache. */
+struct vmcs12 {
+    u32 revision;          /* bit 31 0: not a shadow VMCS */
+    u32 abort;
+    u32 launched;          /* launch state: 0 clear, 1 launched */
+    u32 reserved;
+    u64 f[V12_COUNT];
+};
+_Static_assert(sizeof(struct vmcs12) <= 4096, "vmcs12 fits in its page");
+
+#endif

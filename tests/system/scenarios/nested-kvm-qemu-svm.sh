@@ -1,0 +1,63 @@
+#!/bin/bash
+# timeout: 600
+# Nested SVM with Linux (issue 20, scenario b): the test guest loads
+# kvm_amd and runs a tiny VM through /dev/kvm (tests/guest/kvmtest.c: a
+# real-mode vcpu that writes port 0x10 and 0x11 and halts; the guest's
+# `kvm` check, docs/guest.md). QEMU SVM (EPYC, NPT, no NRIPS).
+#   control: the same disk bare on QEMU: KVM on QEMU's own SVM.
+#   on:      under Veneer with vmm.nested=1: kvm_amd sees SVM with nested
+#            paging (npt=Y): L2 runs on Veneer's shadow of KVM's NPT
+#            (NPT02), KVM's own nested page faults reflected to it.
+#   shadow:  the same with kvm_amd.npt=0 (KVM's shadow paging in L1, L2
+#            on Veneer's own map); the VM's exits come back to KVM as on
+#            the CPU in both.
+#   off:     under Veneer, default options: no svm flag, no /dev/kvm.
+. "$(dirname "$0")/../lib.sh"
+CPU="-cpu EPYC,+svm,+npt"
+start() {
+    local name=$1 iso=$2 disk=$3
+    if [ -n "$iso" ]; then
+        # shellcheck disable=SC2046
+        qemu_start "$name" "$iso" $CPU -machine q35 -nic none $(guest_qemu_disk_args "$disk")
+    else
+        qemu_start_disk "$name" "$disk" $CPU
+    fi
+}
+PASS_LINE="^GUEST-CHECK kvm PASS a VM ran through /dev/kvm: I/O exits 0x10=0x5a 0x11=0x13ba, HLT"
+
+guest_disk "$LOG_DIR/bare.img" "veneer.test=kvm"
+start bare "" "$LOG_DIR/bare.img"
+guest_verdict bare 240; stop bare
+expect bare "$PASS_LINE" "control: KVM runs the VM on QEMU's own SVM"
+expect bare "^GUEST-KVM KVMTEST exit hlt rip=0x1012 ax=0x13ba" "control: the VM halted after its loop"
+
+mkiso "$LOG_DIR/on.iso" "vmm.nested=1 vmm.loglevel=debug"
+# on: kvm_amd with nested paging (Veneer's NPT02 under L1's NPT12);
+# shadow: kvm_amd.npt=0 (KVM's shadow paging in L1, L2 on Veneer's map)
+for run in on:Y shadow:N; do
+    name=${run%:*} npt=${run#*:}
+    params="veneer.test=kvm,cpu"
+    [ "$npt" = N ] && params="$params kvm_amd.npt=0"
+    guest_disk "$LOG_DIR/$name.img" "$params"
+    start "$name" "$LOG_DIR/on.iso" "$LOG_DIR/$name.img"
+    guest_verdict "$name" 400; wait_exit "$name" 60 || stop "$name"
+    expect $name "I guest: vmm.nested=1: SVM shown to the guest" "vmm.nested=1: announced"
+    expect $name "^GUEST-KVM kvm_amd/parameters/npt=$npt" "vmm.nested=1: kvm_amd npt=$npt"
+    expect $name "^GUEST-KVM KVMTEST exit io dir=out port=0x10 size=1 data=0x5a" "npt=$npt: the VM's first OUT"
+    expect $name "^GUEST-KVM KVMTEST exit io dir=out port=0x11 size=2 data=0x13ba" "npt=$npt: the VM's second OUT, after its loop"
+    expect $name "^GUEST-KVM KVMTEST exit hlt rip=0x1012 ax=0x13ba" "npt=$npt: the VM halted"
+    expect $name "$PASS_LINE" "npt=$npt: KVM runs the VM under Veneer"
+    expect $name "^GUEST-CHECK cpu PASS" "npt=$npt: the guest's own work after KVM"
+    expect_not $name "PANIC|Kernel panic" "npt=$npt: no panic"
+done
+# with nested paging, L2's pages come through NPT02 on demand, and KVM's
+# own NPT12 faults (the pages it has not mapped yet) go back to it
+expect on "D svm: L2 #NPF at 0x[0-9a-f]+ is L1's \(NPT12\)" "npt=Y: an L2 fault in NPT12 reflected to KVM"
+
+guest_disk "$LOG_DIR/off.img" "veneer.test=kvm"
+mkiso "$LOG_DIR/off.iso" ""
+start off "$LOG_DIR/off.iso" "$LOG_DIR/off.img"
+wait_for off '^GUEST-VERDICT' 300; wait_exit off 60 || stop off
+expect off "^GUEST-CHECK kvm FAIL no /dev/kvm \(cpu flags: none\)" "vmm.nested=0: no SVM, no /dev/kvm"
+expect_not off "PANIC|Kernel panic" "vmm.nested=0: no panic"
+finish
