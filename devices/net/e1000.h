@@ -128,13 +128,11 @@ CHECK_OFFSET(struct e1000_tx_desc, status, 12);
 #define E1000_TXD_CMD_RS BIT(3)
 #define E1000_TXD_DD BIT(0)
 
-<<<<<<< HEAD
 /* For the share mode (e1000_share.c): software reset of the NIC whose
  * registers are at `regs`, every interrupt masked, link up, the MAC from
  * the EEPROM (else RAL0) into mac. Returns where the MAC came from, or
  * NULL (logged) if the reset does not complete or there is none. */
 const char *e1000_hw_reset(volatile u8 *regs, const char *name, u8 mac[6]);
-=======
 /* What tells the two families apart (e1000.c; e1000e.c for the 82574L). */
 struct e1000;
 struct pci_dev;
@@ -156,6 +154,5 @@ u32 e1000_read(struct e1000 *e, u32 reg);
 void e1000_write(struct e1000 *e, u32 reg, u32 v);
 /* The mediators' `wanted`: only with vmm.net=vmm. */
 bool e1000_wanted(void);
->>>>>>> main
 
 #endif
