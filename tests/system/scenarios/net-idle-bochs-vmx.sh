@@ -39,15 +39,5 @@ for n in 1 2; do
     check_file "$S/quit.txt" "bye" "session $n: quit"
     [ $n = 1 ] && sleep 10
 done
-sleep 2
-stop idle
-kill "${PIDS[syslog]}" 2>/dev/null
-check_file "$LOG_DIR/syslog.txt" "^<134>1 - veneer veneer - shell - session from" "syslog: the sessions' lines reach the host"
-perl -0pe 's/[IWE] [a-z0-9]+: [^\n]*\n//g' "$LOG_DIR/idle.serial" >"$LOG_DIR/idle-guest.serial"
-expect_not idle "PANIC|triple-faulted|lwip: assertion" "no panic, no guest fault"
-if [ "$(grep -a 'NET-GUEST' "$LOG_DIR/idle-guest.serial" | tail -1 | tr -d '\r')" = "NET-GUEST halting with interrupts off" ]; then
-    echo "ok: the guest's last line is still its halt"
-else
-    echo "FAIL: the guest printed after its halt"; FAILS=$((FAILS + 1))
-fi
+net_idle_end "no panic, no guest fault"
 finish
