@@ -218,11 +218,19 @@ static int e1000_signal_rx(struct net_nic *nic, u32 apic_id)
     return 0;
 }
 
-/* NMI context: reading ICR clears it (13.4.17), so the NIC's next frame
- * sends the next message. */
+/* NMI context: IMC stops the messages; reading ICR clears it (13.4.17)
+ * and, a read, returns only after the NIC's earlier writes (its
+ * messages) went upstream. */
 static bool e1000_rx_signalled(struct net_nic *nic)
 {
+    wr32(nic->priv, E1000_IMC, E1000_ICR_RX_KICK);
     return rd32(nic->priv, E1000_ICR) & E1000_ICR_RX_KICK;
+}
+
+/* A cause set meanwhile sends a message at once. */
+static void e1000_rx_unmask(struct net_nic *nic)
+{
+    wr32(nic->priv, E1000_IMS, E1000_ICR_RX_KICK);
 }
 
 /* The guest's accesses to the concealed NIC's memory BARs: reads give
@@ -397,6 +405,7 @@ int e1000_attach_model(struct pci_dev *d, const struct e1000_model *m)
     if (pci_find_cap(d, PCI_CAP_ID_MSI)) {
         e->nic.signal_rx = e1000_signal_rx;
         e->nic.rx_signalled = e1000_rx_signalled;
+        e->nic.rx_unmask = e1000_rx_unmask;
     }
     ksnprintf(e->nic.name, sizeof(e->nic.name), "%02x:%02x.%x", d->id.bus,
               d->id.dev, d->id.fn);

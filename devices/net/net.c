@@ -14,6 +14,14 @@
  * 82574L's MSI) sends an NMI to the boot CPU for each received frame
  * (throttled by the NIC), the NMI exit returns to common code as a kick
  * (platform/smp.h), and the poll that follows skips the 1 ms spacing.
+ * Which NMI is the NIC's: the claim masks the NIC's receive causes, then
+ * reads (and so clears) them. A cause set: the NIC's. None: the guest's,
+ * except for one NMI right after a claim, which is a message the NIC
+ * sent before the mask took (QEMU's e1000e sends one per cause update):
+ * the read of the cause register completes only after such a message
+ * reached the local APIC, so it is already latched in this CPU and is
+ * taken as soon as NMIs open again, before this exit's poll. The poll
+ * on that CPU unmasks the NIC and ends that allowance.
  * Where the backend has a timer of its own (VMX's preemption timer), it
  * also brings an exit every NET_TIMER_US, for lwIP's timers and for NICs
  * without MSI; SVM has none (docs/network.md). */
@@ -71,12 +79,8 @@ static struct net_nic *active;
 static bool stack_up, link_was_up;
 static bool rx_kicked; /* an NMI of the NIC came since the last poll */
 static u32 rx_nmi_cpu;  /* the CPU (pcpus index) the NIC's NMIs go to */
-static u64 rx_nmi_tsc;  /* when the NIC's ICR last claimed an NMI */
-/* An NMI with the NIC's ICR clear this soon after one it claimed is a
- * late copy of it (a message the NIC sent while the first NMI was being
- * taken, before its ICR read: the ITR timer can fire in between), not
- * the guest's: 4 x the ITR interval. */
-#define NET_NMI_GRACE_US 1000
+static bool rx_masked;  /* a claim masked the NIC's receive NMIs */
+static bool rx_copy_ok; /* the next NMI with no cause is the NIC's too */
 static u64 next_poll_tsc;
 static u8 tx_frame[NET_FRAME_MAX];
 
@@ -293,6 +297,17 @@ static void net_link_check(void)
     log_info("net", "%s: link %s", active->name, up ? "up" : "down");
 }
 
+/* Exit path of the CPU the NIC's NMIs go to, after that exit's NMI
+ * window (header comment): no more copies; the NIC may signal again. */
+static void net_rx_rearm(void)
+{
+    if (this_cpu()->index != rx_nmi_cpu || !active || !active->rx_unmask)
+        return;
+    __atomic_store_n(&rx_copy_ok, false, __ATOMIC_RELAXED);
+    if (__atomic_exchange_n(&rx_masked, false, __ATOMIC_RELAXED))
+        active->rx_unmask(active);
+}
+
 static void net_poll_locked(void)
 {
     active->poll_rx(active, net_deliver_frame, NET_RX_BUDGET);
@@ -305,6 +320,7 @@ static void net_poll(void)
 {
     u64 now = rdtsc();
 
+    net_rx_rearm();
     if ((now < __atomic_load_n(&next_poll_tsc, __ATOMIC_RELAXED) &&
          !__atomic_load_n(&rx_kicked, __ATOMIC_RELAXED)) ||
         !spin_trylock(&net_lock))
@@ -322,6 +338,7 @@ int net_run_until(bool (*done)(void *ctx), void *ctx, u64 timeout_us)
     if (!stack_up)
         return -E_NOENT;
     for (;;) {
+        net_rx_rearm();
         u64 flags = spin_lock_irqsave(&net_lock);
         net_poll_locked();
         bool finished = done(ctx);
@@ -346,15 +363,15 @@ bool net_has_address(void)
  * an NMI on its way here, which would then look like the guest's. */
 static bool net_nmi_claim(void)
 {
-    u64 now = rdtsc();
-
     if (this_cpu()->index != rx_nmi_cpu)
         return false;
-    if (!active->rx_signalled(active))
-        return now - rx_nmi_tsc < us_to_tsc(NET_NMI_GRACE_US);
-    rx_nmi_tsc = now;
-    __atomic_store_n(&rx_kicked, true, __ATOMIC_RELAXED);
-    return true;
+    __atomic_store_n(&rx_masked, true, __ATOMIC_RELAXED);
+    if (active->rx_signalled(active)) { /* masked, then read */
+        __atomic_store_n(&rx_copy_ok, true, __ATOMIC_RELAXED);
+        __atomic_store_n(&rx_kicked, true, __ATOMIC_RELAXED);
+        return true;
+    }
+    return __atomic_exchange_n(&rx_copy_ok, false, __ATOMIC_RELAXED);
 }
 
 /* The NIC's receive NMI, where it has one: the claim first, so that no

@@ -31,9 +31,13 @@ struct net_nic {
     /* Optional (NULL if the NIC cannot): makes the NIC signal received
      * frames with an NMI to the CPU with local APIC ID `apic_id`; < 0 if
      * it cannot after all. rx_signalled is then asked at every NMI, in
-     * NMI context (no locks): true if the NIC sent it, its cause cleared. */
+     * NMI context (no locks): it masks the NIC's receive NMIs, then reads
+     * and clears their causes (the read completes after any message the
+     * NIC sent before the mask); true if a cause was set. rx_unmask lets
+     * the NIC signal again (devices/net/net.c's header comment). */
     int (*signal_rx)(struct net_nic *nic, u32 apic_id);
     bool (*rx_signalled)(struct net_nic *nic);
+    void (*rx_unmask)(struct net_nic *nic);
     void *priv;
     /* counters */
     u64 rx_frames, rx_dropped, tx_frames, tx_dropped;
