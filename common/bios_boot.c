@@ -66,6 +66,28 @@ static void set_real_segment(struct vcpu_state *s, enum seg_index i, u16 sel,
                                   .base = (u64)sel << 4 };
 }
 
+/* What the boot loader left in conventional memory is wiped: GRUB's BIOS
+ * disk driver reads through a fixed buffer at 0x68000 (36 KiB), which
+ * keeps the last sectors it read, the key file's among them when it is
+ * read in one go with the end of veneer.elf (crypt-keys-qemu's keyleak).
+ * The guest's own boot starts over from the boot sector, and nothing
+ * below the BIOS's base memory size past the BIOS data area is the
+ * firmware's after its POST (its EBDA lies above, the ROMs at 0xC0000). */
+#define CONV_WIPE_START 0x500
+static int wipe_conventional(u64 end)
+{
+    static const u8 zero[512];
+
+    for (u64 a = CONV_WIPE_START; a < end; a += sizeof(zero)) {
+        int r = guest_phys_write(a, zero, MIN(sizeof(zero), end - a));
+        if (r < 0)
+            return r;
+    }
+    log_info("guest", "conventional memory 0x%x-0x%llx wiped (what the boot "
+             "loader left there)", CONV_WIPE_START, (unsigned long long)end - 1);
+    return 0;
+}
+
 int bios_boot_prepare(struct vcpu *v)
 {
     u16 base_kib;
@@ -84,6 +106,9 @@ int bios_boot_prepare(struct vcpu *v)
                         "BIOS data area", base_kib);
     base_kib -= STUB_KIB;
     stub_base = (u64)base_kib * 1024;
+    int r = wipe_conventional(stub_base);
+    if (r < 0)
+        return r;
     if (len > KiB(STUB_KIB))
         panic("bios: real-mode stub is %zu bytes, more than %u KiB", len, STUB_KIB);
 
@@ -94,7 +119,7 @@ int bios_boot_prepare(struct vcpu *v)
     patch_hypercall_sites(stub);
     memcpy(stub + STUB_OFF(bios_stub_orig15), &ivt15, 4);
     stub[STUB_OFF(bios_stub_drive)] = (u8)boot_drive;
-    int r = guest_phys_write(stub_base, stub, KiB(STUB_KIB));
+    r = guest_phys_write(stub_base, stub, KiB(STUB_KIB));
     kfree(stub);
     if (r < 0)
         return r;

@@ -38,7 +38,7 @@ $([ "${UEFI_BARE:-0}" = 1 ] || printf '%s\n' \
     '    chainloader /EFI/veneer/veneer.efi' '    boot')
 $([ "${UEFI_BARE:-0}" = 1 ] && echo '    echo "GUEST-GRUB-EFI booting Linux"' ||
     echo '    echo "GUEST-GRUB-EFI veneer.efi returned; booting Linux"')
-    linux /boot/vmlinuz console=ttyS0,115200 quiet panic=5 $params
+    linux /boot/vmlinuz console=ttyS0,115200 quiet panic=5 no_timer_check $params
     initrd /boot/initrd.gz
 }
 CFG
