@@ -29,6 +29,9 @@
 #define SHELL_LINE_MAX 127
 #define SHELL_OUT_SIZE 4096
 #define SHELL_PASSWORD_TRIES 3
+/* One session at a time: a connection that never gives the password would
+ * keep the owner out for good. It is closed after this long. */
+#define SHELL_LOGIN_US (20ull * 1000 * 1000)
 #define TELNET_IAC 0xff
 /* RFC 857: the server offering to echo makes a telnet client stop its own
  * local echo, so the password is not shown; the shell never echoes. */
@@ -60,11 +63,12 @@ struct shell {
     unsigned pend_len;
     bool authed, closing;
     unsigned failures;
+    u64 start_tsc;        /* the connection's, for SHELL_LOGIN_US */
 };
 
 static struct shell sess;
 static bool sess_busy;
-static u64 sessions, refused_sessions, wrong_passwords;
+static u64 sessions, refused_sessions, wrong_passwords, login_timeouts;
 static u64 boot_tsc;
 
 static int shell_boot_time(void)
@@ -136,9 +140,11 @@ static void cmd_status(struct shell *s)
          n->driver, n->name, addr, (unsigned long long)n->rx_frames,
          (unsigned long long)n->rx_dropped, (unsigned long long)n->tx_frames,
          (unsigned long long)n->tx_dropped);
-    outf(s, "shell: %llu sessions, %llu refused (one at a time), %llu wrong passwords\r\n",
+    outf(s, "shell: %llu sessions, %llu refused (one at a time), %llu wrong passwords, "
+         "%llu without a password in %llu s\r\n",
          (unsigned long long)sessions, (unsigned long long)refused_sessions,
-         (unsigned long long)wrong_passwords);
+         (unsigned long long)wrong_passwords, (unsigned long long)login_timeouts,
+         SHELL_LOGIN_US / 1000000);
 }
 
 /* One CPU's line: every non-zero exit counter and the total. */
@@ -341,7 +347,8 @@ static void fill_log(struct shell *s)
     }
 }
 
-static err_t shell_close(struct shell *s)
+/* The session lets go of its pcb (lwIP's callbacks cleared). */
+static struct tcp_pcb *shell_detach(struct shell *s)
 {
     struct tcp_pcb *pcb = s->pcb;
 
@@ -352,6 +359,13 @@ static err_t shell_close(struct shell *s)
     tcp_poll(pcb, NULL, 0);
     s->pcb = NULL;
     sess_busy = false;
+    return pcb;
+}
+
+static err_t shell_close(struct shell *s)
+{
+    struct tcp_pcb *pcb = shell_detach(s);
+
     log_ratelimited(LOG_INFO, "shell", "session ended");
     if (tcp_close(pcb) != ERR_OK) {
         tcp_abort(pcb);
@@ -433,7 +447,24 @@ static err_t shell_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 
 static err_t shell_poll_cb(void *arg, struct tcp_pcb *pcb)
 {
-    return arg ? shell_flush(arg) : ERR_OK;
+    struct shell *s = arg;
+
+    if (!s)
+        return ERR_OK;
+    u64 age = rdtsc() - s->start_tsc;
+    if (!s->authed && age > 2 * us_to_tsc(SHELL_LOGIN_US)) {
+        /* told to go and still there: its peer does not even read */
+        tcp_abort(shell_detach(s));
+        return ERR_ABRT;
+    }
+    if (!s->authed && !s->closing && age > us_to_tsc(SHELL_LOGIN_US)) {
+        login_timeouts++;
+        log_ratelimited(LOG_INFO, "shell", "no password within %llu s: session "
+                        "closed", SHELL_LOGIN_US / 1000000);
+        outf(s, "\r\nno password within %llu s\r\n", SHELL_LOGIN_US / 1000000);
+        s->closing = true;
+    }
+    return shell_flush(s);
 }
 
 static void shell_err(void *arg, err_t err)
@@ -465,6 +496,7 @@ static err_t shell_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     sessions++;
     s->pcb = pcb;
     s->authed = shell_password[0] == 0;
+    s->start_tsc = rdtsc();
     sess_busy = true;
     tcp_arg(pcb, s);
     tcp_recv(pcb, shell_recv);

@@ -102,6 +102,39 @@ def shell(port, outdir, password):
     print("shell: done")
 
 
+def squat(port, out):
+    """Holds the one session without a password: a second connection is
+    refused meanwhile; the VMM ends the squatter's session by itself, and
+    then the shell answers again."""
+    lines = []
+    s, banner = connect(port)
+    lines.append("first: banner %r" % banner[-40:])
+    try:
+        s2 = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s2.settimeout(15)
+        got = s2.recv(200)
+        lines.append("second: %s" % ("banner" if b"Veneer" in got else "closed %r" % got))
+        s2.close()
+    except OSError as e:
+        lines.append("second: closed (%s)" % e.__class__.__name__)
+    try:
+        out_b = recv_until(s, b"no password within", limit=120)
+        lines.append("first: told %r" % out_b[-60:])
+        s.settimeout(60)
+        while s.recv(4096):
+            pass
+        lines.append("first: closed by the VMM")
+    except (OSError, TimeoutError, ConnectionError) as e:
+        lines.append("first: %s" % e)
+    s.close()
+    s3, banner = connect(port, limit=60)
+    lines.append("third: %s" % ("banner" if b"Veneer" in banner or b"password" in banner else repr(banner)))
+    s3.close()
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def login(port, outdir, password):
     s, banner = connect(port)
     s.sendall(password.encode() + b"\r\n")
@@ -224,6 +257,8 @@ if __name__ == "__main__":
         xfer(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
     elif cmd == "hold":
         hold(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif cmd == "squat":
+        squat(int(sys.argv[2]), sys.argv[3])
     elif cmd == "flood":
         flood(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     else:

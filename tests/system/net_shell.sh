@@ -4,6 +4,7 @@
 #   net_shell_boot MODEL   boots net_guest with vmm.net=vmm on one MODEL NIC
 #                          (hostfwd on 127.0.0.1 only), drives the debug shell
 #                          (password, every command, pipelining, a flood,
+#                          a squatter without the password,
 #                          the shell again) and checks the UDP syslog
 #   net_shell_poke MODEL   boots again with a static vmm.ip= and the NIC's
 #                          register address (from the first boot's log)
@@ -95,6 +96,14 @@ net_shell_boot() { # MODEL
     else
         echo "FAIL: the flood's frames not counted (rx '$rx1' -> '$rx2')"; FAILS=$((FAILS + 1))
     fi
+    # one session at a time: a connection that never gives the password
+    # does not keep the owner out (devices/net/shell.c SHELL_LOGIN_US)
+    python3 "$CLIENT" squat $SHELL_PORT "$LOG_DIR/squat.txt" >"$LOG_DIR/squat.out" 2>&1
+    note "$(cat "$LOG_DIR/squat.out")"
+    check_file "$LOG_DIR/squat.txt" "^second: closed" "a second connection refused while the first holds the shell"
+    check_file "$LOG_DIR/squat.txt" "^first: told .*no password within" "the squatter told why"
+    check_file "$LOG_DIR/squat.txt" "^first: closed by the VMM" "the squatter's session closed by the VMM"
+    check_file "$LOG_DIR/squat.txt" "^third: banner" "the shell answers after the squatter"
     stop veneer
     kill "${PIDS[syslog]}" 2>/dev/null
     expect_not veneer "PANIC|lwip: assertion" "no panic, no lwIP assertion"
