@@ -24,8 +24,9 @@
 
 #define AHCI_LOG_LIMIT 32 /* refusals logged (then only counted) */
 /* Bounce buffers: a slot keeps one up to BOUNCE_KEEP for its next
- * command; a larger one (up to POOL_BUF_MAX, Linux's largest request by
- * default) goes to its port's pool of AHCI_POOL when the command is done,
+ * command (Linux 6.1 sends QEMU's AHCI disks 128 KiB at most); a larger
+ * one (up to POOL_BUF_MAX, the Linux block layer's default largest
+ * request) goes to its port's pool of AHCI_POOL when the command is done,
  * where the next large command of any slot takes it: a stream of 1 MiB
  * commands allocates nothing after its first few. At most 32 x 256 KiB +
  * 4 x 1280 KiB stay held per port; a larger buffer (up to AHCI_XFER_MAX)
