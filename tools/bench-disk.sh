@@ -4,8 +4,9 @@
 # BENCH_BUSES (default "ide ahci nvme"). The guest (veneer.test=ddbench,
 # tests/guest/init) writes then reads BENCH_MB MiB (default 64)
 # sequentially in 1 MiB direct requests on a disk of its own:
-#   ide   pc machine, boot and bench disks on the PIIX IDE (/dev/sdb)
-#   ahci  q35, boot and bench disks on an AHCI HBA, ports 0 and 1 (/dev/sdb)
+#   ide   pc machine, boot and bench disks on the PIIX IDE (the bench
+#         disk found by its size: veneer.bench=sectors:N)
+#   ahci  q35, boot and bench disks on an AHCI HBA, ports 0 and 1 (same)
 #   nvme  pc machine, boot disk on IDE, bench disk on an NVMe controller
 #         (/dev/nvme0n1)
 # Three boots each: bare; Veneer with no rule (the mediator passes the data
@@ -26,8 +27,10 @@ ratio() { awk "BEGIN{ if (\"$1\" != \"\" && \"$2\" != \"\" && $1 + 0 > 0) printf
 
 for bus in ${BENCH_BUSES:-ide ahci nvme}; do
     case $bus in
-        ide) rule=ata dev=/dev/sdb ;;
-        ahci) rule=ahci dev=/dev/sdb ;;
+        # the bench disk by its size: Linux names the two disks sda/sdb
+        # in either order
+        ide) rule=ata dev=sectors:$(((MB + 16) * 2048)) ;;
+        ahci) rule=ahci dev=sectors:$(((MB + 16) * 2048)) ;;
         nvme) rule=nvme dev=/dev/nvme0n1 ;;
         *) echo "bench-disk: unknown bus '$bus' (ide, ahci, nvme)"; exit 1 ;;
     esac

@@ -7,8 +7,10 @@
  * builds slot 0 (READ DMA EXT 0x25, WRITE DMA EXT 0x35 or WRITE FPDMA
  * QUEUED 0x61 with tag 0, of 8 sectors at LBA 1024), issues it and polls PxCI and PxIS.TFES, then prints
  *   AHCI-EVIL <name> is=XXXXXXXX tfd=XXXXXXXX sact=XXXXXXXX
- * and for the good reads the first 16 bytes read: "data=<text>". Ends
- * with "AHCI-EVIL done". Four tests go around the cipher: a WRITE FPDMA
+ * and for the good reads the first 16 bytes read: "data=<text>"; four
+ * of them ("big-read") read 1 MiB (2048 sectors, one PRDT entry) at a
+ * time. Ends with "AHCI-EVIL done" and an S5 power-off (q35's PM1a
+ * control at 0x604). Four tests go around the cipher: a WRITE FPDMA
  * QUEUED whose FIS tag (5) is not its slot (0), a WRITE DMA of marker data
  * ("VENEER-AHCI-EVLW") with a CHS address that is LBA 1024 but reads as
  * 273 (outside the encrypted range) as an LBA, a TRIM of LBA 1024 and an
@@ -25,6 +27,7 @@
 #define FB 0x30400              /* FIS receive area */
 #define TABLE 0x31000           /* command table; PRDT at +0x80 */
 #define BUF 0x40000             /* the data buffer */
+#define BIG 0x100000            /* a 1 MiB data buffer */
 #define OUTSIDE 0x80000000      /* no RAM there (QEMU -m 1024) */
 #define LBA 1024
 
@@ -115,12 +118,15 @@ pm32:
         call    puts
         movl    st_sact, %eax
         call    puthex32
-        cmpl    $1, 8(%edi)             /* a good read: show the data */
-        jne     6f
+        cmpl    $0, 8(%edi)             /* a good read: show the data */
+        je      6f
         movl    $m_data, %esi
         call    puts
         movl    $BUF, %esi
-        movl    $16, %ecx
+        cmpl    $2, 8(%edi)             /* (a 1 MiB read: from BIG) */
+        jne     7f
+        movl    $BIG, %esi
+7:      movl    $16, %ecx
         call    putn
 6:      movl    $m_nl, %esi
         call    puts
@@ -128,6 +134,11 @@ pm32:
         jmp     4b
 5:      movl    $m_done, %esi
         call    puts
+        movw    $0x604, %dx             /* S5 through q35's PM1a control
+                                         * (SLP_TYP 0, SLP_EN): the VMM's
+                                         * power-off summary */
+        movw    $0x2000, %ax
+        outw    %ax, %dx
         jmp     stop
 
 /* PCI config dword at address EAX (0x80000000 | bus/dev/fn/reg) */
@@ -163,6 +174,18 @@ t_good:                                 /* 4 KiB at BUF, cleared first */
         rep stosl
         popl    %edi
         movl    $4096, %ecx
+        jmp     entry0
+t_big:                                  /* 1 MiB (2048 sectors) at BIG,
+                                         * its first 4 KiB cleared first */
+        pushl   %edi
+        movl    $BIG, %edi
+        movl    $1024, %ecx
+        xorl    %eax, %eax
+        rep stosl
+        popl    %edi
+        movl    $2048, t_fis3
+        movl    $BIG, %ebx
+        movl    $0x100000, %ecx
         jmp     entry0
 t_reset_good:                           /* HBA reset (GHC.HR), COMRESET,
                                          * then a good read */
@@ -519,6 +542,10 @@ unexpected:
         .balign 4
 /* name, builder, 1 = a good read (print data) */
 tests:  .long   n_good, t_good, 1
+        .long   n_big, t_big, 2
+        .long   n_big, t_big, 2
+        .long   n_big, t_big, 2
+        .long   n_big, t_big, 2
         .long   n_vmm, t_vmm, 0
         .long   n_vmmw, t_vmm_write, 0
         .long   n_outside, t_outside, 0
@@ -555,6 +582,7 @@ st_tfd:  .long  0
 st_sact: .long  0
 
 n_good:    .asciz "good-read"
+n_big:     .asciz "big-read"
 n_vmm:     .asciz "vmm-region-read"
 n_vmmw:    .asciz "vmm-region-write"
 n_outside: .asciz "outside-ram"

@@ -613,21 +613,41 @@ static void ahci_config_written(struct pci_dev *d, u16 offset, u8 size)
              (unsigned long long)bar.base, (unsigned long long)h->abar);
 }
 
-/* At the guest's power-off: how each mediated disk's data moved. */
+/* At the guest's power-off: how each mediated disk's data moved, how
+ * many commands the HBA had at once, and how many register accesses the
+ * commands cost (each one an exit). */
 static int ahci_summary(void)
 {
-    for (unsigned i = 0; i < nhbas; i++)
+    for (unsigned i = 0; i < nhbas; i++) {
+        struct ahci_hba *h = &hbas[i];
+        u64 commands = 0;
         for (unsigned n = 0; n < AHCI_MAX_PORTS; n++) {
-            struct ahci_port *p = hbas[i].port[n];
-            if (p && p->registered)
-                log_info("ahci", "%s: %llu commands; %llu sectors through the "
-                         "cipher before long mode (the BIOS), %llu in long mode "
-                         "(%llu of them by NCQ); %u refusals on all controllers",
-                         p->sd.name, (unsigned long long)p->commands,
-                         (unsigned long long)p->sectors_bios,
-                         (unsigned long long)p->sectors_os,
-                         (unsigned long long)p->sectors_ncq, ahci_refusal_count());
+            struct ahci_port *p = h->port[n];
+            if (!p)
+                continue;
+            commands += p->commands;
+            if (!p->registered)
+                continue;
+            log_info("ahci", "%s: %llu commands; %llu sectors through the "
+                     "cipher before long mode (the BIOS), %llu in long mode "
+                     "(%llu of them by NCQ); %u refusals on all controllers",
+                     p->sd.name, (unsigned long long)p->commands,
+                     (unsigned long long)p->sectors_bios,
+                     (unsigned long long)p->sectors_os,
+                     (unsigned long long)p->sectors_ncq, ahci_refusal_count());
+            log_info("ahci", "%s: at most %u commands at the HBA at once; %llu "
+                     "bounced commands over 256 KiB, %llu bounce buffers over "
+                     "256 KiB taken from VMM memory", p->sd.name, p->max_inflight,
+                     (unsigned long long)p->large_cmds,
+                     (unsigned long long)p->large_allocs);
         }
+        log_info("ahci", "%02x:%02x.%x: %llu register accesses for %llu commands "
+                 "(%llu.%llu per command)", h->pci->id.bus, h->pci->id.dev,
+                 h->pci->id.fn, (unsigned long long)h->mmio.count,
+                 (unsigned long long)commands,
+                 (unsigned long long)(commands ? h->mmio.count / commands : 0),
+                 (unsigned long long)(commands ? h->mmio.count * 10 / commands % 10 : 0));
+    }
     return 0;
 }
 INIT_FUNC(poweroff, 41, ahci_summary);

@@ -51,6 +51,15 @@ enum ahci_port_reg {
 
 struct ahci_hba;
 
+/* A bounce buffer in VMM memory (DMA-able by the mediated HBA). */
+struct ahci_bounce {
+    u8 *buf;
+    u64 phys;
+    size_t len;     /* 0: none */
+};
+/* Large bounce buffers a port keeps between commands (ahci_slot.c). */
+#define AHCI_POOL 4
+
 /* One command slot of a mediated port. */
 struct ahci_slot {
     bool refused;           /* issued as a NOP the device aborts */
@@ -62,9 +71,7 @@ struct ahci_slot {
     struct ahci_cmd_table *table; /* the shadow table the HBA gets */
     u64 table_phys;
     struct ahci_prdt_walk *walk;  /* the guest's regions, checked */
-    u8 *buf;
-    u64 buf_phys;
-    size_t buf_len;
+    struct ahci_bounce b;   /* the slot's bounce buffer */
 };
 
 struct ahci_port {
@@ -86,6 +93,12 @@ struct ahci_port {
     bool registered;
     u64 sectors_bios, sectors_os, sectors_ncq; /* through the cipher */
     u64 commands;
+    struct ahci_bounce pool[AHCI_POOL]; /* large buffers free between
+                                         * commands, whichever slot */
+    u64 large_cmds;              /* bounced commands over 256 KiB */
+    u64 large_allocs;            /* bounce buffers over 256 KiB taken from
+                                  * VMM memory */
+    unsigned max_inflight;       /* most slots at the HBA at once */
 };
 
 struct ahci_hba {

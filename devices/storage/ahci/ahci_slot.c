@@ -23,7 +23,16 @@
 #include <string.h>
 
 #define AHCI_LOG_LIMIT 32 /* refusals logged (then only counted) */
-#define BOUNCE_KEEP (256u << 10) /* a slot keeps a bounce buffer this large */
+/* Bounce buffers: a slot keeps one up to BOUNCE_KEEP for its next
+ * command (Linux 6.1 sends QEMU's AHCI disks 128 KiB at most); a larger
+ * one (up to POOL_BUF_MAX, the Linux block layer's default largest
+ * request) goes to its port's pool of AHCI_POOL when the command is done,
+ * where the next large command of any slot takes it: a stream of 1 MiB
+ * commands allocates nothing after its first few. At most 32 x 256 KiB +
+ * 4 x 1280 KiB stay held per port; a larger buffer (up to AHCI_XFER_MAX)
+ * goes back to the VMM when its command is done. */
+#define BOUNCE_KEEP (256u << 10)
+#define POOL_BUF_MAX (1280u << 10)
 #define TABLE_BYTES (sizeof(struct ahci_cmd_table) + AHCI_PRDT_MAX * sizeof(struct ahci_prd))
 
 static u32 refusals;
@@ -76,17 +85,58 @@ static bool slot_memory(struct ahci_slot *s)
     return s->table && s->walk;
 }
 
-static bool bounce_fit(struct ahci_slot *s, size_t len)
+static void bounce_release(struct ahci_bounce *b)
 {
-    if (s->buf_len >= len)
+    storage_bounce_free(b->buf, b->len);
+    *b = (struct ahci_bounce){ NULL, 0, 0 };
+}
+
+/* A buffer the slot gives up: into the port's pool when it is one of the
+ * large ones the pool keeps and there is room (a smaller one there makes
+ * room), else back to the VMM. */
+static void bounce_put(struct ahci_port *p, struct ahci_bounce *b)
+{
+    struct ahci_bounce *room = NULL;
+
+    if (!b->buf)
+        return;
+    if (b->len > BOUNCE_KEEP && b->len <= POOL_BUF_MAX)
+        for (unsigned i = 0; i < AHCI_POOL; i++)
+            if (!room || p->pool[i].len < room->len)
+                room = &p->pool[i];
+    if (!room || room->len >= b->len) {
+        bounce_release(b);
+        return;
+    }
+    if (room->buf)
+        bounce_release(room);
+    *room = *b;
+    *b = (struct ahci_bounce){ NULL, 0, 0 };
+}
+
+/* A bounce buffer of at least `len` bytes for slot s: its own, else the
+ * smallest of the port's pool that fits, else new VMM memory. */
+static bool bounce_fit(struct ahci_port *p, struct ahci_slot *s, size_t len)
+{
+    struct ahci_bounce *best = NULL;
+
+    if (s->b.len >= len)
         return true;
-    if (s->buf)
-        storage_bounce_free(s->buf, s->buf_len);
-    s->buf_len = 0;
-    s->buf = storage_bounce_alloc(len, &s->buf_phys);
-    if (!s->buf)
+    bounce_put(p, &s->b);
+    for (unsigned i = 0; i < AHCI_POOL; i++)
+        if (p->pool[i].len >= len && (!best || p->pool[i].len < best->len))
+            best = &p->pool[i];
+    if (best) {
+        s->b = *best;
+        *best = (struct ahci_bounce){ NULL, 0, 0 };
+        return true;
+    }
+    s->b.buf = storage_bounce_alloc(len, &s->b.phys);
+    if (!s->b.buf)
         return false;
-    s->buf_len = ALIGN_UP(len, 4096);
+    s->b.len = ALIGN_UP(len, 4096);
+    if (s->b.len > BOUNCE_KEEP)
+        p->large_allocs++;
     return true;
 }
 
@@ -97,8 +147,8 @@ static int bounce_copy(struct ahci_slot *s, bool to_guest)
 
     for (unsigned i = 0; i < s->walk->n && off < s->bytes; i++) {
         u32 n = MIN(s->walk->r[i].len, s->bytes - off);
-        int r = to_guest ? guest_phys_write(s->walk->r[i].addr, s->buf + off, n)
-                         : guest_phys_read(s->walk->r[i].addr, s->buf + off, n);
+        int r = to_guest ? guest_phys_write(s->walk->r[i].addr, s->b.buf + off, n)
+                         : guest_phys_read(s->walk->r[i].addr, s->b.buf + off, n);
         if (r < 0)
             return r;
         off += n;
@@ -170,15 +220,17 @@ static int shadow_bounced(struct ahci_port *p, unsigned n, bool write)
 {
     struct ahci_slot *s = &p->slot[n];
 
-    if (!bounce_fit(s, s->bytes))
+    if (s->bytes > BOUNCE_KEEP)
+        p->large_cmds++;
+    if (!bounce_fit(p, s, s->bytes))
         return -AHCI_ERR_NO_BOUNCE;
     if (write && (bounce_copy(s, false) < 0 ||
-                  storage_crypt(&p->sd, s->c.lba, s->c.sectors, s->buf, true) < 0)) {
-        memset(s->buf, 0, s->bytes);
+                  storage_crypt(&p->sd, s->c.lba, s->c.sectors, s->b.buf, true) < 0)) {
+        memset(s->b.buf, 0, s->bytes);
         return -AHCI_ERR_CIPHER;
     }
     s->bounce = true;
-    return (int)ahci_prdt_build(s->buf_phys, s->bytes, s->table->prdt, AHCI_PRDT_MAX);
+    return (int)ahci_prdt_build(s->b.phys, s->bytes, s->table->prdt, AHCI_PRDT_MAX);
 }
 
 /* Copies slot n's header and command table head (CFIS, ACMD) from the
@@ -340,6 +392,11 @@ void ahci_issue(struct ahci_port *p, u32 ci)
     }
     p->sact_pending &= ~fresh;
     p->issued |= fresh;
+    unsigned inflight = 0;
+    for (u32 m = p->issued; m; m &= m - 1)
+        inflight++;
+    if (inflight > p->max_inflight)
+        p->max_inflight = inflight;
     /* AHCI 5.6.4.1: PxSACT before PxCI for a queued command */
     if (sact)
         ahci_port_write(p, PX_SACT, sact);
@@ -355,8 +412,8 @@ static void complete(struct ahci_port *p, unsigned n)
     if (s->refused)
         return;
     if (s->bounce && s->c.xfer == AHCI_XFER_READ) {
-        if (storage_crypt(&p->sd, s->c.lba, s->c.sectors, s->buf, false) < 0) {
-            memset(s->buf, 0, s->bytes); /* never ciphertext to the guest */
+        if (storage_crypt(&p->sd, s->c.lba, s->c.sectors, s->b.buf, false) < 0) {
+            memset(s->b.buf, 0, s->bytes); /* never ciphertext to the guest */
             log_refusal(p, n, AHCI_ERR_CIPHER, "%s", "completion: zeros delivered; ");
         }
         if (bounce_copy(s, true) < 0)
@@ -366,12 +423,9 @@ static void complete(struct ahci_port *p, unsigned n)
     guest_phys_write(s->guest_hdr + offsetof(struct ahci_cmd_header, prdbc),
                      &prdbc, sizeof(prdbc));
     /* 32 slots of up to 4 MiB would not fit the VMM region: a large
-     * buffer goes back once its command is done */
-    if (s->buf_len > BOUNCE_KEEP) {
-        storage_bounce_free(s->buf, s->buf_len);
-        s->buf = NULL;
-        s->buf_len = 0;
-    }
+     * buffer goes to the port's pool (or back) once its command is done */
+    if (s->b.len > BOUNCE_KEEP)
+        bounce_put(p, &s->b);
 }
 
 /* The FIS receive area's regions (AHCI 4.2.1): DMA setup, PIO setup, D2H
@@ -385,6 +439,14 @@ static const struct { u16 off, len; } fis_regions[] = {
     { 0x00, 0x1c }, { 0x20, 0x14 }, { 0x40, 0x14 }, { 0x58, 0x08 }, { 0x60, 0x40 },
 };
 
+static bool fis_arrived(const struct ahci_port *p)
+{
+    for (unsigned i = 0; i < sizeof(fis_regions) / sizeof(fis_regions[0]); i++)
+        if (__atomic_load_n(p->rfis + fis_regions[i].off, __ATOMIC_ACQUIRE))
+            return true;
+    return false;
+}
+
 static void copy_new_fises(struct ahci_port *p)
 {
     for (unsigned i = 0; i < sizeof(fis_regions) / sizeof(fis_regions[0]); i++) {
@@ -396,10 +458,13 @@ static void copy_new_fises(struct ahci_port *p)
     }
 }
 
+/* A port with no slot at the HBA costs no register read here unless the
+ * caller wants PxCI or PxSACT (the HBA's IS read polls every port), nor
+ * does a port whose FIS area received nothing. */
 void ahci_poll(struct ahci_port *p, u32 *ci_out, u32 *sact_out)
 {
-    u32 ci = ahci_port_read(p, PX_CI);
-    u32 sact = ahci_port_read(p, PX_SACT);
+    u32 ci = p->issued || ci_out ? ahci_port_read(p, PX_CI) : 0;
+    u32 sact = p->issued || sact_out ? ahci_port_read(p, PX_SACT) : 0;
     u32 done = p->issued & ~ci & ~sact;
 
     for (unsigned n = 0; done && n < 32; n++)
@@ -407,7 +472,8 @@ void ahci_poll(struct ahci_port *p, u32 *ci_out, u32 *sact_out)
             complete(p, n);
     /* the D2H, PIO setup and SDB FISes the HBA received, for the guest's
      * driver to read the status from (SeaBIOS does) */
-    if ((ahci_port_read(p, PX_CMD) & PX_CMD_FRE) && dma_ok(guest_fb(p), AHCI_RFIS_SIZE))
+    if (fis_arrived(p) && (ahci_port_read(p, PX_CMD) & PX_CMD_FRE) &&
+        dma_ok(guest_fb(p), AHCI_RFIS_SIZE))
         copy_new_fises(p);
     if (ci_out)
         *ci_out = ci;

@@ -309,6 +309,7 @@ static bool ide_cmd_io(struct vcpu *v, const struct vcpu_exit *e)
         return false;
     unsigned reg = e->io.port - c->cmd;
     u64 flags = spin_lock_irqsave(&c->lock);
+    c->exits[!e->io.in][reg & 7]++;
     c->esize = e->io.size;
     if (reg == ATA_REG_DATA && e->io.string) {
         io_string(v, e, data_xfer, c);
@@ -510,6 +511,21 @@ static int ide_summary(void)
                          "controller", i, n, (unsigned long long)d->pio_sectors,
                          (unsigned long long)d->dma_sectors, refusals);
         }
+    for (unsigned i = 0; i < ARRAY_SIZE(channels); i++) {
+        const struct ide_channel *c = &channels[i];
+        if (!c->present)
+            continue;
+        char line[256];
+        size_t o = 0;
+        for (unsigned w = 0; w < 2; w++)
+            for (unsigned r = 0; r < 8; r++)
+                if (c->exits[w][r] && o < sizeof(line))
+                    o += ksnprintf(line + o, sizeof(line) - o, " %s%u=%llu",
+                                   w ? "out" : "in", r,
+                                   (unsigned long long)c->exits[w][r]);
+        log_info("ide", "ata%u: %llu bus-master transfers; command-block exits by "
+                 "register:%s", i, (unsigned long long)c->dma_commands, o ? line : " none");
+    }
     return 0;
 }
 INIT_FUNC(poweroff, 40, ide_summary);

@@ -69,6 +69,8 @@ struct ide_channel {
     u8 *bounce;
     u64 bounce_phys;
     size_t bounce_len;
+    u64 exits[2][8];         /* command-block exits [write][register] */
+    u64 dma_commands;        /* bus-master transfers started */
 };
 
 /* The drive the command in progress addresses. */

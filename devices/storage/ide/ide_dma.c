@@ -112,6 +112,7 @@ static void start_device(struct ide_channel *c, unsigned entries)
     outb((u16)(c->bm + BM_REG_COMMAND), c->bm_cmd);
     c->dma_running = true;
     c->start_pending = false;
+    c->dma_commands++;
 }
 
 /* A transfer the cipher does not touch (ATAPI, other commands, plain

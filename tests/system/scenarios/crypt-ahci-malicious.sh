@@ -30,6 +30,7 @@ crypt_key "$key"
 # the miniguest, 4 KiB of plaintext at LBA 1024 encrypted from there on,
 # an address in the VMM region patched in (cfg_vmm at byte 4088)
 cp "$IMG" "$disk"
+truncate -s 2M "$disk"  # room for the 1 MiB reads at LBA 1024
 yes VENEER-AHCI-PLAIN | tr -d '\n' | head -c 4096 |
     dd of="$disk" bs=512 seek=1024 conv=notrunc status=none
 addr=$((region + 0x100000))
@@ -43,12 +44,16 @@ mkiso "$LOG_DIR/veneer.iso" "vmm.crypt=ahci/1024-end/k0 vmm.kcv=$(crypt_kcv "$ke
 # shellcheck disable=SC2046
 qemu_start evil "$LOG_DIR/veneer.iso" -cpu EPYC,+svm,+npt -machine q35 -nic none \
     -device isa-debug-exit,iobase=0xf4 $(guest_qemu_disk_args "$disk")
-wait_for evil "AHCI-EVIL done|PANIC" 120; stop evil
+wait_for evil "I storage: ahci [0-9a-f:.]+ p0: [0-9]+ sectors read|PANIC" 120; stop evil
 
 expect evil "I mem: VMM region 00000000${region#0x}" "the VMM region where the guest was told"
 expect evil "I storage: ahci [0-9a-f:.]+ p0: 512-byte sectors, encrypted by rule ahci/1024-end/k0" "the disk under the rule"
 expect evil "AHCI-EVIL done" "the guest ran to its end"
 expect evil "AHCI-EVIL good-read is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "a good read returns the plaintext"
+n=$(grep -ac "AHCI-EVIL big-read is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "$LOG_DIR/evil.serial")
+if [ "$n" = 4 ]; then echo "ok   evil: four 1 MiB reads return the plaintext"
+else echo "FAIL evil: $n of the four 1 MiB reads returned the plaintext"; FAILS=$((FAILS + 1)); fi
+expect evil "I ahci: ahci [0-9a-f:.]+ p0: at most 1 commands at the HBA at once; 4 bounced commands over 256 KiB, 1 bounce buffers over 256 KiB taken from VMM memory" "the four 1 MiB reads bounced through one buffer (the port's pool keeps it between commands)"
 expect evil "AHCI-EVIL good-read-again is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "the port works after the refusals"
 expect evil "AHCI-EVIL good-read-after-hba-reset is=0000000[0-9a-f] tfd=000000[45]0 sact=00000000 data=VENEER-AHCI-PLAI" "and after an HBA reset (GHC.HR) and a COMRESET"
 expect evil "AHCI-EVIL fis-area-quiet is=00000000" "no FIS came: the guest's FIS area is not written (a firmware's left behind would be memory the OS reuses)"
