@@ -167,6 +167,15 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo)
     svm_state_write_back(v);
     b02->save.rax = v->regs.gpr[GPR_RAX];
     b02->save.rsp = v->regs.gpr[GPR_RSP];
+    if (s->nmi_step) {
+        /* the step over L2's IRET (svm_run.c) is the VMM's: L1 gets L2's
+         * own TF, RF and DR6; a waiting NMI goes in at L1's next window */
+        b02->save.rflags = (b02->save.rflags & ~(RFLAGS_TF | RFLAGS_RF)) |
+                           s->step_rflags;
+        b02->save.dr6 = s->step_dr6;
+        s->nmi_step = false;
+    }
+    s->after_iret = false;
     copy_vmrun_state(&b12->save, &b02->save);
     b12->ctl.vintr = (b12->ctl.vintr & ~vtpr_virq) | (b02->ctl.vintr & vtpr_virq);
     b12->ctl.interrupt_shadow = b02->ctl.interrupt_shadow & SVM_INTERRUPT_SHADOW;
