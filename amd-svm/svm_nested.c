@@ -94,6 +94,14 @@ static void switch_level(struct vcpu *v, bool l2)
     n->in_l2 = l2;
     v->state.valid = 0;
     v->state.dirty = 0;
+    /* The NMI mask is the CPU's, not a level's (the VMCB has no field for
+     * it; QEMU's and Bochs' SVM keep one flag): an NMI the VMM injected
+     * at either level is in service until the next IRET at either level,
+     * so the IRET intercept that ends it goes with the level switch
+     * (vmcb02 is rebuilt at every VMRUN; L2's handler may exit to L1
+     * before its IRET). L1's own IRET intercept is put back in vmcb02
+     * before the entry (svm_nested_keep_l1_intercepts). */
+    vmcb_set_intercept1(to, SVM_INTERCEPT_IRET, s->nmi_in_service);
     /* the interrupt window was set up in the other VMCB */
     s->irq_window = false;
     to->ctl.tlb_control = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_GUEST

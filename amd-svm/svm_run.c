@@ -179,15 +179,8 @@ static void prepare_events(struct vcpu *v)
         b->ctl.eventinj = 2 | SVM_EVT_TYPE_NMI | SVM_EVT_VALID;
         s->pending_nmis--;
         s->nmi_in_service = true;
+        vmcb_set_intercept1(b, SVM_INTERCEPT_IRET, true);
     }
-    /* The NMI mask is the CPU's, not a level's (the VMCB has no field for
-     * it; QEMU's and Bochs' SVM keep one flag): an NMI in service at
-     * either level ends with the next IRET at either level, so the IRET
-     * intercept follows the VMCB that runs (vmcb02 is rebuilt at every
-     * VMRUN, and L2's handler may exit to L1 before its IRET). */
-    vmcb_set_intercept1(b, SVM_INTERCEPT_IRET, s->nmi_in_service ||
-                        (s->nested.in_l2 &&
-                         (s->nested.vmcb12->ctl.intercept1 & SVM_INTERCEPT_IRET)));
     if (!s->nested.gif) {
         /* L1 cleared GIF: NMIs and interrupts wait for its STGI (which
          * exits); physical interrupts are held by V_INTR_MASKING with the

@@ -20,6 +20,13 @@
 # map onto Veneer's region is L1's #GP exit with nothing loaded, as L1's
 # own load is. With V_INTR_MASKING, a self-IPI held by L1's GIF is an INTR
 # exit while L2 spins with IF=0, taken by L1 after its STGI (vintr=).
+# NMIs across levels (the local APIC's ICR, by APIC ID): with L1's NMI
+# intercept, L2's self-NMI is exit 0x61, held by GIF=0 until L1's STGI,
+# and one L1's handler sends itself waits for that handler's IRET (nmi=);
+# without it, L2's own handler (L2's IDT) takes it and halts (an exit to
+# L1 before its IRET), and L2's second self-NMI after that IRET is taken
+# too (nmil2=; main lost it: nmil2=00000001); the same with L1
+# intercepting the handler's IRET (nmiiret=; main: ffffffff).
 #   control: bare QEMU SVM runs the same L1 (no VMM region: vmm=-).
 #   off:     Veneer, default options: CPUID shows no SVM, VMRUN is #UD,
 #            EFER.SVME is #GP (QEMU bare accepts SVME without SVM: no
