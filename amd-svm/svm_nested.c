@@ -457,7 +457,7 @@ bool svm_nested_l2_pending(struct vcpu *v)
     struct svm_nested *n = &s->nested;
     u64 evt = s->exception;
     u8 vector = (u8)evt;
-    u64 info1, info2;
+    u64 info1, info2, intinfo;
 
     if (!(evt & SVM_EVT_VALID))
         return l2_pending_event(v);
@@ -468,8 +468,15 @@ bool svm_nested_l2_pending(struct vcpu *v)
     s->exception = 0;
     /* the fault's RF went into the image it would have pushed */
     n->vmcb02->save.rflags &= ~RFLAGS_RF;
-    log_debug("svm", "exception %u raised in L2 by the VMM goes to L1", vector);
-    vmexit(v, SVM_EXIT_EXCP_BASE + vector, info1, info2, 0);
+    /* An event whose delivery the fault interrupted (L2's stack in the
+     * VMM region, say) is L1's, in EXITINTINFO, as the CPU reports an
+     * exception intercepted during delivery; never delivered to L1. */
+    intinfo = s->reinject ? s->reinject
+            : s->intinfo_nmi ? 2 | SVM_EVT_TYPE_NMI | SVM_EVT_VALID : 0;
+    intinfo_to_l1(s, intinfo);
+    log_debug("svm", "exception %u raised in L2 by the VMM goes to L1 "
+              "(EXITINTINFO 0x%llx)", vector, (unsigned long long)intinfo);
+    vmexit(v, SVM_EXIT_EXCP_BASE + vector, info1, info2, intinfo);
     return true;
 }
 

@@ -81,6 +81,7 @@
 #define C_VINTR 0x060
 #define C_NP    0x090
 #define C_NCR3  0x0b0
+#define C_EXITINTINFO 0x088
 #include "svm32.inc"
 
 
@@ -686,6 +687,45 @@ svm_on:
         call    bad
 28:     call    say_ok
 
+        /* ---- intinfo: L1 injects vector 0x40 (EVENTINJ) into an L2
+         * whose stack is in the VMM region (cfg_vmm; bare: skipped, "-"):
+         * the delivery's push is L1's #GP exit (0x4d) with the event in
+         * EXITINTINFO, and the event never reaches L1 itself ---- */
+        movl    $m_intinfo, %esi
+        call    bputs
+        cmpl    $0, cfg_vmm
+        jne     1f
+        movl    $m_skip, %esi
+        call    bputs
+        jmp     30f
+1:      movl    $stray_handler, %eax    /* L1's vector 0x40 now counts */
+        movw    %ax, idt + 0x40 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 0x40 * 8 + 6
+        call    build_vmcb
+        movl    $IDT2, VMCB + S_IDTR + 8 /* L2's 0x40: l2_inj_handler */
+        movl    cfg_vmm, %eax
+        andl    $~0xfff, %eax
+        addl    $0x800, %eax
+        movl    %eax, VMCB + S_RSP
+        movl    $l2_hlt, VMCB + S_RIP
+        movl    $0x80000040, VMCB + C_EVENTINJ /* valid, INTR, 0x40 */
+        movl    $0, strays
+        call    run_l2
+        movl    $0x4d, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        jc      29f
+        movl    VMCB + C_EXITINTINFO, %eax /* the event, not delivered */
+        cmpl    $0x80000040, %eax
+        jne     2f
+        movl    strays, %eax            /* 0: not delivered to L1 */
+        testl   %eax, %eax
+        jz      29f
+2:      call    bad
+29:     call    say_ok
+30:
+
 verdict:
         movl    $m_pass, %esi
         cmpl    $0, ok
@@ -903,6 +943,10 @@ self_nmi:
         popl    %eax
         ret
 
+stray_handler:
+        incl    strays
+        iret
+
 nmi_handler:
         incl    nmis
         cmpl    $0, nmi_again
@@ -970,6 +1014,7 @@ m_vintr: .asciz " vintr="
 m_nmi:  .asciz  " nmi="
 m_nmil2: .asciz " nmil2="
 m_nmiiret: .asciz " nmiiret="
+m_intinfo: .asciz " intinfo="
 m_ok:   .asciz  "ok"
 m_l2:   .asciz  "L2: hello\r\n"
 m_pass: .asciz  " PASS\r\n"
@@ -983,6 +1028,7 @@ fault_err: .long 0
 nmis:   .long   0
 irqs:   .long   0
 l2nmis: .long   0
+strays: .long   0
 nmi_again: .long 0
 nmi_inner: .long 0
 skip:   .long   0
