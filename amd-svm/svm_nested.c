@@ -41,6 +41,10 @@
 /* The part of a VMCB the CPU defines (control area and state save area
  * up to the LBR fields): all that VMRUN reads and #VMEXIT writes. */
 #define VMCB_USED (0x400 + offsetof(struct vmcb_save, reserved6))
+/* A V_IRQ request: the bit, its vector, priority and IGN_TPR. */
+#define VIRQ_BITS (SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR |                    \
+                   (0xfULL << SVM_VINTR_PRIO_SHIFT) |                      \
+                   (0xffULL << SVM_VINTR_VECTOR_SHIFT))
 
 /* The exit fields of a VMCB, as one write to L1's copy. */
 struct vmcb_exit_fields {
@@ -185,7 +189,11 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo)
     }
     s->after_iret = false;
     copy_vmrun_state(&b12->save, &b02->save);
-    b12->ctl.vintr = (b12->ctl.vintr & ~vtpr_virq) | (b02->ctl.vintr & vtpr_virq);
+    /* V_TPR as L2 left it; V_IRQ set while L1's request is not taken
+     * (vmcb02's bit may be the VMM's window) */
+    b12->ctl.vintr = (b12->ctl.vintr & ~vtpr_virq) |
+                     (b02->ctl.vintr & SVM_VINTR_TPR_MASK) |
+                     (n->l1_virq ? SVM_VINTR_V_IRQ : 0);
     b12->ctl.interrupt_shadow = b02->ctl.interrupt_shadow & SVM_INTERRUPT_SHADOW;
     b12->ctl.exitcode = code;
     b12->ctl.exitinfo1 = info1;
@@ -633,6 +641,8 @@ static void build_vmcb02(struct vcpu *v)
     if ((c12->vintr & SVM_VINTR_MASKING) && (c12->intercept1 & SVM_INTERCEPT_INTR))
         c->vintr |= SVM_VINTR_MASKING;
     c->interrupt_shadow = c12->interrupt_shadow & SVM_INTERRUPT_SHADOW;
+    n->l1_virq = (c12->vintr & SVM_VINTR_V_IRQ) ? c12->vintr & VIRQ_BITS : 0;
+    n->l1_virq_loaded = n->l1_virq != 0;
     c->np_control = SVM_NP_ENABLE;  /* the VMM region absent, either way */
     c->clean = 0;
     copy_vmrun_state(&b02->save, &b12->save);
@@ -772,6 +782,29 @@ void svm_nested_keep_l1_intercepts(struct svm_vcpu *s)
         b->ctl.intercept_exceptions |= c12->intercept_exceptions;
         vmcb_dirty(b, VMCB_CLEAN_I);
     }
+}
+
+/* Before an entry into L2: vmcb02's V_IRQ is L1's request (until L2
+ * takes it) unless the VMM's own window or interrupt uses it this time
+ * (svm_run.c), which would otherwise overwrite or clear L1's. */
+void svm_nested_virq_entry(struct svm_vcpu *s, bool vmm_uses)
+{
+    struct svm_nested *n = &s->nested;
+    struct vmcb *b = n->vmcb02;
+
+    n->l1_virq_loaded = !vmm_uses && n->l1_virq;
+    if (n->l1_virq_loaded)
+        vmcb_set_vintr(b, (b->ctl.vintr & ~VIRQ_BITS) | n->l1_virq);
+}
+
+/* After an exit from L2: the CPU clears V_IRQ when L2 takes the virtual
+ * interrupt (APM 15.21.4). */
+void svm_nested_virq_exit(struct svm_vcpu *s)
+{
+    struct svm_nested *n = &s->nested;
+
+    if (n->l1_virq_loaded && !(n->vmcb02->ctl.vintr & SVM_VINTR_V_IRQ))
+        n->l1_virq = 0;
 }
 
 /* The host IF for a VMRUN of vmcb02: L1's IF when L2 runs with

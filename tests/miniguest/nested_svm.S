@@ -52,10 +52,23 @@
  * intercept; L1 sends itself a fixed IPI between CLGI and VMRUN with
  * IF=1; L2 spins with IF=0: exit 0x60 (INTR), and L1's handler runs
  * right after its STGI, not before.
+ * Events across levels (NMIs sent through the local APIC's ICR by APIC
+ * ID): nmi: L1 intercepts NMI; L2's self-NMI is exit 0x61, the NMI held
+ * (GIF=0) until L1's STGI, then L1's handler, whose own self-NMI waits
+ * for its IRET; nmil2: no NMI intercept; L2's handler (L2's IDT, IDT2)
+ * takes it and halts (exit 0x78 before its IRET); resumed, L2's second
+ * self-NMI is taken after that IRET; nmiiret: the same with L1
+ * intercepting IRET (exit 0x74, L1 resumes L2 at the IRET); intinfo
+ * (cfg_vmm; "-" without): L1's EVENTINJ of 0x40 into an L2 whose stack
+ * is in the VMM region: exit 0x4d with the event in EXITINTINFO, never
+ * delivered to L1 (its own vector 0x40 counts strays); virq: L1's V_IRQ
+ * (0x42) for an L2 with IF=0 that takes two NMIs, then STI: exit 0x78 in
+ * L2's 0x42 handler, V_IRQ clear.
  * L1 brackets each VMRUN with CLGI and STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
  * own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok npt=ok vintr=ok
- * PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * nmi=ok nmil2=ok nmiiret=ok intinfo=ok virq=ok PASS|FAIL" (feat: CPUID
+ * 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 15
 #include "boot32.inc"
@@ -726,6 +739,38 @@ svm_on:
 29:     call    say_ok
 30:
 
+        /* ---- virq: L1 requests a virtual interrupt (V_IRQ, vector 0x42)
+         * for L2, which runs with IF=0 and, in its NMI handler, sends
+         * itself a second NMI (held until that IRET: the VMM's window
+         * while L2 waits); after both, L2's STI takes 0x42 in its own
+         * handler (exit 0x78 there), V_IRQ cleared in the VMCB ---- */
+        movl    $m_virq, %esi
+        call    bputs
+        call    build_vmcb
+        movl    $l2_virq_handler, %eax
+        movw    %ax, IDT2 + 0x42 * 8
+        shrl    $16, %eax
+        movw    %ax, IDT2 + 0x42 * 8 + 6
+        movl    $IDT2, VMCB + S_IDTR + 8
+        movl    $0x001f0100, VMCB + C_VINTR /* V_IRQ, priority 15, IGN_TPR */
+        movl    $0x42, VMCB + C_VINTR + 4   /* its vector */
+        movl    $l2_virq, VMCB + S_RIP
+        movl    $-5, l2nmis             /* the handler's HLT: not this time */
+        movl    $1, l2_again
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_virq_handler, %ebx
+        call    check_exit
+        jc      31f
+        movl    VMCB + C_VINTR, %eax    /* V_IRQ: taken */
+        testl   $0x100, %eax
+        jnz     32f
+        movl    l2nmis, %eax            /* -3: both NMIs in L2 */
+        cmpl    $-3, %eax
+        je      31f
+32:     call    bad
+31:     call    say_ok
+
 verdict:
         movl    $m_pass, %esi
         cmpl    $0, ok
@@ -888,9 +933,29 @@ l2_nmi2:
         loop    1b
 l2_nmi_done:
         hlt
+l2_virq:                                /* IF=0 */
+        call    self_nmi                /* L2's handler sends a second */
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        sti                             /* V_IRQ 0x42 taken here */
+        nop
+        nop
+        hlt                             /* not taken: exit 0x78 here */
+l2_virq_handler:
+        hlt
 l2_nmi_handler:                         /* L2's IDT; the first one halts */
         incl    l2nmis
-        cmpl    $1, l2nmis
+        cmpl    $0, l2_again
+        je      2f
+        movl    $0, l2_again            /* once: another NMI from inside */
+        call    self_nmi
+        pushl   %ecx
+        movl    $WAIT, %ecx
+3:      pause
+        loop    3b
+        popl    %ecx
+2:      cmpl    $1, l2nmis
         jne     1f
 l2_nmi_hlt:
         hlt
@@ -1015,6 +1080,7 @@ m_nmi:  .asciz  " nmi="
 m_nmil2: .asciz " nmil2="
 m_nmiiret: .asciz " nmiiret="
 m_intinfo: .asciz " intinfo="
+m_virq: .asciz  " virq="
 m_ok:   .asciz  "ok"
 m_l2:   .asciz  "L2: hello\r\n"
 m_pass: .asciz  " PASS\r\n"
@@ -1029,6 +1095,7 @@ nmis:   .long   0
 irqs:   .long   0
 l2nmis: .long   0
 strays: .long   0
+l2_again: .long 0
 nmi_again: .long 0
 nmi_inner: .long 0
 skip:   .long   0
