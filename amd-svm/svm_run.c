@@ -220,7 +220,7 @@ static void prepare_events(struct vcpu *v)
     struct svm_vcpu *s = svm_of(v);
 
     choose_events(v);
-    if (s->nested.in_l2)
+    if (s->nested.in_l2 && s->nested.l1_virq)
         svm_nested_virq_entry(s, s->irq_window || s->pending_irq >= 0);
 }
 
@@ -233,7 +233,7 @@ static void collect_events(struct vcpu *v)
     u64 info = b->ctl.exitintinfo;
 
     s->intinfo_nmi = false;
-    if (s->nested.in_l2)
+    if (s->nested.in_l2 && s->nested.l1_virq)
         svm_nested_virq_exit(s);
     if (info & SVM_EVT_VALID) {
         /* Interrupted mid-delivery: deliver it again (APM 15.7.2). An
