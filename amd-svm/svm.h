@@ -43,6 +43,11 @@ struct svm_nested {
     u32 nnpt_asid;
     u64 nnpt_gen;         /* slat_generation when NPT02 was last emptied */
     u64 nnpt_faults, nnpt_flushes;
+    /* L1's V_IRQ request for L2 (VMCB12's V_IRQ with its vector,
+     * priority and IGN_TPR; 0: none, or L2 took it), and whether vmcb02's
+     * V_IRQ holds it now (the VMM's own window and interrupts use it too) */
+    u64 l1_virq;
+    bool l1_virq_loaded;
 };
 
 struct svm_exit_record {
@@ -124,6 +129,8 @@ bool svm_nested_l2_pending(struct vcpu *v);
 void svm_nested_gif_masking(struct svm_vcpu *s);
 void svm_nested_keep_l1_intercepts(struct svm_vcpu *s);
 bool svm_nested_host_if(const struct svm_vcpu *s);
+void svm_nested_virq_entry(struct svm_vcpu *s, bool vmm_uses);
+void svm_nested_virq_exit(struct svm_vcpu *s);
 void svm_nested_set_tsc_offset(struct svm_vcpu *s, u64 l1_offset);
 void svm_nested_reset(struct vcpu *v);
 void svm_nested_slat_changed(struct svm_vcpu *s);

@@ -41,6 +41,10 @@
 /* The part of a VMCB the CPU defines (control area and state save area
  * up to the LBR fields): all that VMRUN reads and #VMEXIT writes. */
 #define VMCB_USED (0x400 + offsetof(struct vmcb_save, reserved6))
+/* A V_IRQ request: the bit, its vector, priority and IGN_TPR. */
+#define VIRQ_BITS (SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR |                    \
+                   (0xfULL << SVM_VINTR_PRIO_SHIFT) |                      \
+                   (0xffULL << SVM_VINTR_VECTOR_SHIFT))
 
 /* The exit fields of a VMCB, as one write to L1's copy. */
 struct vmcb_exit_fields {
@@ -94,6 +98,14 @@ static void switch_level(struct vcpu *v, bool l2)
     n->in_l2 = l2;
     v->state.valid = 0;
     v->state.dirty = 0;
+    /* The NMI mask is the CPU's, not a level's (the VMCB has no field for
+     * it; QEMU's and Bochs' SVM keep one flag): an NMI the VMM injected
+     * at either level is in service until the next IRET at either level,
+     * so the IRET intercept that ends it goes with the level switch
+     * (vmcb02 is rebuilt at every VMRUN; L2's handler may exit to L1
+     * before its IRET). L1's own IRET intercept is put back in vmcb02
+     * before the entry (svm_nested_keep_l1_intercepts). */
+    vmcb_set_intercept1(to, SVM_INTERCEPT_IRET, s->nmi_in_service);
     /* the interrupt window was set up in the other VMCB */
     s->irq_window = false;
     to->ctl.tlb_control = svm_caps.flush_by_asid ? SVM_TLB_FLUSH_GUEST
@@ -167,8 +179,21 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo)
     svm_state_write_back(v);
     b02->save.rax = v->regs.gpr[GPR_RAX];
     b02->save.rsp = v->regs.gpr[GPR_RSP];
+    if (s->nmi_step) {
+        /* the step over L2's IRET (svm_run.c) is the VMM's: L1 gets L2's
+         * own TF, RF and DR6; a waiting NMI goes in at L1's next window */
+        b02->save.rflags = (b02->save.rflags & ~(RFLAGS_TF | RFLAGS_RF)) |
+                           s->step_rflags;
+        b02->save.dr6 = s->step_dr6;
+        s->nmi_step = false;
+    }
+    s->after_iret = false;
     copy_vmrun_state(&b12->save, &b02->save);
-    b12->ctl.vintr = (b12->ctl.vintr & ~vtpr_virq) | (b02->ctl.vintr & vtpr_virq);
+    /* V_TPR as L2 left it; V_IRQ set while L1's request is not taken
+     * (vmcb02's bit may be the VMM's window) */
+    b12->ctl.vintr = (b12->ctl.vintr & ~vtpr_virq) |
+                     (b02->ctl.vintr & SVM_VINTR_TPR_MASK) |
+                     (n->l1_virq ? SVM_VINTR_V_IRQ : 0);
     b12->ctl.interrupt_shadow = b02->ctl.interrupt_shadow & SVM_INTERRUPT_SHADOW;
     b12->ctl.exitcode = code;
     b12->ctl.exitinfo1 = info1;
@@ -440,7 +465,7 @@ bool svm_nested_l2_pending(struct vcpu *v)
     struct svm_nested *n = &s->nested;
     u64 evt = s->exception;
     u8 vector = (u8)evt;
-    u64 info1, info2;
+    u64 info1, info2, intinfo;
 
     if (!(evt & SVM_EVT_VALID))
         return l2_pending_event(v);
@@ -451,8 +476,15 @@ bool svm_nested_l2_pending(struct vcpu *v)
     s->exception = 0;
     /* the fault's RF went into the image it would have pushed */
     n->vmcb02->save.rflags &= ~RFLAGS_RF;
-    log_debug("svm", "exception %u raised in L2 by the VMM goes to L1", vector);
-    vmexit(v, SVM_EXIT_EXCP_BASE + vector, info1, info2, 0);
+    /* An event whose delivery the fault interrupted (L2's stack in the
+     * VMM region, say) is L1's, in EXITINTINFO, as the CPU reports an
+     * exception intercepted during delivery; never delivered to L1. */
+    intinfo = s->reinject ? s->reinject
+            : s->intinfo_nmi ? 2 | SVM_EVT_TYPE_NMI | SVM_EVT_VALID : 0;
+    intinfo_to_l1(s, intinfo);
+    log_debug("svm", "exception %u raised in L2 by the VMM goes to L1 "
+              "(EXITINTINFO 0x%llx)", vector, (unsigned long long)intinfo);
+    vmexit(v, SVM_EXIT_EXCP_BASE + vector, info1, info2, intinfo);
     return true;
 }
 
@@ -609,6 +641,8 @@ static void build_vmcb02(struct vcpu *v)
     if ((c12->vintr & SVM_VINTR_MASKING) && (c12->intercept1 & SVM_INTERCEPT_INTR))
         c->vintr |= SVM_VINTR_MASKING;
     c->interrupt_shadow = c12->interrupt_shadow & SVM_INTERRUPT_SHADOW;
+    n->l1_virq = (c12->vintr & SVM_VINTR_V_IRQ) ? c12->vintr & VIRQ_BITS : 0;
+    n->l1_virq_loaded = n->l1_virq != 0;
     c->np_control = SVM_NP_ENABLE;  /* the VMM region absent, either way */
     c->clean = 0;
     copy_vmrun_state(&b02->save, &b12->save);
@@ -748,6 +782,29 @@ void svm_nested_keep_l1_intercepts(struct svm_vcpu *s)
         b->ctl.intercept_exceptions |= c12->intercept_exceptions;
         vmcb_dirty(b, VMCB_CLEAN_I);
     }
+}
+
+/* Before an entry into L2: vmcb02's V_IRQ is L1's request (until L2
+ * takes it) unless the VMM's own window or interrupt uses it this time
+ * (svm_run.c), which would otherwise overwrite or clear L1's. */
+void svm_nested_virq_entry(struct svm_vcpu *s, bool vmm_uses)
+{
+    struct svm_nested *n = &s->nested;
+    struct vmcb *b = n->vmcb02;
+
+    n->l1_virq_loaded = !vmm_uses && n->l1_virq;
+    if (n->l1_virq_loaded)
+        vmcb_set_vintr(b, (b->ctl.vintr & ~VIRQ_BITS) | n->l1_virq);
+}
+
+/* After an exit from L2: the CPU clears V_IRQ when L2 takes the virtual
+ * interrupt (APM 15.21.4). */
+void svm_nested_virq_exit(struct svm_vcpu *s)
+{
+    struct svm_nested *n = &s->nested;
+
+    if (n->l1_virq_loaded && !(n->vmcb02->ctl.vintr & SVM_VINTR_V_IRQ))
+        n->l1_virq = 0;
 }
 
 /* The host IF for a VMRUN of vmcb02: L1's IF when L2 runs with

@@ -156,7 +156,7 @@ static void nmi_step_end(struct vcpu *v)
  * then a queued exception, then an NMI. A pending interrupt goes through
  * V_IRQ, which the CPU delivers when the guest allows it; when an NMI
  * has to wait, V_IRQ serves as the exit-soon window instead. */
-static void prepare_events(struct vcpu *v)
+static void choose_events(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *b = s->vmcb;
@@ -213,6 +213,17 @@ static void prepare_events(struct vcpu *v)
     vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, s->pending_irq >= 0);
 }
 
+/* The events of this entry; in L2, L1's own V_IRQ request goes back into
+ * vmcb02 whenever the VMM's window and interrupt leave V_IRQ free. */
+static void prepare_events(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+
+    choose_events(v);
+    if (s->nested.in_l2 && s->nested.l1_virq)
+        svm_nested_virq_entry(s, s->irq_window || s->pending_irq >= 0);
+}
+
 /* After an exit: what was being delivered, whether V_IRQ was taken, and
  * whether the IRET that ended an NMI handler has run. */
 static void collect_events(struct vcpu *v)
@@ -222,6 +233,8 @@ static void collect_events(struct vcpu *v)
     u64 info = b->ctl.exitintinfo;
 
     s->intinfo_nmi = false;
+    if (s->nested.in_l2 && s->nested.l1_virq)
+        svm_nested_virq_exit(s);
     if (info & SVM_EVT_VALID) {
         /* Interrupted mid-delivery: deliver it again (APM 15.7.2). An
          * NMI the VMM injected is counted again; one L1 injected into L2
@@ -559,9 +572,11 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         collect_events(v);
         u32 code = (u32)b->ctl.exitcode;
         bool done = false;
-        /* A physical NMI or interrupt: the VMM's part first (the NMI is
-         * counted for the guest), then L2's exit may go to L1 too. */
-        if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR)
+        /* A physical NMI or interrupt, or the IRET that ends an NMI the
+         * VMM injected: the VMM's part first (the NMI is counted for the
+         * guest, the NMI mask dropped), then L2's exit may go to L1 too. */
+        if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR ||
+            (code == SVM_EXIT_IRET && s->nmi_in_service))
             done = handle_internal(v, code);
         /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
          * SVM instruction of L1 is emulated. Both continue in L1. */

@@ -10,9 +10,18 @@
  *     mov dx, 0x11 ; out dx, ax              -> KVM_EXIT_IO out port 0x11, 2 bytes, 0x13ba
  *     hlt                                    -> KVM_EXIT_HLT
  * Prints one line per exit and `KVMTEST PASS`, or `KVMTEST FAIL <why>`
- * (exit status 1). */
+ * (exit status 1). `kvmtest N` runs the VM N times from the start (the
+ * exits printed for the first run, every run checked), for the guest's
+ * `kvmsmp` check: L1 with two vcpus, each running KVM guests, and ends
+ * with `KVMTEST N runs on CPU c` (the CPU it ended on). `kvmtest N MINE
+ * PEER`: after the first run it creates the file MINE and waits (up to
+ * 120 s) for PEER to exist before the other N-1 runs, so that two
+ * kvmtests started together both have their VM set up and running at
+ * the same time (`KVMTEST met its peer after run 1`). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -21,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MEM_SIZE 0x10000
@@ -78,21 +88,81 @@ static const char *exit_name(uint32_t r)
     }
 }
 
-int main(void)
+/* One run of the VM from CODE_AT to its HLT, every exit checked. */
+static void run_once(int vcpu, struct kvm_run *run, int verbose)
 {
     static const struct want_io want[] = {
         { 0x10, 1, 0x5a },
         { 0x11, 2, 5050 },
     };
-    struct kvm_userspace_memory_region region;
     struct kvm_sregs sregs;
     struct kvm_regs regs;
+    unsigned int n_io = 0;
+
+    xioctl(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+    sregs.cs.base = 0;
+    sregs.cs.selector = 0;
+    xioctl(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+    memset(&regs, 0, sizeof(regs));
+    regs.rip = CODE_AT;
+    regs.rflags = 0x2;
+    xioctl(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+
+    for (int i = 0; i < 16; i++) {
+        xioctl(vcpu, KVM_RUN, NULL, "KVM_RUN");
+        if (run->exit_reason == KVM_EXIT_IO) {
+            uint32_t data = 0;
+            const struct want_io *w = &want[n_io];
+
+            memcpy(&data, (uint8_t *)run + run->io.data_offset, run->io.size);
+            if (verbose)
+                printf("KVMTEST exit io dir=%s port=0x%x size=%u data=0x%x\n",
+                       run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
+                       run->io.port, run->io.size, data);
+            if (n_io >= sizeof(want) / sizeof(want[0]))
+                fail("more I/O exits than expected");
+            if (run->io.direction != KVM_EXIT_IO_OUT || run->io.port != w->port ||
+                run->io.size != w->size || run->io.count != 1 || data != w->data)
+                fail("I/O exit %u: expected out port 0x%x size %u data 0x%x, "
+                     "got port 0x%x size %u data 0x%x", n_io, w->port, w->size,
+                     w->data, run->io.port, run->io.size, data);
+            n_io++;
+            continue;
+        }
+        if (run->exit_reason == KVM_EXIT_HLT) {
+            xioctl(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
+            if (verbose)
+                printf("KVMTEST exit hlt rip=0x%llx ax=0x%llx\n",
+                       (unsigned long long)regs.rip, (unsigned long long)regs.rax);
+            if (n_io != sizeof(want) / sizeof(want[0]))
+                fail("HLT after %u of 2 I/O exits", n_io);
+            if (regs.rip != CODE_AT + sizeof(code) || (regs.rax & 0xffff) != 5050)
+                fail("HLT at rip 0x%llx ax 0x%llx, expected 0x%x and 0x13ba",
+                     (unsigned long long)regs.rip, (unsigned long long)regs.rax,
+                     (unsigned)(CODE_AT + sizeof(code)));
+            return;
+        }
+        if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+            fail("exit fail_entry reason 0x%llx",
+                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+            fail("exit internal_error suberror %u", run->internal.suberror);
+        fail("unexpected exit %u (%s)", run->exit_reason, exit_name(run->exit_reason));
+    }
+    fail("no HLT after 16 exits");
+}
+
+int main(int argc, char **argv)
+{
+    struct kvm_userspace_memory_region region;
     struct kvm_run *run;
     int kvm, vm, vcpu, api, mmap_size;
-    unsigned int n_io = 0;
+    long runs = argc > 1 ? strtol(argv[1], NULL, 0) : 1;
     uint8_t *mem;
 
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (runs < 1)
+        fail("usage: kvmtest [RUNS]");
     kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm < 0)
         fail("open /dev/kvm: %s", strerror(errno));
@@ -120,54 +190,25 @@ int main(void)
     if (run == MAP_FAILED)
         fail("mmap vcpu: %s", strerror(errno));
 
-    xioctl(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-    sregs.cs.base = 0;
-    sregs.cs.selector = 0;
-    xioctl(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
-    memset(&regs, 0, sizeof(regs));
-    regs.rip = CODE_AT;
-    regs.rflags = 0x2;
-    xioctl(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+    run_once(vcpu, run, 1);
+    if (argc > 3) {
+        struct stat st;
+        int fd = open(argv[2], O_WRONLY | O_CREAT | O_CLOEXEC, 0644), waited = 0;
 
-    for (int i = 0; i < 16; i++) {
-        xioctl(vcpu, KVM_RUN, NULL, "KVM_RUN");
-        if (run->exit_reason == KVM_EXIT_IO) {
-            uint32_t data = 0;
-            const struct want_io *w = &want[n_io];
-
-            memcpy(&data, (uint8_t *)run + run->io.data_offset, run->io.size);
-            printf("KVMTEST exit io dir=%s port=0x%x size=%u data=0x%x\n",
-                   run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-                   run->io.port, run->io.size, data);
-            if (n_io >= sizeof(want) / sizeof(want[0]))
-                fail("more I/O exits than expected");
-            if (run->io.direction != KVM_EXIT_IO_OUT || run->io.port != w->port ||
-                run->io.size != w->size || run->io.count != 1 || data != w->data)
-                fail("I/O exit %u: expected out port 0x%x size %u data 0x%x",
-                     n_io, w->port, w->size, w->data);
-            n_io++;
-            continue;
+        if (fd < 0)
+            fail("create %s: %s", argv[2], strerror(errno));
+        close(fd);
+        while (stat(argv[3], &st) < 0) {
+            if (++waited > 120000)
+                fail("no %s after 120 s: the peer never ran its VM", argv[3]);
+            usleep(1000);
         }
-        if (run->exit_reason == KVM_EXIT_HLT) {
-            xioctl(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
-            printf("KVMTEST exit hlt rip=0x%llx ax=0x%llx\n",
-                   (unsigned long long)regs.rip, (unsigned long long)regs.rax);
-            if (n_io != sizeof(want) / sizeof(want[0]))
-                fail("HLT after %u of 2 I/O exits", n_io);
-            if (regs.rip != CODE_AT + sizeof(code) || (regs.rax & 0xffff) != 5050)
-                fail("HLT at rip 0x%llx ax 0x%llx, expected 0x%x and 0x13ba",
-                     (unsigned long long)regs.rip, (unsigned long long)regs.rax,
-                     (unsigned)(CODE_AT + sizeof(code)));
-            printf("KVMTEST PASS\n");
-            return 0;
-        }
-        if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
-            fail("exit fail_entry reason 0x%llx",
-                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-        if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
-            fail("exit internal_error suberror %u", run->internal.suberror);
-        fail("unexpected exit %u (%s)", run->exit_reason, exit_name(run->exit_reason));
+        printf("KVMTEST met its peer after run 1\n");
     }
-    fail("no HLT after 16 exits");
-    return 1;
+    for (long i = 1; i < runs; i++)
+        run_once(vcpu, run, 0);
+    if (runs > 1)
+        printf("KVMTEST %ld runs on CPU %d\n", runs, sched_getcpu());
+    printf("KVMTEST PASS\n");
+    return 0;
 }

@@ -52,10 +52,23 @@
  * intercept; L1 sends itself a fixed IPI between CLGI and VMRUN with
  * IF=1; L2 spins with IF=0: exit 0x60 (INTR), and L1's handler runs
  * right after its STGI, not before.
+ * Events across levels (NMIs sent through the local APIC's ICR by APIC
+ * ID): nmi: L1 intercepts NMI; L2's self-NMI is exit 0x61, the NMI held
+ * (GIF=0) until L1's STGI, then L1's handler, whose own self-NMI waits
+ * for its IRET; nmil2: no NMI intercept; L2's handler (L2's IDT, IDT2)
+ * takes it and halts (exit 0x78 before its IRET); resumed, L2's second
+ * self-NMI is taken after that IRET; nmiiret: the same with L1
+ * intercepting IRET (exit 0x74, L1 resumes L2 at the IRET); intinfo
+ * (cfg_vmm; "-" without): L1's EVENTINJ of 0x40 into an L2 whose stack
+ * is in the VMM region: exit 0x4d with the event in EXITINTINFO, never
+ * delivered to L1 (its own vector 0x40 counts strays); virq: L1's V_IRQ
+ * (0x42) for an L2 with IF=0 that takes two NMIs, then STI: exit 0x78 in
+ * L2's 0x42 handler, V_IRQ clear.
  * L1 brackets each VMRUN with CLGI and STGI as a real hypervisor does.
  * Prints "NESTED svm=1 feat=XXXXXXXX cpuid=ok io=ok exc=ok vmm=ok hlt=ok
  * own=ok inj=ok lm=ok invalid=ok gif=ok addr=ok vmsave=ok npt=ok vintr=ok
- * PASS|FAIL" (feat: CPUID 8000_000A EDX; a check
+ * nmi=ok nmil2=ok nmiiret=ok intinfo=ok virq=ok PASS|FAIL" (feat: CPUID
+ * 8000_000A EDX; a check
  * that fails prints what it got instead of ok) and stops the emulator. */
 #define BOOT32_SECTORS 15
 #include "boot32.inc"
@@ -74,12 +87,14 @@
 #define NPTAB   0x1f000                 /* its one table (0-4 MiB), */
 #define NDATA   0x20000                 /* two pages L2 finds through it */
 #define L1PD    0x22000                 /* L1's paging for the npt test */
+#define IDT2    0x23000                 /* L2's IDT for the nmil2 test */
 #define L2NPT   0x300000                /* L2-physical: -> NDATA, */
                                         /* +4K -> cfg_vmm's page, +8K -> NDATA+4K */
 #define C_TLBCTL 0x05c
 #define C_VINTR 0x060
 #define C_NP    0x090
 #define C_NCR3  0x0b0
+#define C_EXITINTINFO 0x088
 #include "svm32.inc"
 
 
@@ -584,6 +599,178 @@ svm_on:
         call    bad                     /* 0x10 * before + after */
 25:     call    say_ok
 
+        /* ---- nmi: L1 intercepts NMI; L2's self-NMI (its ICR write) is
+         * exit 0x61, the NMI held by L1's GIF=0 until its STGI, then
+         * taken by L1's handler, which sends itself another: held until
+         * the handler's IRET (not taken inside it) ---- */
+        movl    $m_nmi, %esi
+        call    bputs
+        call    build_vmcb
+        orl     $2, VMCB + C_INT1       /* NMI */
+        movl    $l2_nmi, VMCB + S_RIP
+        movl    $0, nmis
+        movl    $1, nmi_again
+        movl    $-1, nmi_inner
+        clgi
+        movl    $VMCB, %eax
+        vmrun
+        movl    nmis, %edx              /* 0: held by GIF */
+        stgi                            /* L1's handler, twice */
+        movl    $0x61, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        jc      26f
+        movl    nmis, %eax              /* 2: both, after the STGI */
+        shll    $8, %edx
+        orl     %edx, %eax
+        movl    nmi_inner, %edx         /* 1: the second not inside the first */
+        shll    $4, %edx
+        orl     %edx, %eax
+        cmpl    $0x12, %eax
+        je      26f
+        call    bad                     /* 0x100 * held + 0x10 * inner + after */
+26:     call    say_ok
+
+        /* ---- nmil2: L1 leaves NMIs to L2: L2's self-NMI is taken by
+         * L2's own handler (its IDT), which halts (exit 0x78 in the
+         * handler; L1 takes none); resumed, the handler's IRET ends L2's
+         * NMI blocking, and L2's second self-NMI is taken too ---- */
+        movl    $m_nmil2, %esi
+        call    bputs
+        call    build_vmcb
+        movl    $idt, %esi              /* L2's IDT: L1's but vector 2 */
+        movl    $IDT2, %edi
+        movl    $512, %ecx
+        rep movsl
+        movl    $l2_nmi_handler, %eax
+        movw    %ax, IDT2 + 2 * 8
+        shrl    $16, %eax
+        movw    %ax, IDT2 + 2 * 8 + 6
+        movl    $IDT2, VMCB + S_IDTR + 8
+        movl    $l2_nmi2, VMCB + S_RIP
+        movl    $0, nmis
+        movl    $0, l2nmis
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_nmi_hlt, %ebx
+        call    check_exit
+        jc      27f
+        incl    VMCB + S_RIP            /* after the HLT: the IRET */
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_nmi_done, %ebx
+        call    check_exit
+        jc      27f
+        movl    l2nmis, %eax            /* 2 in L2 */
+        movl    nmis, %edx              /* 0 in L1 */
+        shll    $4, %edx
+        orl     %edx, %eax
+        cmpl    $2, %eax
+        je      27f
+        call    bad                     /* 0x10 * L1's + L2's */
+27:     call    say_ok
+
+        /* ---- nmiiret: as nmil2, but L1 intercepts IRET (as a
+         * hypervisor tracking L2's NMI does): L2's handler's IRET is exit
+         * 0x74 (QEMU 7.2's SVM gives the RIP of the byte before the IRET:
+         * not judged; L1 resumes L2 at the IRET); L1 drops the intercept:
+         * the IRET runs, and L2's second self-NMI is taken ---- */
+        movl    $m_nmiiret, %esi
+        call    bputs
+        call    build_vmcb
+        movl    $IDT2, VMCB + S_IDTR + 8
+        orl     $1 << 20, VMCB + C_INT1 /* IRET */
+        movl    $l2_nmi2, VMCB + S_RIP
+        movl    $-2, l2nmis             /* the handler's HLT: not this time */
+        call    run_l2
+        movl    $0x74, %eax
+        xorl    %ebx, %ebx              /* QEMU 7.2: RIP one byte early */
+        call    check_exit
+        jc      28f
+        andl    $~(1 << 20), VMCB + C_INT1
+        movl    $l2_nmi_iret, VMCB + S_RIP
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_nmi_done, %ebx
+        call    check_exit
+        jc      28f
+        movl    l2nmis, %eax            /* 0: -2 and two NMIs in L2 */
+        testl   %eax, %eax
+        je      28f
+        call    bad
+28:     call    say_ok
+
+        /* ---- intinfo: L1 injects vector 0x40 (EVENTINJ) into an L2
+         * whose stack is in the VMM region (cfg_vmm; bare: skipped, "-"):
+         * the delivery's push is L1's #GP exit (0x4d) with the event in
+         * EXITINTINFO, and the event never reaches L1 itself ---- */
+        movl    $m_intinfo, %esi
+        call    bputs
+        cmpl    $0, cfg_vmm
+        jne     1f
+        movl    $m_skip, %esi
+        call    bputs
+        jmp     30f
+1:      movl    $stray_handler, %eax    /* L1's vector 0x40 now counts */
+        movw    %ax, idt + 0x40 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 0x40 * 8 + 6
+        call    build_vmcb
+        movl    $IDT2, VMCB + S_IDTR + 8 /* L2's 0x40: l2_inj_handler */
+        movl    cfg_vmm, %eax
+        andl    $~0xfff, %eax
+        addl    $0x800, %eax
+        movl    %eax, VMCB + S_RSP
+        movl    $l2_hlt, VMCB + S_RIP
+        movl    $0x80000040, VMCB + C_EVENTINJ /* valid, INTR, 0x40 */
+        movl    $0, strays
+        call    run_l2
+        movl    $0x4d, %eax
+        xorl    %ebx, %ebx
+        call    check_exit
+        jc      29f
+        movl    VMCB + C_EXITINTINFO, %eax /* the event, not delivered */
+        cmpl    $0x80000040, %eax
+        jne     2f
+        movl    strays, %eax            /* 0: not delivered to L1 */
+        testl   %eax, %eax
+        jz      29f
+2:      call    bad
+29:     call    say_ok
+30:
+
+        /* ---- virq: L1 requests a virtual interrupt (V_IRQ, vector 0x42)
+         * for L2, which runs with IF=0 and, in its NMI handler, sends
+         * itself a second NMI (held until that IRET: the VMM's window
+         * while L2 waits); after both, L2's STI takes 0x42 in its own
+         * handler (exit 0x78 there), V_IRQ cleared in the VMCB ---- */
+        movl    $m_virq, %esi
+        call    bputs
+        call    build_vmcb
+        movl    $l2_virq_handler, %eax
+        movw    %ax, IDT2 + 0x42 * 8
+        shrl    $16, %eax
+        movw    %ax, IDT2 + 0x42 * 8 + 6
+        movl    $IDT2, VMCB + S_IDTR + 8
+        movl    $0x001f0100, VMCB + C_VINTR /* V_IRQ, priority 15, IGN_TPR */
+        movl    $0x42, VMCB + C_VINTR + 4   /* its vector */
+        movl    $l2_virq, VMCB + S_RIP
+        movl    $-5, l2nmis             /* the handler's HLT: not this time */
+        movl    $1, l2_again
+        call    run_l2
+        movl    $0x78, %eax
+        movl    $l2_virq_handler, %ebx
+        call    check_exit
+        jc      31f
+        movl    VMCB + C_VINTR, %eax    /* V_IRQ: taken */
+        testl   $0x100, %eax
+        jnz     32f
+        movl    l2nmis, %eax            /* -3: both NMIs in L2 */
+        cmpl    $-3, %eax
+        je      31f
+32:     call    bad
+31:     call    say_ok
+
 verdict:
         movl    $m_pass, %esi
         cmpl    $0, ok
@@ -730,6 +917,51 @@ l2_spin:                                /* IF=0 (L2's RFLAGS from the VMCB) */
         hlt
 l2_inj_handler:
         hlt
+l2_nmi: call    self_nmi
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        hlt                             /* no NMI exit: x00000078 */
+l2_nmi2:
+        call    self_nmi                /* L2's handler takes it */
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        call    self_nmi                /* again, after its IRET */
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+l2_nmi_done:
+        hlt
+l2_virq:                                /* IF=0 */
+        call    self_nmi                /* L2's handler sends a second */
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        sti                             /* V_IRQ 0x42 taken here */
+        nop
+        nop
+        hlt                             /* not taken: exit 0x78 here */
+l2_virq_handler:
+        hlt
+l2_nmi_handler:                         /* L2's IDT; the first one halts */
+        incl    l2nmis
+        cmpl    $0, l2_again
+        je      2f
+        movl    $0, l2_again            /* once: another NMI from inside */
+        call    self_nmi
+        pushl   %ecx
+        movl    $WAIT, %ecx
+3:      pause
+        loop    3b
+        popl    %ecx
+2:      cmpl    $1, l2nmis
+        jne     1f
+l2_nmi_hlt:
+        hlt
+1:
+l2_nmi_iret:
+        iret
 l2_own: movl    $1, %eax                /* Veneer's CPUID policy, for L2 */
         cpuid
         movl    %ecx, l2_res
@@ -764,9 +996,36 @@ pci_id: movl    $0x80000000, %eax
         inl     %dx, %eax
         ret
 
+/* An NMI to this CPU through the local APIC's ICR (by its APIC ID: the
+ * self shorthand is for fixed interrupts only, SDM 10.6.1; Bochs drops an
+ * NMI sent with it). Either level may call it. */
+self_nmi:
+        pushl   %eax
+        movl    APIC + 0x20, %eax
+        andl    $0xff000000, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x00004400, APIC + 0x300
+        popl    %eax
+        ret
+
+stray_handler:
+        incl    strays
+        iret
+
 nmi_handler:
         incl    nmis
-        iret
+        cmpl    $0, nmi_again
+        je      1f
+        movl    $0, nmi_again           /* once: another NMI from inside */
+        pushl   %ecx
+        call    self_nmi
+        movl    $WAIT, %ecx
+2:      pause
+        loop    2b
+        movl    nmis, %ecx              /* 1 unless it nested */
+        movl    %ecx, nmi_inner
+        popl    %ecx
+1:      iret
 irq_handler:
         incl    irqs
         movl    $0, APIC + 0xb0         /* EOI */
@@ -817,6 +1076,11 @@ m_addr: .asciz  " addr="
 m_vmsave: .asciz " vmsave="
 m_npt:  .asciz  " npt="
 m_vintr: .asciz " vintr="
+m_nmi:  .asciz  " nmi="
+m_nmil2: .asciz " nmil2="
+m_nmiiret: .asciz " nmiiret="
+m_intinfo: .asciz " intinfo="
+m_virq: .asciz  " virq="
 m_ok:   .asciz  "ok"
 m_l2:   .asciz  "L2: hello\r\n"
 m_pass: .asciz  " PASS\r\n"
@@ -829,6 +1093,11 @@ fault_vec: .long -1
 fault_err: .long 0
 nmis:   .long   0
 irqs:   .long   0
+l2nmis: .long   0
+strays: .long   0
+l2_again: .long 0
+nmi_again: .long 0
+nmi_inner: .long 0
 skip:   .long   0
 feat:   .long   0
 bufptr: .long   OUTBUF
