@@ -10,6 +10,25 @@ void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e);
  * happens (devices/net polls its NIC there). It must be cheap when it has
  * nothing to do and must never wait for a lock. One only; NULL removes. */
 void exit_set_poller(void (*fn)(void));
+/* Another such function, for a device mediator (the NVMe mediator
+ * completes its commands there): up to 3, never removed. Returns 0 or
+ * -E_BUSY (all taken, logged). */
+int exit_add_poller(void (*fn)(void));
+
+/* Idle exits: while a mediator has work at a device that only its poll
+ * completes (NVMe commands in flight), the guest's HLT exits (the
+ * backends intercept it while exit_idle_wanted()), so a CPU that waits
+ * for that work polls instead of sleeping out of the VMM's sight (MWAIT
+ * exits too: exit_idle_poll). The HLT
+ * ends, as on hardware, once an interrupt waits in the local APIC (the
+ * mediator sends the guest's after posting); until then it runs again.
+ * exit_idle_want(true/false) counts up/down. */
+void exit_idle_want(bool on);
+bool exit_idle_wanted(void);
+/* The pollers, for an idle exit a backend handles itself (MWAIT, which it
+ * intercepts while exit_idle_wanted() and ends at once: a wake MWAIT may
+ * have on hardware). */
+void exit_idle_poll(void);
 
 /* A port range the VMM owns: its handler completes the access (and skips
  * the instruction) and returns true, or returns false to pass it on. */

@@ -192,7 +192,8 @@ enum nvme_prp_error {
     NVME_PRP_ERROR_COUNT
 };
 
-#define NVME_PRP_MAX_SEGS 64   /* data pages of one command */
+#define NVME_PRP_MAX_SEGS 65   /* data pages of one command (256 KiB from
+                                * an offset in its first page) */
 #define NVME_PRP_MAX_LISTS 4   /* list pages of one command */
 
 struct nvme_region {
