@@ -309,7 +309,7 @@ static bool handle_internal(struct vcpu *v, u32 code)
         if (s->nested.in_l2)
             return false;
         vcpu_count_exit(v, EXIT_HLT);
-        exit_idle_poll();
+        exit_idle_wait();
         struct vcpu_state *st = vcpu_state_get(v, VS_RIP);
         /* MWAIT is 0f 01 c9 */
         st->rip = svm_caps.nrips && b->ctl.next_rip ? b->ctl.next_rip : st->rip + 3;

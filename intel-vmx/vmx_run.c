@@ -399,7 +399,7 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
          * (common/exit.h): the poll, then the MWAIT ends at once, as it
          * may on hardware. */
         vcpu_count_exit(v, EXIT_HLT);
-        exit_idle_poll();
+        exit_idle_wait();
         vmx_skip_instruction(v, NULL);
         return true;
     case VMX_EXIT_HLT:

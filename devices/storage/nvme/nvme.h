@@ -39,6 +39,7 @@ struct nvme_slot {
     struct nvme_decoded d;
     struct nvme_bounce *b;
     bool async;                  /* counted in async_busy while BUSY */
+    u8 cpu;                      /* async: the CPU that submitted it */
     bool direct;                 /* Read/Write of plain sectors: the
                                   * controller moves the guest's checked
                                   * pages (b holds the PRP list only) */

@@ -23,6 +23,7 @@
 #include <platform/layout.h>
 #include <platform/format.h>
 #include <platform/log.h>
+#include <platform/percpu.h>
 #include <platform/mem.h>
 #include <platform/time.h>
 #include <string.h>
@@ -45,20 +46,23 @@ static bool mem_ok(void *ctx, u64 gpa, u64 len)
 
 static const struct nvme_mem_ops guest_mem = { mem_read, mem_ok, NULL };
 
-/* Commands of queues without a doorbell wait, at every controller: while
- * there are any, the guest's HLT exits (and polls). */
+/* Commands of queues without a doorbell wait, at every controller (the
+ * exit poller looks only while there are any); while a CPU has submitted
+ * some, its HLT exits (and polls). */
 static u32 async_total;
 
-static void async_add(struct nvme_ctrl *c, int n)
+static void async_add(struct nvme_ctrl *c, struct nvme_slot *s, bool on)
 {
-    if (!n)
-        return;
-    c->async_busy += (u32)n;
-    u32 old = __atomic_fetch_add(&async_total, (u32)n, __ATOMIC_ACQ_REL);
-    if (!old)
-        exit_idle_want(true);
-    else if (old + (u32)n == 0)
-        exit_idle_want(false);
+    if (on) {
+        s->cpu = (u8)this_cpu()->index;
+        c->async_busy++;
+        __atomic_add_fetch(&async_total, 1, __ATOMIC_ACQ_REL);
+    } else {
+        c->async_busy--;
+        __atomic_sub_fetch(&async_total, 1, __ATOMIC_ACQ_REL);
+    }
+    s->async = on;
+    exit_idle_want(s->cpu, on);
 }
 
 bool nvme_async_any(void)
@@ -124,7 +128,7 @@ static void sq_free(struct nvme_ctrl *c, struct nvme_sq *q)
     c->sq_gen[q->qid]++; /* a CPU waiting on it lets go of it */
     for (u32 i = 0; i < q->size; i++) {
         if (q->slots[i].async && q->slots[i].state == SLOT_BUSY)
-            async_add(c, -1);
+            async_add(c, &q->slots[i], false);
         slot_release(&q->slots[i]);
     }
     storage_bounce_free(q->sh, (size_t)q->size * sizeof(struct nvme_sqe));
@@ -384,8 +388,7 @@ static void complete(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slot *s
 
     q->busy--;
     if (s->async)
-        async_add(c, -1);
-    s->async = false;
+        async_add(c, s, false);
     if (q->qid == 0 && NVME_SQE_OPC(&s->g) == NVME_ADM_AER && c->aer_busy)
         c->aer_busy--;
     if (s->internal) {
@@ -728,10 +731,8 @@ static bool submit(struct nvme_ctrl *c, struct nvme_sq *q, const struct nvme_sqe
     q->sh_tail = nvme_q_next(q->sh_tail, q->size);
     s->state = SLOT_BUSY;
     q->busy++;
-    if (async) {
-        s->async = true;
-        async_add(c, 1);
-    }
+    if (async)
+        async_add(c, s, true);
     return true;
 }
 
