@@ -235,6 +235,14 @@ u16 nvme_prp_error_status(enum nvme_prp_error e);
 void nvme_prp_build(u64 phys, u64 list_phys, u64 *list, u64 len, u32 page,
                     u64 *prp1, u64 *prp2);
 
+/* PRP1/PRP2 over the checked regions of a walk (`w`: the first may start
+ * inside its page, the others are whole pages): PRP2 the second page, or
+ * `list` (one page at `list_phys`, VMM memory) from the second page on.
+ * So the controller moves the pages the walk checked, whatever the
+ * guest's own list says later. Pure. */
+void nvme_prp_direct(const struct nvme_prp_walk *w, u64 *list, u64 list_phys,
+                     u64 *prp1, u64 *prp2);
+
 /* ---- queues ------------------------------------------------------------- */
 
 /* The doorbell at byte `off` from the register base (>= 0x1000) with

@@ -576,23 +576,6 @@ static u16 create_check(struct nvme_ctrl *c, const struct nvme_sqe *g, bool sq,
     return 0;
 }
 
-/* PRP1/PRP2 over the checked regions of a walk (the first may start inside
- * its page, the others are whole pages from a page boundary): PRP2 the
- * second page, or a list in VMM memory from the second page on. */
-static void direct_prps(const struct nvme_prp_walk *w, u64 *list, u64 list_phys,
-                        u64 *prp1, u64 *prp2)
-{
-    *prp1 = w->r[0].addr;
-    *prp2 = 0;
-    if (w->n == 2)
-        *prp2 = w->r[1].addr;
-    if (w->n <= 2)
-        return;
-    for (unsigned i = 1; i < w->n; i++)
-        list[i - 1] = w->r[i].addr;
-    *prp2 = list_phys;
-}
-
 /* Data commands: the guest's PRPs walked and checked, the data bounced
  * (or, plain sectors, the checked pages given to the controller). */
 static bool prepare_data(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slot *s,
@@ -617,7 +600,7 @@ static bool prepare_data(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slo
          * VMM memory (the guest's own list may change from here on). */
         u64 p1, p2;
         s->direct = true;
-        direct_prps(&b->walk, b->list, b->list_phys, &p1, &p2);
+        nvme_prp_direct(&b->walk, b->list, b->list_phys, &p1, &p2);
         e->prp1 = p1;
         e->prp2 = p2;
         return true;
