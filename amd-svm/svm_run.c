@@ -306,8 +306,6 @@ static bool handle_internal(struct vcpu *v, u32 code)
         /* Intercepted only while a device mediator polls at idle
          * (common/exit.h): the poll, then the MWAIT ends at once, as it
          * may on hardware (a guest's idle loop checks and waits again). */
-        if (s->nested.in_l2)
-            return false;
         vcpu_count_exit(v, EXIT_HLT);
         exit_idle_wait();
         struct vcpu_state *st = vcpu_state_get(v, VS_RIP);

@@ -167,7 +167,8 @@ static void prepare_events(struct vcpu *v)
     vmx_set_proc(x, PROC_INTR_WINDOW, x->pending_irq >= 0);
     /* a device mediator with work in flight polls at HLT (common/exit.h) */
     vmx_set_proc(x, PROC_HLT_EXITING, x->pending_irq >= 0 || exit_idle_wanted());
-    vmx_set_proc(x, PROC_MWAIT_EXITING, exit_idle_wanted());
+    if (!x->nested.in_l2) /* L2's MWAIT exiting is L1's (vmx_nested.c) */
+        vmx_set_proc(x, PROC_MWAIT_EXITING, exit_idle_wanted());
 }
 
 /* After an exit: an event whose delivery the exit interrupted goes again. */

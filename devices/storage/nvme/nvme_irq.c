@@ -65,11 +65,19 @@ static void vec_send(struct nvme_ctrl *c, u32 v)
     u32 mode = (data >> 8) & 7, vector = data & 0xff;
 
     if ((addr >> 20) != 0xfee || addr_hi || (addr & BIT(4)) || mode > 1 || vector < 16) {
+        /* Not one the VMM can send (a remappable format, say): the vector
+         * unmasked at the controller for a moment, which sends the message
+         * it holds pending, in whatever format the guest wrote. A
+         * completion the controller signals in that moment reaches the
+         * guest before it is posted (and is told no more). */
         if (c->msix_undecoded++ == 0)
             log_warn("nvme", "%s: MSI-X vector %u's message (address 0x%x:%08x, "
                      "data 0x%x) is not a fixed interrupt the VMM can send: "
-                     "its completions are not signalled (counted)", c->name, v,
-                     addr_hi, addr, data);
+                     "unmasked at the controller for a moment instead (counted)",
+                     c->name, v, addr_hi, addr, data);
+        *vec_word(c, v, 3) &= ~1u;
+        (void)*vec_word(c, v, 3);
+        vec_mask(c, v);
         return;
     }
     u32 icr = vector | ((addr & BIT(2)) ? BIT(11) : 0); /* fixed, edge */
