@@ -170,6 +170,15 @@ static inline void vmcb_set_intercept1(struct vmcb *vmcb, u32 bits, bool on)
         vmcb_dirty(vmcb, VMCB_CLEAN_I);
 }
 
+static inline void vmcb_set_intercept2(struct vmcb *vmcb, u32 bits, bool on)
+{
+    u32 old = vmcb->ctl.intercept2;
+
+    vmcb->ctl.intercept2 = on ? old | bits : old & ~bits;
+    if (vmcb->ctl.intercept2 != old)
+        vmcb_dirty(vmcb, VMCB_CLEAN_I);
+}
+
 static inline void vmcb_set_exception_intercept(struct vmcb *vmcb, u8 vector,
                                                 bool on)
 {

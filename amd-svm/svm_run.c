@@ -18,6 +18,7 @@
  * with interrupts off, seed 004's Windows hang). */
 #include <amd-svm/svm.h>
 #include <common/decode.h>
+#include <common/exit.h>
 #include <common/guest_mem.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
@@ -209,8 +210,11 @@ static void choose_events(struct vcpu *v)
         vmcb_set_vintr(b, vintr);
     }
     /* A HLT with an interrupt waiting ends at once (see handle_internal):
-     * not every CPU wakes from HLT for V_IRQ (Bochs does not). */
-    vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, s->pending_irq >= 0);
+     * not every CPU wakes from HLT for V_IRQ (Bochs does not). A device
+     * mediator with work in flight polls at HLT (common/exit.h). */
+    vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, s->pending_irq >= 0 || exit_idle_wanted());
+    if (!s->nested.in_l2)
+        vmcb_set_intercept2(b, SVM_INTERCEPT_MWAIT, exit_idle_wanted());
 }
 
 /* The events of this entry; in L2, L1's own V_IRQ request goes back into
@@ -293,6 +297,8 @@ static bool handle_internal(struct vcpu *v, u32 code)
         b->ctl.interrupt_shadow |= SVM_INTERRUPT_SHADOW;
         return true;
     case SVM_EXIT_HLT:
+        if (s->pending_irq < 0 && exit_idle_wanted())
+            return false; /* common code's: the device polls (on_hlt) */
         vcpu_count_exit(v, EXIT_HLT);
         if (s->pending_irq >= 0 && (b->save.rflags & RFLAGS_IF) && !s->reinject) {
             /* The interrupt waiting for delivery ends the HLT, as it
@@ -309,6 +315,19 @@ static bool handle_internal(struct vcpu *v, u32 code)
         if (s->irq_window)
             request_window(s, false);
         return true;
+    case SVM_EXIT_MWAIT: {
+        /* Intercepted only while a device mediator polls at idle
+         * (common/exit.h): the poll, then the MWAIT ends at once, as it
+         * may on hardware (a guest's idle loop checks and waits again). */
+        vcpu_count_exit(v, EXIT_HLT);
+        exit_idle_wait();
+        struct vcpu_state *st = vcpu_state_get(v, VS_RIP);
+        /* MWAIT is 0f 01 c9 */
+        st->rip = svm_caps.nrips && b->ctl.next_rip ? b->ctl.next_rip : st->rip + 3;
+        vcpu_state_set(v, VS_RIP);
+        b->ctl.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW; /* an STI's ends */
+        return true;
+    }
     case SVM_EXIT_EXCP_BASE + 1:
         if (!s->nmi_step)
             return false; /* not ours: common code gives it back */
@@ -486,6 +505,9 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
         break;
     case SVM_EXIT_XSETBV:
         e->kind = EXIT_XSETBV;
+        break;
+    case SVM_EXIT_HLT:
+        e->kind = EXIT_HLT;
         break;
     case SVM_EXIT_SHUTDOWN:
         e->kind = EXIT_TRIPLE_FAULT;

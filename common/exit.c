@@ -9,6 +9,9 @@
 #include <platform/iommu.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
+#include <platform/percpu.h>
+#include <platform/smp.h>
+#include <platform/time.h>
 #include <platform/trap.h>
 
 static const char *const kind_names[EXIT_KIND_COUNT] = {
@@ -142,9 +145,55 @@ static void on_exception(struct vcpu *v, const struct vcpu_exit *e)
     vcpu_ops->inject_exception(v, e->exception.vector, e->exception.error);
 }
 
+/* An interrupt waits in this CPU's local APIC (IRR, vectors 16-255). */
+static bool lapic_irr_any(void)
+{
+    for (u32 i = 0; i < 8; i++)
+        if (lapic_read(LAPIC_IRR + 0x10 * i) & (i ? ~0u : 0xffff0000u))
+            return true;
+    return false;
+}
+
+/* How long an idle exit waits in the VMM at most: the VMM's kicks (NMIs,
+ * held meanwhile) and, for MWAIT, a wake by a write to the monitored line
+ * wait no longer than this. */
+#define EXIT_IDLE_US 500
+
+/* The local APIC is read every EXIT_IDLE_IRR_US only (an emulator's
+ * APIC is costly to read), the mediators polled in between. */
+#define EXIT_IDLE_IRR_US 20
+
+bool exit_idle_wait(void)
+{
+    u64 now = rdtsc(), end = now + us_to_tsc(EXIT_IDLE_US), irr_at = now;
+
+    for (;;) {
+        exit_idle_poll();
+        now = rdtsc();
+        if (now >= irr_at) {
+            if (lapic_irr_any())
+                return true;
+            irr_at = now + us_to_tsc(EXIT_IDLE_IRR_US);
+        }
+        if (!exit_idle_wanted())
+            return lapic_irr_any();
+        if (now > end)
+            return false;
+        for (unsigned i = 0; i < 64; i++)
+            cpu_relax();
+    }
+}
+
+/* A HLT that exits because a device mediator wants idle polls: it ends
+ * when an interrupt waits and the guest can take it, as on hardware;
+ * otherwise the guest runs it again (and exits again while the mediator
+ * still wants it). */
 static void on_hlt(struct vcpu *v, const struct vcpu_exit *e)
 {
-    vcpu_ops->skip_instruction(v, e);
+    bool irq = exit_idle_wait();
+
+    if (irq && (vcpu_state_get(v, VS_RFLAGS)->rflags & RFLAGS_IF))
+        vcpu_ops->skip_instruction(v, e);
 }
 
 static void guest_dead(struct vcpu *v, const char *what)
@@ -260,21 +309,57 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
     [EXIT_UNKNOWN] = on_vmm_bug,
 };
 
-static void (*exit_poller)(void);
+#define EXIT_POLLERS 4
+/* [0]: exit_set_poller's; the rest exit_add_poller's */
+static void (*exit_pollers[EXIT_POLLERS])(void);
+static u32 idle_wanted[MAX_CPUS];
 
 void exit_set_poller(void (*fn)(void))
 {
-    __atomic_store_n(&exit_poller, fn, __ATOMIC_RELEASE);
+    __atomic_store_n(&exit_pollers[0], fn, __ATOMIC_RELEASE);
+}
+
+int exit_add_poller(void (*fn)(void))
+{
+    for (unsigned i = 1; i < EXIT_POLLERS; i++) {
+        void (*none)(void) = NULL;
+        if (__atomic_compare_exchange_n(&exit_pollers[i], &none, fn, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return 0;
+    }
+    log_err("exit", "no room for another exit poller");
+    return -E_BUSY;
+}
+
+void exit_idle_want(u32 cpu, bool on)
+{
+    if (cpu >= MAX_CPUS)
+        return;
+    if (on)
+        __atomic_add_fetch(&idle_wanted[cpu], 1, __ATOMIC_ACQ_REL);
+    else
+        __atomic_sub_fetch(&idle_wanted[cpu], 1, __ATOMIC_ACQ_REL);
+}
+
+bool exit_idle_wanted(void)
+{
+    return __atomic_load_n(&idle_wanted[this_cpu()->index], __ATOMIC_ACQUIRE) != 0;
+}
+
+void exit_idle_poll(void)
+{
+    for (unsigned i = 0; i < EXIT_POLLERS; i++) {
+        void (*poller)(void) = __atomic_load_n(&exit_pollers[i], __ATOMIC_ACQUIRE);
+        if (poller)
+            poller();
+    }
 }
 
 void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
-    void (*poller)(void) = __atomic_load_n(&exit_poller, __ATOMIC_ACQUIRE);
-
     vcpu_count_exit(v, e->kind);
     iommu_poll_faults(false);
-    if (poller)
-        poller();
+    exit_idle_poll();
     if (e->kind < EXIT_KIND_COUNT && handlers[e->kind])
         handlers[e->kind](v, e);
     else

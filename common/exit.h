@@ -10,6 +10,29 @@ void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e);
  * happens (devices/net polls its NIC there). It must be cheap when it has
  * nothing to do and must never wait for a lock. One only; NULL removes. */
 void exit_set_poller(void (*fn)(void));
+/* Another such function, for a device mediator (the NVMe mediator
+ * completes its commands there): up to 3, never removed. Returns 0 or
+ * -E_BUSY (all taken, logged). */
+int exit_add_poller(void (*fn)(void));
+
+/* Idle exits: while a mediator has work at a device that only its poll
+ * completes (NVMe commands in flight), the HLT of the CPU that submitted it
+ * exits (the backends intercept HLT and MWAIT while exit_idle_wanted() on
+ * that CPU), so a CPU that waits for that work polls instead of sleeping
+ * out of the VMM's sight. The HLT ends, as on hardware, once an interrupt
+ * waits in the local APIC (the mediator sends the guest's after posting);
+ * until then (a bounded wait in the VMM each time) it runs again.
+ * exit_idle_want(cpu, true/false) counts up/down for CPU `cpu` (the pcpu
+ * index of the CPU that submitted); other CPUs sleep as the guest asks. */
+void exit_idle_want(u32 cpu, bool on);
+bool exit_idle_wanted(void);
+/* The pollers (every exit runs them first). */
+void exit_idle_poll(void);
+/* An idle exit's wait (HLT; MWAIT, which the backends intercept while
+ * exit_idle_wanted() and end after this wait: a wake MWAIT may have on
+ * hardware): polls until an interrupt waits in this CPU's local APIC
+ * (true), nothing is wanted any more or 500 us passed (false). */
+bool exit_idle_wait(void);
 
 /* A port range the VMM owns: its handler completes the access (and skips
  * the instruction) and returns true, or returns false to pass it on. */

@@ -14,6 +14,7 @@
  * Interrupts: external interrupts reach the guest without exits. An
  * interrupt the VMM injects goes in when RFLAGS.IF=1 and neither STI nor
  * MOV SS blocking is set; otherwise interrupt-window exiting waits. */
+#include <common/exit.h>
 #include <intel-vmx/vmx.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
@@ -163,7 +164,11 @@ static void prepare_events(struct vcpu *v)
      * waiting exits too (an interrupt window does not end a HLT on every
      * CPU: Bochs keeps halting). */
     vmx_set_proc(x, PROC_NMI_WINDOW, x->pending_nmis != 0);
-    vmx_set_proc(x, PROC_INTR_WINDOW | PROC_HLT_EXITING, x->pending_irq >= 0);
+    vmx_set_proc(x, PROC_INTR_WINDOW, x->pending_irq >= 0);
+    /* a device mediator with work in flight polls at HLT (common/exit.h) */
+    vmx_set_proc(x, PROC_HLT_EXITING, x->pending_irq >= 0 || exit_idle_wanted());
+    if (!x->nested.in_l2) /* L2's MWAIT exiting is L1's (vmx_nested.c) */
+        vmx_set_proc(x, PROC_MWAIT_EXITING, exit_idle_wanted());
 }
 
 /* After an exit: an event whose delivery the exit interrupted goes again. */
@@ -390,6 +395,14 @@ static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
             log_debug("vmx", "interrupt window open; injecting vector 0x%x",
                       x->pending_irq);
         return true; /* prepare_events injects now */
+    case VMX_EXIT_MWAIT:
+        /* Intercepted only while a device mediator polls at idle
+         * (common/exit.h): the poll, then the MWAIT ends at once, as it
+         * may on hardware. */
+        vcpu_count_exit(v, EXIT_HLT);
+        exit_idle_wait();
+        vmx_skip_instruction(v, NULL);
+        return true;
     case VMX_EXIT_HLT:
         if (x->pending_irq < 0)
             return false;

@@ -318,6 +318,42 @@ static void test_build(void)
     CHECK_EQ(w.r[4].addr, 0x14000);
 }
 
+/* Plain sectors: the walked guest pages handed to the controller through
+ * a list of the VMM's, which walks back to the same pages. */
+static void test_direct(void)
+{
+    struct nvme_prp_walk w, back;
+    u64 p1, p2, list[512];
+
+    memset(mem, 0, MEM_SIZE);
+    /* one page from an offset, then a second page: PRP2 is that page */
+    CHECK_EQ(nvme_prp_walk(0x20200, 0x35000, 4096, XMAX, PG, &ops, &w), 0);
+    nvme_prp_direct(&w, list, 0x50000, &p1, &p2);
+    CHECK_EQ(p1, 0x20200);
+    CHECK_EQ(p2, 0x35000);
+    /* one page only */
+    CHECK_EQ(nvme_prp_walk(0x20000, 0, 4096, XMAX, PG, &ops, &w), 0);
+    nvme_prp_direct(&w, list, 0x50000, &p1, &p2);
+    CHECK_EQ(p1, 0x20000);
+    CHECK_EQ(p2, 0);
+    /* a guest list of scattered pages, from an offset: the VMM's list */
+    put64(0x41000, 0x33000);
+    put64(0x41008, 0x37000);
+    put64(0x41010, 0x31000);
+    CHECK_EQ(nvme_prp_walk(0x20800, 0x41000, 3 * 4096 + 2048, XMAX, PG, &ops, &w), 0);
+    CHECK_EQ(w.n, 4);
+    nvme_prp_direct(&w, (u64 *)(mem + 0x60000), 0x60000, &p1, &p2);
+    CHECK_EQ(p1, 0x20800);
+    CHECK_EQ(p2, 0x60000);
+    put64(0x41008, 0x99000); /* the guest rewrites its list: no matter */
+    CHECK_EQ(nvme_prp_walk(p1, p2, 3 * 4096 + 2048, XMAX, PG, &ops, &back), 0);
+    CHECK_EQ(back.n, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(back.r[i].addr, w.r[i].addr);
+        CHECK_EQ(back.r[i].len, w.r[i].len);
+    }
+}
+
 /* ---- queues, Identify ---------------------------------------------------------- */
 
 static void test_queues(void)
@@ -435,6 +471,7 @@ int main(void)
     test_walk_bad();
     test_walk_loop_bounded();
     test_build();
+    test_direct();
     test_queues();
     test_msix_mask_bit();
     test_identify();

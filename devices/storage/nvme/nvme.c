@@ -4,14 +4,15 @@
  * ACQ) are virtual: the controller runs shadow queues in VMM memory
  * (nvme_queue.c), so every command the guest submits is copied, checked
  * and bounced before the controller sees it, and every completion is
- * finished (decrypted, copied back) before the guest sees it. The MSI-X
- * table and PBA, past the doorbells, stay untouched; interrupts pass
- * through. A controller the firmware (SeaBIOS) left running is taken over
+ * finished (decrypted, copied back) before the guest sees it; the guest's
+ * MSI-X interrupt is sent by the VMM after posting (nvme_irq.c). A
+ * controller the firmware (SeaBIOS) left running is taken over
  * at attach with its queues, so the BIOS's INT 13h reads are mediated too;
  * on a UEFI boot veneer.efi disconnects the firmware's driver instead, and
  * the controller is reset here (the driver starts it again, mediated).
  * docs/storage-nvme.md. */
 #include <common/e820.h>
+#include <common/exit.h>
 #include <common/guest_mem.h>
 #include <devices/storage/nvme/nvme.h>
 #include <devices/pci/pci.h>
@@ -311,8 +312,28 @@ static int nvme_mmio_access(u64 gpa, unsigned size, bool write, u64 *value)
         reg_write(c, off, size, *value);
     else
         *value = reg_read(c, off, size);
+    nvme_poll(c); /* and what the access posted (a refusal) signalled */
     spin_unlock_irqrestore(&c->lock, flags);
     return 0;
+}
+
+/* At every exit of every CPU while commands of queues without a doorbell
+ * wait are at a controller (exit_add_poller; the guest's HLT exits then
+ * too): their completions found, finished, posted and signalled. Never
+ * waits for a lock: a CPU that holds it polls itself, and the next exit
+ * polls again. */
+static void nvme_exit_poll(void)
+{
+    if (!nvme_async_any())
+        return;
+    for (unsigned i = 0; i < nctrls; i++) {
+        struct nvme_ctrl *c = &ctrls[i];
+        if (!__atomic_load_n(&c->async_busy, __ATOMIC_RELAXED) ||
+            !spin_trylock(&c->lock))
+            continue;
+        nvme_poll(c);
+        spin_unlock(&c->lock);
+    }
 }
 
 int nvme_msix_access_any(u64 gpa, unsigned size, bool write, u64 *value)
@@ -650,6 +671,8 @@ static int nvme_attach(struct pci_dev *d)
     take_over(c);
     nctrls++;
     nvme_msix_attach(c, len);
+    if (nctrls == 1)
+        exit_add_poller(nvme_exit_poll);
     d->priv = c;
     return 0;
 }
@@ -678,6 +701,8 @@ static void nvme_config_written(struct pci_dev *d, u16 offset, u8 size)
     bool command = offset < PCI_COMMAND + 2 && offset + size > PCI_COMMAND;
     bool bar0 = offset < PCI_BAR0 + 8 && offset + size > PCI_BAR0;
 
+    if (c && c->msix_n && offset < c->msix_cap + 4 && offset + size > c->msix_cap + 2)
+        nvme_msix_config_written(c); /* MSI-X enabled or masked */
     if (!c || !(command || bar0))
         return;
     if (!(pci_config_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY))
@@ -720,10 +745,11 @@ static int nvme_summary(void)
     for (unsigned i = 0; i < nctrls; i++)
         log_info("nvme", "%s: %llu sectors through the mediator before the guest's "
                  "first controller reset (firmware), %llu after (OS); %u refusals; "
-                 "%u waits for a free slot or bounce buffer",
+                 "%u waits for a free slot or bounce buffer; at most %u commands "
+                 "in flight as the guest ran, on %u I/O queues at once",
                  ctrls[i].name, (unsigned long long)ctrls[i].sectors_fw,
                  (unsigned long long)ctrls[i].sectors_os, ctrls[i].refusals,
-                 ctrls[i].room_waits);
+                 ctrls[i].room_waits, ctrls[i].max_inflight, ctrls[i].max_queues);
     return 0;
 }
 INIT_FUNC(poweroff, 41, nvme_summary);

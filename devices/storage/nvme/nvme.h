@@ -13,8 +13,8 @@
 #define NVME_MAX_CTRL 8
 #define NVME_MAX_QID 16          /* I/O queue IDs 1..16 are shadowed */
 #define NVME_MAX_NS 16           /* namespaces 1..16 are registered */
-#define NVME_MDTS 5              /* advertised: 2^5 pages of 4 KiB */
-#define NVME_BOUNCE_MAX (4096u << NVME_MDTS) /* 128 KiB per command */
+#define NVME_MDTS 6              /* advertised: 2^6 pages of 4 KiB */
+#define NVME_BOUNCE_MAX (4096u << NVME_MDTS) /* 256 KiB per command */
 #define NVME_BOUNCES 16          /* data commands at the controller at once */
 #define NVME_LOG_LIMIT 32        /* refusals logged (then only counted) */
 #define NVME_PAGE 4096u
@@ -38,6 +38,11 @@ struct nvme_slot {
     struct nvme_sqe g;           /* the guest's entry (the checked copy) */
     struct nvme_decoded d;
     struct nvme_bounce *b;
+    bool async;                  /* counted in async_busy while BUSY */
+    u8 cpu;                      /* async: the CPU that submitted it */
+    bool direct;                 /* Read/Write of plain sectors: the
+                                  * controller moves the guest's checked
+                                  * pages (b holds the PRP list only) */
     void *qmem;                  /* Create: the shadow queue allocated */
     u64 qphys;
     u32 qbytes;
@@ -71,6 +76,7 @@ struct nvme_cq {
     u64 sh_phys;
     u32 sh_head;
     bool sh_phase;
+    bool posted;                 /* entries posted, the guest not yet told */
 };
 
 struct nvme_ns {
@@ -107,7 +113,14 @@ struct nvme_ctrl {
     u32 msix_off;                /* the table's offset in BAR0 */
     u32 msix_n;                  /* vectors tracked (0: not hooked) */
     u64 msix_gmask;              /* the guest's mask bits */
-    u16 msix_hold[NVME_MSIX_TRACKED]; /* CPUs waiting on each vector */
+    u8 msix_cap;                 /* the capability's config offset */
+    bool msix_on;                /* MSI-X enabled, the function not masked */
+    u64 msix_vpend;              /* messages owed on vectors the guest masks */
+    u32 msix_undecoded;          /* messages the VMM could not send */
+    /* completions without a wait at the doorbell (nvme_queue.c) */
+    u32 async_busy;              /* commands of such queues at the controller */
+    u32 max_inflight;            /* the most at the controller as the guest ran */
+    u32 max_queues;              /* ... on that many queues at once */
 };
 
 /* nvme.c */
@@ -125,10 +138,18 @@ int nvme_msix_access_any(u64 gpa, unsigned size, bool write, u64 *value);
 void nvme_msix_attach(struct nvme_ctrl *c, u64 reg_len);
 u64 nvme_msix_hook_base(struct nvme_ctrl *c);
 int nvme_msix_access(struct nvme_ctrl *c, u64 gpa, unsigned size, bool write, u64 *value);
-/* Holds the vector of CQ `cqid` masked until the matching release (the
- * vector, or -1 for none, is what release takes). */
-int nvme_irq_hold(struct nvme_ctrl *c, u16 cqid);
-void nvme_irq_release(struct nvme_ctrl *c, int vector);
+/* CQ `cqid`'s completions are signalled by the VMM (its MSI-X vector is
+ * tracked, the CQ has interrupts enabled, MSI-X is on): its SQs need no
+ * wait at the doorbell. */
+bool nvme_irq_vmm_signals(struct nvme_ctrl *c, u16 cqid);
+/* Sends the guest CQ `cqid`'s interrupt message (entries were posted), or
+ * keeps it pending while the guest masks the vector. */
+void nvme_irq_signal(struct nvme_ctrl *c, u16 cqid);
+/* Messages kept pending that can go now. */
+void nvme_irq_flush(struct nvme_ctrl *c);
+/* The guest wrote the device's config space: MSI-X on or off (without
+ * c->lock: it reads the config space). */
+void nvme_msix_config_written(struct nvme_ctrl *c);
 
 /* nvme_queue.c (all with c->lock held; nvme_sq_doorbell drops it while it
  * waits for the controller) */
@@ -140,6 +161,8 @@ void nvme_queues_drop(struct nvme_ctrl *c);
 void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail);
 void nvme_cq_doorbell(struct nvme_ctrl *c, struct nvme_cq *q, u32 head);
 void nvme_poll(struct nvme_ctrl *c);
+/* Commands of queues without a doorbell wait at any controller. */
+bool nvme_async_any(void);
 int nvme_internal(struct nvme_ctrl *c, struct nvme_sqe *e, void *buf4k,
                   struct nvme_cqe *out);
 int nvme_shadow_cq(struct nvme_ctrl *c, u16 qid, u32 size, u64 gbase, u32 flags);

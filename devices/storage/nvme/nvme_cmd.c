@@ -306,6 +306,20 @@ void nvme_prp_build(u64 phys, u64 list_phys, u64 *list, u64 len, u32 page,
     *prp2 = list_phys;
 }
 
+void nvme_prp_direct(const struct nvme_prp_walk *w, u64 *list, u64 list_phys,
+                     u64 *prp1, u64 *prp2)
+{
+    *prp1 = w->r[0].addr;
+    *prp2 = 0;
+    if (w->n == 2)
+        *prp2 = w->r[1].addr;
+    if (w->n <= 2)
+        return;
+    for (unsigned i = 1; i < w->n; i++)
+        list[i - 1] = w->r[i].addr;
+    *prp2 = list_phys;
+}
+
 /* ---- queues ------------------------------------------------------------------ */
 
 int nvme_doorbell_decode(u32 off, u32 dstrd, u16 *qid, bool *cq)

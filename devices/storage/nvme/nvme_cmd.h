@@ -192,7 +192,8 @@ enum nvme_prp_error {
     NVME_PRP_ERROR_COUNT
 };
 
-#define NVME_PRP_MAX_SEGS 64   /* data pages of one command */
+#define NVME_PRP_MAX_SEGS 65   /* data pages of one command (256 KiB from
+                                * an offset in its first page) */
 #define NVME_PRP_MAX_LISTS 4   /* list pages of one command */
 
 struct nvme_region {
@@ -233,6 +234,14 @@ u16 nvme_prp_error_status(enum nvme_prp_error e);
  * (page / 8)). Pure. */
 void nvme_prp_build(u64 phys, u64 list_phys, u64 *list, u64 len, u32 page,
                     u64 *prp1, u64 *prp2);
+
+/* PRP1/PRP2 over the checked regions of a walk (`w`: the first may start
+ * inside its page, the others are whole pages): PRP2 the second page, or
+ * `list` (one page at `list_phys`, VMM memory) from the second page on.
+ * So the controller moves the pages the walk checked, whatever the
+ * guest's own list says later. Pure. */
+void nvme_prp_direct(const struct nvme_prp_walk *w, u64 *list, u64 list_phys,
+                     u64 *prp1, u64 *prp2);
 
 /* ---- queues ------------------------------------------------------------- */
 

@@ -3,20 +3,27 @@
  * each new entry is copied once, decoded and checked (nvme_cmd.c), its
  * data bounced through VMM memory (a write copied in and encrypted; a read
  * decrypted and copied out when it completes), and the checked copy is
- * submitted with its data pointer replaced. The VMM then waits (bounded)
- * for the controller's completions in the shadow completion queues and
- * posts each one into the guest's completion queue, with the guest's
- * command ID, queue head and phase, before the guest resumes: the guest
+ * submitted with its data pointer replaced. The controller's completions
+ * are found in the shadow completion queues by polls (nvme_poll) and
+ * posted into the guest's completion queue, with the guest's command ID,
+ * queue head and phase, only once finished (a read decrypted): the guest
  * learns of completions by reading its queue memory, so that memory must
- * hold only finished, decrypted work. A command that does not complete in
- * time (an Asynchronous Event Request, by design) is posted when it is
- * found at a later register or doorbell access. docs/storage-nvme.md. */
+ * hold only finished, decrypted work; the guest's interrupt is sent by the
+ * VMM after posting (nvme_irq.c). An I/O queue whose completions the VMM
+ * signals returns from its doorbell at once, its commands in flight; the
+ * polls come at every NVMe register or doorbell access, at every exit of
+ * any CPU, and at the guest's HLT, which exits while such commands are at
+ * the controller (common/exit.h). Other queues (the admin queue, a guest
+ * without MSI-X, SeaBIOS's polled queues) wait (bounded) at the doorbell
+ * for their completions before the guest resumes. docs/storage-nvme.md. */
+#include <common/exit.h>
 #include <common/guest_mem.h>
 #include <devices/storage/nvme/nvme.h>
 #include <platform/cpu.h>
 #include <platform/layout.h>
 #include <platform/format.h>
 #include <platform/log.h>
+#include <platform/percpu.h>
 #include <platform/mem.h>
 #include <platform/time.h>
 #include <string.h>
@@ -38,6 +45,30 @@ static bool mem_ok(void *ctx, u64 gpa, u64 len)
 }
 
 static const struct nvme_mem_ops guest_mem = { mem_read, mem_ok, NULL };
+
+/* Commands of queues without a doorbell wait, at every controller (the
+ * exit poller looks only while there are any); while a CPU has submitted
+ * some, its HLT exits (and polls). */
+static u32 async_total;
+
+static void async_add(struct nvme_ctrl *c, struct nvme_slot *s, bool on)
+{
+    if (on) {
+        s->cpu = (u8)this_cpu()->index;
+        c->async_busy++;
+        __atomic_add_fetch(&async_total, 1, __ATOMIC_ACQ_REL);
+    } else {
+        c->async_busy--;
+        __atomic_sub_fetch(&async_total, 1, __ATOMIC_ACQ_REL);
+    }
+    s->async = on;
+    exit_idle_want(s->cpu, on);
+}
+
+bool nvme_async_any(void)
+{
+    return __atomic_load_n(&async_total, __ATOMIC_ACQUIRE) != 0;
+}
 
 static u32 db_off(struct nvme_ctrl *c, u16 qid, bool cq)
 {
@@ -80,6 +111,8 @@ static bool bounce_free_any(struct nvme_ctrl *c)
 
 static void slot_release(struct nvme_slot *s)
 {
+    s->async = false;
+    s->direct = false;
     if (s->b)
         s->b->used = false;
     s->b = NULL;
@@ -93,8 +126,11 @@ static void sq_free(struct nvme_ctrl *c, struct nvme_sq *q)
     if (!q->live)
         return;
     c->sq_gen[q->qid]++; /* a CPU waiting on it lets go of it */
-    for (u32 i = 0; i < q->size; i++)
+    for (u32 i = 0; i < q->size; i++) {
+        if (q->slots[i].async && q->slots[i].state == SLOT_BUSY)
+            async_add(c, &q->slots[i], false);
         slot_release(&q->slots[i]);
+    }
     storage_bounce_free(q->sh, (size_t)q->size * sizeof(struct nvme_sqe));
     storage_bounce_free(q->slots, (size_t)q->slots_pages * NVME_PAGE);
     memset(q, 0, sizeof(*q));
@@ -225,6 +261,7 @@ static bool post(struct nvme_ctrl *c, struct nvme_cq *q, struct nvme_cqe *e)
     q->tail = nvme_q_next(q->tail, q->size);
     if (!q->tail)
         q->phase = !q->phase;
+    q->posted = true;
     return true;
 }
 
@@ -296,6 +333,14 @@ static u16 finish_to_host(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_sl
 {
     struct nvme_bounce *b = s->b;
 
+    if (s->direct) {
+        /* plain sectors, DMAed to the guest's checked pages */
+        if (c->os_generation)
+            c->sectors_os += s->d.nlb;
+        else
+            c->sectors_fw += s->d.nlb;
+        return NVME_SC_OK;
+    }
     if (s->d.media) {
         struct nvme_ns *ns = ns_of(c, s->g.nsid);
         if (!ns || storage_crypt(&ns->sd, s->d.lba, s->d.nlb, b->buf, false) < 0) {
@@ -342,6 +387,8 @@ static void complete(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slot *s
     u32 dw0 = hw->dw0;
 
     q->busy--;
+    if (s->async)
+        async_add(c, s, false);
     if (q->qid == 0 && NVME_SQE_OPC(&s->g) == NVME_ADM_AER && c->aer_busy)
         c->aer_busy--;
     if (s->internal) {
@@ -429,6 +476,13 @@ void nvme_poll(struct nvme_ctrl *c)
     if (c->cq[0].live)
         poll_cq(c, &c->cq[0]);
     flush_done(c);
+    /* the guest told of what was posted, after posting */
+    for (unsigned i = 0; i <= NVME_MAX_QID; i++)
+        if (c->cq[i].live && c->cq[i].posted) {
+            c->cq[i].posted = false;
+            nvme_irq_signal(c, (u16)i);
+        }
+    nvme_irq_flush(c);
 }
 
 /* Commands of `q` still at the controller (an Asynchronous Event Request
@@ -522,7 +576,8 @@ static u16 create_check(struct nvme_ctrl *c, const struct nvme_sqe *g, bool sq,
     return 0;
 }
 
-/* Data commands: the guest's PRPs walked and checked, the data bounced. */
+/* Data commands: the guest's PRPs walked and checked, the data bounced
+ * (or, plain sectors, the checked pages given to the controller). */
 static bool prepare_data(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slot *s,
                          struct nvme_sqe *e)
 {
@@ -537,6 +592,18 @@ static bool prepare_data(struct nvme_ctrl *c, struct nvme_sq *q, struct nvme_slo
                   (unsigned long long)b->walk.bad, nvme_prp_error_name(b->walk.error));
         fail(c, q, s, nvme_prp_error_status(b->walk.error), why);
         return false;
+    }
+    struct nvme_ns *dns = s->d.media ? ns_of(c, s->g.nsid) : NULL;
+    if (dns && storage_range_plain(&dns->sd, s->d.lba, s->d.nlb)) {
+        /* No cipher on these sectors: the controller moves the guest's
+         * pages, the ones walked and checked now, through a PRP list in
+         * VMM memory (the guest's own list may change from here on). */
+        u64 p1, p2;
+        s->direct = true;
+        nvme_prp_direct(&b->walk, b->list, b->list_phys, &p1, &p2);
+        e->prp1 = p1;
+        e->prp2 = p2;
+        return true;
     }
     if (s->d.kind == NVME_K_TO_HOST && !s->d.media)
         memset(b->buf, 0, s->d.bytes); /* a short transfer shows no stale data */
@@ -597,7 +664,8 @@ static bool prepare_queue_cmd(struct nvme_ctrl *c, struct nvme_sq *q,
 
 /* Takes one guest entry: false when the mediator lacks a slot or bounce
  * buffer for it now (the caller waits for completions and retries). */
-static bool submit(struct nvme_ctrl *c, struct nvme_sq *q, const struct nvme_sqe *g)
+static bool submit(struct nvme_ctrl *c, struct nvme_sq *q, const struct nvme_sqe *g,
+                   bool async)
 {
     struct nvme_decoded d;
     struct nvme_slot *s;
@@ -646,6 +714,8 @@ static bool submit(struct nvme_ctrl *c, struct nvme_sq *q, const struct nvme_sqe
     q->sh_tail = nvme_q_next(q->sh_tail, q->size);
     s->state = SLOT_BUSY;
     q->busy++;
+    if (async)
+        async_add(c, s, true);
     return true;
 }
 
@@ -655,19 +725,37 @@ static void ring(struct nvme_ctrl *c, struct nvme_sq *q)
     nvme_wr32(c, db_off(c, q->qid, false), q->sh_tail);
 }
 
-/* Takes the guest's new entries up to `tail`, rings the shadow doorbell and
- * waits for their completions before the guest resumes. Another CPU may
- * write this doorbell while the lock is dropped for the wait (a guest
- * driver holds its queue's lock over the write, so only a broken or
- * hostile one does): its entries are taken by the CPU already here. */
+/* The most commands at the controller as the guest resumes, and on how
+ * many queues (the summary: several in flight at once). */
+static void note_inflight(struct nvme_ctrl *c)
+{
+    u32 queues = 0;
+
+    for (unsigned i = 1; i <= NVME_MAX_QID; i++)
+        if (c->sq[i].live && c->sq[i].busy)
+            queues++;
+    if (c->async_busy > c->max_inflight)
+        c->max_inflight = c->async_busy;
+    if (queues > c->max_queues)
+        c->max_queues = queues;
+}
+
+/* Takes the guest's new entries up to `tail` and rings the shadow
+ * doorbell. An I/O queue whose completions the VMM signals (nvme_irq.c)
+ * returns at once: its commands complete at later polls. Any other waits
+ * for their completions before the guest resumes. A doorbell whose entries
+ * outnumber the free slots or bounce buffers waits for completions before
+ * taking the rest. Another CPU may write this doorbell while the lock is
+ * dropped for a wait (a guest driver holds its queue's lock over the
+ * write, so only a broken or hostile one does): its entries are taken by
+ * the CPU already here. */
 void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
 {
     q->tail = tail;
     if (q->in_doorbell)
         return;
     q->in_doorbell = true;
-    /* its completions signalled only once posted (nvme_irq.c) */
-    int vec = nvme_irq_hold(c, q->cqid);
+    bool async = q->qid != 0 && nvme_irq_vmm_signals(c, q->cqid);
     do {
         while (q->head != q->tail) {
             struct nvme_sqe g;
@@ -678,18 +766,16 @@ void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
                 break;
             }
             q->head = nvme_q_next(at, q->size);
-            if (submit(c, q, &g))
+            if (submit(c, q, &g, async))
                 continue;
             ring(c, q);
             if (c->room_waits++ == 0)
                 log_info("nvme", "%s: queue %u: a doorbell gave more commands than "
                          "slots or bounce buffers are free: the rest wait for "
                          "completions (counted in the summary)", c->name, q->qid);
-            if (!wait_queue(c, q, true)) {
-                nvme_irq_release(c, vec);
+            if (!wait_queue(c, q, true))
                 return;
-            }
-            if (!submit(c, q, &g)) {
+            if (!submit(c, q, &g, async)) {
                 q->head = at; /* taken again at the next doorbell */
                 q->tail = at;
                 nvme_refuse(c, "queue %u: no slot or bounce buffer free for entry %u "
@@ -699,13 +785,14 @@ void nvme_sq_doorbell(struct nvme_ctrl *c, struct nvme_sq *q, u32 tail)
             }
         }
         ring(c, q);
-        if (!wait_queue(c, q, false)) {
-            nvme_irq_release(c, vec);
+        if (async)
+            break;
+        if (!wait_queue(c, q, false))
             return;
-        }
     } while (q->head != q->tail);
     q->in_doorbell = false;
-    nvme_irq_release(c, vec);
+    if (async)
+        note_inflight(c);
 }
 
 void nvme_cq_doorbell(struct nvme_ctrl *c, struct nvme_cq *q, u32 head)

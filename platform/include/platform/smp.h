@@ -15,6 +15,7 @@
 #define LAPIC_LDR     0x0d0
 #define LAPIC_DFR     0x0e0
 #define LAPIC_SVR     0x0f0
+#define LAPIC_IRR     0x200 /* 8 registers, 0x10 apart */
 #define LAPIC_ESR     0x280
 #define LAPIC_ICR_LO  0x300
 #define LAPIC_ICR_HI  0x310

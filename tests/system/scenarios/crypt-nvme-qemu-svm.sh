@@ -56,6 +56,7 @@ expect nvme "^GUEST-CHECK disk PASS /dev/nvme0n1p3 " "disk write and read-back t
 expect_not nvme "PANIC|Kernel panic|refusing|refused|W nvme" "no panic, no refusal"
 expect_not nvme "nvme nvme0: .*timeout|nvme nvme0: .*completion polled" "no command timed out in the guest (no completion signalled before it was posted)"
 expect nvme "I nvme: [0-9a-f:.]+: [1-9][0-9]* sectors through the mediator before the guest's first controller reset \(firmware\), [1-9][0-9]* after \(OS\); 0 refusals" "BIOS and Linux both mediated"
+expect nvme "I nvme: [0-9a-f:.]+: .* at most ([2-9]|[1-9][0-9]+) commands in flight as the guest ran, on [0-9]+ I/O queues at once" "several commands in flight at the controller while the guest ran (no wait at the doorbell)"
 expect nvme "I storage: nvme [0-9a-f:.]+ n2: [0-9]+ sectors read, (51[2-9][0-9]|5[2-9][0-9][0-9]) written, [0-9]+ of them through the cipher" "16 MiB (pardisk) and 4 MiB (ddbench) written as 4096-byte sectors"
 expect nvme "I storage: nvme [0-9a-f:.]+ n1: [0-9]+ sectors read, [1-9][0-9]* written, [1-9][0-9]* of them through the cipher" "the guest wrote through the cipher"
 crypt_check_marker nvme "$img" "$key"
