@@ -94,6 +94,9 @@ struct pci_mediator {
     struct pci_sel match_class;
     struct pci_sel match_id;
     bool opt_in; /* attached only where vmm.pci=mediate=... selects */
+    /* Makes config cycles of its own through ports 0xcf8/0xcfc: while it
+     * is attached the guest's data ports always exit (docs/pci.md). */
+    bool port_cycles;
     /* May be NULL. When it returns false the mediator is not tried at all
      * (a run-time option left it off: vmm.net=pass for the e1000), so a
      * device it would match passes through as if it did not exist. */
