@@ -5,10 +5,13 @@
  * pci_config_read/write on a `struct pci_dev` found by the boot scan; the
  * mechanism (ECAM through the direct map when MCFG covers the bus, else
  * ports 0xcf8/0xcfc) is chosen inside, and every cycle through the ports
- * holds one lock. The guest's 0xcf8 latch is virtual: the VMM owns ports
- * 0xcf8-0xcff, keeps the guest's latch value and performs the guest's
- * data-port accesses itself under the same lock, so neither side ever
- * sees or clobbers the other's address (seed 000: BitVisor's races).
+ * holds one lock. The guest's 0xcf8 latch is virtual, one per vcpu: the
+ * VMM owns ports 0xcf8-0xcff, keeps each vcpu's latch value and performs
+ * the guest's data-port accesses itself, so neither side ever sees or
+ * clobbers the other's address (seed 000: BitVisor's races). Where the
+ * VMM reaches every function through ECAM, a vcpu whose latch targets a
+ * function it does not watch has the data ports passed through, and only
+ * such latches reach the hardware (docs/pci.md).
  *
  * Mediators register with PCI_MEDIATOR and a match; they see the guest's
  * config accesses to their devices. Everything else passes through
