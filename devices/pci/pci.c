@@ -377,6 +377,9 @@ static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
             value = conf1_vcpus[v->index].latch;
         else
             guest_latch_write(v, value);
+    } else if (e->io.port < PCI_CONFIG_DATA && e->io.port + e->io.size > PCI_CONFIG_DATA) {
+        /* reaches 0xcfc with no latch of its own: nothing answers */
+        value = size_mask(e->io.size);
     } else if (e->io.port < PCI_CONFIG_DATA) {
         value = plain_io(e, value);
     } else if (!pci_latch_decode(conf1_vcpus[v->index].latch, e->io.port,
