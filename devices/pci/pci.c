@@ -402,13 +402,56 @@ static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
     return true;
 }
 
-/* After S3 the hardware latch holds whatever the firmware's resume path
- * left there, maybe a watched function: the vcpus whose data ports pass
- * through must find the unwatched one they left, before any runs. */
+/* The Intel host bridge's PCIEXBAR (0x60-0x67) as at boot: the guest
+ * cannot change it (guest_write_refusal); the wake may reset it. */
+static struct pci_dev *pciexbar_dev;
+static u32 pciexbar_boot[2];
+
+/* After S3: the chipset may come back with ECAM off (QEMU q35 with
+ * SeaBIOS resets PCIEXBAR to its default, disabled, and nothing enables
+ * it again): the VMM puts back the boot value through the ports. If ECAM
+ * still does not answer, the guest's data ports stop passing through
+ * (the VMM's own cycles may need the ports from now on). The hardware
+ * latch holds whatever the firmware's resume path left there, maybe a
+ * watched function: the vcpus whose data ports pass through must find the
+ * unwatched one they left. All this before any vcpu runs. */
 static int pci_resume(void)
 {
-    if (conf1_pass)
-        outl(PCI_CONFIG_ADDRESS, hw_latch_known ? hw_latch : 0);
+    bool pass = conf1_pass, known = hw_latch_known;
+    u32 latch = hw_latch; /* the last unwatched one, while pass */
+
+    if (!ndevices)
+        return 0;
+    conf1_pass = false; /* no vcpu runs: the VMM may use the ports */
+    if (pciexbar_dev) {
+        struct pci_addr lo = { 0, 0, 0, 0x60 }, hi = { 0, 0, 0, 0x64 };
+        u32 now = port_cycle(&lo, 4, false, 0);
+        if (now != pciexbar_boot[0]) {
+            port_cycle(&hi, 4, true, pciexbar_boot[1]);
+            port_cycle(&lo, 4, true, pciexbar_boot[0]);
+            log_info("pci", "S3 wake: PCIEXBAR 0x%08x, put back to 0x%08x (ECAM "
+                     "on again)", now, pciexbar_boot[0]);
+        }
+    }
+    const struct pci_dev *d = &devices[0];
+    if (pass && (!d->ecam || ecam_cycle(d->ecam, PCI_VENDOR_ID, 4, false, 0) !=
+                                 ((u32)d->id.device << 16 | d->id.vendor))) {
+        pass = false;
+        for (u32 i = 0; i < vcpu_count && i < MAX_CPUS; i++)
+            if (vcpus[i] && conf1_vcpus[i].pass) {
+                vcpu_ops->io_intercept(vcpus[i], PCI_CONFIG_DATA, 4, true);
+                conf1_vcpus[i].pass = false;
+            }
+        log_warn("pci", "S3 wake: ECAM does not answer for %02x:%02x.%x: the "
+                 "guest's data ports 0xcfc-0xcff always exit from now on",
+                 d->id.bus, d->id.dev, d->id.fn);
+    }
+    if (pass) {
+        hw_latch = known ? latch : 0;
+        hw_latch_known = true;
+        outl(PCI_CONFIG_ADDRESS, hw_latch);
+    }
+    conf1_pass = pass;
     return 0;
 }
 INIT_FUNC(resume, 5, pci_resume);
@@ -665,6 +708,12 @@ static void choose_conf1_pass(void)
         }
     }
     conf1_pass = all_ecam && !port_mediator && ndevices <= PCI_MAX_DEVICES;
+    for (unsigned i = 0; i < ndevices; i++)
+        if (is_intel_host_bridge(&devices[i]) && devices[i].ecam) {
+            pciexbar_dev = &devices[i];
+            pciexbar_boot[0] = pci_config_read(pciexbar_dev, 0x60, 4);
+            pciexbar_boot[1] = pci_config_read(pciexbar_dev, 0x64, 4);
+        }
     if (conf1_pass)
         log_info("pci", "guest data ports 0xcfc-0xcff pass through while a vcpu's "
                  "latch targets none of the %u watched functions", nwatched);
