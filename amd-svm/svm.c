@@ -148,8 +148,16 @@ static void svm_msr_intercept(struct vcpu *v, u32 msr, bool read, bool write)
 
 static void svm_io_intercept(struct vcpu *v, u16 port, u16 count, bool on)
 {
-    for (u32 p = port; p < (u32)port + count && p <= 0xffff; p++)
-        set_bit_to(svm_of(v)->iopm, p, on);
+    struct svm_vcpu *s = svm_of(v);
+
+    /* L2's merged copy (if in use) takes a new intercept now; one dropped
+     * stays there until the next VMRUN merges again (the exit, not L1's,
+     * is handled by the VMM as before) */
+    for (u32 p = port; p < (u32)port + count && p <= 0xffff; p++) {
+        set_bit_to(s->iopm, p, on);
+        if (on && s->nested.in_l2 && s->nested.iopm02)
+            set_bit_to(s->nested.iopm02, p, true);
+    }
 }
 
 static void svm_set_tsc_offset(struct vcpu *v, u64 offset)

@@ -351,7 +351,8 @@ struct vcpu_ops {
      * The nesting levels stay inside the backend: every op acts on the
      * level that runs now (L1, or its guest L2), except msr_intercept,
      * io_intercept and set_tsc_offset, which act on L1's view and are
-     * merged into L2's by the backend. */
+     * merged into L2's by the backend (an I/O intercept turned on while
+     * L2 runs takes effect for L2 at once). */
     bool nested_svm;
     /* Optional (NULL: L2 never has nested paging of its own): when L2 runs
      * on its L1's nested page tables (NPT12, EPT12), turns an address of

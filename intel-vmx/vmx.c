@@ -290,8 +290,16 @@ static void vmx_msr_intercept(struct vcpu *v, u32 msr, bool read, bool write)
 
 static void vmx_io_intercept(struct vcpu *v, u16 port, u16 count, bool on)
 {
-    for (u32 p = port; p < (u32)port + count && p <= 0xffff; p++)
-        set_bit_to(vmx_of(v)->io_bitmaps, p, on);
+    struct vmx_vcpu *x = vmx_of(v);
+
+    /* L2's merged copy (if in use) takes a new intercept now; one dropped
+     * stays there until the next entry to L2 merges again (the exit, not
+     * L1's, is handled by the VMM as before) */
+    for (u32 p = port; p < (u32)port + count && p <= 0xffff; p++) {
+        set_bit_to(x->io_bitmaps, p, on);
+        if (on && x->nested.in_l2 && x->nested.io02)
+            set_bit_to(x->nested.io02, p, true);
+    }
 }
 
 static void vmx_set_tsc_offset(struct vcpu *v, u64 offset)

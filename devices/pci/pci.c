@@ -11,6 +11,7 @@
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/options.h>
+#include <platform/percpu.h>
 #include <platform/spinlock.h>
 #include <string.h>
 
@@ -36,12 +37,38 @@ static unsigned conceal_logs;
 /* One lock for every cycle through ports 0xcf8/0xcfc, the VMM's and the
  * guest's: the address write and the data access happen under it as one
  * unit. hw_latch caches what port 0xcf8 holds, so a run of accesses to one
- * dword writes it once. guest_latch is the guest's view of 0xcf8; the
- * hardware latch never holds it except during the guest's own cycle. */
+ * dword writes it once.
+ *
+ * The guest's view of 0xcf8 is virtual and per vcpu (conf1_vcpus). With
+ * conf1_pass (docs/pci.md, "Data ports passed through"), a vcpu whose
+ * latch targets a function that is not watched (concealed, mediated, or
+ * one whose writes the VMM checks) gets the data ports 0xcfc-0xcff passed
+ * through, and only then is its latch written to the hardware; the
+ * hardware latch never holds a watched function, and the VMM's own cycles
+ * all go through ECAM, so no CPU's passed-through access reaches a watched
+ * function. Without conf1_pass every data access exits, as the VMM's
+ * cycles through the ports need the latch. */
 static spinlock_t pci_lock = SPINLOCK_INIT;
 static u32 hw_latch;
 static bool hw_latch_known;
-static u32 guest_latch;
+static bool conf1_pass;
+static u8 watched[256 * 256 / 8]; /* bit bus << 8 | dev << 3 | fn */
+static struct {
+    u32 latch;  /* what the guest last wrote to 0xcf8 on this vcpu */
+    bool pass;  /* 0xcfc-0xcff passed through on this vcpu */
+} conf1_vcpus[MAX_CPUS];
+
+static unsigned slot_bit(u8 bus, u8 dev, u8 fn)
+{
+    return (unsigned)bus << 8 | (unsigned)(dev & 0x1f) << 3 | (fn & 7);
+}
+
+static bool is_watched(u8 bus, u8 dev, u8 fn)
+{
+    unsigned b = slot_bit(bus, dev, fn);
+
+    return watched[b / 8] & (1u << (b % 8));
+}
 
 static u32 size_mask(u8 size)
 {
@@ -54,8 +81,15 @@ static u32 port_cycle(const struct pci_addr *a, u8 size, bool write, u32 value)
 {
     u32 latch = pci_cf8_value(a->bus, a->dev, a->fn, a->offset);
     u16 port = PCI_CONFIG_DATA + (a->offset & 3);
-    u64 flags = spin_lock_irqsave(&pci_lock);
+    u64 flags;
 
+    if (conf1_pass && is_watched(a->bus, a->dev, a->fn)) {
+        /* never: every watched function has ECAM while conf1_pass holds */
+        log_err("pci", "%02x:%02x.%x: config cycle through the ports refused "
+                "while the guest's data ports pass through", a->bus, a->dev, a->fn);
+        return write ? 0 : size_mask(size);
+    }
+    flags = spin_lock_irqsave(&pci_lock);
     if (!hw_latch_known || hw_latch != latch) {
         outl(PCI_CONFIG_ADDRESS, latch);
         hw_latch = latch;
@@ -235,13 +269,23 @@ static bool changes(const struct pci_dev *d, const struct pci_addr *a, u8 size,
     return false;
 }
 
+static bool is_intel_host_bridge(const struct pci_dev *d)
+{
+    return d->id.bus == 0 && d->id.dev == 0 && d->id.fn == 0 &&
+           d->id.vendor == 0x8086 && (d->id.class >> 8) == 0x0600;
+}
+
+static bool is_bridge(const struct pci_dev *d)
+{
+    return (d->header_type & 0x7f) == 1;
+}
+
 static const char *guest_write_refusal(const struct pci_dev *d, const struct pci_addr *a,
                                        u8 size, u32 value)
 {
-    if (a->bus == 0 && a->dev == 0 && a->fn == 0 && d->id.vendor == 0x8086 &&
-        (d->id.class >> 8) == 0x0600 && changes(d, a, size, value, 0x60, 0x68))
+    if (is_intel_host_bridge(d) && changes(d, a, size, value, 0x60, 0x68))
         return "move the ECAM window (PCIEXBAR)";
-    if ((d->header_type & 0x7f) == 1 && pci_config_read(d, 0x19, 1) != 0 &&
+    if (is_bridge(d) && pci_config_read(d, 0x19, 1) != 0 &&
         changes(d, a, size, value, 0x18, 0x1b))
         return "renumber the buses behind a bridge";
     return NULL;
@@ -274,8 +318,9 @@ static void guest_config_write(struct pci_dev *d, const struct pci_addr *a,
 
 /* Ordinary I/O to a port of the range that is no config access (0xcf9 is
  * the reset control register on many chipsets): done as asked, under the
- * lock, and the cached hardware latch forgotten in case the chipset let a
- * narrow write through to it. */
+ * lock. In case the chipset let a narrow write through to the latch, the
+ * hardware latch is written back (conf1_pass: other CPUs' passed-through
+ * data accesses must find the unwatched function it held) or forgotten. */
 static u32 plain_io(const struct vcpu_exit *e, u32 value)
 {
     u16 p = e->io.port;
@@ -285,10 +330,38 @@ static u32 plain_io(const struct vcpu_exit *e, u32 value)
         value = io_port_read(p, e->io.size);
     } else {
         io_port_write(p, e->io.size, value);
-        hw_latch_known = false;
+        if (conf1_pass)
+            outl(PCI_CONFIG_ADDRESS, hw_latch_known ? hw_latch : 0);
+        else
+            hw_latch_known = false;
     }
     spin_unlock_irqrestore(&pci_lock, flags);
     return value;
+}
+
+/* The guest wrote `latch` to 0xcf8 on v. With conf1_pass and an enabled
+ * latch on a function that is not watched, the hardware gets it and v's
+ * data ports pass through; otherwise the latch stays virtual and v's data
+ * accesses exit. */
+static void guest_latch_write(struct vcpu *v, u32 latch)
+{
+    u8 bus = (u8)(latch >> 16), dev = (latch >> 11) & 0x1f, fn = (latch >> 8) & 7;
+    bool pass = conf1_pass && (latch & PCI_CF8_ENABLE) && !is_watched(bus, dev, fn);
+
+    conf1_vcpus[v->index].latch = latch;
+    if (pass) {
+        u64 flags = spin_lock_irqsave(&pci_lock);
+        if (!hw_latch_known || hw_latch != latch) {
+            outl(PCI_CONFIG_ADDRESS, latch);
+            hw_latch = latch;
+            hw_latch_known = true;
+        }
+        spin_unlock_irqrestore(&pci_lock, flags);
+    }
+    if (pass != conf1_vcpus[v->index].pass) {
+        vcpu_ops->io_intercept(v, PCI_CONFIG_DATA, 4, !pass);
+        conf1_vcpus[v->index].pass = pass;
+    }
 }
 
 static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
@@ -297,24 +370,29 @@ static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
     u32 value = (u32)g[GPR_RAX] & size_mask(e->io.size);
     struct pci_addr a;
 
-    if (e->io.string)
+    if (e->io.string || v->index >= MAX_CPUS)
         return false; /* the generic path refuses it */
     if (pci_is_latch_access(e->io.port, e->io.size)) {
         if (e->io.in)
-            value = __atomic_load_n(&guest_latch, __ATOMIC_RELAXED);
+            value = conf1_vcpus[v->index].latch;
         else
-            __atomic_store_n(&guest_latch, value, __ATOMIC_RELAXED);
+            guest_latch_write(v, value);
+    } else if (e->io.port < PCI_CONFIG_DATA && e->io.port + e->io.size > PCI_CONFIG_DATA) {
+        /* reaches 0xcfc with no latch of its own: nothing answers */
+        value = size_mask(e->io.size);
     } else if (e->io.port < PCI_CONFIG_DATA) {
         value = plain_io(e, value);
-    } else if (!pci_latch_decode(__atomic_load_n(&guest_latch, __ATOMIC_RELAXED),
-                                 e->io.port, e->io.size, &a)) {
+    } else if (!pci_latch_decode(conf1_vcpus[v->index].latch, e->io.port,
+                                 e->io.size, &a)) {
         value = size_mask(e->io.size); /* no config cycle: nothing answers */
-    } else if (e->io.in) {
-        guest_config_read(pci_find_slot(a.bus, a.dev, a.fn), &a, NULL,
-                          e->io.size, &value);
     } else {
-        guest_config_write(pci_find_slot(a.bus, a.dev, a.fn), &a, NULL,
-                           e->io.size, value);
+        /* conf1_pass: through ECAM, the hardware latch left alone */
+        volatile u8 *w = conf1_pass ? ecam_ptr(a.bus, a.dev, a.fn) : NULL;
+        struct pci_dev *d = pci_find_slot(a.bus, a.dev, a.fn);
+        if (e->io.in)
+            guest_config_read(d, &a, w, e->io.size, &value);
+        else
+            guest_config_write(d, &a, w, e->io.size, value);
     }
     if (e->io.in) {
         u32 mask = size_mask(e->io.size);
@@ -323,6 +401,60 @@ static bool pci_io_handle(struct vcpu *v, const struct vcpu_exit *e)
     vcpu_ops->skip_instruction(v, e);
     return true;
 }
+
+/* The Intel host bridge's PCIEXBAR (0x60-0x67) as at boot: the guest
+ * cannot change it (guest_write_refusal); the wake may reset it. */
+static struct pci_dev *pciexbar_dev;
+static u32 pciexbar_boot[2];
+
+/* After S3: the chipset may come back with ECAM off (QEMU q35 with
+ * SeaBIOS resets PCIEXBAR to its default, disabled, and nothing enables
+ * it again): the VMM puts back the boot value through the ports. If ECAM
+ * still does not answer, the guest's data ports stop passing through
+ * (the VMM's own cycles may need the ports from now on). The hardware
+ * latch holds whatever the firmware's resume path left there, maybe a
+ * watched function: the vcpus whose data ports pass through must find the
+ * unwatched one they left. All this before any vcpu runs. */
+static int pci_resume(void)
+{
+    bool pass = conf1_pass, known = hw_latch_known;
+    u32 latch = hw_latch; /* the last unwatched one, while pass */
+
+    if (!ndevices)
+        return 0;
+    conf1_pass = false; /* no vcpu runs: the VMM may use the ports */
+    if (pciexbar_dev) {
+        struct pci_addr lo = { 0, 0, 0, 0x60 }, hi = { 0, 0, 0, 0x64 };
+        u32 now = port_cycle(&lo, 4, false, 0);
+        if (now != pciexbar_boot[0]) {
+            port_cycle(&hi, 4, true, pciexbar_boot[1]);
+            port_cycle(&lo, 4, true, pciexbar_boot[0]);
+            log_info("pci", "S3 wake: PCIEXBAR 0x%08x, put back to 0x%08x (ECAM "
+                     "on again)", now, pciexbar_boot[0]);
+        }
+    }
+    const struct pci_dev *d = &devices[0];
+    if (pass && (!d->ecam || ecam_cycle(d->ecam, PCI_VENDOR_ID, 4, false, 0) !=
+                                 ((u32)d->id.device << 16 | d->id.vendor))) {
+        pass = false;
+        for (u32 i = 0; i < vcpu_count && i < MAX_CPUS; i++)
+            if (vcpus[i] && conf1_vcpus[i].pass) {
+                vcpu_ops->io_intercept(vcpus[i], PCI_CONFIG_DATA, 4, true);
+                conf1_vcpus[i].pass = false;
+            }
+        log_warn("pci", "S3 wake: ECAM does not answer for %02x:%02x.%x: the "
+                 "guest's data ports 0xcfc-0xcff always exit from now on",
+                 d->id.bus, d->id.dev, d->id.fn);
+    }
+    if (pass) {
+        hw_latch = known ? latch : 0;
+        hw_latch_known = true;
+        outl(PCI_CONFIG_ADDRESS, hw_latch);
+    }
+    conf1_pass = pass;
+    return 0;
+}
+INIT_FUNC(resume, 5, pci_resume);
 
 /* ---- the guest's ECAM accesses (for the MMIO hook to come) -------------- */
 
@@ -556,6 +688,42 @@ static void check_rules_used(void)
     }
 }
 
+/* Which functions' config accesses must exit (the guest's data ports pass
+ * through only to the others), and whether they may pass at all: every
+ * function the VMM reaches through ECAM, and no mediator that makes its
+ * own cycles through the ports. */
+static void choose_conf1_pass(void)
+{
+    bool all_ecam = true, port_mediator = false;
+    unsigned nwatched = 0;
+
+    for (unsigned i = 0; i < ndevices; i++) {
+        const struct pci_dev *d = &devices[i];
+        all_ecam &= d->ecam != NULL;
+        port_mediator |= d->mediator && d->mediator->port_cycles;
+        if (d->concealed || d->mediator || is_intel_host_bridge(d) || is_bridge(d)) {
+            unsigned b = slot_bit(d->id.bus, d->id.dev, d->id.fn);
+            watched[b / 8] |= (u8)(1u << (b % 8));
+            nwatched++;
+        }
+    }
+    conf1_pass = all_ecam && !port_mediator && ndevices <= PCI_MAX_DEVICES;
+    for (unsigned i = 0; i < ndevices; i++)
+        if (is_intel_host_bridge(&devices[i]) && devices[i].ecam) {
+            pciexbar_dev = &devices[i];
+            pciexbar_boot[0] = pci_config_read(pciexbar_dev, 0x60, 4);
+            pciexbar_boot[1] = pci_config_read(pciexbar_dev, 0x64, 4);
+        }
+    if (conf1_pass)
+        log_info("pci", "guest data ports 0xcfc-0xcff pass through while a vcpu's "
+                 "latch targets none of the %u watched functions", nwatched);
+    else
+        log_info("pci", "guest data ports 0xcfc-0xcff always exit (%s)",
+                 !all_ecam ? "the VMM reaches some functions through the ports"
+                 : port_mediator ? "a mediator makes cycles through the ports"
+                                 : "more functions than recorded");
+}
+
 static int pci_init(void)
 {
     char why[160];
@@ -571,6 +739,7 @@ static int pci_init(void)
     }
     scan();
     hook_ecam();
+    choose_conf1_pass();
     for (unsigned i = 0; i < ndevices; i++) {
         concealed += devices[i].concealed && !devices[i].disabled;
         disabled += devices[i].disabled;

@@ -5,10 +5,13 @@
  * pci_config_read/write on a `struct pci_dev` found by the boot scan; the
  * mechanism (ECAM through the direct map when MCFG covers the bus, else
  * ports 0xcf8/0xcfc) is chosen inside, and every cycle through the ports
- * holds one lock. The guest's 0xcf8 latch is virtual: the VMM owns ports
- * 0xcf8-0xcff, keeps the guest's latch value and performs the guest's
- * data-port accesses itself under the same lock, so neither side ever
- * sees or clobbers the other's address (seed 000: BitVisor's races).
+ * holds one lock. The guest's 0xcf8 latch is virtual, one per vcpu: the
+ * VMM owns ports 0xcf8-0xcff, keeps each vcpu's latch value and performs
+ * the guest's data-port accesses itself, so neither side ever sees or
+ * clobbers the other's address (seed 000: BitVisor's races). Where the
+ * VMM reaches every function through ECAM, a vcpu whose latch targets a
+ * function it does not watch has the data ports passed through, and only
+ * such latches reach the hardware (docs/pci.md).
  *
  * Mediators register with PCI_MEDIATOR and a match; they see the guest's
  * config accesses to their devices. Everything else passes through
@@ -94,6 +97,9 @@ struct pci_mediator {
     struct pci_sel match_class;
     struct pci_sel match_id;
     bool opt_in; /* attached only where vmm.pci=mediate=... selects */
+    /* Makes config cycles of its own through ports 0xcf8/0xcfc: while it
+     * is attached the guest's data ports always exit (docs/pci.md). */
+    bool port_cycles;
     /* May be NULL. When it returns false the mediator is not tried at all
      * (a run-time option left it off: vmm.net=pass for the e1000), so a
      * device it would match passes through as if it did not exist. */

@@ -119,6 +119,7 @@ static void cfgcheck_written(struct pci_dev *d, u16 offset, u8 size)
 static const struct pci_mediator cfgcheck = {
     .name = "pci-cfgcheck",
     .opt_in = true, /* no match of its own: vmm.pci=mediate=SEL chooses */
+    .port_cycles = true, /* interleave(): the latch moved between the guest's cycles */
     .attach = cfgcheck_attach,
     .config_read = cfgcheck_read,
     .config_write = cfgcheck_write,

@@ -8,7 +8,8 @@ check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img \
 	$(TOP)/miniguest/ipi_test.img $(TOP)/miniguest/s3_test.img
 check-deps += $(TOP)/miniguest/bar_evil.img $(TOP)/miniguest/mem_evil.img \
 	$(TOP)/miniguest/pci_evil.img $(TOP)/miniguest/msi_init.img \
-	$(TOP)/miniguest/vmm_touch.img $(TOP)/miniguest/stale_insn.img
+	$(TOP)/miniguest/vmm_touch.img $(TOP)/miniguest/stale_insn.img \
+	$(TOP)/miniguest/conf1_race.img
 check-deps += $(TOP)/miniguest/e1000_evil.img $(TOP)/miniguest/nested_svm.img \
 	$(TOP)/miniguest/nested_vmx.img \
 	$(TOP)/miniguest/net_guest.img $(TOP)/miniguest/e1000_share_evil.img
