@@ -25,18 +25,59 @@ static bool owns(const struct io_owner *o, u16 port)
     return port >= o->port && port < o->port + o->count;
 }
 
-bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+static struct io_owner *owner_of(u16 port)
 {
     for (struct io_owner *const *o = __io_owners_start; o < __io_owners_end; o++)
-        if (owns(*o, e->io.port)) {
-            __atomic_fetch_add(&(*o)->exits, 1, __ATOMIC_RELAXED);
-            return (*o)->handle(v, e);
-        }
+        if (owns(*o, port))
+            return *o;
     for (unsigned i = 0; i < __atomic_load_n(&nruntime, __ATOMIC_ACQUIRE); i++)
-        if (owns(runtime_owners[i], e->io.port)) {
-            __atomic_fetch_add(&runtime_owners[i]->exits, 1, __ATOMIC_RELAXED);
-            return runtime_owners[i]->handle(v, e);
+        if (owns(runtime_owners[i], port))
+            return runtime_owners[i];
+    return NULL;
+}
+
+/* An access whose bytes do not all belong to one owner (a dword at 0xcf7
+ * covers 0xcf8-0xcfa; a word at 0x1ef reaches an IDE data port). The
+ * I/O bitmap makes it exit, since one of its bytes is owned; done as it
+ * came, it would reach the owned port's hardware unmediated. Nothing
+ * answers: reads give all ones, writes are dropped; string I/O is #UD,
+ * as for a port with no owner. No OS does this. */
+static void io_straddle(struct vcpu *v, const struct vcpu_exit *e, struct io_owner *o)
+{
+    log_warn_ratelimited("io", "the guest's %u-byte %s at port 0x%x reaches %s's ports "
+                         "(0x%x-0x%x) only in part: refused (%s)", e->io.size,
+                         e->io.in ? "read" : "write", e->io.port, o->name, o->port,
+                         o->port + o->count - 1,
+                         e->io.string ? "#UD" : e->io.in ? "all ones" : "dropped");
+    if (e->io.string) {
+        vcpu_ops->inject_exception(v, 6, 0);
+        return;
+    }
+    if (e->io.in)
+        io_in_result(&v->regs.gpr[GPR_RAX], e->io.size, 0xffffffffu);
+    vcpu_ops->skip_instruction(v, e);
+}
+
+bool io_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+{
+    u32 last = (u32)e->io.port + (e->io.size ? e->io.size : 1) - 1;
+    struct io_owner *o = owner_of(e->io.port);
+
+    if (o && last < (u32)o->port + o->count) { /* all of it one owner's */
+        __atomic_fetch_add(&o->exits, 1, __ATOMIC_RELAXED);
+        return o->handle(v, e);
+    }
+    for (u32 p = e->io.port; p <= last; p++) {
+        struct io_owner *b = owner_of((u16)p);
+        if (b && b != o) {
+            io_straddle(v, e, b);
+            return true;
         }
+    }
+    if (o) { /* its bytes past the owner's range are no one's */
+        io_straddle(v, e, o);
+        return true;
+    }
     return false;
 }
 

@@ -10,7 +10,9 @@
  * write, then the concealed device's ID: ffffffff while it stays
  * concealed; 0bad0bad: the read faulted), then, in long mode, one 8-byte
  * load from 00:03.0's ECAM dword 0: "PCI-EVIL qword ecam=XXXXXXXXXXXXXXXX"
- * (all ones while the e1000 stays concealed), then "PCI-EVIL done". */
+ * (all ones while the e1000 stays concealed), then "PCI-EVIL done".
+ * Before the long mode part: "PCI-EVIL straddle=XXXXXXXX", a dword IN
+ * at 0xcf7 that reaches into the VMM's address port (all ones). */
 #include "boot32.inc"
 
 #define BRIDGE_BUSES 0x80003018
@@ -65,6 +67,19 @@ pm32:
         movl    $PCIEXBAR, %eax         /* ECAM back where it was */
         movl    pciexbar_old, %ecx
         call    cfg_write
+
+        /* straddle: a dword IN at 0xcf7 covers 0xcf7 (no owner) and
+         * 0xcf8-0xcfa (the VMM's address port): all ones, with the
+         * latch just set to the bridge's register */
+        movl    $BRIDGE_BUSES, %eax
+        call    cfg_read
+        movl    $m_straddle, %esi
+        call    puts
+        movw    $0xcf7, %dx
+        inl     %dx, %eax
+        call    puthex32
+        movl    $m_nl, %esi
+        call    puts
 
         /* qword: long mode (2 MiB pages: the first 2 MiB and the ECAM
          * window's first 2 MiB), then one 8-byte load from 00:03.0's
@@ -141,6 +156,7 @@ m_nl:   .asciz  "\r\n"
 m_done: .asciz  "PCI-EVIL done\r\n"
 pciexbar_old: .long 0
 m_qword: .asciz "PCI-EVIL qword ecam="
+m_straddle: .asciz "PCI-EVIL straddle="
         .balign 8
 gdt64:  .quad   0
         .quad   0x00cf9a000000ffff      /* 0x08 flat code */
