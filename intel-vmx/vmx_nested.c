@@ -1238,6 +1238,14 @@ static void vmexit_to_l1(struct vcpu *v, u32 reason, u64 qual, u32 intr_info,
         vmx_abort(n, 1, "storing L2's MSRs");
     switch_level(v, false);
     load_host_state(v);
+    if ((reason & 0xffff) == VMX_EXIT_EXCEPTION_NMI &&
+        (intr_info & (INTR_INFO_VALID | INTR_TYPE_MASK)) == (INTR_INFO_VALID | INTR_TYPE_NMI)) {
+        /* "an NMI causes subsequent NMIs to be blocked, but only after
+         * the VM exit completes" (SDM 26.1.2): L1's own NMI blocking,
+         * until its IRET (vmcs01 has virtual NMIs: the CPU tracks it) */
+        vcpu_state_get(v, VS_INTR_STATE)->intr_state |= INTR_NMI_BLOCKED;
+        vcpu_state_set(v, VS_INTR_STATE);
+    }
     exit_msr_load(v);
     shadow_update(v);
     log_debug("vmx", "L2 exit %u (qual 0x%llx) reflected to L1", reason & 0xffff,

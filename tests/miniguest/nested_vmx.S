@@ -32,8 +32,11 @@
  *          with error 0; L2's is an exit 0 with 0x80000b0d, error 0,
  *          EAX unchanged (no VMM byte);
  *   nmi:   a self-NMI through the local APIC -> exit 0 with 0x80000202;
+ *   nmiblk: after that exit L1's NMIs are blocked (SDM: an NMI blocks
+ *          NMIs once its VM exit completes): L1's own self-NMI is not
+ *          taken until L1 executes an IRET, then once;
  *   hlt:   HLT -> exit 12 at the HLT; VMLAUNCH again -> error 4.
- * Prints "NESTED vmx=1 fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok hlt=ok
+ * Prints "NESTED vmx=1 fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok
  * PASS|FAIL" (a check that fails prints what it got instead of ok) and
  * stops the emulator. */
 #define BOOT32_SECTORS 15
@@ -330,6 +333,38 @@ vmx_on:
 20:     call    say_ok
         VMW     F_GRIP, $l2_hlt
 
+        /* ---- nmiblk: after that NMI exit L1's NMIs are blocked until
+         * its IRET (its own self-NMI waits for it) ---- */
+        movl    $m_nmiblk, %esi
+        call    bputs
+        movl    $nmi_handler, %eax
+        movw    %ax, idt + 2 * 8
+        shrl    $16, %eax
+        movw    %ax, idt + 2 * 8 + 6
+        movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
+        andl    $0xff000000, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x00004400, APIC + 0x300
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        movl    nmi_seen, %eax          /* 1: taken while blocked */
+        testl   %eax, %eax
+        jnz     24f
+        pushfl                          /* an IRET unblocks NMIs */
+        pushl   %cs
+        pushl   $2f
+        iret
+2:      movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        movl    nmi_seen, %eax
+        cmpl    $1, %eax
+        je      25f
+        orl     $0x10, %eax             /* 0x10: never taken */
+24:     call    bad
+25:     call    say_ok
+
         /* ---- hlt, then VMLAUNCH of a launched VMCS ---- */
         movl    $m_hlt, %esi
         call    bputs
@@ -451,6 +486,9 @@ ud_handler:
         addl    %eax, 4(%esp)
         popl    %eax
         iret
+nmi_handler:
+        incl    nmi_seen
+        iret
 gp_handler:
         popl    fault_err
         movl    $13, fault_vec
@@ -537,6 +575,7 @@ m_msr:  .asciz  " msr="
 m_exc:  .asciz  " exc="
 m_vmm:  .asciz  " vmm="
 m_nmi:  .asciz  " nmi="
+m_nmiblk: .asciz " nmiblk="
 m_l1:   .asciz  "L1:"
 m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
@@ -563,6 +602,7 @@ ok:     .long   0
 printed: .long  0
 fault_vec: .long -1
 fault_err: .long 0
+nmi_seen: .long 0
 skip:   .long   0
 misc:   .long   0
 bufptr: .long   OUTBUF

@@ -10,7 +10,8 @@
 # on that entry and exit (L2's SYSENTER_ESP and TSC_AUX loaded, stored
 # back, L1's loaded), #UD (exit 0 with its
 # interruption information), an NMI L2 sends itself through the local
-# APIC (exit 0, NMI, with L1's NMI exiting), HLT (exit 12), and VMLAUNCH
+# APIC (exit 0, NMI, with L1's NMI exiting; after it L1's NMIs are
+# blocked until its IRET: its own self-NMI waits for it), HLT (exit 12), and VMLAUNCH
 # of a launched VMCS (error 4). L2 writes COM1 itself (ports neither L1
 # nor Veneer takes).
 #   control: bare Bochs runs the same L1 on its own VMX (vmm=-).
@@ -25,7 +26,7 @@
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_vmx.img
 MODEL=corei7_skylake_x
-LINE="fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok hlt=ok PASS"
+LINE="fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok PASS"
 
 cp "$IMG" "$LOG_DIR/bare.img"
 bochs_start_disk bare $MODEL "$LOG_DIR/bare.img"
