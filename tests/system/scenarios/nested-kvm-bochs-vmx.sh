@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 1500
+# timeout: 3000
 # Nested VMX with Linux (issue 20, scenario b): the test guest loads
 # kvm_intel and runs a tiny VM through /dev/kvm (tests/guest/kvmtest.c: a
 # real-mode vcpu that writes port 0x10 and 0x11 and halts; the guest's
@@ -20,7 +20,7 @@ PASS_LINE="^GUEST-CHECK kvm PASS a VM ran through /dev/kvm: I/O exits 0x10=0x5a 
 guest_disk "$LOG_DIR/on.img" "veneer.test=kvm,cpu $BOCHS_GUEST_PARAMS"
 mkiso "$LOG_DIR/on.iso" "vmm.nested=1 vmm.loglevel=debug"
 bochs_start on $MODEL "$LOG_DIR/on.iso" "$LOG_DIR/on.img"
-guest_verdict on 1300; stop on
+guest_verdict on 2700; stop on
 grep -a "kvm\|vmx" "$LOG_DIR/on.serial" | grep -av "^D \|GUEST-" | head -20 | sed 's/^/    /'
 expect on "I guest: vmm.nested=1: VMX shown to the guest" "vmm.nested=1: announced"
 expect on "I vmx: vcpu 0: L1 entered VMX operation" "kvm_intel's VMXON emulated"
