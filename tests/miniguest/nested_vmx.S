@@ -63,9 +63,11 @@ pm32:
         movl    $ud_handler, %ebx
         call    idt_init
         movl    $gp_handler, %eax
-        movw    %ax, idt + 13 * 8
-        shrl    $16, %eax
-        movw    %ax, idt + 13 * 8 + 6
+        movl    $13, %ecx
+        call    set_gate
+        movl    $nmi_handler, %eax
+        movl    $2, %ecx
+        call    set_gate
         lgdt    gdt2_desc
         movl    $1, ok
         movl    $1, %eax
@@ -337,17 +339,7 @@ vmx_on:
          * its IRET (its own self-NMI waits for it) ---- */
         movl    $m_nmiblk, %esi
         call    bputs
-        movl    $nmi_handler, %eax
-        movw    %ax, idt + 2 * 8
-        shrl    $16, %eax
-        movw    %ax, idt + 2 * 8 + 6
-        movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
-        andl    $0xff000000, %eax
-        movl    %eax, APIC + 0x310
-        movl    $0x00004400, APIC + 0x300
-        movl    $WAIT, %ecx
-1:      pause
-        loop    1b
+        call    self_nmi
         movl    nmi_seen, %eax          /* 1: taken while blocked */
         testl   %eax, %eax
         jnz     24f
@@ -467,13 +459,7 @@ l2_after_ud:
         movl    $0xdeadbeef, %eax
 l2_vmm_load:
         movl    (%ebx), %eax            /* 8b 03 */
-l2_nmi: movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
-        andl    $0xff000000, %eax
-        movl    %eax, APIC + 0x310
-        movl    $0x00004400, APIC + 0x300
-        movl    $WAIT, %ecx
-1:      pause
-        loop    1b
+l2_nmi: call    self_nmi
         movl    $m_nonmi, %esi
         call    puts
 l2_hlt: hlt
@@ -486,6 +472,22 @@ ud_handler:
         addl    %eax, 4(%esp)
         popl    %eax
         iret
+/* An NMI to this CPU through its local APIC, then a while to take it. */
+self_nmi:
+        movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
+        andl    $0xff000000, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x00004400, APIC + 0x300
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        ret
+/* IDT gate ECX -> the handler at EAX (idt_init's selector and type). */
+set_gate:
+        movw    %ax, idt(,%ecx,8)
+        shrl    $16, %eax
+        movw    %ax, idt + 6(,%ecx,8)
+        ret
 nmi_handler:
         incl    nmi_seen
         iret
