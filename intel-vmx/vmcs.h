@@ -130,6 +130,7 @@ void vmcs_write_raw(u32 field, u64 value);
 #define PROC2_XSAVES            BIT(20)
 #define EXIT_SAVE_DEBUG         BIT(2)
 #define EXIT_HOST_64            BIT(9)
+#define EXIT_ACK_INTR           BIT(15)
 #define EXIT_SAVE_PAT           BIT(18)
 #define EXIT_LOAD_PAT           BIT(19)
 #define EXIT_SAVE_EFER          BIT(20)

@@ -71,6 +71,7 @@ struct vmx_nested {
      * known fields go to `shadow` (a copy of the cache) without exits */
     u64 shadow_pa, vmread_bitmap_pa, vmwrite_bitmap_pa;
     bool shadow_on;
+    bool lists_seen;       /* L1's MSR lists logged once */
 };
 
 /* Per-vcpu state of the backend (v->arch). */

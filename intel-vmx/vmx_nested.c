@@ -87,8 +87,8 @@ static const struct field12 {
                   PROC_CR8_STORE_EXITING | PROC_NMI_WINDOW | PROC_MOV_DR_EXITING | \
                   PROC_UNCOND_IO | PROC_IO_BITMAPS | PROC_MSR_BITMAPS | \
                   PROC_MONITOR_EXITING | PROC_PAUSE_EXITING | PROC_SECONDARY)
-#define EXIT_L1  (EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | \
-                  EXIT_LOAD_EFER)
+#define EXIT_L1  (EXIT_HOST_64 | EXIT_ACK_INTR | EXIT_SAVE_PAT | EXIT_LOAD_PAT | \
+                  EXIT_SAVE_EFER | EXIT_LOAD_EFER)
 #define ENTRY_L1 (ENTRY_IA32E_GUEST | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
 
 static u32 proc2_l1(void)
@@ -142,7 +142,8 @@ int vmx_nested_msr_read(struct vcpu *v, u32 msr, u64 *val)
         return EMU_DONE;
     case MSR_IA32_VMX_MISC:
         /* EFER.LMA stored into "IA-32e mode guest" (bit 5), the HLT
-         * activity state (bit 6), no CR3 targets, MSR lists of 0 */
+         * activity state (bit 6), no CR3 targets, MSR lists of up to
+         * 512 entries (bits 27:25 = 0) */
         *val = BIT(5) | BIT(6);
         return EMU_DONE;
     case MSR_IA32_VMX_CR0_FIXED0:
@@ -709,12 +710,147 @@ static void emulate_invvpid(struct vcpu *v)
     succeed(v);
 }
 
+/* ---- the MSR lists (SDM 26.4, 27.4, 27.6) ------------------------------- */
+
+#define MSR_LIST_MAX 512  /* IA32_VMX_MISC bits 27:25 = 0: 512 entries */
+
+struct msr_entry {
+    u32 index, reserved;
+    u64 data;
+};
+
+/* MSRs a list may not name: the x2APIC's, SMBASE (and, to load, the
+ * SMM monitor control, FS/GS base and the microcode update trigger). */
+static bool list_msr_ok(u32 msr, bool load)
+{
+    if ((msr >> 8) == 0x8 || msr == 0x9e)
+        return false;
+    return !load || (msr != 0x9b && msr != MSR_FS_BASE && msr != MSR_GS_BASE &&
+                     msr != MSR_IA32_BIOS_UPDT_TRIG);
+}
+
+/* A WRMSR (load) or RDMSR (store) of the level that runs now, at CPL 0
+ * and past the MSR bitmaps: the MSRs the VMCS holds go to its guest
+ * state, the rest to Veneer's MSR policy as the guest's own WRMSR/RDMSR
+ * would (EFER, the TSC, pass-through MSRs on the CPU, #GP as it gives). */
+static bool list_msr_access(struct vcpu *v, u32 msr, u64 *val, bool write)
+{
+    struct vcpu_state *s;
+    u64 *g = v->regs.gpr, rax = g[GPR_RAX], rdx = g[GPR_RDX];
+    struct vcpu_exit e = { .kind = write ? EXIT_MSR_WRITE : EXIT_MSR_READ };
+    enum emu_result r;
+
+    switch (msr) {
+    case MSR_IA32_SYSENTER_CS: case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP: {
+        s = vcpu_state_get(v, VS_SYSENTER);
+        u64 *f = msr == MSR_IA32_SYSENTER_CS ? &s->sysenter_cs
+               : msr == MSR_IA32_SYSENTER_ESP ? &s->sysenter_esp : &s->sysenter_eip;
+        if (!write) {
+            *val = *f;
+            return true;
+        }
+        *f = msr == MSR_IA32_SYSENTER_CS ? (u32)*val : *val;
+        vcpu_state_set(v, VS_SYSENTER);
+        return true;
+    }
+    case MSR_IA32_PAT:
+        s = vcpu_state_get(v, VS_PAT);
+        if (!write) {
+            *val = s->pat;
+            return true;
+        }
+        for (int i = 0; i < 64; i += 8) {
+            u8 t = (u8)(*val >> i);
+            if (t == 2 || t == 3 || t > 7)
+                return false; /* WRMSR's #GP */
+        }
+        s->pat = *val;
+        vcpu_state_set(v, VS_PAT);
+        return true;
+    case MSR_FS_BASE: case MSR_GS_BASE: /* stored only */
+        s = vcpu_state_get(v, VS_FS | VS_GS);
+        *val = s->seg[msr == MSR_FS_BASE ? SEG_FS : SEG_GS].base;
+        return true;
+    case 0x1d9: /* IA32_DEBUGCTL */
+        if (write)
+            vmcs_write64(GUEST_IA32_DEBUGCTL, *val);
+        else
+            *val = vmcs_read64(GUEST_IA32_DEBUGCTL);
+        return true;
+    case MSR_IA32_TSC:
+        if (!write) { /* the level's TSC: its offset in the running VMCS */
+            *val = rdtsc() + vmcs_read64(TSC_OFFSET);
+            return true;
+        }
+        break;
+    default:
+        break;
+    }
+    e.msr.index = msr;
+    e.msr.value = write ? *val : 0;
+    r = msr_emulate(v, &e);
+    if (!write && r == EMU_DONE)
+        *val = (g[GPR_RDX] << 32) | (u32)g[GPR_RAX];
+    g[GPR_RAX] = rax;
+    g[GPR_RDX] = rdx;
+    return r == EMU_DONE;
+}
+
+/* Processes a list at `pa` of `count` entries: loads (WRMSR of each
+ * entry's data) or stores (RDMSR into each entry's data). Returns 0, or
+ * the 1-based number of the entry that failed. */
+static u32 msr_list(struct vcpu *v, u64 pa, u32 count, bool load, const char *what)
+{
+    for (u32 i = 0; i < count; i++) {
+        struct msr_entry m;
+        u64 at = pa + i * sizeof(m);
+        if (guest_phys_read(at, &m, sizeof(m)) < 0) {
+            log_info("vmx", "L1's %s list entry %u at 0x%llx: not memory", what, i + 1,
+                     (unsigned long long)at);
+            return i + 1;
+        }
+        if (m.reserved || !list_msr_ok(m.index, load) ||
+            !list_msr_access(v, m.index, &m.data, load)) {
+            log_info("vmx", "L1's %s list entry %u: MSR 0x%x refused", what, i + 1,
+                     m.index);
+            return i + 1;
+        }
+        if (!load && guest_phys_write(at + 8, &m.data, sizeof(m.data)) < 0) {
+            log_info("vmx", "L1's %s list entry %u at 0x%llx: not memory", what, i + 1,
+                     (unsigned long long)at);
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* A VMX abort (SDM 27.7): the indicator into vmcs12, and L1's CPU shuts
+ * down; a shutdown is the machine's reset under Veneer (as a triple
+ * fault is). */
+static __noreturn void vmx_abort(struct vmx_nested *n, u32 indicator, const char *why)
+{
+    n->c->abort = indicator;
+    flush_current(n);
+    log_err("vmx", "VMX abort %u of L1's VMCS at 0x%llx (%s): L1 shuts down; "
+            "resetting the machine", indicator, (unsigned long long)n->current, why);
+    machine_reset();
+}
+
 /* ---- VMLAUNCH / VMRESUME: checks ---------------------------------------- */
 
 static bool ctl_ok(u64 v, u32 default1, u32 allowed1)
 {
     return (v >> 32) == 0 && ((u32)v & default1) == default1 &&
            !((u32)v & ~(default1 | allowed1));
+}
+
+/* An MSR list's address: 16-byte aligned, its 512 entries below the
+ * physical-address width (SDM 26.2.1.2). */
+static bool list_addr_ok(u64 pa)
+{
+    u32 bits = cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
+
+    return !(pa & 15) && ((pa + MSR_LIST_MAX * 16 - 1) >> bits) == 0;
 }
 
 /* The controls (SDM 26.2.1.1-26.2.1.3) as far as L1 is shown them. */
@@ -747,9 +883,14 @@ static const char *controls_invalid(struct vmx_nested *n)
         return "MSR bitmap address";
     if ((proc2 & PROC2_VPID) && !C12(n, VMCS_VPID))
         return "VPID 0";
-    if (C12(n, VM_EXIT_MSR_STORE_COUNT) || C12(n, VM_EXIT_MSR_LOAD_COUNT) ||
-        C12(n, VM_ENTRY_MSR_LOAD_COUNT))
-        return "MSR-list counts above 0 (IA32_VMX_MISC: none)";
+    if (C12(n, VM_EXIT_MSR_STORE_COUNT) > MSR_LIST_MAX ||
+        C12(n, VM_EXIT_MSR_LOAD_COUNT) > MSR_LIST_MAX ||
+        C12(n, VM_ENTRY_MSR_LOAD_COUNT) > MSR_LIST_MAX)
+        return "MSR-list count above 512 (IA32_VMX_MISC)";
+    if ((C12(n, VM_EXIT_MSR_STORE_COUNT) && !list_addr_ok(C12(n, VM_EXIT_MSR_STORE_ADDR))) ||
+        (C12(n, VM_EXIT_MSR_LOAD_COUNT) && !list_addr_ok(C12(n, VM_EXIT_MSR_LOAD_ADDR))) ||
+        (C12(n, VM_ENTRY_MSR_LOAD_COUNT) && !list_addr_ok(C12(n, VM_ENTRY_MSR_LOAD_ADDR))))
+        return "MSR-list address";
     u32 ev = (u32)C12(n, VM_ENTRY_INTR_INFO), type = ev & INTR_TYPE_MASK;
     if ((ev & INTR_INFO_VALID) &&
         ((ev & 0x7ffff000) || type == (1u << 8) || type == (7u << 8) ||
@@ -880,6 +1021,14 @@ static u64 merge_bitmap(u8 *dst, u64 dst_pa, const u8 *veneer, u64 veneer_pa,
     return dst_pa;
 }
 
+/* L1 asked for its external interrupts acknowledged on exit (SDM
+ * 27.2.2): the vector goes into the exit interruption information. */
+static bool ack_on_exit(struct vmx_nested *n)
+{
+    return (C12(n, PIN_BASED_CONTROLS) & PIN_EXTINT_EXITING) &&
+           (C12(n, VM_EXIT_CONTROLS) & EXIT_ACK_INTR);
+}
+
 /* vmcs02 from vmcs12 and Veneer's own controls; vmcs02 is current. */
 static void build_vmcs02(struct vcpu *v)
 {
@@ -919,6 +1068,12 @@ static void build_vmcs02(struct vcpu *v)
     }
     x->entry = (n->entry01 & ~ENTRY_IA32E_GUEST) | (entry12 & ENTRY_IA32E_GUEST);
     vmcs_write32(VM_ENTRY_CONTROLS, x->entry);
+    /* acknowledge interrupt on exit: every external-interrupt exit is
+     * L1's when L1 has external-interrupt exiting, so the CPU acknowledges
+     * the interrupt at L1's interrupt controller (which L1 owns) and puts
+     * its vector in the exit information, as L1's CPU would */
+    vmcs_write32(VM_EXIT_CONTROLS, n->exit01 |
+                 (ack_on_exit(n) ? EXIT_ACK_INTR : 0));
     vmcs_write32(EXCEPTION_BITMAP, (u32)C12(n, EXCEPTION_BITMAP));
     vmcs_write32(PF_ERROR_MASK, (u32)C12(n, PF_ERROR_MASK));
     vmcs_write32(PF_ERROR_MATCH, (u32)C12(n, PF_ERROR_MATCH));
@@ -1027,6 +1182,16 @@ static void load_host_state(struct vcpu *v)
     vcpu_state_set(v, VS_ALL & ~(VS_CR2 | VS_KERNEL_GS));
 }
 
+/* L1's MSRs from the VM-exit MSR-load list, after its host state. */
+static void exit_msr_load(struct vcpu *v)
+{
+    struct vmx_nested *n = &vmx_of(v)->nested;
+
+    if (msr_list(v, C12(n, VM_EXIT_MSR_LOAD_ADDR), (u32)C12(n, VM_EXIT_MSR_LOAD_COUNT),
+                 true, "VM-exit MSR-load"))
+        vmx_abort(n, 4, "loading L1's MSRs");
+}
+
 /* The emulated VM exit from L2 to L1 (SDM 27): L2's state and the exit
  * information into vmcs12, L1 back on its host state. */
 static void vmexit_to_l1(struct vcpu *v, u32 reason, u64 qual, u32 intr_info,
@@ -1068,8 +1233,20 @@ static void vmexit_to_l1(struct vcpu *v, u32 reason, u64 qual, u32 intr_info,
     C12(n, VM_ENTRY_INTR_INFO) &= ~(u64)INTR_INFO_VALID;
     x->exception_info = 0;
     n->reflected++;
+    if (msr_list(v, C12(n, VM_EXIT_MSR_STORE_ADDR), (u32)C12(n, VM_EXIT_MSR_STORE_COUNT),
+                 false, "VM-exit MSR-store"))
+        vmx_abort(n, 1, "storing L2's MSRs");
     switch_level(v, false);
     load_host_state(v);
+    if ((reason & 0xffff) == VMX_EXIT_EXCEPTION_NMI &&
+        (intr_info & (INTR_INFO_VALID | INTR_TYPE_MASK)) == (INTR_INFO_VALID | INTR_TYPE_NMI)) {
+        /* "an NMI causes subsequent NMIs to be blocked, but only after
+         * the VM exit completes" (SDM 26.1.2): L1's own NMI blocking,
+         * until its IRET (vmcs01 has virtual NMIs: the CPU tracks it) */
+        vcpu_state_get(v, VS_INTR_STATE)->intr_state |= INTR_NMI_BLOCKED;
+        vcpu_state_set(v, VS_INTR_STATE);
+    }
+    exit_msr_load(v);
     shadow_update(v);
     log_debug("vmx", "L2 exit %u (qual 0x%llx) reflected to L1", reason & 0xffff,
               (unsigned long long)qual);
@@ -1087,6 +1264,7 @@ static void entry_fail_to_l1(struct vcpu *v, u32 reason, u64 qual)
     C12(n, IDT_VECTORING_INFO) = 0;
     n->reflected++;
     load_host_state(v);
+    exit_msr_load(v); /* as for an exit; no guest state is saved */
     shadow_update(v);
 }
 
@@ -1162,6 +1340,24 @@ static void emulate_vmentry(struct vcpu *v, bool launch)
     v->state.pat = pat;
     build_vmcs02(v);
     v->regs.gpr[GPR_RSP] = C12(n, GUEST_RSP);
+    if (!n->lists_seen && (C12(n, VM_ENTRY_MSR_LOAD_COUNT) ||
+                           C12(n, VM_EXIT_MSR_STORE_COUNT) || C12(n, VM_EXIT_MSR_LOAD_COUNT))) {
+        n->lists_seen = true;
+        log_info("vmx", "vcpu %u: L1 uses MSR lists (entry load %u, exit store %u, "
+                 "exit load %u entries)", v->index, (unsigned)C12(n, VM_ENTRY_MSR_LOAD_COUNT),
+                 (unsigned)C12(n, VM_EXIT_MSR_STORE_COUNT),
+                 (unsigned)C12(n, VM_EXIT_MSR_LOAD_COUNT));
+    }
+    /* L2's MSRs from the VM-entry MSR-load list, after its state; a
+     * refused entry is a VM-entry failure (exit 34, the entry's number) */
+    u32 bad = msr_list(v, C12(n, VM_ENTRY_MSR_LOAD_ADDR),
+                       (u32)C12(n, VM_ENTRY_MSR_LOAD_COUNT), true, "VM-entry MSR-load");
+    if (bad) {
+        x->reinject_info = 0;
+        switch_level(v, false);
+        entry_fail_to_l1(v, VMX_EXIT_BAD_MSR_LOAD, bad);
+        return;
+    }
     n->launch_before = n->c->launched;
     n->c->launched = 1;
     n->entries++;
@@ -1352,8 +1548,17 @@ void vmx_nested_l2_pending(struct vcpu *v)
                      2 | INTR_TYPE_NMI | INTR_INFO_VALID, 0, false);
         return;
     }
-    if (x->pending_irq >= 0 && (pin & PIN_EXTINT_EXITING))
-        vmexit_to_l1(v, VMX_EXIT_EXTINT, 0, 0, 0, false); /* L1 takes it on STI */
+    if (x->pending_irq >= 0 && (pin & PIN_EXTINT_EXITING)) {
+        u32 info = 0, vec = (u32)x->pending_irq;
+        if (ack_on_exit(n)) {
+            /* acknowledged: the vector is L1's now, in the exit */
+            info = (u32)x->pending_irq | INTR_TYPE_EXT_INT | INTR_INFO_VALID;
+            x->pending_irq = -1;
+        }
+        log_debug("vmx", "interrupt 0x%x while L2 runs: exit to L1%s",
+                  vec, info ? " (acknowledged)" : "");
+        vmexit_to_l1(v, VMX_EXIT_EXTINT, 0, info, 0, false); /* else L1 takes it on STI */
+    }
 }
 
 /* The CPU refused vmcs02's controls or host state (VMfailValid): L1's

@@ -23,16 +23,23 @@
  * exception bitmap) prints "L2: hello" on COM1 itself and in turn:
  *   cpuid: CPUID EAX=0x4c32 -> exit 10 at the CPUID, length 2, EAX kept;
  *   io:    IN AL,DX from 0x99 -> exit 30, qualification 0x00990008;
+ *   msr:   the MSR lists on that entry and exit: the VM-entry MSR-load
+ *          list gives L2 SYSENTER_ESP 0x12345678 and TSC_AUX 0x55, the
+ *          VM-exit MSR-store list has them back, the VM-exit MSR-load
+ *          list gives L1 0xabcd0000 and 0x66;
  *   exc:   UD2 -> exit 0, interruption info 0x80000306;
  *   vmm:   (cfg_vmm) a load from Veneer's region: L1's own load is #GP
  *          with error 0; L2's is an exit 0 with 0x80000b0d, error 0,
  *          EAX unchanged (no VMM byte);
  *   nmi:   a self-NMI through the local APIC -> exit 0 with 0x80000202;
+ *   nmiblk: after that exit L1's NMIs are blocked (SDM: an NMI blocks
+ *          NMIs once its VM exit completes): L1's own self-NMI is not
+ *          taken until L1 executes an IRET, then once;
  *   hlt:   HLT -> exit 12 at the HLT; VMLAUNCH again -> error 4.
- * Prints "NESTED vmx=1 fail=ok cpuid=ok io=ok exc=ok vmm=ok nmi=ok hlt=ok
+ * Prints "NESTED vmx=1 fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok
  * PASS|FAIL" (a check that fails prints what it got instead of ok) and
  * stops the emulator. */
-#define BOOT32_SECTORS 7
+#define BOOT32_SECTORS 15
 #include "boot32.inc"
 
 #define PD      0x10000                 /* L1's page directory */
@@ -43,6 +50,7 @@
 #define TSS     0x16000
 #define L2STACK 0x18000
 #define HSTACK  0x19000                 /* L1's stack after an exit */
+#define MSRL    0x1a000                 /* the MSR lists (msr) */
 #define OUTBUF  0x20000
 #define APIC    0xfee00000
 #define L1PORT  0x99
@@ -55,9 +63,11 @@ pm32:
         movl    $ud_handler, %ebx
         call    idt_init
         movl    $gp_handler, %eax
-        movw    %ax, idt + 13 * 8
-        shrl    $16, %eax
-        movw    %ax, idt + 13 * 8 + 6
+        movl    $13, %ecx
+        call    set_gate
+        movl    $nmi_handler, %eax
+        movl    $2, %ecx
+        call    set_gate
         lgdt    gdt2_desc
         movl    $1, ok
         movl    $1, %eax
@@ -201,7 +211,17 @@ vmx_on:
 10:     call    say_ok
         call    skip_insn
 
-        /* ---- io ---- */
+        /* ---- io (with the MSR lists on its entry and exit) ---- */
+        movl    $msr_lists, %esi
+        movl    $MSRL, %edi
+        movl    $24, %ecx
+        rep movsl
+        VMW     0x200a, $MSRL           /* VM-entry MSR-load */
+        VMW     0x4014, $2
+        VMW     0x2006, $MSRL + 0x20    /* VM-exit MSR-store */
+        VMW     0x400e, $2
+        VMW     0x2008, $MSRL + 0x40    /* VM-exit MSR-load */
+        VMW     0x4010, $2
         movl    $m_io, %esi
         call    bputs
         call    resume
@@ -215,6 +235,30 @@ vmx_on:
         call    bad
 12:     call    say_ok
         call    skip_insn
+
+        /* ---- msr: L2's MSRs stored at the exit as the entry loaded
+         * them, L1's from the exit's load list ---- */
+        movl    $m_msr, %esi
+        call    bputs
+        movl    MSRL + 0x28, %eax
+        cmpl    $0x12345678, %eax
+        jne     22f
+        movl    MSRL + 0x38, %eax
+        cmpl    $0x55, %eax
+        jne     22f
+        movl    $0x175, %ecx
+        rdmsr
+        cmpl    $0xabcd0000, %eax
+        jne     22f
+        movl    $0xc0000103, %ecx
+        rdmsr
+        cmpl    $0x66, %eax
+        je      23f
+22:     call    bad
+23:     call    say_ok
+        VMW     0x4014, $0
+        VMW     0x400e, $0
+        VMW     0x4010, $0
 
         /* ---- exc ---- */
         movl    $m_exc, %esi
@@ -290,6 +334,28 @@ vmx_on:
         call    bad
 20:     call    say_ok
         VMW     F_GRIP, $l2_hlt
+
+        /* ---- nmiblk: after that NMI exit L1's NMIs are blocked until
+         * its IRET (its own self-NMI waits for it) ---- */
+        movl    $m_nmiblk, %esi
+        call    bputs
+        call    self_nmi
+        movl    nmi_seen, %eax          /* 1: taken while blocked */
+        testl   %eax, %eax
+        jnz     24f
+        pushfl                          /* an IRET unblocks NMIs */
+        pushl   %cs
+        pushl   $2f
+        iret
+2:      movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        movl    nmi_seen, %eax
+        cmpl    $1, %eax
+        je      25f
+        orl     $0x10, %eax             /* 0x10: never taken */
+24:     call    bad
+25:     call    say_ok
 
         /* ---- hlt, then VMLAUNCH of a launched VMCS ---- */
         movl    $m_hlt, %esi
@@ -393,13 +459,7 @@ l2_after_ud:
         movl    $0xdeadbeef, %eax
 l2_vmm_load:
         movl    (%ebx), %eax            /* 8b 03 */
-l2_nmi: movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
-        andl    $0xff000000, %eax
-        movl    %eax, APIC + 0x310
-        movl    $0x00004400, APIC + 0x300
-        movl    $WAIT, %ecx
-1:      pause
-        loop    1b
+l2_nmi: call    self_nmi
         movl    $m_nonmi, %esi
         call    puts
 l2_hlt: hlt
@@ -411,6 +471,25 @@ ud_handler:
         movl    skip, %eax
         addl    %eax, 4(%esp)
         popl    %eax
+        iret
+/* An NMI to this CPU through its local APIC, then a while to take it. */
+self_nmi:
+        movl    APIC + 0x20, %eax       /* ICR: to our APIC ID, NMI */
+        andl    $0xff000000, %eax
+        movl    %eax, APIC + 0x310
+        movl    $0x00004400, APIC + 0x300
+        movl    $WAIT, %ecx
+1:      pause
+        loop    1b
+        ret
+/* IDT gate ECX -> the handler at EAX (idt_init's selector and type). */
+set_gate:
+        movw    %ax, idt(,%ecx,8)
+        shrl    $16, %eax
+        movw    %ax, idt + 6(,%ecx,8)
+        ret
+nmi_handler:
+        incl    nmi_seen
         iret
 gp_handler:
         popl    fault_err
@@ -494,9 +573,11 @@ m_setup: .asciz " setup-fault="
 m_fail: .asciz  " fail="
 m_cpuid: .asciz " cpuid="
 m_io:   .asciz  " io="
+m_msr:  .asciz  " msr="
 m_exc:  .asciz  " exc="
 m_vmm:  .asciz  " vmm="
 m_nmi:  .asciz  " nmi="
+m_nmiblk: .asciz " nmiblk="
 m_l1:   .asciz  "L1:"
 m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
@@ -507,7 +588,13 @@ m_pass: .asciz  " PASS\r\n"
 m_failv: .asciz " FAIL\r\n"
 m_unexp: .asciz "\r\nNESTED unexpected exception FAIL\r\n"
         .balign 8
-        .balign 8
+/* the MSR lists (copied to MSRL): VM-entry load (L2's SYSENTER_ESP,
+ * held in the VMCS, and TSC_AUX, on the CPU), VM-exit store, VM-exit
+ * load (L1's) */
+msr_lists:
+        .long   0x175, 0, 0x12345678, 0, 0xc0000103, 0, 0x55, 0
+        .long   0x175, 0, 0, 0, 0xc0000103, 0, 0, 0
+        .long   0x175, 0, 0xabcd0000, 0, 0xc0000103, 0, 0x66, 0
 vmxon_ptr: .quad VMXON_R
 vmcs_ptr: .quad VMCS
 bad_ptr: .quad  VMCS + 8
@@ -517,14 +604,15 @@ ok:     .long   0
 printed: .long  0
 fault_vec: .long -1
 fault_err: .long 0
+nmi_seen: .long 0
 skip:   .long   0
 misc:   .long   0
 bufptr: .long   OUTBUF
 idt_desc:
         .word   256 * 8 - 1
         .long   idt
-        .org    4088
+        .org    8184
 cfg_vmm: .long  0                       /* set by the scenario */
         .long   0
-        .org    4096
+        .org    8192
 idt:                                    /* 2 KiB, not part of the image */

@@ -6,9 +6,12 @@
 # errors 15, 9, 10, 11, 2, 12, 13, 5, 7, the VM-entry failure exit
 # 0x80000021 for guest RFLAGS bit 1 clear), then runs a tiny guest (L2)
 # and checks each VM exit it asked for: CPUID (exit 10, length 2), an I/O
-# port of its I/O bitmap (exit 30, qualification), #UD (exit 0 with its
+# port of its I/O bitmap (exit 30, qualification) with the three MSR lists
+# on that entry and exit (L2's SYSENTER_ESP and TSC_AUX loaded, stored
+# back, L1's loaded), #UD (exit 0 with its
 # interruption information), an NMI L2 sends itself through the local
-# APIC (exit 0, NMI, with L1's NMI exiting), HLT (exit 12), and VMLAUNCH
+# APIC (exit 0, NMI, with L1's NMI exiting; after it L1's NMIs are
+# blocked until its IRET: its own self-NMI waits for it), HLT (exit 12), and VMLAUNCH
 # of a launched VMCS (error 4). L2 writes COM1 itself (ports neither L1
 # nor Veneer takes).
 #   control: bare Bochs runs the same L1 on its own VMX (vmm=-).
@@ -23,7 +26,7 @@
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_vmx.img
 MODEL=corei7_skylake_x
-LINE="fail=ok cpuid=ok io=ok exc=ok vmm=ok nmi=ok hlt=ok PASS"
+LINE="fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok PASS"
 
 cp "$IMG" "$LOG_DIR/bare.img"
 bochs_start_disk bare $MODEL "$LOG_DIR/bare.img"
@@ -39,7 +42,7 @@ expect off "NESTED vmx=0 cr4=gp vmxon=ud PASS" "vmm.nested=0: no VMX in CPUID, C
 expect off "D guest: guest executed VMXON: #UD" "vmm.nested=0: the VMXON refused by the VMM"
 expect_not off "PANIC" "vmm.nested=0: no VMM panic"
 
-# IMG with an address in the VMM region at cfg_vmm (byte 4088)
+# IMG with an address in the VMM region at cfg_vmm (byte 8184)
 region=$(grep -aoE "I mem: VMM region [0-9a-f]+" "$LOG_DIR/off.serial" | head -1 | awk '{print $5}')
 if [ -z "$region" ]; then
     echo "FAIL off: no 'I mem: VMM region' line"; FAILS=$((FAILS + 1)); region=0
@@ -48,7 +51,7 @@ addr=$((0x$region + 0x10000))
 cp "$IMG" "$LOG_DIR/on.img"
 printf "$(printf '\\x%02x' $((addr & 255)) $((addr >> 8 & 255)) \
     $((addr >> 16 & 255)) $((addr >> 24 & 255)))" |
-    dd of="$LOG_DIR/on.img" bs=1 seek=4088 conv=notrunc status=none
+    dd of="$LOG_DIR/on.img" bs=1 seek=8184 conv=notrunc status=none
 VMM_ADDR=$(printf %x $addr)
 
 mkiso "$LOG_DIR/on.iso" "vmm.nested=1 vmm.loglevel=debug"
@@ -72,5 +75,6 @@ expect_count on "access to guest-physical 0x$VMM_ADDR \(read\)" 2 \
 expect on "D vmx: NMI while L2 runs: exit to L1" "vmm.nested=1: the NMI exit is L1's"
 expect on "I vmx: vcpu 0: L1 left VMX operation \(6 VM entries, 7 exits reflected, 2 VMREAD/VMWRITE exits; VMCS shadowing on\)" \
     "vmm.nested=1: VMCS shadowing (Bochs has it): of L1's ~90 VMREAD/VMWRITEs only the unknown field's and the read-only field's exit"
+expect on "I vmx: vcpu 0: L1 uses MSR lists \(entry load 2, exit store 2, exit load 2 entries\)" "vmm.nested=1: the MSR lists processed"
 expect_not on "PANIC" "vmm.nested=1: no VMM panic"
 finish
