@@ -16,12 +16,14 @@
 #define NVME_MDTS 6              /* advertised: 2^6 pages of 4 KiB */
 #define NVME_BOUNCE_MAX (4096u << NVME_MDTS) /* 256 KiB per command */
 #define NVME_BOUNCES 16          /* data commands at the controller at once */
+#define NVME_BOUNCES_ATTACH 2    /* of them allocated at attach, the rest on use */
 #define NVME_LOG_LIMIT 32        /* refusals logged (then only counted) */
 #define NVME_PAGE 4096u
 #define NVME_MSIX_TRACKED 64     /* MSI-X vectors the VMM can hold masked */
 
 struct nvme_bounce {
     bool used;
+    bool failed;                 /* its allocation failed: not tried again */
     u8 *buf;
     u64 phys;
     u64 *list;                   /* a PRP list over buf */

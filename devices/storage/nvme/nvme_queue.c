@@ -77,34 +77,59 @@ static u32 db_off(struct nvme_ctrl *c, u16 qid, bool cq)
 
 /* ---- queue memory ---------------------------------------------------------- */
 
+/* A bounce buffer's memory (256 KiB and a PRP list page); false if the
+ * VMM has none left, and then never asked again for this one. */
+static bool bounce_fill(struct nvme_ctrl *c, unsigned i)
+{
+    struct nvme_bounce *b = &c->bounce[i];
+
+    if (b->buf)
+        return true;
+    if (b->failed)
+        return false;
+    b->buf = storage_bounce_alloc(NVME_BOUNCE_MAX, &b->phys);
+    b->list = storage_bounce_alloc(NVME_PAGE, &b->list_phys);
+    if (!b->buf || !b->list) {
+        storage_bounce_free(b->buf, NVME_BOUNCE_MAX);
+        storage_bounce_free(b->list, NVME_PAGE);
+        b->buf = NULL;
+        b->list = NULL;
+        b->failed = true;
+        log_warn("nvme", "%s: bounce buffer %u not allocated: fewer commands "
+                 "at the controller at once", c->name, i);
+        return false;
+    }
+    return true;
+}
+
+/* At attach only the first NVME_BOUNCES_ATTACH (so that every controller
+ * can always move data); the rest when commands need them: eight idle
+ * controllers holding 4 MiB each would leave the VMM no memory for the
+ * other devices' shadows (crypt-keys-qemu's ninth controller). */
 void nvme_bounces_alloc(struct nvme_ctrl *c)
 {
-    for (unsigned i = 0; i < NVME_BOUNCES; i++) {
-        struct nvme_bounce *b = &c->bounce[i];
-        b->buf = storage_bounce_alloc(NVME_BOUNCE_MAX, &b->phys);
-        b->list = storage_bounce_alloc(NVME_PAGE, &b->list_phys);
-        if (!b->buf || !b->list) {
-            b->used = true; /* never handed out */
-            log_warn("nvme", "%s: bounce buffer %u not allocated: fewer commands "
-                     "at the controller at once", c->name, i);
-        }
-    }
+    for (unsigned i = 0; i < NVME_BOUNCES_ATTACH; i++)
+        bounce_fill(c, i);
 }
 
 static struct nvme_bounce *bounce_get(struct nvme_ctrl *c)
 {
     for (unsigned i = 0; i < NVME_BOUNCES; i++)
-        if (!c->bounce[i].used) {
+        if (!c->bounce[i].used && c->bounce[i].buf) {
             c->bounce[i].used = true;
             return &c->bounce[i];
         }
     return NULL;
 }
 
+/* A bounce buffer is free (allocating one more if none is). */
 static bool bounce_free_any(struct nvme_ctrl *c)
 {
     for (unsigned i = 0; i < NVME_BOUNCES; i++)
-        if (!c->bounce[i].used)
+        if (!c->bounce[i].used && c->bounce[i].buf)
+            return true;
+    for (unsigned i = 0; i < NVME_BOUNCES; i++)
+        if (!c->bounce[i].used && bounce_fill(c, i))
             return true;
     return false;
 }
