@@ -439,8 +439,7 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
     u64 *g = v->regs.gpr;
     const char *vi;
 
-    memset(e, 0, sizeof(*e));
-    e->raw_code = code;
+    *e = (struct vcpu_exit){ .raw_code = code };
     if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
         e->kind = EXIT_EXCEPTION;
         e->exception.vector = (u8)(code - SVM_EXIT_EXCP_BASE);
@@ -523,13 +522,16 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
                                                         : SVM_TLB_FLUSH_ALL;
             svm_nested_slat_changed(s);
         }
-        svm_state_write_back(v);
+        if (v->state.dirty)
+            svm_state_write_back(v);
         /* An exception the VMM raised in L2 that L1 intercepts is a
          * #VMEXIT to L1 instead (an L2 access to the VMM region, say); so
          * is an NMI or interrupt for the guest when L1 intercepts those. */
         if (s->nested.in_l2 && svm_nested_l2_pending(v))
             b = s->vmcb;
-        if (!s->nested.in_l2)
+        /* (V_INTR_MASKING follows L1's GIF: only a change calls) */
+        if (!s->nested.in_l2 &&
+            !s->nested.gif != !!(b->ctl.vintr & SVM_VINTR_MASKING))
             svm_nested_gif_masking(s);
         /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. An
          * SMI taken inside the guest and its RSM reload EFER from the SMM
@@ -551,7 +553,10 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         s->entries++;
         v->regs.gpr[GPR_RAX] = b->save.rax;
         v->regs.gpr[GPR_RSP] = b->save.rsp;
-        v->state.valid = 0;
+        /* RIP and RFLAGS: for the usual skip of the exiting instruction */
+        v->state.rip = b->save.rip;
+        v->state.rflags = b->save.rflags;
+        v->state.valid = VS_RIP | VS_RFLAGS;
         b->ctl.tlb_control = SVM_TLB_FLUSH_NOTHING;
         if (svm_caps.vmcb_clean)
             b->ctl.clean = VMCB_CLEAN_ALL;
@@ -568,8 +573,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         if (s->nested.in_l2) {
             if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
                 done = svm_nested_l2_exit(v, code) || done; /* not a kick */
-        } else if (!done) {
-            done = svm_nested_l1_insn(v, code);
+        } else if (!done && s->nested.svme) {
+            done = svm_nested_l1_insn(v, code); /* L1 has SVM on */
         }
         if (done || handle_internal(v, code)) {
             u32 me = this_cpu()->index;
@@ -577,8 +582,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
                 continue;
             /* another CPU wants this one out of the guest */
             kicked[me] = 0;
-            memset(e, 0, sizeof(*e));
-            e->kind = EXIT_NONE;
+            *e = (struct vcpu_exit){ .kind = EXIT_NONE };
             return;
         }
         decode(v, e);

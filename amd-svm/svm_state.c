@@ -35,10 +35,6 @@ static struct vmcb_seg *seg_of(struct vmcb *vmcb, enum seg_index i)
     }
 }
 
-static const u32 seg_bits[SEG_COUNT] = {
-    [SEG_ES] = VS_ES, [SEG_CS] = VS_CS, [SEG_SS] = VS_SS, [SEG_DS] = VS_DS,
-    [SEG_FS] = VS_FS, [SEG_GS] = VS_GS, [SEG_LDTR] = VS_LDTR, [SEG_TR] = VS_TR,
-};
 
 void svm_state_load(struct vcpu *v, u32 mask)
 {
@@ -48,6 +44,10 @@ void svm_state_load(struct vcpu *v, u32 mask)
     mask &= ~s->dirty; /* never overwrite what common code changed */
     if (mask & VS_RIP) s->rip = b->save.rip;
     if (mask & VS_RFLAGS) s->rflags = b->save.rflags;
+    if (!(mask & ~(VS_RIP | VS_RFLAGS))) {
+        s->valid |= mask; /* the exit path's usual request */
+        return;
+    }
     if (mask & VS_CR0) s->cr0 = b->save.cr0;
     if (mask & VS_CR2) s->cr2 = b->save.cr2;
     if (mask & VS_CR3) s->cr3 = b->save.cr3;
@@ -60,9 +60,8 @@ void svm_state_load(struct vcpu *v, u32 mask)
     }
     if (mask & VS_PAT) s->pat = b->save.g_pat;
     if (mask & VS_DR7) s->dr7 = b->save.dr7;
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(mask & seg_bits[i]))
-            continue;
+    for (u32 m = mask & VS_SEGMENTS; m; m &= m - 1) {
+        int i = seg_of_bit(m);
         struct vmcb_seg *g = seg_of(b, (enum seg_index)i);
         s->seg[i] = (struct segment){ g->sel, attr_from_svm(g->attr, i == SEG_CS),
                                       g->limit, g->base };
@@ -90,6 +89,11 @@ void svm_state_write_back(struct vcpu *v)
 
     if (!d)
         return;
+    if (d == VS_RIP) { /* an instruction skipped: the usual exit */
+        b->save.rip = s->rip;
+        s->dirty = 0;
+        return;
+    }
     if (d & VS_RIP) b->save.rip = s->rip;
     if (d & VS_RFLAGS) b->save.rflags = s->rflags | RFLAGS_FIXED;
     if (d & (VS_CR0 | VS_CR3 | VS_CR4 | VS_EFER)) {
@@ -122,9 +126,8 @@ void svm_state_write_back(struct vcpu *v)
         b->save.dr7 = s->dr7;
         vmcb_dirty(b, VMCB_CLEAN_DRX);
     }
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(d & seg_bits[i]))
-            continue;
+    for (u32 m = d & VS_SEGMENTS; m; m &= m - 1) {
+        int i = seg_of_bit(m);
         struct vmcb_seg *g = seg_of(b, (enum seg_index)i);
         *g = (struct vmcb_seg){ s->seg[i].sel, attr_to_svm(s->seg[i].attr),
                                 s->seg[i].limit, s->seg[i].base };

@@ -20,6 +20,14 @@ void smp_vcpu_policy(struct vcpu *v);
 /* Applies INIT/SIPI posted for `v` (on v's own CPU). */
 void smp_take_signals(struct vcpu *v);
 
+/* Whether smp_take_signals has anything to apply (read in its order:
+ * INIT, then SIPI); the exit path's cheap check before the call. */
+static inline bool smp_signals_pending(struct vcpu *v)
+{
+    return __atomic_load_n(&v->pending_init, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&v->pending_sipi, __ATOMIC_ACQUIRE);
+}
+
 /* The guest sent INIT / SIPI to `t` (intercepted ICR). */
 void smp_post_init(struct vcpu *t);
 void smp_post_sipi(struct vcpu *t, u8 vector);

@@ -157,7 +157,8 @@ __noreturn void vcpu_loop(struct vcpu *v)
     for (;;) {
         if (smp_parking())
             smp_park(v);
-        smp_take_signals(v);
+        if (smp_signals_pending(v))
+            smp_take_signals(v);
         if (v->wait_for_sipi && smp_vmm_sipi()) {
             if (vmm_stopping)
                 cpu_halt_forever();

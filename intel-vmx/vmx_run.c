@@ -114,10 +114,20 @@ static void prepare_events(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     u32 me = this_cpu()->index;
-    u32 n = __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
+    u32 n = __atomic_load_n(&host_nmis[me].nmis, __ATOMIC_ACQUIRE);
     u32 info = 0, err = 0, len = 0;
 
+    if (n)
+        n = __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
     x->pending_nmis += n;
+    if (!x->pending_nmis && x->pending_irq < 0 && !x->reinject_info &&
+        !x->exception_info && !v->wait_for_sipi) {
+        /* Nothing to deliver (the usual exit): no window is needed. */
+        const u32 w = PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING;
+        if ((x->proc & w) != (w & x->nested.keep_proc))
+            vmx_set_proc(x, w, false);
+        return;
+    }
     if (v->wait_for_sipi) {
         /* Nothing is delivered in wait-for-SIPI (and an entry with an
          * event in that state fails). */
@@ -275,9 +285,8 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
     u64 *g = v->regs.gpr;
     const char *vi;
 
-    memset(e, 0, sizeof(*e));
-    e->raw_code = reason;
-    e->insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+    *e = (struct vcpu_exit){ .raw_code = reason,
+                             .insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN) };
     if ((vi = virt_insn_name(reason))) {
         e->kind = EXIT_VIRT_INSN;
         e->virt_insn.name = vi;
@@ -355,6 +364,14 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
         e->failed.qualification = qual;
         break;
     }
+}
+
+/* The exits of L1's VMX instructions vmx_nested_l1_insn may emulate
+ * (the others it refuses: a call saved on every other exit). */
+static bool vmx_insn_exit(u32 reason)
+{
+    return (reason >= VMX_EXIT_VMCLEAR && reason <= VMX_EXIT_VMXON) ||
+           reason == VMX_EXIT_INVVPID;
 }
 
 /* Exits that only serve a mechanism; true if handled here. */
@@ -453,10 +470,10 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     for (;;) {
         if (vmm_stopping)
             cpu_halt_forever(); /* another CPU panicked */
-        if (__atomic_exchange_n(&host_nmis[me].kick, 0, __ATOMIC_ACQ_REL)) {
+        if (__atomic_load_n(&host_nmis[me].kick, __ATOMIC_ACQUIRE) &&
+            __atomic_exchange_n(&host_nmis[me].kick, 0, __ATOMIC_ACQ_REL)) {
             /* another CPU wants this one back in common code */
-            memset(e, 0, sizeof(*e));
-            e->kind = EXIT_NONE;
+            *e = (struct vcpu_exit){ .kind = EXIT_NONE };
             return;
         }
         u64 gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
@@ -471,10 +488,14 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
                                                    __ATOMIC_ACQ_REL);
             vmx_nested_l2_pending(v); /* events that exit to L1 */
         }
-        vmx_state_write_back(v);
+        if (v->state.dirty)
+            vmx_state_write_back(v);
         prepare_events(v);
         preempt_arm(x);
-        vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
+        /* RSP only when it changed since the exit (in this VMCS: nested
+         * VMX switches them, with L2's RSP from L1's vmcs12) */
+        if (v->regs.gpr[GPR_RSP] != x->exit_rsp || x->nested.in_l2 != x->exit_in_l2)
+            vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
         int r = vmx_enter(&v->regs, x->launched, nmis);
         if (r == 1)
             continue; /* an NMI arrived on the way in: inject it first */
@@ -490,16 +511,20 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         }
         x->launched = true;
         x->entries++;
-        v->state.valid = 0;
-        v->regs.gpr[GPR_RSP] = vmcs_readn(GUEST_RSP);
+        v->regs.gpr[GPR_RSP] = x->exit_rsp = vmcs_readn(GUEST_RSP);
+        x->exit_in_l2 = x->nested.in_l2;
         x->exit_reason = vmcs_read32(VM_EXIT_REASON);
         x->exit_qual = vmcs_readn(EXIT_QUALIFICATION);
-        record_exit(x, x->exit_reason, x->exit_qual, vmcs_readn(GUEST_RIP));
+        /* RIP is read for the history, RFLAGS for the usual skip of the
+         * exiting instruction (TF): both valid for common code */
+        v->state.rip = vmcs_readn(GUEST_RIP);
+        v->state.rflags = vmcs_readn(GUEST_RFLAGS);
+        v->state.valid = VS_RIP | VS_RFLAGS;
+        record_exit(x, x->exit_reason, x->exit_qual, v->state.rip);
         collect_events(x);
         u32 basic = x->exit_reason & 0xffff;
         if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
-            memset(e, 0, sizeof(*e));
-            e->kind = EXIT_NONE; /* only for the exit path's poller */
+            *e = (struct vcpu_exit){ .kind = EXIT_NONE }; /* for the exit path's poller */
             return;
         }
         if (x->nested.in_l2 && vmx_nested_l2_exit(v, x->exit_reason, x->exit_qual))
@@ -507,7 +532,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
             continue;
         if (!x->nested.in_l2 && !(x->exit_reason & BIT(31)) &&
-            vmx_nested_l1_insn(v, basic))
+            vmx_insn_exit(basic) && vmx_nested_l1_insn(v, basic))
             continue; /* L1's VMX instruction, emulated */
         decode(v, e, (x->exit_reason & BIT(31)) ? x->exit_reason : basic, x->exit_qual);
         return;
@@ -516,12 +541,17 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
 
 void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
 {
-    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_RFLAGS | VS_EFER | VS_CS);
-    u64 len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_RFLAGS);
+    u64 len = e && e->insn_len ? e->insn_len : vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 
     s->rip += len;
-    if (!((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13))))
-        s->rip &= 0xffffffff;
+    /* Outside 64-bit code RIP wraps at 4 GiB: only a RIP past it needs
+     * the mode (EFER, CS), which the usual exit does not read. */
+    if (s->rip > 0xffffffffULL) {
+        vcpu_state_get(v, VS_EFER | VS_CS);
+        if (!((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13))))
+            s->rip &= 0xffffffff;
+    }
     vcpu_state_set(v, VS_RIP);
     u32 gi = vmcs_read32(GUEST_INTERRUPTIBILITY);
     if (gi & (GI_STI | GI_MOV_SS))

@@ -21,10 +21,6 @@ static const struct seg_fields segs[SEG_COUNT] = {
     [SEG_TR] = { GUEST_TR_SEL, GUEST_TR_LIMIT, GUEST_TR_AR, GUEST_TR_BASE },
 };
 
-static const u32 seg_bits[SEG_COUNT] = {
-    [SEG_ES] = VS_ES, [SEG_CS] = VS_CS, [SEG_SS] = VS_SS, [SEG_DS] = VS_DS,
-    [SEG_FS] = VS_FS, [SEG_GS] = VS_GS, [SEG_LDTR] = VS_LDTR, [SEG_TR] = VS_TR,
-};
 
 u64 vmx_guest_cr0(u64 requested)
 {
@@ -44,6 +40,10 @@ void vmx_state_load(struct vcpu *v, u32 mask)
     mask &= ~s->dirty;
     if (mask & VS_RIP) s->rip = vmcs_readn(GUEST_RIP);
     if (mask & VS_RFLAGS) s->rflags = vmcs_readn(GUEST_RFLAGS);
+    if (!(mask & ~(VS_RIP | VS_RFLAGS))) {
+        s->valid |= mask; /* the exit path's usual request */
+        return;
+    }
     if (mask & VS_CR0)
         s->cr0 = (vmcs_readn(GUEST_CR0) & ~x->cr0_mask) |
                  (vmcs_readn(CR0_READ_SHADOW) & x->cr0_mask);
@@ -55,9 +55,8 @@ void vmx_state_load(struct vcpu *v, u32 mask)
     if (mask & VS_EFER) s->efer = vmcs_read64(GUEST_IA32_EFER);
     if (mask & VS_PAT) s->pat = vmcs_read64(GUEST_IA32_PAT);
     if (mask & VS_DR7) s->dr7 = vmcs_readn(GUEST_DR7);
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(mask & seg_bits[i]))
-            continue;
+    for (u32 m = mask & VS_SEGMENTS; m; m &= m - 1) {
+        int i = seg_of_bit(m);
         s->seg[i] = (struct segment){ (u16)vmcs_read_raw(segs[i].sel),
                                       (u32)vmcs_read_raw(segs[i].ar),
                                       (u32)vmcs_read_raw(segs[i].limit),
@@ -129,6 +128,11 @@ void vmx_state_write_back(struct vcpu *v)
 
     if (!d)
         return;
+    if (d == VS_RIP) { /* an instruction skipped: the usual exit */
+        vmcs_writen(GUEST_RIP, s->rip);
+        s->dirty = 0;
+        return;
+    }
     if (d & (VS_CR0 | VS_CR3 | VS_CR4))
         vmx_state_load(v, paging & ~s->valid);
     if (d & VS_RIP) vmcs_writen(GUEST_RIP, s->rip);
@@ -157,9 +161,8 @@ void vmx_state_write_back(struct vcpu *v)
         load_pdptes(s);
     if (d & VS_PAT) vmcs_write64(GUEST_IA32_PAT, s->pat);
     if (d & VS_DR7) vmcs_writen(GUEST_DR7, s->dr7);
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(d & seg_bits[i]))
-            continue;
+    for (u32 m = d & VS_SEGMENTS; m; m &= m - 1) {
+        int i = seg_of_bit(m);
         vmcs_write_raw(segs[i].sel, s->seg[i].sel);
         vmcs_write_raw(segs[i].ar, i == SEG_CS ? real_mode_cs_ar(v) : s->seg[i].attr);
         vmcs_write_raw(segs[i].limit, s->seg[i].limit);
