@@ -247,6 +247,17 @@ static void collect_events(struct vcpu *v)
 
 /* ---- exits the backend handles itself ---------------------------------- */
 
+/* Whether handle_internal may take `code` (a call saved on the others). */
+static inline bool svm_internal_code(u32 code)
+{
+    const u64 mine = BIT(SVM_EXIT_EXCP_BASE + 1 - 0x40) | BIT(SVM_EXIT_INTR - 0x40) |
+                     BIT(SVM_EXIT_NMI - 0x40) | BIT(SVM_EXIT_VINTR - 0x40) |
+                     BIT(SVM_EXIT_IRET - 0x40) | BIT(SVM_EXIT_PAUSE - 0x40) |
+                     BIT(SVM_EXIT_HLT - 0x40);
+
+    return code >= 0x40 && code < 0x80 && (mine & BIT(code - 0x40));
+}
+
 static bool handle_internal(struct vcpu *v, u32 code)
 {
     struct svm_vcpu *s = svm_of(v);
@@ -439,6 +450,14 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
     u64 *g = v->regs.gpr;
     const char *vi;
 
+    if (code == SVM_EXIT_CPUID) { /* the hot one: its payload, no zeroing */
+        e->kind = EXIT_CPUID;
+        e->raw_code = code;
+        e->insn_len = 0;
+        e->cpuid.leaf = (u32)g[GPR_RAX];
+        e->cpuid.subleaf = (u32)g[GPR_RCX];
+        return;
+    }
     *e = (struct vcpu_exit){ .raw_code = code };
     if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
         e->kind = EXIT_EXCEPTION;
@@ -522,8 +541,12 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
                                                         : SVM_TLB_FLUSH_ALL;
             svm_nested_slat_changed(s);
         }
-        if (v->state.dirty)
+        if (v->state.dirty == VS_RIP) {  /* an instruction skipped */
+            b->save.rip = v->state.rip;
+            v->state.dirty = 0;
+        } else if (v->state.dirty) {
             svm_state_write_back(v);
+        }
         /* An exception the VMM raised in L2 that L1 intercepts is a
          * #VMEXIT to L1 instead (an L2 access to the VMM region, say); so
          * is an NMI or interrupt for the guest when L1 intercepts those. */
@@ -576,7 +599,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         } else if (!done && s->nested.svme) {
             done = svm_nested_l1_insn(v, code); /* L1 has SVM on */
         }
-        if (done || handle_internal(v, code)) {
+        if (done || (svm_internal_code(code) && handle_internal(v, code))) {
             u32 me = this_cpu()->index;
             if (!kicked[me])
                 continue;
@@ -637,34 +660,44 @@ int svm_insn_length(struct vcpu *v, enum insn_kind k)
     return insn_length(k, bytes, (size_t)n, lm);
 }
 
+/* The next RIP without NRIPS: decoded (false: the guest gets a #UD). */
+static __attribute__((noinline)) bool decoded_next_rip(struct vcpu *v,
+                                                       const struct vcpu_exit *e,
+                                                       u64 *next)
+{
+    struct vcpu_state *st = &v->state;
+    int len = decoded_length(v, e);
+
+    if (len < 0) {
+        /* The bytes changed under the exit (another CPU rewrote them, or
+         * unmapped the page): the guest's doing, not the VMM's. The guest
+         * gets a #UD at the instruction. */
+        log_warn_ratelimited("svm", "cannot find the length of the %s "
+                             "instruction at rip 0x%llx (error %d): the "
+                             "guest changed it; #UD to the guest",
+                             vcpu_exit_kind_name(e->kind),
+                             (unsigned long long)st->rip, len);
+        svm_inject_exception(v, 6, 0);
+        return false;
+    }
+    *next = st->rip + (u64)len;
+    if (!(vcpu_state_get(v, VS_EFER)->efer & EFER_LMA))
+        *next &= 0xffffffff;
+    return true;
+}
+
 void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_RFLAGS);
     u64 next;
 
-    if (e->kind == EXIT_IO && e->io.next_rip) {
+    if (e->kind == EXIT_IO && e->io.next_rip)
         next = e->io.next_rip;   /* IOIO always gives it (EXITINFO2) */
-    } else if (svm_caps.nrips && s->vmcb->ctl.next_rip) {
+    else if (svm_caps.nrips && s->vmcb->ctl.next_rip)
         next = s->vmcb->ctl.next_rip;
-    } else {
-        int len = decoded_length(v, e);
-        if (len < 0) {
-            /* The bytes changed under the exit (another CPU rewrote them,
-             * or unmapped the page): the guest's doing, not the VMM's.
-             * The guest gets a #UD at the instruction. */
-            log_warn_ratelimited("svm", "cannot find the length of the %s "
-                                 "instruction at rip 0x%llx (error %d): the "
-                                 "guest changed it; #UD to the guest",
-                                 vcpu_exit_kind_name(e->kind),
-                                 (unsigned long long)st->rip, len);
-            svm_inject_exception(v, 6, 0);
-            return;
-        }
-        next = st->rip + (u64)len;
-        if (!(vcpu_state_get(v, VS_EFER)->efer & EFER_LMA))
-            next &= 0xffffffff;
-    }
+    else if (!decoded_next_rip(v, e, &next))
+        return;
     st->rip = next;
     vcpu_state_set(v, VS_RIP);
     s->vmcb->ctl.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW;

@@ -54,12 +54,7 @@ enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e)
     u64 *g = v->regs.gpr;
 
     if (cpuid_leaf_is_raw(leaf)) { /* the policy changes nothing there */
-        struct cpuid_regs r;
-        cpuid_count(leaf, e->cpuid.subleaf, &r);
-        g[GPR_RAX] = r.eax;
-        g[GPR_RBX] = r.ebx;
-        g[GPR_RCX] = r.ecx;
-        g[GPR_RDX] = r.edx;
+        cpuid_raw(v, e);
         return EMU_DONE;
     }
     /* CR4 only for the leaves that show its bits (OSXSAVE, OSPKE): the

@@ -37,6 +37,20 @@ static inline bool cpuid_leaf_is_raw(u32 leaf)
 }
 
 enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e);
+
+/* The CPUID exit of a leaf cpuid_leaf_is_raw: the CPU's answer into the
+ * guest's registers (the instruction is not skipped). */
+static inline void cpuid_raw(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct cpuid_regs r;
+    u64 *g = v->regs.gpr;
+
+    cpuid_count(e->cpuid.leaf, e->cpuid.subleaf, &r);
+    g[GPR_RAX] = r.eax;
+    g[GPR_RBX] = r.ebx;
+    g[GPR_RCX] = r.ecx;
+    g[GPR_RDX] = r.edx;
+}
 enum emu_result msr_emulate(struct vcpu *v, const struct vcpu_exit *e);
 enum emu_result xsetbv_emulate(struct vcpu *v, const struct vcpu_exit *e);
 

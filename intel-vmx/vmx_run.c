@@ -285,6 +285,14 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
     u64 *g = v->regs.gpr;
     const char *vi;
 
+    if (reason == VMX_EXIT_CPUID) { /* the hot one: its payload, no zeroing */
+        e->kind = EXIT_CPUID;
+        e->raw_code = reason;
+        e->insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+        e->cpuid.leaf = (u32)g[GPR_RAX];
+        e->cpuid.subleaf = (u32)g[GPR_RCX];
+        return;
+    }
     *e = (struct vcpu_exit){ .raw_code = reason,
                              .insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN) };
     if ((vi = virt_insn_name(reason))) {
@@ -488,8 +496,12 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
                                                    __ATOMIC_ACQ_REL);
             vmx_nested_l2_pending(v); /* events that exit to L1 */
         }
-        if (v->state.dirty)
+        if (v->state.dirty == VS_RIP) {  /* an instruction skipped */
+            vmcs_writen(GUEST_RIP, v->state.rip);
+            v->state.dirty = 0;
+        } else if (v->state.dirty) {
             vmx_state_write_back(v);
+        }
         prepare_events(v);
         preempt_arm(x);
         /* RSP only when it changed since the exit (in this VMCS: nested
