@@ -586,27 +586,31 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         record_exit(s);
         collect_events(v);
         u32 code = (u32)b->ctl.exitcode;
-        bool done = false;
-        /* A physical NMI or interrupt: the VMM's part first (the NMI is
-         * counted for the guest), then L2's exit may go to L1 too. */
-        if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR)
-            done = handle_internal(v, code);
-        /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
-         * SVM instruction of L1 is emulated. Both continue in L1. */
-        if (s->nested.in_l2) {
-            if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
-                done = svm_nested_l2_exit(v, code) || done; /* not a kick */
-        } else if (!done && s->nested.svme) {
-            done = svm_nested_l1_insn(v, code); /* L1 has SVM on */
-        }
-        if (done || (svm_internal_code(code) && handle_internal(v, code))) {
-            u32 me = this_cpu()->index;
-            if (!kicked[me])
-                continue;
-            /* another CPU wants this one out of the guest */
-            kicked[me] = 0;
-            *e = (struct vcpu_exit){ .kind = EXIT_NONE };
-            return;
+        /* Outside L2 and with L1's SVM off, an exit handle_internal does
+         * not take (most of them) goes to common code at once. */
+        if (s->nested.in_l2 || s->nested.svme || svm_internal_code(code)) {
+            bool done = false;
+            /* A physical NMI or interrupt: the VMM's part first (the NMI
+             * is counted for the guest), then L2's exit may go to L1 too. */
+            if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR)
+                done = handle_internal(v, code);
+            /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
+             * SVM instruction of L1 is emulated. Both continue in L1. */
+            if (s->nested.in_l2) {
+                if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
+                    done = svm_nested_l2_exit(v, code) || done; /* not a kick */
+            } else if (!done && s->nested.svme) {
+                done = svm_nested_l1_insn(v, code); /* L1 has SVM on */
+            }
+            if (done || (svm_internal_code(code) && handle_internal(v, code))) {
+                u32 me = this_cpu()->index;
+                if (!kicked[me])
+                    continue;
+                /* another CPU wants this one out of the guest */
+                kicked[me] = 0;
+                *e = (struct vcpu_exit){ .kind = EXIT_NONE };
+                return;
+            }
         }
         decode(v, e);
         return;

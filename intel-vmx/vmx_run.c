@@ -382,6 +382,16 @@ static bool vmx_insn_exit(u32 reason)
            reason == VMX_EXIT_INVVPID;
 }
 
+/* The exit reasons (< 64, no flag bits) the loop below may keep from
+ * common code: handle_internal's, the preemption timer, L1's VMX
+ * instructions (vmx_insn_exit). Outside L2 the others are decoded at once. */
+#define VMX_LOOP_EXITS                                                     \
+    (BIT(VMX_EXIT_EXCEPTION_NMI) | BIT(VMX_EXIT_EXTINT) |                  \
+     BIT(VMX_EXIT_NMI_WINDOW) | BIT(VMX_EXIT_INTR_WINDOW) |                \
+     BIT(VMX_EXIT_HLT) | BIT(VMX_EXIT_PREEMPTION_TIMER) |                  \
+     (((BIT(VMX_EXIT_VMXON + 1) - 1) >> VMX_EXIT_VMCLEAR) << VMX_EXIT_VMCLEAR) | \
+     BIT(VMX_EXIT_INVVPID))
+
 /* Exits that only serve a mechanism; true if handled here. */
 static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
 {
@@ -535,17 +545,22 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         record_exit(x, x->exit_reason, x->exit_qual, v->state.rip);
         collect_events(x);
         u32 basic = x->exit_reason & 0xffff;
-        if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
-            *e = (struct vcpu_exit){ .kind = EXIT_NONE }; /* for the exit path's poller */
-            return;
+        /* Outside L2, an exit none of the checks below takes (most of
+         * them) goes to common code at once. */
+        if (x->exit_reason >= 64 || (VMX_LOOP_EXITS & BIT(x->exit_reason)) ||
+            x->nested.in_l2) {
+            if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
+                *e = (struct vcpu_exit){ .kind = EXIT_NONE }; /* for the poller */
+                return;
+            }
+            if (x->nested.in_l2 && vmx_nested_l2_exit(v, x->exit_reason, x->exit_qual))
+                continue; /* reflected to L1 */
+            if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
+                continue;
+            if (!x->nested.in_l2 && !(x->exit_reason & BIT(31)) &&
+                vmx_insn_exit(basic) && vmx_nested_l1_insn(v, basic))
+                continue; /* L1's VMX instruction, emulated */
         }
-        if (x->nested.in_l2 && vmx_nested_l2_exit(v, x->exit_reason, x->exit_qual))
-            continue; /* reflected to L1 */
-        if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
-            continue;
-        if (!x->nested.in_l2 && !(x->exit_reason & BIT(31)) &&
-            vmx_insn_exit(basic) && vmx_nested_l1_insn(v, basic))
-            continue; /* L1's VMX instruction, emulated */
         decode(v, e, (x->exit_reason & BIT(31)) ? x->exit_reason : basic, x->exit_qual);
         return;
     }
