@@ -156,11 +156,10 @@ static void nmi_step_end(struct vcpu *v)
  * then a queued exception, then an NMI. A pending interrupt goes through
  * V_IRQ, which the CPU delivers when the guest allows it; when an NMI
  * has to wait, V_IRQ serves as the exit-soon window instead. */
-static void prepare_events(struct vcpu *v)
+static void prepare_events(struct vcpu *v, u32 me)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *b = s->vmcb;
-    u32 me = this_cpu()->index;
     u32 n = host_nmis[me];
 
     if (n) {
@@ -168,6 +167,13 @@ static void prepare_events(struct vcpu *v)
         s->pending_nmis += n;
     }
     b->ctl.eventinj = 0;
+    if (!(s->reinject | s->exception | s->pending_nmis | s->irq_window) &&
+        s->nested.gif && s->pending_irq < 0) {
+        /* Nothing to deliver (the usual exit): no window is needed. */
+        if (b->ctl.intercept1 & SVM_INTERCEPT_HLT)
+            vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, false);
+        return;
+    }
     if (s->reinject) {
         b->ctl.eventinj = s->reinject;
         s->reinject = 0;
@@ -527,7 +533,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *b;
-    u64 host_pa = svm_host_vmcb_pa[this_cpu()->index];
+    u32 me = this_cpu()->index;
+    u64 host_pa = svm_host_vmcb_pa[me];
 
     for (;;) {
         b = s->vmcb; /* vmcb01 or vmcb02: nested SVM switches them */
@@ -566,7 +573,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             b->save.efer |= EFER_SVME;
             vmcb_dirty(b, VMCB_CLEAN_CRX);
         }
-        prepare_events(v);
+        prepare_events(v, me);
         if (s->nested.in_l2)
             svm_nested_keep_l1_intercepts(s);
         b->save.rax = v->regs.gpr[GPR_RAX];
@@ -597,13 +604,12 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
              * SVM instruction of L1 is emulated. Both continue in L1. */
             if (s->nested.in_l2) {
-                if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
+                if (!(code == SVM_EXIT_NMI && kicked[me]))
                     done = svm_nested_l2_exit(v, code) || done; /* not a kick */
             } else if (!done && s->nested.svme) {
                 done = svm_nested_l1_insn(v, code); /* L1 has SVM on */
             }
             if (done || (svm_internal_code(code) && handle_internal(v, code))) {
-                u32 me = this_cpu()->index;
                 if (!kicked[me])
                     continue;
                 /* another CPU wants this one out of the guest */

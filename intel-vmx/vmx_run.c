@@ -110,18 +110,16 @@ void vmx_inject_interrupt(struct vcpu *v, u8 vector)
     vmx_of(v)->pending_irq = vector;
 }
 
-static void prepare_events(struct vcpu *v)
+static void prepare_events(struct vcpu *v, u32 me)
 {
     struct vmx_vcpu *x = vmx_of(v);
-    u32 me = this_cpu()->index;
     u32 n = __atomic_load_n(&host_nmis[me].nmis, __ATOMIC_ACQUIRE);
     u32 info = 0, err = 0, len = 0;
 
     if (n)
-        n = __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
-    x->pending_nmis += n;
-    if (!x->pending_nmis && x->pending_irq < 0 && !x->reinject_info &&
-        !x->exception_info && !v->wait_for_sipi) {
+        x->pending_nmis += __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
+    if (!(x->pending_nmis | x->reinject_info | x->exception_info) &&
+        x->pending_irq < 0 && !v->wait_for_sipi) {
         /* Nothing to deliver (the usual exit): no window is needed. */
         const u32 w = PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING;
         if ((x->proc & w) != (w & x->nested.keep_proc))
@@ -512,7 +510,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         } else if (v->state.dirty) {
             vmx_state_write_back(v);
         }
-        prepare_events(v);
+        prepare_events(v, me);
         preempt_arm(x);
         /* RSP only when it changed since the exit (in this VMCS: nested
          * VMX switches them, with L2's RSP from L1's vmcs12) */
