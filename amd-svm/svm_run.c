@@ -253,6 +253,23 @@ static void collect_events(struct vcpu *v)
 
 /* ---- exits the backend handles itself ---------------------------------- */
 
+/* Whether `code` is an exit only common code handles (never one of
+ * handle_internal's or an SVM instruction nested SVM emulates): decoded at
+ * once outside L2. An allow-list, not handle_internal's own list: an exit
+ * the loop learns to take later stays on the slow path until it is known
+ * not to be one. */
+static inline bool svm_common_code(u32 code)
+{
+    const u64 low = BIT(SVM_EXIT_INIT - 0x40) | BIT(SVM_EXIT_CPUID - 0x40) |
+                    BIT(SVM_EXIT_IOIO - 0x40) | BIT(SVM_EXIT_MSR - 0x40) |
+                    BIT(SVM_EXIT_TASK_SWITCH - 0x40) | BIT(SVM_EXIT_SHUTDOWN - 0x40);
+
+    if (code - 0x40 < 64)
+        return low & BIT(code - 0x40);
+    return code == SVM_EXIT_NPF || code == SVM_EXIT_VMMCALL ||
+           code == SVM_EXIT_XSETBV || code == SVM_EXIT_CR4_WRITE;
+}
+
 /* Whether handle_internal may take `code` (a call saved on the others). */
 static inline bool svm_internal_code(u32 code)
 {
@@ -593,9 +610,9 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         record_exit(s);
         collect_events(v);
         u32 code = (u32)b->ctl.exitcode;
-        /* Outside L2 and with L1's SVM off, an exit handle_internal does
-         * not take (most of them) goes to common code at once. */
-        if (s->nested.in_l2 || s->nested.svme || svm_internal_code(code)) {
+        /* Outside L2 and with L1's SVM off, an exit only common code
+         * takes (most of them) goes there at once. */
+        if (s->nested.in_l2 || s->nested.svme || !svm_common_code(code)) {
             bool done = false;
             /* A physical NMI or interrupt: the VMM's part first (the NMI
              * is counted for the guest), then L2's exit may go to L1 too. */

@@ -380,15 +380,17 @@ static bool vmx_insn_exit(u32 reason)
            reason == VMX_EXIT_INVVPID;
 }
 
-/* The exit reasons (< 64, no flag bits) the loop below may keep from
- * common code: handle_internal's, the preemption timer, L1's VMX
- * instructions (vmx_insn_exit). Outside L2 the others are decoded at once. */
-#define VMX_LOOP_EXITS                                                     \
-    (BIT(VMX_EXIT_EXCEPTION_NMI) | BIT(VMX_EXIT_EXTINT) |                  \
-     BIT(VMX_EXIT_NMI_WINDOW) | BIT(VMX_EXIT_INTR_WINDOW) |                \
-     BIT(VMX_EXIT_HLT) | BIT(VMX_EXIT_PREEMPTION_TIMER) |                  \
-     (((BIT(VMX_EXIT_VMXON + 1) - 1) >> VMX_EXIT_VMCLEAR) << VMX_EXIT_VMCLEAR) | \
-     BIT(VMX_EXIT_INVVPID))
+/* Exit reasons (< 64, no flag bits) that only common code handles: none
+ * of the loop's checks (handle_internal, the preemption timer, L1's VMX
+ * instructions) ever keeps them, so outside L2 they are decoded at once.
+ * An allow-list, not the loop's own list: an exit the loop learns to
+ * take later stays on the slow path until it is known not to be one. */
+#define VMX_COMMON_EXITS                                                   \
+    (BIT(VMX_EXIT_CPUID) | BIT(VMX_EXIT_RDMSR) | BIT(VMX_EXIT_WRMSR) |    \
+     BIT(VMX_EXIT_IO) | BIT(VMX_EXIT_EPT_VIOLATION) | BIT(VMX_EXIT_VMCALL) | \
+     BIT(VMX_EXIT_XSETBV) | BIT(VMX_EXIT_CR_ACCESS) |                     \
+     BIT(VMX_EXIT_TASK_SWITCH) | BIT(VMX_EXIT_TRIPLE_FAULT) |             \
+     BIT(VMX_EXIT_INIT) | BIT(VMX_EXIT_SIPI))
 
 /* Exits that only serve a mechanism; true if handled here. */
 static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
@@ -543,9 +545,9 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         record_exit(x, x->exit_reason, x->exit_qual, v->state.rip);
         collect_events(x);
         u32 basic = x->exit_reason & 0xffff;
-        /* Outside L2, an exit none of the checks below takes (most of
-         * them) goes to common code at once. */
-        if (x->exit_reason >= 64 || (VMX_LOOP_EXITS & BIT(x->exit_reason)) ||
+        /* Outside L2, an exit only common code takes (most of them) goes
+         * there at once. */
+        if (x->exit_reason >= 64 || !(VMX_COMMON_EXITS & BIT(x->exit_reason)) ||
             x->nested.in_l2) {
             if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
                 *e = (struct vcpu_exit){ .kind = EXIT_NONE }; /* for the poller */
