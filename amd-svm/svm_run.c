@@ -157,11 +157,10 @@ static void nmi_step_end(struct vcpu *v)
  * then a queued exception, then an NMI. A pending interrupt goes through
  * V_IRQ, which the CPU delivers when the guest allows it; when an NMI
  * has to wait, V_IRQ serves as the exit-soon window instead. */
-static void choose_events(struct vcpu *v)
+static void choose_events(struct vcpu *v, u32 me)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *b = s->vmcb;
-    u32 me = this_cpu()->index;
     u32 n = host_nmis[me];
 
     if (n) {
@@ -169,6 +168,16 @@ static void choose_events(struct vcpu *v)
         s->pending_nmis += n;
     }
     b->ctl.eventinj = 0;
+    if (!(s->reinject | s->exception | s->pending_nmis | s->irq_window) &&
+        s->nested.gif && s->pending_irq < 0 && !exit_idle_wanted()) {
+        /* Nothing to deliver and no mediator polling at idle (the usual
+         * exit): no window is needed, HLT and MWAIT go to the guest. */
+        if (b->ctl.intercept1 & SVM_INTERCEPT_HLT)
+            vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, false);
+        if (!s->nested.in_l2 && (b->ctl.intercept2 & SVM_INTERCEPT_MWAIT))
+            vmcb_set_intercept2(b, SVM_INTERCEPT_MWAIT, false);
+        return;
+    }
     if (s->reinject) {
         b->ctl.eventinj = s->reinject;
         s->reinject = 0;
@@ -219,11 +228,11 @@ static void choose_events(struct vcpu *v)
 
 /* The events of this entry; in L2, L1's own V_IRQ request goes back into
  * vmcb02 whenever the VMM's window and interrupt leave V_IRQ free. */
-static void prepare_events(struct vcpu *v)
+static void prepare_events(struct vcpu *v, u32 me)
 {
     struct svm_vcpu *s = svm_of(v);
 
-    choose_events(v);
+    choose_events(v, me);
     if (s->nested.in_l2 && s->nested.l1_virq)
         svm_nested_virq_entry(s, s->irq_window || s->pending_irq >= 0);
 }
@@ -263,6 +272,35 @@ static void collect_events(struct vcpu *v)
 }
 
 /* ---- exits the backend handles itself ---------------------------------- */
+
+/* Whether `code` is an exit only common code handles (never one of
+ * handle_internal's or an SVM instruction nested SVM emulates): decoded at
+ * once outside L2. An allow-list, not handle_internal's own list: an exit
+ * the loop learns to take later stays on the slow path until it is known
+ * not to be one. */
+static inline bool svm_common_code(u32 code)
+{
+    const u64 low = BIT(SVM_EXIT_INIT - 0x40) | BIT(SVM_EXIT_CPUID - 0x40) |
+                    BIT(SVM_EXIT_IOIO - 0x40) | BIT(SVM_EXIT_MSR - 0x40) |
+                    BIT(SVM_EXIT_TASK_SWITCH - 0x40) | BIT(SVM_EXIT_SHUTDOWN - 0x40);
+
+    if (code - 0x40 < 64)
+        return low & BIT(code - 0x40);
+    return code == SVM_EXIT_NPF || code == SVM_EXIT_VMMCALL ||
+           code == SVM_EXIT_XSETBV || code == SVM_EXIT_CR4_WRITE;
+}
+
+/* Whether handle_internal may take `code` (a call saved on the others). */
+static inline bool svm_internal_code(u32 code)
+{
+    const u64 mine = BIT(SVM_EXIT_EXCP_BASE + 1 - 0x40) | BIT(SVM_EXIT_INTR - 0x40) |
+                     BIT(SVM_EXIT_NMI - 0x40) | BIT(SVM_EXIT_VINTR - 0x40) |
+                     BIT(SVM_EXIT_IRET - 0x40) | BIT(SVM_EXIT_PAUSE - 0x40) |
+                     BIT(SVM_EXIT_HLT - 0x40);
+
+    return (code >= 0x40 && code < 0x80 && (mine & BIT(code - 0x40))) ||
+           code == SVM_EXIT_MWAIT;
+}
 
 static bool handle_internal(struct vcpu *v, u32 code)
 {
@@ -471,8 +509,15 @@ static void decode(struct vcpu *v, struct vcpu_exit *e)
     u64 *g = v->regs.gpr;
     const char *vi;
 
-    memset(e, 0, sizeof(*e));
-    e->raw_code = code;
+    if (code == SVM_EXIT_CPUID) { /* the hot one: its payload, no zeroing */
+        e->kind = EXIT_CPUID;
+        e->raw_code = code;
+        e->insn_len = 0;
+        e->cpuid.leaf = (u32)g[GPR_RAX];
+        e->cpuid.subleaf = (u32)g[GPR_RCX];
+        return;
+    }
+    *e = (struct vcpu_exit){ .raw_code = code };
     if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
         e->kind = EXIT_EXCEPTION;
         e->exception.vector = (u8)(code - SVM_EXIT_EXCP_BASE);
@@ -544,7 +589,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *b;
-    u64 host_pa = svm_host_vmcb_pa[this_cpu()->index];
+    u32 me = this_cpu()->index;
+    u64 host_pa = svm_host_vmcb_pa[me];
 
     for (;;) {
         b = s->vmcb; /* vmcb01 or vmcb02: nested SVM switches them */
@@ -558,13 +604,20 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
                                                         : SVM_TLB_FLUSH_ALL;
             svm_nested_slat_changed(s);
         }
-        svm_state_write_back(v);
+        if (v->state.dirty == VS_RIP) {  /* an instruction skipped */
+            b->save.rip = v->state.rip;
+            v->state.dirty = 0;
+        } else if (v->state.dirty) {
+            svm_state_write_back(v);
+        }
         /* An exception the VMM raised in L2 that L1 intercepts is a
          * #VMEXIT to L1 instead (an L2 access to the VMM region, say); so
          * is an NMI or interrupt for the guest when L1 intercepts those. */
         if (s->nested.in_l2 && svm_nested_l2_pending(v))
             b = s->vmcb;
-        if (!s->nested.in_l2)
+        /* (V_INTR_MASKING follows L1's GIF: only a change calls) */
+        if (!s->nested.in_l2 &&
+            !s->nested.gif != !!(b->ctl.vintr & SVM_VINTR_MASKING))
             svm_nested_gif_masking(s);
         /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. An
          * SMI taken inside the guest and its RSM reload EFER from the SMM
@@ -576,7 +629,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             b->save.efer |= EFER_SVME;
             vmcb_dirty(b, VMCB_CLEAN_CRX);
         }
-        prepare_events(v);
+        prepare_events(v, me);
         if (s->nested.in_l2)
             svm_nested_keep_l1_intercepts(s);
         b->save.rax = v->regs.gpr[GPR_RAX];
@@ -586,37 +639,43 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         s->entries++;
         v->regs.gpr[GPR_RAX] = b->save.rax;
         v->regs.gpr[GPR_RSP] = b->save.rsp;
-        v->state.valid = 0;
+        /* RIP and RFLAGS: for the usual skip of the exiting instruction */
+        v->state.rip = b->save.rip;
+        v->state.rflags = b->save.rflags;
+        v->state.valid = VS_RIP | VS_RFLAGS;
         b->ctl.tlb_control = SVM_TLB_FLUSH_NOTHING;
         if (svm_caps.vmcb_clean)
             b->ctl.clean = VMCB_CLEAN_ALL;
         record_exit(s);
         collect_events(v);
         u32 code = (u32)b->ctl.exitcode;
-        bool done = false;
-        /* A physical NMI or interrupt, or the IRET that ends an NMI the
-         * VMM injected: the VMM's part first (the NMI is counted for the
-         * guest, the NMI mask dropped), then L2's exit may go to L1 too. */
-        if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR ||
-            (code == SVM_EXIT_IRET && s->nmi_in_service))
-            done = handle_internal(v, code);
-        /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
-         * SVM instruction of L1 is emulated. Both continue in L1. */
-        if (s->nested.in_l2) {
-            if (!(code == SVM_EXIT_NMI && kicked[this_cpu()->index]))
-                done = svm_nested_l2_exit(v, code) || done; /* not a kick */
-        } else if (!done) {
-            done = svm_nested_l1_insn(v, code);
-        }
-        if (done || handle_internal(v, code)) {
-            u32 me = this_cpu()->index;
-            if (!kicked[me])
-                continue;
-            /* another CPU wants this one out of the guest */
-            kicked[me] = 0;
-            memset(e, 0, sizeof(*e));
-            e->kind = EXIT_NONE;
-            return;
+        /* Outside L2 and with L1's SVM off, an exit only common code
+         * takes (most of them) goes there at once. */
+        if (s->nested.in_l2 || s->nested.svme || !svm_common_code(code)) {
+            bool done = false;
+            /* A physical NMI or interrupt, or the IRET that ends an NMI
+             * the VMM injected: the VMM's part first (the NMI is counted
+             * for the guest, the NMI mask dropped), then L2's exit may go
+             * to L1 too. */
+            if (code == SVM_EXIT_NMI || code == SVM_EXIT_INTR ||
+                (code == SVM_EXIT_IRET && s->nmi_in_service))
+                done = handle_internal(v, code);
+            /* Nested SVM: an L2 exit L1 intercepts is reflected to it; an
+             * SVM instruction of L1 is emulated. Both continue in L1. */
+            if (s->nested.in_l2) {
+                if (!(code == SVM_EXIT_NMI && kicked[me]))
+                    done = svm_nested_l2_exit(v, code) || done; /* not a kick */
+            } else if (!done && s->nested.svme) {
+                done = svm_nested_l1_insn(v, code); /* L1 has SVM on */
+            }
+            if (done || (svm_internal_code(code) && handle_internal(v, code))) {
+                if (!kicked[me])
+                    continue;
+                /* another CPU wants this one out of the guest */
+                kicked[me] = 0;
+                *e = (struct vcpu_exit){ .kind = EXIT_NONE };
+                return;
+            }
         }
         decode(v, e);
         return;
@@ -670,34 +729,44 @@ int svm_insn_length(struct vcpu *v, enum insn_kind k)
     return insn_length(k, bytes, (size_t)n, lm);
 }
 
+/* The next RIP without NRIPS: decoded (false: the guest gets a #UD). */
+static __attribute__((noinline)) bool decoded_next_rip(struct vcpu *v,
+                                                       const struct vcpu_exit *e,
+                                                       u64 *next)
+{
+    struct vcpu_state *st = &v->state;
+    int len = decoded_length(v, e);
+
+    if (len < 0) {
+        /* The bytes changed under the exit (another CPU rewrote them, or
+         * unmapped the page): the guest's doing, not the VMM's. The guest
+         * gets a #UD at the instruction. */
+        log_warn_ratelimited("svm", "cannot find the length of the %s "
+                             "instruction at rip 0x%llx (error %d): the "
+                             "guest changed it; #UD to the guest",
+                             vcpu_exit_kind_name(e->kind),
+                             (unsigned long long)st->rip, len);
+        svm_inject_exception(v, 6, 0);
+        return false;
+    }
+    *next = st->rip + (u64)len;
+    if (!(vcpu_state_get(v, VS_EFER)->efer & EFER_LMA))
+        *next &= 0xffffffff;
+    return true;
+}
+
 void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_RFLAGS);
     u64 next;
 
-    if (e->kind == EXIT_IO && e->io.next_rip) {
+    if (e->kind == EXIT_IO && e->io.next_rip)
         next = e->io.next_rip;   /* IOIO always gives it (EXITINFO2) */
-    } else if (svm_caps.nrips && s->vmcb->ctl.next_rip) {
+    else if (svm_caps.nrips && s->vmcb->ctl.next_rip)
         next = s->vmcb->ctl.next_rip;
-    } else {
-        int len = decoded_length(v, e);
-        if (len < 0) {
-            /* The bytes changed under the exit (another CPU rewrote them,
-             * or unmapped the page): the guest's doing, not the VMM's.
-             * The guest gets a #UD at the instruction. */
-            log_warn_ratelimited("svm", "cannot find the length of the %s "
-                                 "instruction at rip 0x%llx (error %d): the "
-                                 "guest changed it; #UD to the guest",
-                                 vcpu_exit_kind_name(e->kind),
-                                 (unsigned long long)st->rip, len);
-            svm_inject_exception(v, 6, 0);
-            return;
-        }
-        next = st->rip + (u64)len;
-        if (!(vcpu_state_get(v, VS_EFER)->efer & EFER_LMA))
-            next &= 0xffffffff;
-    }
+    else if (!decoded_next_rip(v, e, &next))
+        return;
     st->rip = next;
     vcpu_state_set(v, VS_RIP);
     s->vmcb->ctl.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW;

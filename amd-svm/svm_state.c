@@ -35,10 +35,6 @@ static struct vmcb_seg *seg_of(struct vmcb *vmcb, enum seg_index i)
     }
 }
 
-static const u32 seg_bits[SEG_COUNT] = {
-    [SEG_ES] = VS_ES, [SEG_CS] = VS_CS, [SEG_SS] = VS_SS, [SEG_DS] = VS_DS,
-    [SEG_FS] = VS_FS, [SEG_GS] = VS_GS, [SEG_LDTR] = VS_LDTR, [SEG_TR] = VS_TR,
-};
 
 void svm_state_load(struct vcpu *v, u32 mask)
 {
@@ -46,39 +42,55 @@ void svm_state_load(struct vcpu *v, u32 mask)
     struct vcpu_state *s = &v->state;
 
     mask &= ~s->dirty; /* never overwrite what common code changed */
-    if (mask & VS_RIP) s->rip = b->save.rip;
-    if (mask & VS_RFLAGS) s->rflags = b->save.rflags;
-    if (mask & VS_CR0) s->cr0 = b->save.cr0;
-    if (mask & VS_CR2) s->cr2 = b->save.cr2;
-    if (mask & VS_CR3) s->cr3 = b->save.cr3;
-    if (mask & VS_CR4) s->cr4 = b->save.cr4;
-    if (mask & VS_EFER) {
-        /* The real SVME is always 1; L1 sees its own, L2 what L1 gave */
-        struct svm_nested *n = &svm_of(v)->nested;
-        s->efer = n->in_l2 ? b->save.efer
-                : (b->save.efer & ~EFER_SVME) | (n->svme ? EFER_SVME : 0);
+    /* one step per field asked for (not a test of every field) */
+    for (u32 m = mask; m; m &= m - 1) {
+        switch (__builtin_ctz(m)) {
+        case VS_BIT_RIP: s->rip = b->save.rip; break;
+        case VS_BIT_RFLAGS: s->rflags = b->save.rflags; break;
+        case VS_BIT_CR0: s->cr0 = b->save.cr0; break;
+        case VS_BIT_CR2: s->cr2 = b->save.cr2; break;
+        case VS_BIT_CR3: s->cr3 = b->save.cr3; break;
+        case VS_BIT_CR4: s->cr4 = b->save.cr4; break;
+        case VS_BIT_EFER: {
+            /* The real SVME is always 1; L1 sees its own, L2 what L1 gave */
+            struct svm_nested *n = &svm_of(v)->nested;
+            s->efer = n->in_l2 ? b->save.efer
+                    : (b->save.efer & ~EFER_SVME) | (n->svme ? EFER_SVME : 0);
+            break;
+        }
+        case VS_BIT_PAT: s->pat = b->save.g_pat; break;
+        case VS_BIT_DR7: s->dr7 = b->save.dr7; break;
+        case VS_BIT_CS: case VS_BIT_DS: case VS_BIT_ES: case VS_BIT_FS:
+        case VS_BIT_GS: case VS_BIT_SS: case VS_BIT_TR: case VS_BIT_LDTR: {
+            int i = seg_of_bit(m);
+            struct vmcb_seg *g = seg_of(b, (enum seg_index)i);
+            s->seg[i] = (struct segment){ g->sel, attr_from_svm(g->attr, i == SEG_CS),
+                                          g->limit, g->base };
+            break;
+        }
+        case VS_BIT_GDTR:
+            s->gdtr = (struct dtable){ b->save.gdtr.base, b->save.gdtr.limit };
+            break;
+        case VS_BIT_IDTR:
+            s->idtr = (struct dtable){ b->save.idtr.base, b->save.idtr.limit };
+            break;
+        case VS_BIT_SYSENTER:
+            s->sysenter_cs = b->save.sysenter_cs;
+            s->sysenter_esp = b->save.sysenter_esp;
+            s->sysenter_eip = b->save.sysenter_eip;
+            break;
+        case VS_BIT_KERNEL_GS: s->kernel_gs_base = b->save.kernel_gs_base; break;
+        case VS_BIT_INTR_STATE:
+            s->intr_state = (b->ctl.interrupt_shadow & SVM_INTERRUPT_SHADOW)
+                                ? INTR_SHADOW : 0;
+            break;
+        case VS_BIT_ACTIVITY:
+            s->activity = v->wait_for_sipi ? ACT_WAIT_SIPI : ACT_ACTIVE;
+            break;
+        default:
+            break;
+        }
     }
-    if (mask & VS_PAT) s->pat = b->save.g_pat;
-    if (mask & VS_DR7) s->dr7 = b->save.dr7;
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(mask & seg_bits[i]))
-            continue;
-        struct vmcb_seg *g = seg_of(b, (enum seg_index)i);
-        s->seg[i] = (struct segment){ g->sel, attr_from_svm(g->attr, i == SEG_CS),
-                                      g->limit, g->base };
-    }
-    if (mask & VS_GDTR) s->gdtr = (struct dtable){ b->save.gdtr.base, b->save.gdtr.limit };
-    if (mask & VS_IDTR) s->idtr = (struct dtable){ b->save.idtr.base, b->save.idtr.limit };
-    if (mask & VS_SYSENTER) {
-        s->sysenter_cs = b->save.sysenter_cs;
-        s->sysenter_esp = b->save.sysenter_esp;
-        s->sysenter_eip = b->save.sysenter_eip;
-    }
-    if (mask & VS_KERNEL_GS) s->kernel_gs_base = b->save.kernel_gs_base;
-    if (mask & VS_INTR_STATE)
-        s->intr_state = (b->ctl.interrupt_shadow & SVM_INTERRUPT_SHADOW) ? INTR_SHADOW : 0;
-    if (mask & VS_ACTIVITY)
-        s->activity = v->wait_for_sipi ? ACT_WAIT_SIPI : ACT_ACTIVE;
     s->valid |= mask;
 }
 
@@ -90,6 +102,11 @@ void svm_state_write_back(struct vcpu *v)
 
     if (!d)
         return;
+    if (d == VS_RIP) { /* an instruction skipped: the usual exit */
+        b->save.rip = s->rip;
+        s->dirty = 0;
+        return;
+    }
     if (d & VS_RIP) b->save.rip = s->rip;
     if (d & VS_RFLAGS) b->save.rflags = s->rflags | RFLAGS_FIXED;
     if (d & (VS_CR0 | VS_CR3 | VS_CR4 | VS_EFER)) {
@@ -122,9 +139,8 @@ void svm_state_write_back(struct vcpu *v)
         b->save.dr7 = s->dr7;
         vmcb_dirty(b, VMCB_CLEAN_DRX);
     }
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(d & seg_bits[i]))
-            continue;
+    for (u32 m = d & VS_SEGMENTS; m; m &= m - 1) {
+        int i = seg_of_bit(m);
         struct vmcb_seg *g = seg_of(b, (enum seg_index)i);
         *g = (struct vmcb_seg){ s->seg[i].sel, attr_to_svm(s->seg[i].attr),
                                 s->seg[i].limit, s->seg[i].base };

@@ -50,11 +50,20 @@ u64 cr4_guest_valid(void)
 
 enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e)
 {
-    struct vcpu_state *s = vcpu_state_get(v, VS_CR4);
-    struct cpuid_policy_in in = { s->cr4, cpuid_veneer_leaf,
-                                   nested_svm_exposed(), nested_vmx_exposed() };
-    struct cpuid_regs r;
+    u32 leaf = e->cpuid.leaf;
     u64 *g = v->regs.gpr;
+
+    if (cpuid_leaf_is_raw(leaf)) { /* the policy changes nothing there */
+        cpuid_raw(v, e);
+        return EMU_DONE;
+    }
+    /* CR4 only for the leaves that show its bits (OSXSAVE, OSPKE): the
+     * others cost no read of the guest state */
+    struct cpuid_policy_in in = { leaf == 1 || leaf == 7
+                                      ? vcpu_state_get(v, VS_CR4)->cr4 : 0,
+                                  cpuid_veneer_leaf, nested_svm_exposed(),
+                                  nested_vmx_exposed() };
+    struct cpuid_regs r;
 
     cpuid_policy(e->cpuid.leaf, e->cpuid.subleaf, &in, raw_cpuid, &r);
     g[GPR_RAX] = r.eax;

@@ -1,4 +1,5 @@
-/* Common exit handling: one small handler per decoded exit kind. */
+/* Common exit handling: one small handler per decoded exit kind, and the
+ * loop that runs a vcpu and hands each exit to them (vcpu_loop). */
 #include <common/bios_boot.h>
 #include <common/exit.h>
 #include <common/guest_policy.h>
@@ -42,9 +43,20 @@ static void complete(struct vcpu *v, const struct vcpu_exit *e, enum emu_result 
 
 static void on_vmm_bug(struct vcpu *v, const struct vcpu_exit *e);
 
-static void on_cpuid(struct vcpu *v, const struct vcpu_exit *e)
+static __attribute__((noinline)) void on_cpuid_policy(struct vcpu *v,
+                                                      const struct vcpu_exit *e)
 {
     complete(v, e, cpuid_emulate(v, e));
+}
+
+static void on_cpuid(struct vcpu *v, const struct vcpu_exit *e)
+{
+    if (!cpuid_leaf_is_raw(e->cpuid.leaf)) {
+        on_cpuid_policy(v, e);
+        return;
+    }
+    cpuid_raw(v, e); /* the policy leaves it as the CPU has it */
+    vcpu_ops->skip_instruction(v, e);
 }
 
 static void on_msr(struct vcpu *v, const struct vcpu_exit *e)
@@ -355,7 +367,8 @@ void exit_idle_poll(void)
     }
 }
 
-void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+/* Static, with its one caller below: inlined into the exit loop. */
+static void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
     vcpu_count_exit(v, e->kind);
     iommu_poll_faults(false);
@@ -364,4 +377,27 @@ void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
         handlers[e->kind](v, e);
     else
         on_vmm_bug(v, e);
+}
+
+/* One vcpu's life: signals other CPUs posted for it (INIT, SIPI), then
+ * the guest until an exit for common code. A vcpu waiting for a SIPI the
+ * VMM delivers itself waits here, outside the guest. */
+__noreturn void vcpu_loop(struct vcpu *v)
+{
+    struct vcpu_exit e;
+
+    for (;;) {
+        if (smp_parking())
+            smp_park(v);
+        if (smp_signals_pending(v))
+            smp_take_signals(v);
+        if (v->wait_for_sipi && smp_vmm_sipi()) {
+            if (vmm_stopping)
+                cpu_halt_forever();
+            smp_idle(v);
+            continue;
+        }
+        vcpu_ops->run(v, &e);
+        exit_dispatch(v, &e);
+    }
 }

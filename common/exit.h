@@ -4,8 +4,6 @@
 
 #include <common/vcpu.h>
 
-void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e);
-
 /* A function every exit calls before its handler, on whichever CPU it
  * happens (devices/net polls its NIC there). It must be cheap when it has
  * nothing to do and must never wait for a lock. One only; NULL removes. */

@@ -22,8 +22,35 @@ struct cpuid_policy_in {
 };
 void cpuid_policy(u32 leaf, u32 sub, const struct cpuid_policy_in *in,
                   cpuid_fn raw, struct cpuid_regs *out);
+/* Whether cpuid_policy gives `leaf` exactly as the CPU answers it, for
+ * every subleaf and input: the exit path then executes CPUID and nothing
+ * else (issue 23). It must name every leaf cpuid_policy's switch edits
+ * (tests/unit/test_cpuid_policy.c checks the two agree). */
+static inline bool cpuid_leaf_is_raw(u32 leaf)
+{
+    switch (leaf) {
+    case 1: case 7: case 0x14: case 0x80000001: case 0x8000000a:
+        return false;
+    default:
+        return leaf < 0x40000000 || leaf > 0x4fffffff;
+    }
+}
 
 enum emu_result cpuid_emulate(struct vcpu *v, const struct vcpu_exit *e);
+
+/* The CPUID exit of a leaf cpuid_leaf_is_raw: the CPU's answer into the
+ * guest's registers (the instruction is not skipped). */
+static inline void cpuid_raw(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct cpuid_regs r;
+    u64 *g = v->regs.gpr;
+
+    cpuid_count(e->cpuid.leaf, e->cpuid.subleaf, &r);
+    g[GPR_RAX] = r.eax;
+    g[GPR_RBX] = r.ebx;
+    g[GPR_RCX] = r.ecx;
+    g[GPR_RDX] = r.edx;
+}
 enum emu_result msr_emulate(struct vcpu *v, const struct vcpu_exit *e);
 enum emu_result xsetbv_emulate(struct vcpu *v, const struct vcpu_exit *e);
 

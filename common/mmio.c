@@ -177,8 +177,11 @@ bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     s->rip += in.len;
     if (mode != 8)
         s->rip &= 0xffffffff;
-    s->intr_state &= ~INTR_SHADOW;
-    vcpu_state_set(v, VS_RIP | VS_INTR_STATE);
+    vcpu_state_set(v, VS_RIP);
+    if (s->intr_state & INTR_SHADOW) { /* written back only when it changes */
+        s->intr_state &= ~INTR_SHADOW;
+        vcpu_state_set(v, VS_INTR_STATE);
+    }
     return true;
 }
 

@@ -167,12 +167,6 @@ void smp_kick(struct vcpu *t)
     lapic_send_ipi(c->apic_id, (ICR_MODE_NMI << 8) | ICR_ASSERT);
 }
 
-static bool signals_pending(const struct vcpu *v)
-{
-    return __atomic_load_n(&v->pending_init, __ATOMIC_SEQ_CST) ||
-           __atomic_load_n(&v->pending_sipi, __ATOMIC_SEQ_CST);
-}
-
 /* A vcpu waiting for its SIPI in the VMM halts rather than spins: a real
  * CPU would only burn power, and an emulated or nested one (QEMU's TCG
  * threads, KVM) takes the host's time from the CPUs that work. The poster
@@ -184,7 +178,7 @@ void smp_idle(struct vcpu *v)
     struct pcpu *c = this_cpu();
 
     __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
-    if (!signals_pending(v) && !vmm_stopping && !smp_parking())
+    if (!smp_signals_pending(v) && !vmm_stopping && !smp_parking())
         vcpu_ops->idle(&c->wake);
     __atomic_store_n(&c->idle, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&c->wake, 0, __ATOMIC_SEQ_CST);
@@ -233,12 +227,8 @@ void smp_post_sipi(struct vcpu *t, u8 vector)
 /* Set by the CPU that handles a sleep request; every other CPU, at the top
  * of its loop, counts itself in `parked` and waits there, outside the guest
  * and holding no lock, until the sleep takes it or the request is given up. */
-static volatile u32 parking, parked;
-
-bool smp_parking(void)
-{
-    return __atomic_load_n(&parking, __ATOMIC_SEQ_CST);
-}
+volatile u32 smp_parking_flag;
+static volatile u32 parked;
 
 /* A parked CPU writes its vcpu's control block back to memory before it
  * counts itself (vcpu_ops->s3_suspend: VMX's VMCLEAR and VMXOFF must run on
@@ -248,7 +238,7 @@ void smp_park(struct vcpu *v)
     int r = vcpu_ops->s3_suspend(v);
 
     __atomic_add_fetch(&parked, 1, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&parking, __ATOMIC_SEQ_CST))
+    while (__atomic_load_n(&smp_parking_flag, __ATOMIC_SEQ_CST))
         cpu_relax();
     __atomic_sub_fetch(&parked, 1, __ATOMIC_SEQ_CST);
     if (r == 0 && (r = vcpu_ops->s3_resume(v)) < 0) {
@@ -268,7 +258,7 @@ int smp_park_others(void)
     struct vcpu *me = current_vcpu();
     u32 n = __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE), want = 0;
 
-    __atomic_store_n(&parking, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&smp_parking_flag, 1, __ATOMIC_SEQ_CST);
     for (u32 i = 0; i < n; i++) {
         struct vcpu *t = vcpus[i];
         if (!t || t == me)
@@ -282,7 +272,7 @@ int smp_park_others(void)
     if (got != want) {
         log_err("smp", "S3: only %u of %u other CPU%s stopped within %u ms", got,
                 want, want == 1 ? "" : "s", PARK_WAIT_MS);
-        __atomic_store_n(&parking, 0, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&smp_parking_flag, 0, __ATOMIC_SEQ_CST);
         return -E_TIMEOUT;
     }
     return 0;
@@ -290,7 +280,7 @@ int smp_park_others(void)
 
 void smp_unpark_others(void)
 {
-    __atomic_store_n(&parking, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&smp_parking_flag, 0, __ATOMIC_SEQ_CST);
 }
 
 /* An AP again after the sleep: virtualization on (the same host areas),
@@ -304,7 +294,7 @@ u32 smp_wake_aps(void)
 
     /* the sleep reset every CPU: none is parked any more */
     __atomic_store_n(&parked, 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&parking, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&smp_parking_flag, 0, __ATOMIC_SEQ_CST);
     for (u32 i = 0; i < pcpu_count; i++) {
         pcpus[i].kick = 0;
         pcpus[i].idle = 0;

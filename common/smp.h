@@ -20,6 +20,15 @@ void smp_vcpu_policy(struct vcpu *v);
 /* Applies INIT/SIPI posted for `v` (on v's own CPU). */
 void smp_take_signals(struct vcpu *v);
 
+/* Whether smp_take_signals has anything to apply (read in its order:
+ * INIT, then SIPI; sequentially consistent for smp_idle's handshake); the
+ * exit path's cheap check before the call. */
+static inline bool smp_signals_pending(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->pending_init, __ATOMIC_SEQ_CST) ||
+           __atomic_load_n(&v->pending_sipi, __ATOMIC_SEQ_CST);
+}
+
 /* The guest sent INIT / SIPI to `t` (intercepted ICR). */
 void smp_post_init(struct vcpu *t);
 void smp_post_sipi(struct vcpu *t, u8 vector);
@@ -41,7 +50,11 @@ void smp_idle(struct vcpu *v);
  * the guest's SIPI; returns how many could not be started (logged). */
 int smp_park_others(void);
 void smp_unpark_others(void);
-bool smp_parking(void);
+extern volatile u32 smp_parking_flag;
+static inline bool smp_parking(void)
+{
+    return __atomic_load_n(&smp_parking_flag, __ATOMIC_SEQ_CST);
+}
 void smp_park(struct vcpu *v);
 u32 smp_wake_aps(void);
 

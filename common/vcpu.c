@@ -147,25 +147,4 @@ static int guest_launch(void)
     vcpu_loop(v);
 }
 
-/* One vcpu's life: signals other CPUs posted for it (INIT, SIPI), then
- * the guest until an exit for common code. A vcpu waiting for a SIPI the
- * VMM delivers itself waits here, outside the guest. */
-__noreturn void vcpu_loop(struct vcpu *v)
-{
-    struct vcpu_exit e;
-
-    for (;;) {
-        if (smp_parking())
-            smp_park(v);
-        smp_take_signals(v);
-        if (v->wait_for_sipi && smp_vmm_sipi()) {
-            if (vmm_stopping)
-                cpu_halt_forever();
-            smp_idle(v);
-            continue;
-        }
-        vcpu_ops->run(v, &e);
-        exit_dispatch(v, &e);
-    }
-}
 INIT_FUNC(late, 99, guest_launch);

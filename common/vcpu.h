@@ -86,6 +86,21 @@ enum vcpu_state_mask {
 
 enum seg_index { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COUNT };
 
+/* The segment of the lowest VS_SEGMENTS bit set in `mask` (nonzero):
+ * loops over the segments a mask names, not over all eight. */
+static inline int seg_of_bit(u32 mask)
+{
+    static const u8 segs[] = {
+        [VS_BIT_CS - VS_BIT_CS] = SEG_CS, [VS_BIT_DS - VS_BIT_CS] = SEG_DS,
+        [VS_BIT_ES - VS_BIT_CS] = SEG_ES, [VS_BIT_FS - VS_BIT_CS] = SEG_FS,
+        [VS_BIT_GS - VS_BIT_CS] = SEG_GS, [VS_BIT_SS - VS_BIT_CS] = SEG_SS,
+        [VS_BIT_TR - VS_BIT_CS] = SEG_TR, [VS_BIT_LDTR - VS_BIT_CS] = SEG_LDTR,
+    };
+    _Static_assert(VS_BIT_LDTR - VS_BIT_CS == 7, "the segment bits are contiguous");
+
+    return segs[__builtin_ctz(mask & VS_SEGMENTS) - VS_BIT_CS];
+}
+
 /* Interruptibility (VS_INTR_STATE). */
 #define INTR_SHADOW   BIT(0) /* blocking by STI or MOV SS */
 #define INTR_NMI_BLOCKED BIT(1)

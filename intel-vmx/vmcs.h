@@ -80,9 +80,31 @@ enum vmcs_field {
 #define VMCS_WNAT 3
 
 /* Returns the field, or panics with the VM-instruction error: a failing
- * VMREAD/VMWRITE is a VMM bug (wrong field, no current VMCS). */
-u64 vmcs_read_raw(u32 field);
-void vmcs_write_raw(u32 field, u64 value);
+ * VMREAD/VMWRITE is a VMM bug (wrong field, no current VMCS). Inline: the
+ * exit path's fixed cost is mostly these (issue 23); the panic is out of
+ * line (vmx.c). */
+__attribute__((noreturn, cold)) void vmcs_read_failed(u32 field);
+__attribute__((noreturn, cold)) void vmcs_write_failed(u32 field, u64 value);
+
+static inline u64 vmcs_read_raw(u32 field)
+{
+    u64 v;
+
+    __asm__ goto("vmread %1, %0; jbe %l[fail]" : "=r"(v) : "r"((u64)field)
+                 : "cc" : fail);
+    return v;
+fail:
+    vmcs_read_failed(field);
+}
+
+static inline void vmcs_write_raw(u32 field, u64 value)
+{
+    __asm__ goto("vmwrite %0, %1; jbe %l[fail]" : : "rm"(value), "r"((u64)field)
+                 : "cc", "memory" : fail);
+    return;
+fail:
+    vmcs_write_failed(field, value);
+}
 
 #define VMCS_CHECK(f, w) \
     _Static_assert(VMCS_WIDTH(f) == (w), #f " has another width")

@@ -11,28 +11,16 @@
 
 extern char vmx_exit_point[];
 
-u64 vmcs_read_raw(u32 field)
+void vmcs_read_failed(u32 field)
 {
-    u64 v;
-    u8 fail;
-
-    __asm__ volatile("vmread %2, %0; setna %1" : "=rm"(v), "=qm"(fail)
-                     : "r"((u64)field) : "cc");
-    if (fail)
-        panic("vmx: VMREAD of field 0x%x failed", field);
-    return v;
+    panic("vmx: VMREAD of field 0x%x failed", field);
 }
 
-void vmcs_write_raw(u32 field, u64 value)
+void vmcs_write_failed(u32 field, u64 value)
 {
-    u8 fail;
-
-    __asm__ volatile("vmwrite %1, %2; setna %0" : "=qm"(fail)
-                     : "rm"(value), "r"((u64)field) : "cc", "memory");
-    if (fail)
-        panic("vmx: VMWRITE of 0x%llx to field 0x%x failed (error %llu)",
-              (unsigned long long)value, field,
-              (unsigned long long)vmcs_read_raw(VM_INSTRUCTION_ERROR));
+    panic("vmx: VMWRITE of 0x%llx to field 0x%x failed (error %llu)",
+          (unsigned long long)value, field,
+          (unsigned long long)vmcs_read_raw(VM_INSTRUCTION_ERROR));
 }
 
 /* The real instructions behind intel-vmx/vmx_cpu.c. */
@@ -249,6 +237,7 @@ static int vmx_vcpu_create(struct vcpu *v)
     *(u32 *)phys_to_virt(vmcs) = vmx_caps.revision;
     x->vmcs_pa = vmcs;
     x->pending_irq = -1;
+    x->exit_rsp = ~0ULL; /* GUEST_RSP not written yet: the first entry does */
     v->arch = x;
     if (vmx_vmcs_load(&vmx_hw, this_cpu()->index, vmcs) < 0)
         return -E_IO;

@@ -94,6 +94,8 @@ struct vmx_vcpu {
     u64 entries;
     u32 exit_reason;
     u64 exit_qual;
+    u64 exit_rsp;             /* GUEST_RSP as the last exit left it */
+    bool exit_in_l2;          /* ... in vmcs02 */
     struct vmx_nested nested;
 };
 

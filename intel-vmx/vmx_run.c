@@ -111,14 +111,25 @@ void vmx_inject_interrupt(struct vcpu *v, u8 vector)
     vmx_of(v)->pending_irq = vector;
 }
 
-static void prepare_events(struct vcpu *v)
+static void prepare_events(struct vcpu *v, u32 me)
 {
     struct vmx_vcpu *x = vmx_of(v);
-    u32 me = this_cpu()->index;
-    u32 n = __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
+    u32 n = __atomic_load_n(&host_nmis[me].nmis, __ATOMIC_ACQUIRE);
     u32 info = 0, err = 0, len = 0;
 
-    x->pending_nmis += n;
+    if (n)
+        x->pending_nmis += __atomic_exchange_n(&host_nmis[me].nmis, 0, __ATOMIC_ACQ_REL);
+    if (!(x->pending_nmis | x->reinject_info | x->exception_info) &&
+        x->pending_irq < 0 && !v->wait_for_sipi && !exit_idle_wanted()) {
+        /* Nothing to deliver and no mediator polling at idle (the usual
+         * exit): no window is needed, HLT and MWAIT go to the guest (in
+         * L2 MWAIT exiting is L1's, vmx_nested.c). */
+        const u32 w = PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING |
+                      (x->nested.in_l2 ? 0 : PROC_MWAIT_EXITING);
+        if ((x->proc & w) != (w & x->nested.keep_proc))
+            vmx_set_proc(x, w, false);
+        return;
+    }
     if (v->wait_for_sipi) {
         /* Nothing is delivered in wait-for-SIPI (and an entry with an
          * event in that state fails). */
@@ -280,9 +291,16 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
     u64 *g = v->regs.gpr;
     const char *vi;
 
-    memset(e, 0, sizeof(*e));
-    e->raw_code = reason;
-    e->insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+    if (reason == VMX_EXIT_CPUID) { /* the hot one: its payload, no zeroing */
+        e->kind = EXIT_CPUID;
+        e->raw_code = reason;
+        e->insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+        e->cpuid.leaf = (u32)g[GPR_RAX];
+        e->cpuid.subleaf = (u32)g[GPR_RCX];
+        return;
+    }
+    *e = (struct vcpu_exit){ .raw_code = reason,
+                             .insn_len = (u8)vmcs_read32(VM_EXIT_INSTRUCTION_LEN) };
     if ((vi = virt_insn_name(reason))) {
         e->kind = EXIT_VIRT_INSN;
         e->virt_insn.name = vi;
@@ -361,6 +379,26 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
         break;
     }
 }
+
+/* The exits of L1's VMX instructions vmx_nested_l1_insn may emulate
+ * (the others it refuses: a call saved on every other exit). */
+static bool vmx_insn_exit(u32 reason)
+{
+    return (reason >= VMX_EXIT_VMCLEAR && reason <= VMX_EXIT_VMXON) ||
+           reason == VMX_EXIT_INVVPID;
+}
+
+/* Exit reasons (< 64, no flag bits) that only common code handles: none
+ * of the loop's checks (handle_internal, the preemption timer, L1's VMX
+ * instructions) ever keeps them, so outside L2 they are decoded at once.
+ * An allow-list, not the loop's own list: an exit the loop learns to
+ * take later stays on the slow path until it is known not to be one. */
+#define VMX_COMMON_EXITS                                                   \
+    (BIT(VMX_EXIT_CPUID) | BIT(VMX_EXIT_RDMSR) | BIT(VMX_EXIT_WRMSR) |    \
+     BIT(VMX_EXIT_IO) | BIT(VMX_EXIT_EPT_VIOLATION) | BIT(VMX_EXIT_VMCALL) | \
+     BIT(VMX_EXIT_XSETBV) | BIT(VMX_EXIT_CR_ACCESS) |                     \
+     BIT(VMX_EXIT_TASK_SWITCH) | BIT(VMX_EXIT_TRIPLE_FAULT) |             \
+     BIT(VMX_EXIT_INIT) | BIT(VMX_EXIT_SIPI))
 
 /* Exits that only serve a mechanism; true if handled here. */
 static bool handle_internal(struct vcpu *v, u32 reason, u64 qual)
@@ -466,10 +504,10 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     for (;;) {
         if (vmm_stopping)
             cpu_halt_forever(); /* another CPU panicked */
-        if (__atomic_exchange_n(&host_nmis[me].kick, 0, __ATOMIC_ACQ_REL)) {
+        if (__atomic_load_n(&host_nmis[me].kick, __ATOMIC_ACQUIRE) &&
+            __atomic_exchange_n(&host_nmis[me].kick, 0, __ATOMIC_ACQ_REL)) {
             /* another CPU wants this one back in common code */
-            memset(e, 0, sizeof(*e));
-            e->kind = EXIT_NONE;
+            *e = (struct vcpu_exit){ .kind = EXIT_NONE };
             return;
         }
         u64 gen = __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE);
@@ -484,10 +522,18 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
                                                    __ATOMIC_ACQ_REL);
             vmx_nested_l2_pending(v); /* events that exit to L1 */
         }
-        vmx_state_write_back(v);
-        prepare_events(v);
+        if (v->state.dirty == VS_RIP) {  /* an instruction skipped */
+            vmcs_writen(GUEST_RIP, v->state.rip);
+            v->state.dirty = 0;
+        } else if (v->state.dirty) {
+            vmx_state_write_back(v);
+        }
+        prepare_events(v, me);
         preempt_arm(x);
-        vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
+        /* RSP only when it changed since the exit (in this VMCS: nested
+         * VMX switches them, with L2's RSP from L1's vmcs12) */
+        if (v->regs.gpr[GPR_RSP] != x->exit_rsp || x->nested.in_l2 != x->exit_in_l2)
+            vmcs_writen(GUEST_RSP, v->regs.gpr[GPR_RSP]);
         int r = vmx_enter(&v->regs, x->launched, nmis);
         if (r == 1)
             continue; /* an NMI arrived on the way in: inject it first */
@@ -503,25 +549,34 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         }
         x->launched = true;
         x->entries++;
-        v->state.valid = 0;
-        v->regs.gpr[GPR_RSP] = vmcs_readn(GUEST_RSP);
+        v->regs.gpr[GPR_RSP] = x->exit_rsp = vmcs_readn(GUEST_RSP);
+        x->exit_in_l2 = x->nested.in_l2;
         x->exit_reason = vmcs_read32(VM_EXIT_REASON);
         x->exit_qual = vmcs_readn(EXIT_QUALIFICATION);
-        record_exit(x, x->exit_reason, x->exit_qual, vmcs_readn(GUEST_RIP));
+        /* RIP is read for the history, RFLAGS for the usual skip of the
+         * exiting instruction (TF): both valid for common code */
+        v->state.rip = vmcs_readn(GUEST_RIP);
+        v->state.rflags = vmcs_readn(GUEST_RFLAGS);
+        v->state.valid = VS_RIP | VS_RFLAGS;
+        record_exit(x, x->exit_reason, x->exit_qual, v->state.rip);
         collect_events(x);
         u32 basic = x->exit_reason & 0xffff;
-        if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
-            memset(e, 0, sizeof(*e));
-            e->kind = EXIT_NONE; /* only for the exit path's poller */
-            return;
+        /* Outside L2, an exit only common code takes (most of them) goes
+         * there at once. */
+        if (x->exit_reason >= 64 || !(VMX_COMMON_EXITS & BIT(x->exit_reason)) ||
+            x->nested.in_l2) {
+            if (basic == VMX_EXIT_PREEMPTION_TIMER && !(x->exit_reason & BIT(31))) {
+                *e = (struct vcpu_exit){ .kind = EXIT_NONE }; /* for the poller */
+                return;
+            }
+            if (x->nested.in_l2 && vmx_nested_l2_exit(v, x->exit_reason, x->exit_qual))
+                continue; /* reflected to L1 */
+            if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
+                continue;
+            if (!x->nested.in_l2 && !(x->exit_reason & BIT(31)) &&
+                vmx_insn_exit(basic) && vmx_nested_l1_insn(v, basic))
+                continue; /* L1's VMX instruction, emulated */
         }
-        if (x->nested.in_l2 && vmx_nested_l2_exit(v, x->exit_reason, x->exit_qual))
-            continue; /* reflected to L1 */
-        if (!(x->exit_reason & BIT(31)) && handle_internal(v, basic, x->exit_qual))
-            continue;
-        if (!x->nested.in_l2 && !(x->exit_reason & BIT(31)) &&
-            vmx_nested_l1_insn(v, basic))
-            continue; /* L1's VMX instruction, emulated */
         decode(v, e, (x->exit_reason & BIT(31)) ? x->exit_reason : basic, x->exit_qual);
         return;
     }
@@ -529,12 +584,17 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
 
 void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
 {
-    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_RFLAGS | VS_EFER | VS_CS);
-    u64 len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+    struct vcpu_state *s = vcpu_state_get(v, VS_RIP | VS_RFLAGS);
+    u64 len = e && e->insn_len ? e->insn_len : vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 
     s->rip += len;
-    if (!((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13))))
-        s->rip &= 0xffffffff;
+    /* Outside 64-bit code RIP wraps at 4 GiB: only a RIP past it needs
+     * the mode (EFER, CS), which the usual exit does not read. */
+    if (s->rip > 0xffffffffULL) {
+        vcpu_state_get(v, VS_EFER | VS_CS);
+        if (!((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & BIT(13))))
+            s->rip &= 0xffffffff;
+    }
     vcpu_state_set(v, VS_RIP);
     u32 gi = vmcs_read32(GUEST_INTERRUPTIBILITY);
     if (gi & (GI_STI | GI_MOV_SS))

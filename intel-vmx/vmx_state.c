@@ -21,10 +21,6 @@ static const struct seg_fields segs[SEG_COUNT] = {
     [SEG_TR] = { GUEST_TR_SEL, GUEST_TR_LIMIT, GUEST_TR_AR, GUEST_TR_BASE },
 };
 
-static const u32 seg_bits[SEG_COUNT] = {
-    [SEG_ES] = VS_ES, [SEG_CS] = VS_CS, [SEG_SS] = VS_SS, [SEG_DS] = VS_DS,
-    [SEG_FS] = VS_FS, [SEG_GS] = VS_GS, [SEG_LDTR] = VS_LDTR, [SEG_TR] = VS_TR,
-};
 
 u64 vmx_guest_cr0(u64 requested)
 {
@@ -42,46 +38,62 @@ void vmx_state_load(struct vcpu *v, u32 mask)
     struct vcpu_state *s = &v->state;
 
     mask &= ~s->dirty;
-    if (mask & VS_RIP) s->rip = vmcs_readn(GUEST_RIP);
-    if (mask & VS_RFLAGS) s->rflags = vmcs_readn(GUEST_RFLAGS);
-    if (mask & VS_CR0)
-        s->cr0 = (vmcs_readn(GUEST_CR0) & ~x->cr0_mask) |
-                 (vmcs_readn(CR0_READ_SHADOW) & x->cr0_mask);
-    if (mask & VS_CR2) s->cr2 = read_cr2(); /* CR2 is not switched */
-    if (mask & VS_CR3) s->cr3 = vmcs_readn(GUEST_CR3);
-    if (mask & VS_CR4)
-        s->cr4 = (vmcs_readn(GUEST_CR4) & ~x->cr4_mask) |
-                 (vmcs_readn(CR4_READ_SHADOW) & x->cr4_mask);
-    if (mask & VS_EFER) s->efer = vmcs_read64(GUEST_IA32_EFER);
-    if (mask & VS_PAT) s->pat = vmcs_read64(GUEST_IA32_PAT);
-    if (mask & VS_DR7) s->dr7 = vmcs_readn(GUEST_DR7);
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(mask & seg_bits[i]))
-            continue;
-        s->seg[i] = (struct segment){ (u16)vmcs_read_raw(segs[i].sel),
-                                      (u32)vmcs_read_raw(segs[i].ar),
-                                      (u32)vmcs_read_raw(segs[i].limit),
-                                      vmcs_read_raw(segs[i].base) };
-    }
-    if (mask & VS_GDTR)
-        s->gdtr = (struct dtable){ vmcs_readn(GUEST_GDTR_BASE), vmcs_read32(GUEST_GDTR_LIMIT) };
-    if (mask & VS_IDTR)
-        s->idtr = (struct dtable){ vmcs_readn(GUEST_IDTR_BASE), vmcs_read32(GUEST_IDTR_LIMIT) };
-    if (mask & VS_SYSENTER) {
-        s->sysenter_cs = vmcs_read32(GUEST_SYSENTER_CS);
-        s->sysenter_esp = vmcs_readn(GUEST_SYSENTER_ESP);
-        s->sysenter_eip = vmcs_readn(GUEST_SYSENTER_EIP);
-    }
-    if (mask & VS_KERNEL_GS) s->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-    if (mask & VS_INTR_STATE) {
-        u32 gi = vmcs_read32(GUEST_INTERRUPTIBILITY);
-        s->intr_state = ((gi & (GI_STI | GI_MOV_SS)) ? INTR_SHADOW : 0) |
-                        ((gi & GI_NMI) ? INTR_NMI_BLOCKED : 0);
-    }
-    if (mask & VS_ACTIVITY) {
-        u32 a = vmcs_read32(GUEST_ACTIVITY_STATE);
-        s->activity = a == ACTIVITY_HLT ? ACT_HLT
-                    : a == ACTIVITY_WAIT_SIPI ? ACT_WAIT_SIPI : ACT_ACTIVE;
+    /* one step per field asked for (not a test of every field) */
+    for (u32 m = mask; m; m &= m - 1) {
+        switch (__builtin_ctz(m)) {
+        case VS_BIT_RIP: s->rip = vmcs_readn(GUEST_RIP); break;
+        case VS_BIT_RFLAGS: s->rflags = vmcs_readn(GUEST_RFLAGS); break;
+        case VS_BIT_CR0:
+            s->cr0 = (vmcs_readn(GUEST_CR0) & ~x->cr0_mask) |
+                     (vmcs_readn(CR0_READ_SHADOW) & x->cr0_mask);
+            break;
+        case VS_BIT_CR2: s->cr2 = read_cr2(); break; /* CR2 is not switched */
+        case VS_BIT_CR3: s->cr3 = vmcs_readn(GUEST_CR3); break;
+        case VS_BIT_CR4:
+            s->cr4 = (vmcs_readn(GUEST_CR4) & ~x->cr4_mask) |
+                     (vmcs_readn(CR4_READ_SHADOW) & x->cr4_mask);
+            break;
+        case VS_BIT_EFER: s->efer = vmcs_read64(GUEST_IA32_EFER); break;
+        case VS_BIT_PAT: s->pat = vmcs_read64(GUEST_IA32_PAT); break;
+        case VS_BIT_DR7: s->dr7 = vmcs_readn(GUEST_DR7); break;
+        case VS_BIT_CS: case VS_BIT_DS: case VS_BIT_ES: case VS_BIT_FS:
+        case VS_BIT_GS: case VS_BIT_SS: case VS_BIT_TR: case VS_BIT_LDTR: {
+            int i = seg_of_bit(m);
+            s->seg[i] = (struct segment){ (u16)vmcs_read_raw(segs[i].sel),
+                                          (u32)vmcs_read_raw(segs[i].ar),
+                                          (u32)vmcs_read_raw(segs[i].limit),
+                                          vmcs_read_raw(segs[i].base) };
+            break;
+        }
+        case VS_BIT_GDTR:
+            s->gdtr = (struct dtable){ vmcs_readn(GUEST_GDTR_BASE),
+                                       vmcs_read32(GUEST_GDTR_LIMIT) };
+            break;
+        case VS_BIT_IDTR:
+            s->idtr = (struct dtable){ vmcs_readn(GUEST_IDTR_BASE),
+                                       vmcs_read32(GUEST_IDTR_LIMIT) };
+            break;
+        case VS_BIT_SYSENTER:
+            s->sysenter_cs = vmcs_read32(GUEST_SYSENTER_CS);
+            s->sysenter_esp = vmcs_readn(GUEST_SYSENTER_ESP);
+            s->sysenter_eip = vmcs_readn(GUEST_SYSENTER_EIP);
+            break;
+        case VS_BIT_KERNEL_GS: s->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE); break;
+        case VS_BIT_INTR_STATE: {
+            u32 gi = vmcs_read32(GUEST_INTERRUPTIBILITY);
+            s->intr_state = ((gi & (GI_STI | GI_MOV_SS)) ? INTR_SHADOW : 0) |
+                            ((gi & GI_NMI) ? INTR_NMI_BLOCKED : 0);
+            break;
+        }
+        case VS_BIT_ACTIVITY: {
+            u32 a = vmcs_read32(GUEST_ACTIVITY_STATE);
+            s->activity = a == ACTIVITY_HLT ? ACT_HLT
+                        : a == ACTIVITY_WAIT_SIPI ? ACT_WAIT_SIPI : ACT_ACTIVE;
+            break;
+        }
+        default:
+            break;
+        }
     }
     s->valid |= mask;
 }
@@ -129,6 +141,11 @@ void vmx_state_write_back(struct vcpu *v)
 
     if (!d)
         return;
+    if (d == VS_RIP) { /* an instruction skipped: the usual exit */
+        vmcs_writen(GUEST_RIP, s->rip);
+        s->dirty = 0;
+        return;
+    }
     if (d & (VS_CR0 | VS_CR3 | VS_CR4))
         vmx_state_load(v, paging & ~s->valid);
     if (d & VS_RIP) vmcs_writen(GUEST_RIP, s->rip);
@@ -157,9 +174,8 @@ void vmx_state_write_back(struct vcpu *v)
         load_pdptes(s);
     if (d & VS_PAT) vmcs_write64(GUEST_IA32_PAT, s->pat);
     if (d & VS_DR7) vmcs_writen(GUEST_DR7, s->dr7);
-    for (int i = 0; i < SEG_COUNT; i++) {
-        if (!(d & seg_bits[i]))
-            continue;
+    for (u32 m = d & VS_SEGMENTS; m; m &= m - 1) {
+        int i = seg_of_bit(m);
         vmcs_write_raw(segs[i].sel, s->seg[i].sel);
         vmcs_write_raw(segs[i].ar, i == SEG_CS ? real_mode_cs_ar(v) : s->seg[i].attr);
         vmcs_write_raw(segs[i].limit, s->seg[i].limit);

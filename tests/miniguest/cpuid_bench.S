@@ -3,9 +3,12 @@
  * instructions, so (TSC across N CPUIDs - TSC across the same loop without
  * CPUID) / N is the VMM's instructions per exit, exactly. Prints
  *   CPUID-BENCH n=<N hex> cpuid=<delta hex> base=<delta hex>
- * on COM1, then asks the emulator to stop (Bochs: "Shutdown" to port
+ *   ICR-BENCH n=<M hex> icr=<delta hex> base=<delta hex>
+ * on COM1 (the second: xAPIC ICR-high writes, an MMIO exit each), then asks the emulator to stop (Bochs: "Shutdown" to port
  * 0x8900; QEMU: isa-debug-exit at 0xf4). */
 #define N 0x10000
+#define M 0x1000        /* xAPIC ICR-high writes */
+#define ICR_HI 0xfee00310
 #define COM1 0x3f8
 
         .code16
@@ -54,6 +57,26 @@ _start:
         rdtsc
         subl    t0, %eax
         movl    %eax, d_base
+        /* M writes of the xAPIC ICR high register: an MMIO exit through
+         * Veneer's APIC hook each (instruction bytes fetched and decoded),
+         * no IPI. Its 32-bit address through FS, made flat ("unreal"
+         * mode: a 4 GiB data segment loaded in protected mode, kept after
+         * the return to real mode); the base loop stores to RAM. */
+        lgdt    gdtr
+        movl    %cr0, %eax
+        orb     $1, %al
+        movl    %eax, %cr0
+        movw    $8, %ax
+        movw    %ax, %fs
+        andb    $0xfe, %al
+        movl    %eax, %cr0
+        xorl    %ebx, %ebx
+        movl    $ICR_HI, %edi
+        call    storeloop
+        movl    %eax, d_icr
+        movl    $0x9000, %edi
+        call    storeloop
+        movl    %eax, d_icrbase
 
         movw    $msg1, %si
         call    puts
@@ -69,6 +92,20 @@ _start:
         call    puthex
         movw    $msg4, %si
         call    puts
+        movw    $msg5, %si
+        call    puts
+        movl    $M, %eax
+        call    puthex
+        movw    $msg6, %si
+        call    puts
+        movl    d_icr, %eax
+        call    puthex
+        movw    $msg3, %si
+        call    puts
+        movl    d_icrbase, %eax
+        call    puthex
+        movw    $msg4, %si
+        call    puts
 
         movw    $0x8900, %dx            /* Bochs: stop */
         movw    $shutdown, %si
@@ -81,6 +118,17 @@ _start:
         outb    %al, $0xf4
 6:      hlt
         jmp     6b
+
+storeloop:                              /* EAX = TSC delta of M stores to FS:EDI */
+        rdtsc
+        movl    %eax, t0
+        movl    $M, %esi
+11:     movl    %ebx, %fs:(%edi)
+        decl    %esi
+        jnz     11b
+        rdtsc
+        subl    t0, %eax
+        ret
 
 putc:   pushw   %dx
         pushw   %ax
@@ -118,10 +166,19 @@ msg1:   .asciz  "\r\nCPUID-BENCH n="
 msg2:   .asciz  " cpuid="
 msg3:   .asciz  " base="
 msg4:   .asciz  "\r\n"
+msg5:   .asciz  "ICR-BENCH n="
+msg6:   .asciz  " icr="
 shutdown: .asciz "Shutdown"
         .balign 4
 t0:     .long   0
 d_cpuid: .long  0
 d_base: .long   0
+d_icr:  .long   0
+d_icrbase: .long 0
+        .balign 8
+gdt:    .quad   0
+        .quad   0x00cf92000000ffff      /* flat 4 GiB data */
+gdtr:   .word   15
+        .long   gdt
         .org    510
         .byte   0x55, 0xaa

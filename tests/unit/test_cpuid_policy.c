@@ -36,6 +36,41 @@ static void fake(u32 leaf, u32 sub, struct cpuid_regs *r)
     }
 }
 
+/* Every bit set, every leaf: any edit by the policy shows. */
+static void all_ones(u32 leaf, u32 sub, struct cpuid_regs *r)
+{
+    memset(r, 0xff, sizeof(*r));
+}
+
+/* The exit path's shortcut (cpuid_leaf_is_raw: CPUID and nothing else)
+ * agrees with the policy: every leaf it calls raw comes out of
+ * cpuid_policy unchanged, whatever the inputs and the vendor. */
+static void check_raw_leaves(void)
+{
+    static const u32 bases[] = { 0, 0x40000000, 0x4fffffe0, 0x50000000,
+                                 0x80000000, 0xc0000000, 0xffffffe0 };
+    int raw = 0;
+
+    for (unsigned b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+        for (u32 leaf = bases[b]; leaf < bases[b] + 0x20; leaf++) {
+            if (!cpuid_leaf_is_raw(leaf))
+                continue;
+            raw++;
+            for (unsigned k = 0; k < 64; k++) {
+                struct cpuid_policy_in in = { (k & 1) ? ~0ULL : 0, k & 2, k & 4, k & 8 };
+                struct cpuid_regs r;
+                intel = k & 16;
+                cpuid_policy(leaf, (k & 32) ? 3 : 0, &in, all_ones, &r);
+                CHECK(r.eax == ~0u && r.ebx == ~0u && r.ecx == ~0u && r.edx == ~0u);
+            }
+        }
+    }
+    CHECK(raw > 100);
+    CHECK(!cpuid_leaf_is_raw(1) && !cpuid_leaf_is_raw(7) &&
+          !cpuid_leaf_is_raw(0x40000000) && !cpuid_leaf_is_raw(0x4fffffff));
+    CHECK(cpuid_leaf_is_raw(0) && cpuid_leaf_is_raw(0xd) && cpuid_leaf_is_raw(0x50000000));
+}
+
 int main(void)
 {
     struct cpuid_policy_in in = { 0, false, false, false };
@@ -105,5 +140,6 @@ int main(void)
     CHECK(r.ecx == 0 && r.edx == 1); /* NPT; no NRIPS, clean bits, ... */
     cpuid_policy(1, 0, &in, fake, &r);
     CHECK(!(r.ecx & BIT(5)));   /* VMX stays hidden */
+    check_raw_leaves();
     return check_done("cpuid_policy");
 }
