@@ -157,7 +157,7 @@ static void nmi_step_end(struct vcpu *v)
  * then a queued exception, then an NMI. A pending interrupt goes through
  * V_IRQ, which the CPU delivers when the guest allows it; when an NMI
  * has to wait, V_IRQ serves as the exit-soon window instead. */
-static void choose_events(struct vcpu *v, u32 me)
+static inline __attribute__((always_inline)) void choose_events(struct vcpu *v, u32 me)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb *b = s->vmcb;

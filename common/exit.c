@@ -324,11 +324,23 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
 #define EXIT_POLLERS 4
 /* [0]: exit_set_poller's; the rest exit_add_poller's */
 static void (*exit_pollers[EXIT_POLLERS])(void);
+static unsigned pollers_end; /* past the last slot ever filled: the loop's end */
 static u32 idle_wanted[MAX_CPUS];
+u32 exit_idle_total;         /* idle_wanted summed: 0 is the usual case */
+
+static void pollers_end_at_least(unsigned n)
+{
+    unsigned cur = __atomic_load_n(&pollers_end, __ATOMIC_ACQUIRE);
+
+    while (cur < n && !__atomic_compare_exchange_n(&pollers_end, &cur, n, false,
+                                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+}
 
 void exit_set_poller(void (*fn)(void))
 {
     __atomic_store_n(&exit_pollers[0], fn, __ATOMIC_RELEASE);
+    pollers_end_at_least(1);
 }
 
 int exit_add_poller(void (*fn)(void))
@@ -336,8 +348,10 @@ int exit_add_poller(void (*fn)(void))
     for (unsigned i = 1; i < EXIT_POLLERS; i++) {
         void (*none)(void) = NULL;
         if (__atomic_compare_exchange_n(&exit_pollers[i], &none, fn, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            pollers_end_at_least(i + 1);
             return 0;
+        }
     }
     log_err("exit", "no room for another exit poller");
     return -E_BUSY;
@@ -347,20 +361,25 @@ void exit_idle_want(u32 cpu, bool on)
 {
     if (cpu >= MAX_CPUS)
         return;
-    if (on)
+    if (on) {
         __atomic_add_fetch(&idle_wanted[cpu], 1, __ATOMIC_ACQ_REL);
-    else
+        __atomic_add_fetch(&exit_idle_total, 1, __ATOMIC_ACQ_REL);
+    } else {
         __atomic_sub_fetch(&idle_wanted[cpu], 1, __ATOMIC_ACQ_REL);
+        __atomic_sub_fetch(&exit_idle_total, 1, __ATOMIC_ACQ_REL);
+    }
 }
 
-bool exit_idle_wanted(void)
+bool exit_idle_wanted_here(void)
 {
     return __atomic_load_n(&idle_wanted[this_cpu()->index], __ATOMIC_ACQUIRE) != 0;
 }
 
 void exit_idle_poll(void)
 {
-    for (unsigned i = 0; i < EXIT_POLLERS; i++) {
+    unsigned end = __atomic_load_n(&pollers_end, __ATOMIC_ACQUIRE);
+
+    for (unsigned i = 0; i < end; i++) {
         void (*poller)(void) = __atomic_load_n(&exit_pollers[i], __ATOMIC_ACQUIRE);
         if (poller)
             poller();
@@ -372,7 +391,8 @@ static void exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
 {
     vcpu_count_exit(v, e->kind);
     iommu_poll_faults(false);
-    exit_idle_poll();
+    if (__atomic_load_n(&pollers_end, __ATOMIC_RELAXED))
+        exit_idle_poll();
     if (e->kind < EXIT_KIND_COUNT && handlers[e->kind])
         handlers[e->kind](v, e);
     else

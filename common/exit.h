@@ -23,7 +23,14 @@ int exit_add_poller(void (*fn)(void));
  * exit_idle_want(cpu, true/false) counts up/down for CPU `cpu` (the pcpu
  * index of the CPU that submitted); other CPUs sleep as the guest asks. */
 void exit_idle_want(u32 cpu, bool on);
-bool exit_idle_wanted(void);
+bool exit_idle_wanted_here(void);
+extern u32 exit_idle_total;
+/* Whether this CPU's HLT and MWAIT should exit (every entry asks: a load
+ * and a compare while no CPU wants it). */
+static inline bool exit_idle_wanted(void)
+{
+    return __atomic_load_n(&exit_idle_total, __ATOMIC_RELAXED) && exit_idle_wanted_here();
+}
 /* The pollers (every exit runs them first). */
 void exit_idle_poll(void);
 /* An idle exit's wait (HLT; MWAIT, which the backends intercept while

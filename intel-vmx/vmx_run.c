@@ -472,7 +472,7 @@ int vmx_periodic_exit(u32 us)
     return 0;
 }
 
-static void preempt_arm(struct vmx_vcpu *x)
+static inline __attribute__((always_inline)) void preempt_arm(struct vmx_vcpu *x)
 {
     u32 ticks = __atomic_load_n(&preempt_ticks, __ATOMIC_ACQUIRE);
 

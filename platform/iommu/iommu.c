@@ -10,7 +10,7 @@
 #include <platform/spinlock.h>
 
 static struct iommu_unit *units[IOMMU_MAX_UNITS];
-static unsigned nunits;
+unsigned iommu_nunits; /* iommu.h's iommu_poll_faults checks it inline */
 static spinlock_t poll_lock = SPINLOCK_INIT;
 static spinlock_t map_lock = SPINLOCK_INIT;
 static u64 next_poll;
@@ -50,7 +50,7 @@ int iommu_dma_map(u64 pa, u64 len, bool map)
     int r = 0;
 
     spin_lock(&map_lock);
-    for (unsigned i = 0; i < nunits; i++) {
+    for (unsigned i = 0; i < iommu_nunits; i++) {
         int ri = units[i]->ops->dma_map(units[i], pa, len, map);
         if (ri < 0)
             r = ri;
@@ -65,18 +65,18 @@ int iommu_dma_map(u64 pa, u64 len, bool map)
 
 int iommu_add_unit(struct iommu_unit *u)
 {
-    if (nunits == IOMMU_MAX_UNITS)
+    if (iommu_nunits == IOMMU_MAX_UNITS)
         return -E_NOMEM;
-    units[nunits++] = u;
+    units[iommu_nunits++] = u;
     return 0;
 }
 
-unsigned iommu_active_units(void) { return nunits; }
+unsigned iommu_active_units(void) { return iommu_nunits; }
 u64 iommu_fault_count(void) { return faults; }
 
 void iommu_set_trusted(u8 bus, u8 devfn, bool trusted)
 {
-    for (unsigned i = 0; i < nunits; i++)
+    for (unsigned i = 0; i < iommu_nunits; i++)
         units[i]->ops->trust(units[i], bus, devfn, trusted);
 }
 
@@ -105,17 +105,15 @@ void iommu_report_overflow(struct iommu_unit *u)
                  u->name, (unsigned long long)u->regs_phys);
 }
 
-void iommu_poll_faults(bool now)
+void iommu_poll_faults_units(bool now)
 {
-    if (!nunits)
-        return;
     u64 t = rdtsc();
     if (!now && t < next_poll)
         return;
     if (!spin_trylock(&poll_lock))
         return;
     next_poll = t + POLL_INTERVAL;
-    for (unsigned i = 0; i < nunits; i++)
+    for (unsigned i = 0; i < iommu_nunits; i++)
         units[i]->ops->poll(units[i]);
     spin_unlock(&poll_lock);
 }
@@ -127,7 +125,7 @@ void iommu_poll_faults(bool now)
  * does not come back is fatal: the guest's devices would reach the VMM. */
 static int iommu_resume(void)
 {
-    for (unsigned i = 0; i < nunits; i++) {
+    for (unsigned i = 0; i < iommu_nunits; i++) {
         int r = units[i]->ops->resume(units[i]);
         if (r < 0) {
             log_err("iommu", "%s 0x%llx: S3 wake: DMA remapping could not be "

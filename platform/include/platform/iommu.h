@@ -42,7 +42,14 @@ int iommu_dma_map(u64 pa, u64 len, bool map);
 /* Reads the units' fault records, logs one line per fault (rate-limited)
  * and clears them. Cheap when called often: it looks at most every few
  * hundred million TSC cycles unless `now` is true. */
-void iommu_poll_faults(bool now);
+void iommu_poll_faults_units(bool now);
+extern unsigned iommu_nunits;
+/* Called at every exit: a load and a compare without an IOMMU. */
+static inline void iommu_poll_faults(bool now)
+{
+    if (iommu_nunits)
+        iommu_poll_faults_units(now);
+}
 
 /* Units running with translation on. */
 unsigned iommu_active_units(void);
