@@ -1052,7 +1052,8 @@ static void build_vmcs02(struct vcpu *v)
     x->proc = (n->proc01 & ~(PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING)) |
               (proc12 & ~(PROC_IO_BITMAPS | PROC_UNCOND_IO | PROC_MSR_BITMAPS)) |
               PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY;
-    n->keep_proc = proc12 & (PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING);
+    n->keep_proc = proc12 & (PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING |
+                             PROC_MWAIT_EXITING);
     vmcs_write32(PROC_BASED_CONTROLS, x->proc);
     x->proc2 = (n->proc2_01 & ~PROC2_SHADOW_VMCS) |
                (proc2_12 & (PROC2_DESC_TABLE | PROC2_WBINVD_EXITING));

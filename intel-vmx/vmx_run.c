@@ -125,7 +125,7 @@ static void prepare_events(struct vcpu *v, u32 me)
          * exit): no window is needed, HLT and MWAIT go to the guest (in
          * L2 MWAIT exiting is L1's, vmx_nested.c). */
         const u32 w = PROC_NMI_WINDOW | PROC_INTR_WINDOW | PROC_HLT_EXITING |
-                      (x->nested.in_l2 ? 0 : PROC_MWAIT_EXITING);
+                      PROC_MWAIT_EXITING; /* in L2, keep_proc keeps L1's */
         if ((x->proc & w) != (w & x->nested.keep_proc))
             vmx_set_proc(x, w, false);
         return;
