@@ -55,15 +55,7 @@ pm32:
         outl    %eax, %dx
 
         /* the AP: INIT-SIPI; it sets its latch to the ABAR */
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x0000c500, APIC + 0x300       /* INIT, level, assert */
-        call    wait_icr
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x00008500, APIC + 0x300       /* INIT, level, de-assert */
-        call    wait_icr
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x00004600 + (AP_CODE >> 12), APIC + 0x300 /* SIPI */
-        call    wait_icr
+        call    start_ap1               /* ap32.inc */
         movl    $400000000, %ecx
 1:      cmpl    $1, AP_COUNT
         jae     2f
@@ -125,10 +117,7 @@ cfg_read:                               /* config dword EAX -> EAX */
         inl     %dx, %eax
         ret
 
-wait_icr:
-        testl   $0x1000, APIC + 0x300   /* delivery status */
-        jnz     wait_icr
-        ret
+#include "ap32.inc"
 
 unexpected:
         movl    $m_exc, %esi

@@ -119,15 +119,7 @@ pm32:
         call    puts
 
         /* ap: INIT-SIPI through the local APIC */
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x0000c500, APIC + 0x300       /* INIT, level, assert */
-        call    wait_icr
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x00008500, APIC + 0x300       /* INIT, level, de-assert */
-        call    wait_icr
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x00004600 + (AP_CODE >> 12), APIC + 0x300 /* SIPI */
-        call    wait_icr
+        call    start_ap1               /* ap32.inc */
         movl    $200000000, %ecx
 1:      cmpl    $0, AP_COUNT
         jne     2f
@@ -147,10 +139,7 @@ pm32:
         call    puts
         jmp     stop
 
-wait_icr:
-        testl   $0x1000, APIC + 0x300   /* delivery status */
-        jnz     wait_icr
-        ret
+#include "ap32.inc"
 
 unexpected:
         movl    $m_exc, %esi

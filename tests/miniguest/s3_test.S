@@ -93,15 +93,7 @@ start_ap:
         movl    APIC + 0xf0, %eax       /* software-enable the APIC */
         orl     $0x100, %eax
         movl    %eax, APIC + 0xf0
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x0000c500, APIC + 0x300       /* INIT, level, assert */
-        call    wait_icr
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x00008500, APIC + 0x300       /* INIT, level, de-assert */
-        call    wait_icr
-        movl    $0x01000000, APIC + 0x310
-        movl    $0x00004600 + (AP_CODE >> 12), APIC + 0x300 /* SIPI */
-        call    wait_icr
+        call    start_ap1               /* ap32.inc */
         movl    $400000000, %ecx
 1:      cmpl    $0, AP_COUNT
         jne     2f
@@ -109,10 +101,7 @@ start_ap:
         loop    1b
 2:      ret
 
-wait_icr:
-        testl   $0x1000, APIC + 0x300   /* delivery status */
-        jnz     wait_icr
-        ret
+#include "ap32.inc"
 
 /* RSDP in 0xe0000-0xfffff, its RSDT, the FADT: pm1a_cnt and facs. */
 find_fadt:
