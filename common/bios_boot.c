@@ -2,6 +2,8 @@
 #include <common/bios_boot.h>
 #include <common/e820.h>
 #include <common/guest_mem.h>
+#include <common/sleep.h>
+#include <common/sleep_entry.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
@@ -18,6 +20,7 @@ extern const u8 bios_stub_start[], bios_stub_end[], bios_stub_orig15[],
 #define STUB_OFF(sym) ((u16)((sym) - bios_stub_start))
 #define BDA_BASE_MEM_KIB 0x413
 #define STUB_KIB 4
+#define WAKE_PT_KIB (S3_WAKE_PT_PAGES * PAGE_SIZE / 1024)
 
 static u64 boot_drive = 0x80;
 OPTION_UINT("vmm.boot", boot_drive, 0, 0xff,
@@ -26,13 +29,15 @@ OPTION_UINT("vmm.boot", boot_drive, 0, 0xff,
 static struct mem_range guest_map[E820_MAX];
 static u32 guest_map_count;
 static u64 stub_base;
+static u64 wake_pt_base; /* the 64-bit S3 wake's page tables, below the stub */
 static bool e820_logged;
 
 static void build_guest_map(void)
 {
     struct mem_range cuts[2] = {
         { vmm_region_base, vmm_region_size, 0 },           /* hidden */
-        { stub_base, KiB(STUB_KIB), MEM_RESERVED },        /* the stub */
+        /* the 64-bit S3 wake's page tables and the stub above them */
+        { wake_pt_base, stub_base + KiB(STUB_KIB) - wake_pt_base, MEM_RESERVED },
     };
     int n = e820_build(boot_info.mmap, boot_info.mmap_count, cuts, 2,
                        guest_map, E820_MAX);
@@ -101,11 +106,16 @@ int bios_boot_prepare(struct vcpu *v)
     if (guest_phys_read(BDA_BASE_MEM_KIB, &base_kib, 2) < 0 ||
         guest_phys_read(0x15 * 4, &ivt15, 4) < 0)
         return -E_FAULT;
-    if (base_kib < 64 + STUB_KIB || base_kib > 640)
+    if (base_kib < 64 + STUB_KIB + WAKE_PT_KIB + 4 || base_kib > 640)
         refuse_to_start("implausible conventional memory size %u KiB in the "
                         "BIOS data area", base_kib);
     base_kib -= STUB_KIB;
     stub_base = (u64)base_kib * 1024;
+    /* Below the stub, page-aligned: the pages a 64-bit S3 wake's identity
+     * tables go to (common/sleep.c), reserved with the stub. */
+    wake_pt_base = ALIGN_DOWN(stub_base - KiB(WAKE_PT_KIB), PAGE_SIZE);
+    base_kib = (u16)(wake_pt_base / 1024);
+    sleep_set_wake_tables(wake_pt_base);
     int r = wipe_conventional(stub_base);
     if (r < 0)
         return r;
@@ -130,8 +140,10 @@ int bios_boot_prepare(struct vcpu *v)
     guest_phys_write(BDA_BASE_MEM_KIB, &base_kib, 2);
     build_guest_map();
     log_info("guest", "INT 15h hooked (BIOS handler was %04x:%04x); stub at "
-             "%05llx; base memory now %u KiB", ivt15 >> 16, ivt15 & 0xffff,
-             (unsigned long long)stub_base, base_kib);
+             "%05llx; base memory now %u KiB (S3 64-bit wake page tables at "
+             "%05llx)", ivt15 >> 16, ivt15 & 0xffff,
+             (unsigned long long)stub_base, base_kib,
+             (unsigned long long)wake_pt_base);
 
     /* The real-mode start state (as after the BIOS's POST, interrupts off). */
     struct vcpu_state *s = &v->state;

@@ -9,8 +9,9 @@
  * kept and written back before the guest runs again, so that it reads
  * back what it wrote. After the wake the VMM re-enters long mode,
  * re-enables virtualization, starts the APs into the VMM again and
- * resumes the guest at the guest's own waking vector in real mode, as the
- * firmware would have on bare metal. Device mediators drop what the sleep
+ * resumes the guest at the guest's own waking vector (real mode, 32-bit
+ * protected mode or 64-bit mode, as its FACS asks), as the firmware would
+ * have on bare metal. Device mediators drop what the sleep
  * took from their controllers ("resume" stage). The keys never leave VMM
  * memory, which S3 keeps powered. */
 #include <common/acpi/probe.h>
@@ -41,6 +42,21 @@ static struct {
     u32 count;          /* completed S3 cycles */
 } s3;
 
+/* Guest pages for the 64-bit wake's page tables (S3_WAKE_PT_PAGES),
+ * reserved in the guest's memory map by its boot path; 0: none. */
+static u64 wake_pt_base;
+
+void sleep_set_wake_tables(u64 pa)
+{
+    wake_pt_base = pa;
+}
+
+static struct s3_wake_limits wake_limits(void)
+{
+    return (struct s3_wake_limits){ wake_pt_base, vmm_region_base,
+                                    vmm_region_size, guest_space_top() };
+}
+
 /* The FACS, if it lies in RAM the VMM maps and outside its own region. */
 static struct acpi_facs *facs_map(u64 pa)
 {
@@ -70,22 +86,49 @@ static int refuse(struct vcpu *v, const struct vcpu_exit *e, const char *why)
 
 static __noreturn void s3_wake(void);
 
+/* The 64-bit wake's identity page tables, written into the guest pages
+ * reserved for them (s3_wake_tables) just before the guest runs: the
+ * firmware's resume path may have used that memory, and the guest may
+ * have written it since the last wake (it only harms itself: the pages
+ * are its own, translated by the second-level map like all its memory).
+ * Returns the CR3 for them. */
+static u64 wake_tables_write(u64 vector)
+{
+    struct s3_wake_limits lim = wake_limits();
+    const char *why = s3_wake_tables(phys_to_virt(lim.pt_base), &lim, vector);
+
+    if (why) /* checked by s3_entry_plan at the sleep; nothing has moved */
+        panic("sleep: the 64-bit wake's page tables at 0x%llx: %s",
+              (unsigned long long)lim.pt_base, why);
+    return lim.pt_base;
+}
+
 /* The guest's CPU as the firmware hands it over at the waking vector
- * (s3_entry_plan): from the state after INIT, real mode at CS:IP, or 32-bit
+ * (s3_entry_plan): from the state after INIT, real mode at CS:IP; 32-bit
  * protected mode, paging off, flat 4 GiB segments (the selectors mean
- * nothing: the OS loads its own GDT), interrupts off. */
+ * nothing: the OS loads its own GDT); or 64-bit mode on identity page
+ * tables, a 64-bit code segment and flat data segments (edk2's
+ * S3ResumeBootOs jumps there on its own long-mode tables); interrupts
+ * off in each. */
 static void s3_guest_entry(struct vcpu *v, const struct s3_entry *to)
 {
     struct vcpu_state *s = &v->state;
 
     vcpu_set_init_state(v, false);
-    if (to->mode == S3_ENTRY_PM32) {
+    if (to->mode == S3_ENTRY_PM32 || to->mode == S3_ENTRY_LM64) {
         const struct segment data = { 0x10, 0xc093, 0xffffffff, 0 };
         s->cr0 = CR0_PE | CR0_ET;
         s->seg[SEG_CS] = (struct segment){ 0x08, 0xc09b, 0xffffffff, 0 };
         s->seg[SEG_DS] = s->seg[SEG_ES] = s->seg[SEG_FS] = s->seg[SEG_GS] =
             s->seg[SEG_SS] = data;
-    } else {
+    }
+    if (to->mode == S3_ENTRY_LM64) {
+        s->cr3 = wake_tables_write(to->rip);
+        s->cr4 = CR4_PAE;
+        s->efer = EFER_LME | EFER_LMA;
+        s->cr0 |= CR0_PG;
+        s->seg[SEG_CS] = (struct segment){ 0x08, 0xa09b, 0xffffffff, 0 }; /* L */
+    } else if (to->mode == S3_ENTRY_REAL) {
         s->seg[SEG_CS] = (struct segment){ to->cs, 0x9b, 0xffff, (u64)to->cs << 4 };
     }
     s->rip = to->rip;
@@ -132,7 +175,8 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
     bool has_x = snap.version >= 1;
     u64 xvector = has_x ? snap.x_firmware_waking_vector : 0;
     struct s3_entry entry;
-    const char *bad = s3_entry_plan(&snap, &entry);
+    struct s3_wake_limits lim = wake_limits();
+    const char *bad = s3_entry_plan(&snap, &lim, &entry);
     if (bad)
         return refuse(v, e, bad);
     if (smp_park_others() < 0)
@@ -212,6 +256,11 @@ static __noreturn void s3_wake(void)
         log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
                  "0x%llx (X_Firmware_Waking_Vector, 32-bit protected mode)",
                  s3.count, (unsigned long long)s3.entry.rip);
+    else if (s3.entry.mode == S3_ENTRY_LM64)
+        log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
+                 "0x%llx (X_Firmware_Waking_Vector, 64-bit mode, identity page "
+                 "tables at 0x%llx)", s3.count,
+                 (unsigned long long)s3.entry.rip, (unsigned long long)v->state.cr3);
     else
         log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
                  "%04x:%04llx", s3.count, s3.entry.cs,

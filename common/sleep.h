@@ -12,4 +12,10 @@
 int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
              const struct acpi_platform *pf, bool pm1b);
 
+/* The guest-physical base of S3_WAKE_PT_PAGES pages (common/sleep_entry.h)
+ * the guest's memory map shows as reserved, outside the VMM region: where
+ * a 64-bit wake's identity page tables go. Set by the boot path that
+ * builds the map; without it a 64-bit wake is refused. */
+void sleep_set_wake_tables(u64 pa);
+
 #endif

@@ -77,7 +77,7 @@ static void vmm_panic_report(void)
 /* Physical address space the second-level map covers: everything the CPU
  * can address (MMIO windows above RAM included), capped where 2 MiB pages
  * would cost too much. */
-static u64 guest_space_top(void)
+u64 guest_space_top(void)
 {
     u32 bits = 36;
 

@@ -412,6 +412,10 @@ extern struct vcpu *vcpus[];
 extern u32 vcpu_count;
 void vcpu_register(struct vcpu *v);
 
+/* The guest-physical address space the second-level map covers: what the
+ * CPU can address (CPUID 0x80000008), capped at 2^46. */
+u64 guest_space_top(void);
+
 /* The state a CPU has after INIT (SDM 9.1.1, APM 14.1.3): real mode at
  * F000:FFF0, caches off, RDX the CPUID signature; every field dirty.
  * wait_sipi: an AP then waits for a SIPI. */
