@@ -103,38 +103,7 @@ start_ap:
 
 #include "ap32.inc"
 
-/* RSDP in 0xe0000-0xfffff, its RSDT, the FADT: pm1a_cnt and facs. */
-find_fadt:
-        movl    $0xe0000, %esi
-1:      cmpl    $0x20445352, (%esi)     /* "RSD " */
-        jne     2f
-        cmpl    $0x20525450, 4(%esi)    /* "PTR " */
-        je      3f
-2:      addl    $16, %esi
-        cmpl    $0x100000, %esi
-        jb      1b
-        movl    $m_no_acpi, %esi
-        jmp     fail
-3:      movl    16(%esi), %ebx          /* RSDT */
-        movl    4(%ebx), %ecx
-        subl    $36, %ecx
-        shrl    $2, %ecx
-        jz      5f
-        leal    36(%ebx), %edi
-4:      movl    (%edi), %eax
-        cmpl    $0x50434146, (%eax)     /* "FACP" */
-        je      6f
-        addl    $4, %edi
-        loop    4b
-5:      movl    $m_no_fadt, %esi
-        jmp     fail
-6:      movl    36(%eax), %edx          /* FIRMWARE_CTRL */
-        movl    %edx, facs
-        movl    64(%eax), %edx          /* PM1a_CNT_BLK */
-        movl    %edx, pm1a_cnt
-        testl   %edx, %edx
-        jz      5b
-        ret
+#include "fadt32.inc"
 
 do_sleep:
         movl    $m_sleep, %esi
