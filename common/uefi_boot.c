@@ -1,9 +1,13 @@
 /* The UEFI guest start (see uefi_boot.h). */
+#include <common/e820.h>
 #include <common/guest_mem.h>
+#include <common/sleep.h>
+#include <common/sleep_entry.h>
 #include <common/uefi_boot.h>
 #include <platform/boot.h>
 #include <platform/cpu.h>
 #include <platform/log.h>
+#include <platform/mem.h>
 #include <platform/uefi.h>
 #include <string.h>
 
@@ -23,6 +27,29 @@ static struct segment load_segment(const struct uefi_param_cpu *c, u16 sel,
                         "(base 0x%llx limit 0x%x)", sel,
                         (unsigned long long)c->gdt_base, c->gdt_limit);
     return segment_from_desc(sel, d[0], d[1], system);
+}
+
+/* The pages veneer.efi reserved for a 64-bit S3 wake's page tables
+ * (its WAKE block), if they are what the memory map it passed says is
+ * reserved, outside the VMM region; otherwise such a wake is refused. */
+static void wake_tables_take(void)
+{
+    u64 base = boot_info.uefi_wake_base, len = S3_WAKE_PT_PAGES * PAGE_SIZE;
+
+    if (boot_info.uefi_wake_pages < S3_WAKE_PT_PAGES ||
+        !e820_covers(boot_info.mmap, boot_info.mmap_count, base, len,
+                     BIT(MEM_RESERVED)) ||
+        (base < vmm_region_base + vmm_region_size &&
+         base + len > vmm_region_base)) {
+        log_warn("guest", "UEFI: no reserved pages from the loader for a "
+                 "64-bit S3 wake's page tables (0x%llx, %llu pages): such a "
+                 "wake will be refused", (unsigned long long)base,
+                 (unsigned long long)boot_info.uefi_wake_pages);
+        return;
+    }
+    sleep_set_wake_tables(base);
+    log_info("guest", "UEFI: S3 64-bit wake page tables at %llx (reserved by "
+             "the loader)", (unsigned long long)base);
 }
 
 int uefi_boot_prepare(struct vcpu *v)
@@ -70,6 +97,7 @@ int uefi_boot_prepare(struct vcpu *v)
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.gpr[GPR_RSP] = c->rsp;  /* RAX = 0: EFI_SUCCESS */
     v->xcr0 = c->xcr0 ? c->xcr0 : 1;
+    wake_tables_take();
     log_info("guest", "starting the guest in long mode in the UEFI loader at "
              "%llx (CR3 %llx); it returns to the firmware",
              (unsigned long long)c->rip, (unsigned long long)c->cr3);

@@ -20,6 +20,7 @@ static const u8 uuid_memmap[16] = UEFI_UUID_MEMMAP;
 static const u8 uuid_acpi[16] = UEFI_UUID_ACPI;
 static const u8 uuid_options[16] = UEFI_UUID_OPTIONS;
 static const u8 uuid_module[16] = UEFI_UUID_MODULE;
+static const u8 uuid_wake[16] = UEFI_UUID_WAKE;
 static const u8 uuid_cpu[16] = UEFI_UUID_CPU;
 
 /* What the OS may use once boot services are gone is usable to the VMM's
@@ -183,6 +184,15 @@ int uefi_parse(u64 params, const void *(*map)(u64 phys, u64 len),
                 bm->end = m->end;
                 copy_string(bm->name, sizeof(bm->name), m->name, sizeof(m->name));
             }
+        } else if (block_is(h, uuid_wake, sizeof(struct uefi_param_wake))) {
+            const struct uefi_param_wake *w = (const void *)h;
+            if (w->base % EFI_PAGE || !w->pages || w->pages > 512 ||
+                w->base >= GiB(4) || w->pages * EFI_PAGE > GiB(4) - w->base) {
+                *why = "the S3 wake pages are not whole pages below 4 GiB";
+                return -E_INVAL;
+            }
+            out->uefi_wake_base = w->base;
+            out->uefi_wake_pages = w->pages;
         } else if (block_is(h, uuid_cpu, sizeof(struct uefi_param_cpu))) {
             memcpy(cpu, h, sizeof(*cpu));
             seen_cpu = true;

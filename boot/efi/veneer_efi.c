@@ -373,10 +373,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
     static const UINT8 u_boot[16] = UEFI_UUID_BOOT, u_mm[16] = UEFI_UUID_MEMMAP,
         u_acpi[16] = UEFI_UUID_ACPI, u_opt[16] = UEFI_UUID_OPTIONS,
-        u_mod[16] = UEFI_UUID_MODULE, u_cpu[16] = UEFI_UUID_CPU;
+        u_mod[16] = UEFI_UUID_MODULE, u_cpu[16] = UEFI_UUID_CPU,
+        u_wake[16] = UEFI_UUID_WAKE;
     EFI_LOADED_IMAGE *li;
     EFI_STATUS st;
     struct file elf, cfg = { 0, 0 }, key = { 0, 0 };
+    void *wake = NULL; /* the S3 wake's page-table pages */
     static char opts[1024];
 
     InitializeLib(image, systab);
@@ -459,6 +461,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         m->end = m->start + key.size;
         CopyMem(m->name, "veneer.key", 11);
     }
+    /* Pages for a 64-bit S3 wake's page tables, reserved for good (the
+     * VMM writes them at the wake; without them such a wake is refused). */
+    if (!EFI_ERROR(alloc_low(UEFI_WAKE_PAGES * EFI_PAGE_SIZE,
+                             EfiReservedMemoryType, &wake))) {
+        struct uefi_param_wake *w = ADD(w, sizeof(*w));
+        head(w, u_wake, sizeof(*w));
+        w->base = (UINT64)(UINTN)wake;
+        w->pages = UEFI_WAKE_PAGES;
+    }
     struct uefi_param_cpu *cpu = ADD(cpu, sizeof(*cpu));
     head(cpu, u_cpu, sizeof(*cpu));
     struct uefi_param_memmap *mm = ADD(mm, sizeof(*mm));
@@ -504,5 +515,8 @@ fail_reconnect:
 fail:
     Print(L"veneer.efi: cannot start Veneer: %r\n", st);
     uefi_call_wrapper(BS->FreePages, 2, base, EFI_SIZE_TO_PAGES(size));
+    if (wake)
+        uefi_call_wrapper(BS->FreePages, 2, (EFI_PHYSICAL_ADDRESS)(UINTN)wake,
+                          (UINTN)UEFI_WAKE_PAGES);
     return st;
 }

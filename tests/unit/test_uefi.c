@@ -18,7 +18,8 @@ static const void *fake_map(uint64_t phys, uint64_t len)
 
 static const uint8_t u_boot[16] = UEFI_UUID_BOOT, u_mm[16] = UEFI_UUID_MEMMAP,
     u_acpi[16] = UEFI_UUID_ACPI, u_opt[16] = UEFI_UUID_OPTIONS,
-    u_mod[16] = UEFI_UUID_MODULE, u_cpu[16] = UEFI_UUID_CPU;
+    u_mod[16] = UEFI_UUID_MODULE, u_cpu[16] = UEFI_UUID_CPU,
+    u_wake[16] = UEFI_UUID_WAKE;
 static size_t pos, np;
 static uint64_t *ptrs;
 
@@ -37,6 +38,7 @@ static void *add(const uint8_t *uuid, uint32_t size)
 static struct uefi_param_boot *boot;
 static struct uefi_param_memmap *mm;
 static struct uefi_param_cpu *cpu;
+static struct uefi_param_wake *wake;
 
 static void build(void)
 {
@@ -58,6 +60,9 @@ static void build(void)
     m->start = 0x5000000;
     m->end = 0x5000040;
     strcpy(m->name, "veneer.key");
+    wake = add(u_wake, sizeof(*wake));
+    wake->base = 0x3f000000;
+    wake->pages = UEFI_WAKE_PAGES;
     cpu = add(u_cpu, sizeof(*cpu));
     cpu->rip = 0x3de6a3ae;
     cpu->cs = 0x38;
@@ -105,6 +110,8 @@ int main(void)
     CHECK_EQ(bi.rsdp_len, 36);
     CHECK_EQ(c.rip, 0x3de6a3ae);
     CHECK_EQ(c.cs, 0x38);
+    CHECK_EQ(bi.uefi_wake_base, 0x3f000000);
+    CHECK_EQ(bi.uefi_wake_pages, UEFI_WAKE_PAGES);
     CHECK_EQ(bi.mmap_count, 5);
     CHECK_EQ(bi.mmap[0].base, 0);
     CHECK_EQ(bi.mmap[1].base, 0x100000);
@@ -135,6 +142,17 @@ int main(void)
     CHECK(parse(&bi, &c, &why) < 0 && strstr(why, "not terminated"));
     build(); ((struct uefi_param_module *)(mem + (ptrs[3] - BASE)))->end = 0;
     CHECK(parse(&bi, &c, &why) < 0 && strstr(why, "module"));
+    /* The S3 wake's pages: optional; whole pages below 4 GiB */
+    build(); wake->head.uuid[0] ^= 1;
+    CHECK_EQ(parse(&bi, &c, &why), 0);
+    CHECK_EQ(bi.uefi_wake_base, 0);
+    CHECK_EQ(bi.uefi_wake_pages, 0);
+    build(); wake->base = 0x3f000800;
+    CHECK(parse(&bi, &c, &why) < 0 && strstr(why, "S3 wake"));
+    build(); wake->base = 0xffffc000; /* 10 pages run past 4 GiB */
+    CHECK(parse(&bi, &c, &why) < 0 && strstr(why, "S3 wake"));
+    build(); wake->pages = 0;
+    CHECK(parse(&bi, &c, &why) < 0 && strstr(why, "S3 wake"));
     /* An unknown block is skipped; a truncated known one is not taken. */
     build(); boot->head.uuid[0] ^= 1;
     CHECK(parse(&bi, &c, &why) < 0 && strstr(why, "BOOT"));

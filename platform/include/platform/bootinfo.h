@@ -46,6 +46,7 @@ struct boot_info {
     /* Started by veneer.efi (boot services running; platform/uefi.c). */
     bool uefi_entry;
     u64 uefi_region_base, uefi_region_size;
+    u64 uefi_wake_base, uefi_wake_pages; /* WAKE block: 0 if none */
 };
 
 struct uefi_param_cpu;

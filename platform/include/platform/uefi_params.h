@@ -54,6 +54,8 @@ _Static_assert(sizeof(struct uefi_param_head) == 24, "uefi_param_head layout");
                             0x93,0xfa,0x28,0x6b,0x0e,0x85,0xc1,0x52 }
 #define UEFI_UUID_CPU     { 0xe9,0x3a,0x64,0x18,0x72,0x0f,0x49,0xd1, \
                             0xaf,0x4c,0x13,0x8b,0x5e,0x2a,0x96,0x07 }
+#define UEFI_UUID_WAKE    { 0x5b,0xc2,0x17,0x8e,0x94,0x3d,0x4a,0x61, \
+                            0xb7,0x0e,0x6f,0x21,0xd8,0x49,0xa3,0x3c }
 
 /* BOOT (required): the firmware and the region the loader reserved. */
 struct uefi_param_boot {
@@ -98,6 +100,18 @@ struct uefi_param_acpi {
     uint32_t copy_len;
 } __attribute__((packed));
 _Static_assert(sizeof(struct uefi_param_acpi) == 24 + 48, "param_acpi");
+
+/* WAKE (optional): pages below 4 GiB the loader allocated as
+ * EfiReservedMemoryType for a 64-bit S3 wake's identity page tables (the
+ * VMM writes them at each wake; common/sleep_entry.h). The OS sees them
+ * reserved in the UEFI memory map; they are not in the VMM region. */
+#define UEFI_WAKE_PAGES 10
+struct uefi_param_wake {
+    struct uefi_param_head head;
+    uint64_t base;           /* physical, page-aligned */
+    uint64_t pages;          /* 4 KiB pages */
+} __attribute__((packed));
+_Static_assert(sizeof(struct uefi_param_wake) == 24 + 16, "param_wake");
 
 /* OPTIONS (optional): the option line (veneer.cfg), NUL-terminated. */
 struct uefi_param_options {
