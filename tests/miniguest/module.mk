@@ -5,7 +5,8 @@ check-deps += $(TOP)/miniguest/nmi_test.img $(TOP)/miniguest/irq_test.img \
 	$(TOP)/miniguest/ts_test.img $(TOP)/miniguest/ide_evil.img \
 	$(TOP)/miniguest/ahci_evil.img $(TOP)/miniguest/nvme_evil.img \
 	$(TOP)/miniguest/smp_init.img $(TOP)/miniguest/transp_test.img \
-	$(TOP)/miniguest/ipi_test.img $(TOP)/miniguest/s3_test.img
+	$(TOP)/miniguest/ipi_test.img $(TOP)/miniguest/s3_test.img \
+	$(TOP)/miniguest/s3_modes.img
 check-deps += $(TOP)/miniguest/bar_evil.img $(TOP)/miniguest/mem_evil.img \
 	$(TOP)/miniguest/pci_evil.img $(TOP)/miniguest/msi_init.img \
 	$(TOP)/miniguest/vmm_touch.img $(TOP)/miniguest/stale_insn.img \
