@@ -97,7 +97,7 @@ static u64 wake_tables_write(u64 vector)
     struct s3_wake_limits lim = wake_limits();
     const char *why = s3_wake_tables(phys_to_virt(lim.pt_base), &lim, vector);
 
-    if (why) /* checked by s3_entry_plan at the sleep; nothing has moved */
+    if (why) /* built at the sleep from the same inputs: cannot happen */
         panic("sleep: the 64-bit wake's page tables at 0x%llx: %s",
               (unsigned long long)lim.pt_base, why);
     return lim.pt_base;
@@ -177,6 +177,10 @@ int sleep_s3(struct vcpu *v, const struct vcpu_exit *e,
     struct s3_entry entry;
     struct s3_wake_limits lim = wake_limits();
     const char *bad = s3_entry_plan(&snap, &lim, &entry);
+    /* the tables built once now (the guest's pages; built again at the
+     * wake): whatever they could refuse is refused here, not at the wake */
+    if (!bad && entry.mode == S3_ENTRY_LM64)
+        bad = s3_wake_tables(phys_to_virt(lim.pt_base), &lim, entry.rip);
     if (bad)
         return refuse(v, e, bad);
     if (smp_park_others() < 0)
@@ -259,8 +263,8 @@ static __noreturn void s3_wake(void)
     else if (s3.entry.mode == S3_ENTRY_LM64)
         log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
                  "0x%llx (X_Firmware_Waking_Vector, 64-bit mode, identity page "
-                 "tables at 0x%llx)", s3.count,
-                 (unsigned long long)s3.entry.rip, (unsigned long long)v->state.cr3);
+                 "tables at 0x%llx)", s3.count, (unsigned long long)s3.entry.rip,
+                 (unsigned long long)v->state.cr3);
     else
         log_info("sleep", "S3 resume %u: the guest resumes at its waking vector "
                  "%04x:%04llx", s3.count, s3.entry.cs,
