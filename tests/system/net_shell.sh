@@ -144,18 +144,20 @@ net_shell_poke() { # MODEL
     fi
 }
 
-# net_idle_end WHAT: after an idle net_guest's shell sessions (the guest
-# "idle" halted with interrupts off, the syslog listener in PIDS[syslog]):
-# stops both, checks the sessions' syslog lines, that nothing panicked
-# (WHAT names it) and that the guest printed nothing after its halt.
+# net_idle_end WHAT [NAME [HALT]]: after an idle net_guest's shell sessions
+# (the guest NAME, "idle" unless named, halted, the syslog listener in
+# PIDS[syslog]): stops both, checks the sessions' syslog lines, that
+# nothing panicked (WHAT names it) and that the guest's last line is still
+# "NET-GUEST halting with interrupts HALT" (off unless named).
 net_idle_end() {
+    local name=${2:-idle} halt=${3:-off}
     sleep 2
-    stop idle
+    stop "$name"
     kill "${PIDS[syslog]}" 2>/dev/null
     check_file "$LOG_DIR/syslog.txt" "^<134>1 - veneer veneer - shell - session from" "syslog: the sessions' lines reach the host"
-    perl -0pe 's/[IWE] [a-z0-9]+: [^\n]*\n//g' "$LOG_DIR/idle.serial" >"$LOG_DIR/idle-guest.serial"
-    expect_not idle "PANIC|triple-faulted|lwip: assertion" "$1"
-    if [ "$(grep -a 'NET-GUEST' "$LOG_DIR/idle-guest.serial" | tail -1 | tr -d '\r')" = "NET-GUEST halting with interrupts off" ]; then
+    perl -0pe 's/[IWE] [a-z0-9]+: [^\n]*\n//g' "$LOG_DIR/$name.serial" >"$LOG_DIR/$name-guest.serial"
+    expect_not "$name" "PANIC|triple-faulted|lwip: assertion" "$1"
+    if [ "$(grep -a 'NET-GUEST' "$LOG_DIR/$name-guest.serial" | tail -1 | tr -d '\r')" = "NET-GUEST halting with interrupts $halt" ]; then
         echo "ok: the guest's last line is still its halt"
     else
         echo "FAIL: the guest printed after its halt"; FAILS=$((FAILS + 1))
