@@ -175,50 +175,6 @@ static bool lapic_irr_any(void)
  * APIC is costly to read), the mediators polled in between. */
 #define EXIT_IDLE_IRR_US 20
 
-static u32 idle_wanted[MAX_CPUS];
-
-/* The pause between two polls of an idle exit's wait: MWAITX with its
- * timer where the CPU has it (AMD: CPUID 0x80000001 ECX[29]; APM vol. 3
- * MONITORX/MWAITX), else a PAUSE loop. MWAITX waits at most `tsc` TSC
- * ticks (ECX[1]: EBX is a timeout in P0 clocks, the TSC's rate) for a
- * write to the monitored line (this CPU's idle_wanted: a want withdrawn)
- * or an interrupt, even a masked one (ECX[0]); EAX 0xf0 asks for no
- * C-state (the core stays in C0, quick to wake). CPL 0 needs nothing
- * more: MONITORX/MWAITX are usable at any privilege level. */
-static int idle_pause_kind = -1; /* -1 not yet known, 0 PAUSE, 1 MWAITX */
-
-static void idle_pause_pick(void)
-{
-    bool mwaitx = cpuid(0x80000000).eax >= 0x80000001 &&
-                  (cpuid(0x80000001).ecx & BIT(29));
-
-    __atomic_store_n(&idle_pause_kind, mwaitx ? 1 : 0, __ATOMIC_RELAXED);
-}
-
-const char *exit_idle_pause_name(void)
-{
-    if (__atomic_load_n(&idle_pause_kind, __ATOMIC_RELAXED) < 0)
-        idle_pause_pick();
-    return idle_pause_kind ? "MONITORX/MWAITX with its timer" : "a PAUSE loop";
-}
-
-static void idle_pause(u64 tsc)
-{
-    if (idle_pause_kind > 0) {
-        const volatile u32 *line = &idle_wanted[this_cpu()->index];
-        /* MONITORX 0f 01 fa: rAX address, ECX extensions, EDX hints */
-        __asm__ volatile(".byte 0x0f, 0x01, 0xfa" ::"a"(line), "c"(0), "d"(0) : "memory");
-        if (!*line)
-            return;
-        /* MWAITX 0f 01 fb: EAX hints, ECX extensions, EBX timeout */
-        __asm__ volatile(".byte 0x0f, 0x01, 0xfb" ::"a"(0xf0), "c"(3),
-                         "b"((u32)(tsc > 0xffffffffu ? 0xffffffffu : tsc)) : "memory");
-        return;
-    }
-    for (unsigned i = 0; i < 64; i++)
-        cpu_relax();
-}
-
 bool exit_idle_wait(void)
 {
     u64 now = rdtsc(), end = now + us_to_tsc(EXIT_IDLE_US), irr_at = now;
@@ -235,7 +191,9 @@ bool exit_idle_wait(void)
             return lapic_irr_any();
         if (now > end)
             return false;
-        idle_pause(irr_at - now);
+        /* PAUSE, not MWAITX's timed wait: docs/network.md */
+        for (unsigned i = 0; i < 64; i++)
+            cpu_relax();
     }
 }
 
@@ -368,6 +326,7 @@ static void (*const handlers[EXIT_KIND_COUNT])(struct vcpu *,
 /* [0]: exit_set_poller's; the rest exit_add_poller's */
 static void (*exit_pollers[EXIT_POLLERS])(void);
 static unsigned pollers_end; /* past the last slot ever filled: the loop's end */
+static u32 idle_wanted[MAX_CPUS];
 u32 exit_idle_total;         /* idle_wanted summed: 0 is the usual case */
 
 static void pollers_end_at_least(unsigned n)
@@ -404,8 +363,6 @@ void exit_idle_want(u32 cpu, bool on)
     if (cpu >= MAX_CPUS)
         return;
     if (on) {
-        if (__atomic_load_n(&idle_pause_kind, __ATOMIC_RELAXED) < 0)
-            idle_pause_pick();
         __atomic_add_fetch(&idle_wanted[cpu], 1, __ATOMIC_ACQ_REL);
         __atomic_add_fetch(&exit_idle_total, 1, __ATOMIC_ACQ_REL);
     } else {

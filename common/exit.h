@@ -38,10 +38,6 @@ void exit_idle_poll(void);
  * hardware): polls until an interrupt waits in this CPU's local APIC
  * (true), nothing is wanted any more or 500 us passed (false). */
 bool exit_idle_wait(void);
-/* What that wait does between two polls, for a log line: "MONITORX/MWAITX
- * with its timer" (AMD's timed wait, where the CPU has it) or "a PAUSE
- * loop". */
-const char *exit_idle_pause_name(void);
 
 /* A port range the VMM owns: its handler completes the access (and skips
  * the instruction) and returns true, or returns false to pass it on. */

@@ -457,8 +457,8 @@ static int net_start(void)
                  "timer exit)", active->name, NET_TIMER_US / 1000);
     else if (timer == -E_NOTSUP)
         log_info("net", "%s: no timer exit on this backend: polled while the guest "
-                 "idles (HLT and MWAIT of cpu %u intercepted, the wait in the VMM "
-                 "with %s)", active->name, this_cpu()->index, exit_idle_pause_name());
+                 "idles (HLT and MWAIT of cpu %u intercepted)", active->name,
+                 this_cpu()->index);
     else
         log_warn("net", "%s: the backend's timer exit failed (%d): while the guest "
                  "makes no exits, only the NIC's frames bring polls", active->name, timer);

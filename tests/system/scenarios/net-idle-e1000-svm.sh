@@ -16,12 +16,7 @@
 
 idle_boot() { # NAME FLAG HALT SESSIONS: net_guest with idle_flag FLAG
     local name=$1 flag=$2 halt=$3 sessions=$4 n S log_bytes
-    python3 "$CLIENT" syslog $SYSLOG_PORT "$LOG_DIR/syslog.txt" 100000 &
-    PIDS[syslog]=$!
-    : >"$LOG_DIR/syslog.txt"
-    mkiso "$LOG_DIR/$name.iso" "vmm.net=vmm vmm.syslog=10.0.2.2:$SYSLOG_PORT vmm.shell_password=$PASS"
-    cp "$IMG" "$LOG_DIR/$name.img"
-    printf "\\00$flag" | dd of="$LOG_DIR/$name.img" bs=1 seek=2040 conv=notrunc status=none
+    net_idle_prepare "$name" "$flag"
     qemu_start "$name" "$LOG_DIR/$name.iso" -cpu EPYC,+svm,+npt -machine q35 \
         -nic user,model=e1000,hostfwd=tcp:127.0.0.1:$SHELL_PORT-:23 \
         $(guest_qemu_disk_args "$LOG_DIR/$name.img")
@@ -29,7 +24,7 @@ idle_boot() { # NAME FLAG HALT SESSIONS: net_guest with idle_flag FLAG
     expect "$name" "NET-GUEST halting with interrupts $halt" "the guest halts with interrupts $halt"
     expect "$name" "I net: .*lwIP .* polled at guest exits \(at most every 1000 us\) only: the NIC has no MSI" \
         "the e1000 has no receive NMI"
-    expect "$name" "I net: [0-9a-f:.]+: no timer exit on this backend: polled while the guest idles \(HLT and MWAIT of cpu 0 intercepted" \
+    expect "$name" "I net: [0-9a-f:.]+: no timer exit on this backend: polled while the guest idles \(HLT and MWAIT of cpu 0 intercepted\)" \
         "the idle polls set up"
     # DHCP's exchange runs at the idle exits once the guest halted
     wait_for "$name" "I net: [0-9a-f:.]+: address 10\.0\.2\.15" 90
