@@ -191,6 +191,7 @@ bool exit_idle_wait(void)
             return lapic_irr_any();
         if (now > end)
             return false;
+        /* PAUSE, not MWAITX's timed wait: docs/network.md */
         for (unsigned i = 0; i < 64; i++)
             cpu_relax();
     }

@@ -24,7 +24,10 @@
  * on that CPU unmasks the NIC and ends that allowance.
  * Where the backend has a timer of its own (VMX's preemption timer), it
  * also brings an exit every NET_TIMER_US, for lwIP's timers and for NICs
- * without MSI; SVM has none (docs/network.md). */
+ * without MSI. Where it has none (SVM: -E_NOTSUP), the HLT and MWAIT of
+ * the CPU that started the stack exit instead (common/exit.h's idle
+ * exits, as the NVMe mediator uses them): the poll runs while that CPU's
+ * guest idles, until an interrupt waits for the guest (docs/network.md). */
 #include <common/exit.h>
 #include <common/vcpu.h>
 #include <devices/net/net.h>
@@ -441,18 +444,24 @@ static int net_start(void)
     net_shell_start();
     net_syslog_start();
     const char *polled = net_signal_start();
-    bool timer = vcpu_ops->periodic_exit(NET_TIMER_US) == 0;
+    int timer = vcpu_ops->periodic_exit(NET_TIMER_US);
+    if (timer == -E_NOTSUP)
+        exit_idle_want(this_cpu()->index, true);
     spin_unlock_irqrestore(&net_lock, flags);
     log_info("net", "%s: lwIP %s up, %s; polled at guest exits (at most every %u us) %s",
              active->name, LWIP_VERSION_STRING,
              ip_cfg.dhcp ? "asking DHCP for an address" : "static address",
              NET_POLL_US, polled);
-    if (timer)
+    if (timer == 0)
         log_info("net", "%s: also polled every %u ms at the latest (the backend's "
                  "timer exit)", active->name, NET_TIMER_US / 1000);
+    else if (timer == -E_NOTSUP)
+        log_info("net", "%s: no timer exit on this backend: polled while the guest "
+                 "idles (HLT and MWAIT of cpu %u intercepted)", active->name,
+                 this_cpu()->index);
     else
-        log_info("net", "%s: no timer exit on this backend: while the guest makes "
-                 "no exits, only the NIC's frames bring polls", active->name);
+        log_warn("net", "%s: the backend's timer exit failed (%d): while the guest "
+                 "makes no exits, only the NIC's frames bring polls", active->name, timer);
     exit_set_poller(net_poll);
     return 0;
 }

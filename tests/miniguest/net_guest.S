@@ -9,9 +9,13 @@
  * and aim the NIC's DMA at guest memory if they reached it, then prints
  * "NET-GUEST bar written". Then "NET-GUEST looping" and CPUID in a loop
  * for ever: a guest that keeps making exits, where the VMM polls its NIC
- * (devices/net/net.c). With a non-zero byte patched at 2040 (idle_flag)
- * it prints "NET-GUEST halting with interrupts off" instead and runs
- * CLI; HLT for ever: no exit at all unless the VMM brings one (net-idle). */
+ * (devices/net/net.c). With 1 patched at byte 2040 (idle_flag) it prints
+ * "NET-GUEST halting with interrupts off" instead and runs CLI; HLT for
+ * ever: no exit at all unless the VMM brings one (net-idle). With 2 it
+ * masks both PICs (no timer tick: the firmware's PIT interrupt goes
+ * nowhere; the IOAPIC's pins and the local APIC timer are left as the
+ * firmware left them, masked), prints "NET-GUEST halting with interrupts
+ * on" and runs STI; HLT for ever: an idle OS with no interrupt due. */
 #include "boot32.inc"
 
         .code32
@@ -55,11 +59,21 @@ pm32:
         call    puts
 5:      cmpb    $0, idle_flag
         je      8f
+        cmpb    $2, idle_flag
+        je      9f
         movl    $m_idle, %esi
         call    puts
         cli
 7:      hlt
         jmp     7b
+9:      movb    $0xff, %al              /* OCW1: every IRQ masked */
+        outb    %al, $0x21
+        outb    %al, $0xa1
+        movl    $m_idle_sti, %esi
+        call    puts
+        sti
+10:     hlt
+        jmp     10b
 8:      movl    $m_loop, %esi
         call    puts
 3:      xorl    %eax, %eax
@@ -80,6 +94,7 @@ m_loop:  .asciz "NET-GUEST looping\r\n"
 m_bar:   .asciz "NET-GUEST bar status="
 m_written: .asciz "NET-GUEST bar written\r\n"
 m_idle:  .asciz "NET-GUEST halting with interrupts off\r\n"
+m_idle_sti: .asciz "NET-GUEST halting with interrupts on\r\n"
         .org    2040
 idle_flag: .byte 0
         .org    2044

@@ -144,18 +144,63 @@ net_shell_poke() { # MODEL
     fi
 }
 
-# net_idle_end WHAT: after an idle net_guest's shell sessions (the guest
-# "idle" halted with interrupts off, the syslog listener in PIDS[syslog]):
-# stops both, checks the sessions' syslog lines, that nothing panicked
-# (WHAT names it) and that the guest printed nothing after its halt.
+# net_idle_prepare NAME FLAG: for an idle net_guest NAME, starts the syslog
+# listener (PIDS[syslog]), writes NAME.iso (vmm.net=vmm, syslog to the
+# host, the shell's password) and NAME.img with idle byte FLAG (1: CLI;
+# HLT, 2: both PICs masked, STI; HLT).
+net_idle_prepare() {
+    python3 "$CLIENT" syslog $SYSLOG_PORT "$LOG_DIR/syslog.txt" 100000 &
+    PIDS[syslog]=$!
+    : >"$LOG_DIR/syslog.txt"
+    mkiso "$LOG_DIR/$1.iso" "vmm.net=vmm vmm.syslog=10.0.2.2:$SYSLOG_PORT vmm.shell_password=$PASS"
+    cp "$IMG" "$LOG_DIR/$1.img"
+    printf "\\00$2" | dd of="$LOG_DIR/$1.img" bs=1 seek=2040 conv=notrunc status=none
+}
+
+# net_idle_bochs MODEL FLAG: the idle net_guest "idle" (net_idle_prepare)
+# in Bochs MODEL with Bochs' e1000 (82540EM) on slirp, hostfwd to the
+# shell on 127.0.0.1; returns once the guest halted.
+net_idle_bochs() {
+    net_idle_prepare idle "$2"
+    printf '# slirp config\nhostfwd = tcp:127.0.0.1:%s-:23\n' $SHELL_PORT >"$LOG_DIR/slirp.conf"
+    BOCHS_EXTRA="pci: enabled=1, chipset=i440fx, slot1=e1000
+e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=$LOG_DIR/slirp.conf" \
+        bochs_start idle "$1" "$LOG_DIR/idle.iso" "$LOG_DIR/idle.img"
+    wait_for idle "NET-GUEST halting|PANIC" 300
+}
+
+# net_idle_bochs_sessions BACKEND EXITS: two shell sessions ten seconds
+# apart with the Bochs idle guest: status names BACKEND, the exits line of
+# cpu0 matches EXITS, the log streams, quit.
+net_idle_bochs_sessions() {
+    local n S
+    for n in 1 2; do
+        mkdir -p "$LOG_DIR/shell$n"
+        python3 "$CLIENT" shell $SHELL_PORT "$LOG_DIR/shell$n" "$PASS" >"$LOG_DIR/shell$n.out" 2>&1
+        note "$(cat "$LOG_DIR/shell$n.out")"
+        S=$LOG_DIR/shell$n
+        check_file "$S/status.txt" "backend $1, 1 CPU" "session $n: status answers ($1)"
+        check_file "$S/exits.txt" "$2" "session $n: the exits that kept the network alive counted"
+        check_file "$S/log.txt" "I shell: session from" "session $n: the log streamed"
+        check_file "$S/quit.txt" "bye" "session $n: quit"
+        [ $n = 1 ] && sleep 10
+    done
+}
+
+# net_idle_end WHAT [NAME [HALT]]: after an idle net_guest's shell sessions
+# (the guest NAME, "idle" unless named, halted, the syslog listener in
+# PIDS[syslog]): stops both, checks the sessions' syslog lines, that
+# nothing panicked (WHAT names it) and that the guest's last line is still
+# "NET-GUEST halting with interrupts HALT" (off unless named).
 net_idle_end() {
+    local name=${2:-idle} halt=${3:-off}
     sleep 2
-    stop idle
+    stop "$name"
     kill "${PIDS[syslog]}" 2>/dev/null
     check_file "$LOG_DIR/syslog.txt" "^<134>1 - veneer veneer - shell - session from" "syslog: the sessions' lines reach the host"
-    perl -0pe 's/[IWE] [a-z0-9]+: [^\n]*\n//g' "$LOG_DIR/idle.serial" >"$LOG_DIR/idle-guest.serial"
-    expect_not idle "PANIC|triple-faulted|lwip: assertion" "$1"
-    if [ "$(grep -a 'NET-GUEST' "$LOG_DIR/idle-guest.serial" | tail -1 | tr -d '\r')" = "NET-GUEST halting with interrupts off" ]; then
+    perl -0pe 's/[IWE] [a-z0-9]+: [^\n]*\n//g' "$LOG_DIR/$name.serial" >"$LOG_DIR/$name-guest.serial"
+    expect_not "$name" "PANIC|triple-faulted|lwip: assertion" "$1"
+    if [ "$(grep -a 'NET-GUEST' "$LOG_DIR/$name-guest.serial" | tail -1 | tr -d '\r')" = "NET-GUEST halting with interrupts $halt" ]; then
         echo "ok: the guest's last line is still its halt"
     else
         echo "FAIL: the guest printed after its halt"; FAILS=$((FAILS + 1))

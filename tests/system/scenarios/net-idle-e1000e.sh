@@ -13,12 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/system/net_shell.sh"
 
-python3 "$CLIENT" syslog $SYSLOG_PORT "$LOG_DIR/syslog.txt" 100000 &
-PIDS[syslog]=$!
-: >"$LOG_DIR/syslog.txt"
-mkiso "$LOG_DIR/idle.iso" "vmm.net=vmm vmm.syslog=10.0.2.2:$SYSLOG_PORT vmm.shell_password=$PASS"
-cp "$IMG" "$LOG_DIR/idle.img"
-printf '\001' | dd of="$LOG_DIR/idle.img" bs=1 seek=2040 conv=notrunc status=none
+net_idle_prepare idle 1
 qemu_start idle "$LOG_DIR/idle.iso" -cpu EPYC,+svm,+npt -machine q35 \
     -nic user,model=e1000e,hostfwd=tcp:127.0.0.1:$SHELL_PORT-:23 \
     $(guest_qemu_disk_args "$LOG_DIR/idle.img")

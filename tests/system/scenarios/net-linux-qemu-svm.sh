@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 240
+# timeout: 420
 # The VMM's network under a real guest (docs/network.md): Debian's Linux
 # boots from the AHCI disk under Veneer with vmm.net=vmm on QEMU q35 (SVM),
 # passes its checks (hypercall, nosvm, nonic: no 8086:100e among its PCI
