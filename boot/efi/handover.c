@@ -59,6 +59,22 @@ static BOOLEAN mediated(UINT32 cc)
     return (cc >> 8) == 0x0101 || cc == 0x010601 || cc == 0x010802;
 }
 
+/* How many drivers hold the function's PciIo (opened BY_DRIVER) */
+static UINTN drivers_on(EFI_HANDLE h)
+{
+    EFI_OPEN_PROTOCOL_INFORMATION_ENTRY *e = NULL;
+    UINTN n = 0, drivers = 0;
+
+    if (EFI_ERROR(uefi_call_wrapper(BS->OpenProtocolInformation, 4, h, &PciIoProtocol,
+                                    &e, &n)))
+        return 0;
+    for (UINTN i = 0; i < n; i++)
+        if (e[i].Attributes & EFI_OPEN_PROTOCOL_BY_DRIVER)
+            drivers++;
+    FreePool(e);
+    return drivers;
+}
+
 /* Disconnects the firmware's drivers from every PCI function `want`
  * accepts (by its class code and vendor/device ID), remembering those it
  * could in out[]; `kind` names them in the lines. */
@@ -83,9 +99,14 @@ static UINTN disconnect_pci(BOOLEAN (*want)(UINT32 cc, UINT32 id), const CHAR16 
             !want(reg >> 8, id))
             continue;
         uefi_call_wrapper(pio->GetLocation, 5, pio, &seg, &bus, &dev, &fn);
+        UINTN drivers = drivers_on(h[i]);
         EFI_STATUS st = uefi_call_wrapper(BS->DisconnectController, 3, h[i], NULL, NULL);
-        Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): firmware driver "
-              L"disconnected: %r\n", kind, bus, dev, fn, reg >> 8, st);
+        if (drivers)
+            Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): firmware driver "
+                  L"disconnected: %r\n", kind, bus, dev, fn, reg >> 8, st);
+        else
+            Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): no firmware "
+                  L"driver bound\n", kind, bus, dev, fn, reg >> 8);
         if (!EFI_ERROR(st))
             out[got++] = h[i];
     }

@@ -58,6 +58,15 @@ expect probe "I tpm: PCR 9 sha256 [0-9a-f]{64}" "PCRs 0-9 (the UEFI default) log
 expect probe "I tpm: PCR 15 sha256 0{64}" "PCR 15 at its reset value"
 expect probe "W storage: key method tpm failed: no module named veneer.tpm was loaded .*; trying prompt" "the missing sealed object named"
 expect probe "I tpm: locality 0 was active before Veneer used the TPM \(the firmware's\): left active for it" "OVMF's locality left to it"
+# what veneer.efi extended: SHA-256 of the option line (veneer.cfg's one
+# line) into PCR 8, of veneer.elf into PCR 9, each once onto zeros
+extended() { python3 -c 'import hashlib,sys; print(hashlib.sha256(bytes(32) + hashlib.sha256(open(sys.argv[1],"rb").read()).digest()).hexdigest())' "$1"; }
+printf '%s' "$CRYPT_RULES $CRYPT_OPTS" >"$LOG_DIR/probe.cfg"
+if [ "$(pcr probe 8)" = "$(extended "$LOG_DIR/probe.cfg")" ] && [ "$(pcr probe 9)" = "$(extended "$ELF")" ]; then
+    echo "ok   probe: PCR 8 = the option line's extend, PCR 9 = veneer.elf's"
+else
+    echo "FAIL probe: PCR 8/9 are not the option line's and veneer.elf's extends"; FAILS=$((FAILS + 1))
+fi
 for i in 0 4 7 8 9; do
     [ -n "$(pcr probe $i)" ] && [ "$(pcr probe $i)" != "$(printf '%064d' 0)" ] || {
         echo "FAIL probe: PCR $i is not measured"; FAILS=$((FAILS + 1)); }
