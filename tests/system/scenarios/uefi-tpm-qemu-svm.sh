@@ -17,7 +17,9 @@
 #           guest's own unseal of the same object fails;
 #  changed: the same ESP with one more option in veneer.cfg: PCR 8
 #           differs, TPM2_Unseal fails, veneer.efi asks for the passphrase,
-#           which unlocks the disk (the disk key is the passphrase's).
+#           which unlocks the disk (the disk key is the passphrase's);
+#  badblob: a truncated veneer.tpm: refused by the VMM in one line, and an
+#           empty veneer.jwe: refused by veneer.efi in one line; the prompt.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../crypt.sh"
 . "$(dirname "$0")/../uefi.sh"
@@ -54,6 +56,7 @@ uefi_crypt_boot_prepare
 stop probe.swtpm
 expect probe "veneer.efi: veneer.elf measured into PCR 9" "veneer.efi measures veneer.elf"
 expect probe "veneer.efi: veneer.cfg option line measured into PCR 8" "veneer.efi measures the option line"
+expect probe "veneer.efi: vmm.key= lists tpm but \\\\EFI\\\\BOOT\\\\veneer.tpm cannot be read: Not Found" "veneer.efi names the missing sealed object"
 expect probe "I tpm: PCR 9 sha256 [0-9a-f]{64}" "PCRs 0-9 (the UEFI default) logged"
 expect probe "I tpm: PCR 15 sha256 0{64}" "PCR 15 at its reset value"
 expect probe "W storage: key method tpm failed: no module named veneer.tpm was loaded .*; trying prompt" "the missing sealed object named"
@@ -68,8 +71,9 @@ else
     echo "FAIL probe: PCR 8/9 are not the option line's and veneer.elf's extends"; FAILS=$((FAILS + 1))
 fi
 for i in 0 4 7 8 9; do
-    [ -n "$(pcr probe $i)" ] && [ "$(pcr probe $i)" != "$(printf '%064d' 0)" ] || {
-        echo "FAIL probe: PCR $i is not measured"; FAILS=$((FAILS + 1)); }
+    if [ -z "$(pcr probe $i)" ] || [ "$(pcr probe $i)" = "$(printf '%064d' 0)" ]; then
+        echo "FAIL probe: PCR $i is not measured"; FAILS=$((FAILS + 1))
+    fi
 done
 
 # seal the disk key to those values (swtpm as a server for tpm2-tools)
@@ -127,4 +131,18 @@ if [ "$(pcr changed 8)" != "$(pcr unseal 8)" ] && [ "$(pcr changed 9)" = "$(pcr 
 else
     echo "FAIL changed: PCR 8 should differ and PCR 4, 9 not"; FAILS=$((FAILS + 1))
 fi
+
+# badblob: a truncated sealed object (refused by the VMM in one line) and
+# an empty veneer.jwe (refused by veneer.efi, not passed) on the ESP
+head -c 200 "$LOG_DIR/veneer.tpm" >"$LOG_DIR/short.tpm"
+: >"$LOG_DIR/veneer.jwe"
+mcopy -o -i "$LOG_DIR/veneer-esp.img" "$LOG_DIR/short.tpm" ::/EFI/BOOT/veneer.tpm
+mcopy -o -i "$LOG_DIR/veneer-esp.img" "$LOG_DIR/veneer.jwe" ::/EFI/BOOT/veneer.jwe
+uefi_crypt_boot_start badblob
+wait_for badblob 'Veneer: disk passphrase: |refusing|PANIC' 240
+stop badblob; stop badblob.swtpm
+expect badblob "veneer.efi: \\\\EFI\\\\BOOT\\\\veneer.jwe is 0 bytes \(want 1 to 16384\): not passed to the VMM" "an empty file refused by veneer.efi in one line"
+expect badblob "W storage: key method tpm failed: the sealed object has no TPM2B_PUBLIC after its [0-9]+-byte TPM2B_PRIVATE; trying prompt" "a truncated sealed object refused in one line"
+expect badblob "I tpm: PCR 15 extended" "PCR 15 extended all the same"
+expect badblob "Veneer: disk passphrase: " "veneer.efi asks for the passphrase"
 finish
