@@ -79,6 +79,7 @@ static UINTN drivers_on(EFI_HANDLE h)
  * accepts (by its class code and vendor/device ID), remembering those it
  * could in out[]; `kind` names them in the lines. */
 static UINTN disconnect_pci(BOOLEAN (*want)(UINT32 cc, UINT32 id), const CHAR16 *kind,
+                            void (*still_bound)(EFI_HANDLE h),
                             EFI_HANDLE *out, UINTN cap)
 {
     EFI_HANDLE *h = NULL;
@@ -101,13 +102,17 @@ static UINTN disconnect_pci(BOOLEAN (*want)(UINT32 cc, UINT32 id), const CHAR16 
         uefi_call_wrapper(pio->GetLocation, 5, pio, &seg, &bus, &dev, &fn);
         UINTN drivers = drivers_on(h[i]);
         EFI_STATUS st = uefi_call_wrapper(BS->DisconnectController, 3, h[i], NULL, NULL);
+        UINTN left = drivers ? drivers_on(h[i]) : 0;
         if (drivers)
             Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): firmware driver "
-                  L"disconnected: %r\n", kind, bus, dev, fn, reg >> 8, st);
+                  L"disconnected: %r (drivers bound: %u before, %u after)\n", kind,
+                  bus, dev, fn, reg >> 8, st, drivers, left);
         else
             Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): no firmware "
                   L"driver bound\n", kind, bus, dev, fn, reg >> 8);
-        if (!EFI_ERROR(st))
+        if (left && still_bound)
+            still_bound(h[i]);
+        if (!EFI_ERROR(st) || (drivers && !left))
             out[got++] = h[i];
     }
     FreePool(h);
@@ -121,7 +126,8 @@ static BOOLEAN storage_wanted(UINT32 cc, UINT32 id)
 
 void storage_disconnect(void)
 {
-    nctrls = disconnect_pci(storage_wanted, L"storage controller", ctrls, MAX_CTRL);
+    nctrls = disconnect_pci(storage_wanted, L"storage controller", NULL, ctrls,
+                            MAX_CTRL);
 }
 
 void storage_reconnect(void)
@@ -151,9 +157,47 @@ static BOOLEAN vmm_nic(UINT32 cc, UINT32 id)
     return (cc >> 16) == 0x02 && (id == 0x100e8086 || id == 0x10d38086);
 }
 
+/* A driver that will not be disconnected (QEMU's iPXE option ROM driver
+ * under OVMF: DisconnectController answers Not Found) keeps the NIC: its
+ * network interfaces (SNP, on the NIC's handle or its children, whose
+ * device paths start with the NIC's) are shut down and stopped instead,
+ * so the driver closes the NIC itself and the firmware's network stack
+ * stops polling it (its Receive answers EFI_NOT_STARTED). */
+static void nic_quiesce(EFI_HANDLE nic)
+{
+    EFI_DEVICE_PATH *np = DevicePathFromHandle(nic);
+    EFI_HANDLE *h = NULL;
+    UINTN n = 0, stopped = 0, len;
+
+    if (!np || EFI_ERROR(LibLocateHandle(ByProtocol, &SimpleNetworkProtocol, NULL,
+                                         &n, &h))) {
+        Print(L"veneer.efi: network controller: its firmware driver stays bound "
+              L"and it has no network interface to stop\n");
+        return;
+    }
+    len = DevicePathSize(np) - sizeof(EFI_DEVICE_PATH); /* without the end */
+    for (UINTN i = 0; i < n; i++) {
+        EFI_DEVICE_PATH *sp = DevicePathFromHandle(h[i]);
+        EFI_SIMPLE_NETWORK_PROTOCOL *snp;
+        if (!sp || DevicePathSize(sp) < len || CompareMem(sp, np, len) ||
+            EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, h[i],
+                                        &SimpleNetworkProtocol, (void **)&snp)))
+            continue;
+        EFI_STATUS sd = uefi_call_wrapper(snp->Shutdown, 1, snp);
+        EFI_STATUS sp_st = uefi_call_wrapper(snp->Stop, 1, snp);
+        Print(L"veneer.efi: network controller: its firmware driver stays bound; "
+              L"its network interface shut down (%r) and stopped (%r)\n", sd, sp_st);
+        stopped++;
+    }
+    FreePool(h);
+    if (!stopped)
+        Print(L"veneer.efi: network controller: its firmware driver stays bound "
+              L"and it has no network interface to stop\n");
+}
+
 void nic_disconnect(void)
 {
-    nnics = disconnect_pci(vmm_nic, L"network controller", nics, 8);
+    nnics = disconnect_pci(vmm_nic, L"network controller", nic_quiesce, nics, 8);
 }
 
 void nic_reconnect(void)

@@ -12,10 +12,12 @@
 #  unlock:  vmm.key=tang,prompt: no prompt; the firmware reads GRUB, the
 #           kernel and the initramfs from the encrypted namespace, Linux
 #           boots and passes its disk check; tangd logged the request;
-#  rom:     the e1000 with QEMU's iPXE option ROM, whose UEFI driver OVMF
-#           binds (as a laptop's firmware drives its NIC): veneer.efi
-#           disconnects it before the VMM takes the NIC and leaves it
-#           without a driver after; the key is recovered all the same;
+#  rom:     the e1000 with QEMU's iPXE option ROM and a boot index, so
+#           OVMF connects it and binds the ROM's UEFI driver (as a laptop's
+#           firmware drives its NIC): veneer.efi disconnects it (OVMF
+#           answers Not Found, yet no driver holds the NIC after) before the
+#           VMM takes the NIC, and no driver binds to it after; the key is
+#           recovered all the same, and Linux starts;
 #  stopped: the server stopped (vmm.tang_timeout=5): one line, then
 #           veneer.efi asks for the passphrase (the disk key is the
 #           passphrase's), which the VMM accepts.
@@ -64,16 +66,19 @@ else
 fi
 uefi_crypt_boot_expect unlock
 
-# rom: the firmware drives the NIC (its option ROM's driver)
+# rom: the firmware drives the NIC (its option ROM's driver; OVMF connects
+# only the devices QEMU's boot order names, hence the bootindex)
 uefi_crypt_hook() {
-    UEFI_EXTRA="-netdev user,id=n0 -device e1000,netdev=n0,addr=10.0"
+    UEFI_EXTRA="-netdev user,id=n0 -device e1000,netdev=n0,addr=10.0,bootindex=5"
 }
 uefi_crypt_boot_start rom
-wait_for rom 'veneer.efi: starting Boot|refusing to start|PANIC|disk passphrase' 300
+wait_for rom '^GUEST-CHECK hypercall|refusing to start|PANIC|disk passphrase' 400
 stop rom
-expect rom "veneer.efi: network controller 00:10.0 \(class 020000\): firmware driver disconnected: Success" "the firmware's NIC driver disconnected before the VMM"
-expect rom "I storage: keys from method tang \(vmm.key=tang,prompt\)" "tang gave the key through the NIC the firmware had driven"
+expect rom "veneer.efi: network controller 00:10.0 \(class 020000\): firmware driver disconnected: .* \(drivers bound: [1-9][0-9]* before, 0 after\)" "the ROM's driver was bound, and is disconnected"
 expect rom "veneer.efi: network controller 0 taken by the VMM \(it reads as absent\): left without a firmware driver" "the NIC left without a firmware driver"
+expect rom "I e1000: 00:10.0: MAC .*link up" "the VMM takes the NIC"
+expect rom "I storage: keys from method tang \(vmm.key=tang,prompt\)" "tang gave the key through the NIC the firmware had driven"
+expect rom "^GUEST-CHECK hypercall PASS" "Linux runs under Veneer"
 expect_not rom "disk passphrase|PANIC|refusing" "no prompt, no panic"
 tang_stop tangd
 uefi_crypt_hook() {
