@@ -157,12 +157,12 @@ static BOOLEAN vmm_nic(UINT32 cc, UINT32 id)
     return (cc >> 16) == 0x02 && (id == 0x100e8086 || id == 0x10d38086);
 }
 
-/* A driver that will not be disconnected (QEMU's iPXE option ROM driver
- * under OVMF: DisconnectController answers Not Found) keeps the NIC: its
- * network interfaces (SNP, on the NIC's handle or its children, whose
- * device paths start with the NIC's) are shut down and stopped instead,
- * so the driver closes the NIC itself and the firmware's network stack
- * stops polling it (its Receive answers EFI_NOT_STARTED). */
+/* A driver still bound after DisconnectController (whatever it answered:
+ * OVMF answers Not Found for QEMU's iPXE ROM driver and yet none is left)
+ * keeps the NIC: its network interfaces (SNP, on the NIC's handle or its
+ * children, whose device paths start with the NIC's) are shut down and
+ * stopped instead, so the driver closes the NIC itself and the firmware's
+ * network stack stops polling it (its Receive answers EFI_NOT_STARTED). */
 static void nic_quiesce(EFI_HANDLE nic)
 {
     EFI_DEVICE_PATH *np = DevicePathFromHandle(nic);

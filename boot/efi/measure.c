@@ -22,6 +22,9 @@ struct tcg2_event {
     UINT32 event_type;
     UINT8 data[64];
 } __attribute__((packed));
+_Static_assert(__builtin_offsetof(struct tcg2_event, header_size) == 4 &&
+               __builtin_offsetof(struct tcg2_event, pcr) == 10 &&
+               __builtin_offsetof(struct tcg2_event, data) == 18, "EFI_TCG2_EVENT");
 
 struct tcg2_protocol {
     EFI_STATUS (EFIAPI *get_capability)(void);
