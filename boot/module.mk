@@ -15,7 +15,7 @@ EFI_CFLAGS := -std=gnu11 -I$(EFI_INC) -I$(EFI_INC)/x86_64 -Iplatform/include \
 	-maccumulate-outgoing-args -DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI=0 \
 	-O2 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-pointer-sign
 EFI_OBJS   := $(TOP)/efi/veneer_efi.o $(TOP)/efi/handover.o $(TOP)/efi/loadopt.o \
-	$(TOP)/efi/enter.o
+	$(TOP)/efi/measure.o $(TOP)/efi/enter.o
 
 $(TOP)/efi/%.o: boot/efi/%.c boot/efi/loader.h boot/efi/loadopt.h platform/include/platform/uefi_params.h
 	@mkdir -p $(dir $@)

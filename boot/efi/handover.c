@@ -59,31 +59,75 @@ static BOOLEAN mediated(UINT32 cc)
     return (cc >> 8) == 0x0101 || cc == 0x010601 || cc == 0x010802;
 }
 
-void storage_disconnect(void)
+/* How many drivers hold the function's PciIo (opened BY_DRIVER) */
+static UINTN drivers_on(EFI_HANDLE h)
+{
+    EFI_OPEN_PROTOCOL_INFORMATION_ENTRY *e = NULL;
+    UINTN n = 0, drivers = 0;
+
+    if (EFI_ERROR(uefi_call_wrapper(BS->OpenProtocolInformation, 4, h, &PciIoProtocol,
+                                    &e, &n)))
+        return 0;
+    for (UINTN i = 0; i < n; i++)
+        if (e[i].Attributes & EFI_OPEN_PROTOCOL_BY_DRIVER)
+            drivers++;
+    FreePool(e);
+    return drivers;
+}
+
+/* Disconnects the firmware's drivers from every PCI function `want`
+ * accepts (by its class code and vendor/device ID), remembering those it
+ * could in out[]; `kind` names them in the lines. */
+static UINTN disconnect_pci(BOOLEAN (*want)(UINT32 cc, UINT32 id), const CHAR16 *kind,
+                            void (*still_bound)(EFI_HANDLE h),
+                            EFI_HANDLE *out, UINTN cap)
 {
     EFI_HANDLE *h = NULL;
-    UINTN n = 0;
+    UINTN n = 0, got = 0;
 
     if (EFI_ERROR(LibLocateHandle(ByProtocol, &PciIoProtocol, NULL, &n, &h)))
-        return;
-    for (UINTN i = 0; i < n && nctrls < MAX_CTRL; i++) {
+        return 0;
+    for (UINTN i = 0; i < n && got < cap; i++) {
         EFI_PCI_IO_PROTOCOL *pio;
-        UINT32 reg = 0;
+        UINT32 reg = 0, id = 0;
         UINTN seg, bus, dev, fn;
         if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, h[i], &PciIoProtocol,
                                         (void **)&pio)) ||
             EFI_ERROR(uefi_call_wrapper(pio->Pci.Read, 5, pio, EfiPciIoWidthUint32,
+                                        0, 1, &id)) ||
+            EFI_ERROR(uefi_call_wrapper(pio->Pci.Read, 5, pio, EfiPciIoWidthUint32,
                                         8, 1, &reg)) ||
-            !mediated(reg >> 8))
+            !want(reg >> 8, id))
             continue;
         uefi_call_wrapper(pio->GetLocation, 5, pio, &seg, &bus, &dev, &fn);
+        UINTN drivers = drivers_on(h[i]);
         EFI_STATUS st = uefi_call_wrapper(BS->DisconnectController, 3, h[i], NULL, NULL);
-        Print(L"veneer.efi: storage controller %02x:%02x.%x (class %06x): "
-              L"firmware driver disconnected: %r\n", bus, dev, fn, reg >> 8, st);
-        if (!EFI_ERROR(st))
-            ctrls[nctrls++] = h[i];
+        UINTN left = drivers ? drivers_on(h[i]) : 0;
+        if (drivers)
+            Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): firmware driver "
+                  L"disconnected: %r (drivers bound: %u before, %u after)\n", kind,
+                  bus, dev, fn, reg >> 8, st, drivers, left);
+        else
+            Print(L"veneer.efi: %s %02x:%02x.%x (class %06x): no firmware "
+                  L"driver bound\n", kind, bus, dev, fn, reg >> 8);
+        if (left && still_bound)
+            still_bound(h[i]);
+        if (!EFI_ERROR(st) || (drivers && !left))
+            out[got++] = h[i];
     }
     FreePool(h);
+    return got;
+}
+
+static BOOLEAN storage_wanted(UINT32 cc, UINT32 id)
+{
+    return mediated(cc);
+}
+
+void storage_disconnect(void)
+{
+    nctrls = disconnect_pci(storage_wanted, L"storage controller", NULL, ctrls,
+                            MAX_CTRL);
 }
 
 void storage_reconnect(void)
@@ -93,6 +137,85 @@ void storage_reconnect(void)
                                           NULL, TRUE);
         Print(L"veneer.efi: storage controller %u reconnected (mediated): %r\n",
               i, st);
+    }
+}
+
+/* ---- the NIC the VMM takes (vmm.net=vmm) --------------------------------
+ * A firmware with a driver for it (a UEFI network driver, from the NIC's
+ * option ROM or built in) runs the NIC: receive rings in its memory, a
+ * timer polling it. The VMM resets the NIC it takes and conceals it, so
+ * the driver would go on polling registers that read all ones. So every
+ * NIC of the models the VMM drives (Intel 82540EM 8086:100e, 82574L
+ * 8086:10d3) gets its firmware driver disconnected before the call, and
+ * connected again after: the one the VMM took then reads as absent and no
+ * driver binds to it; the others (vmm.pci=pass=) go back to the firmware. */
+static EFI_HANDLE nics[8];
+static UINTN nnics;
+
+static BOOLEAN vmm_nic(UINT32 cc, UINT32 id)
+{
+    return (cc >> 16) == 0x02 && (id == 0x100e8086 || id == 0x10d38086);
+}
+
+/* A driver still bound after DisconnectController (whatever it answered:
+ * OVMF answers Not Found for QEMU's iPXE ROM driver and yet none is left)
+ * keeps the NIC: its network interfaces (SNP, on the NIC's handle or its
+ * children, whose device paths start with the NIC's) are shut down and
+ * stopped instead, so the driver closes the NIC itself and the firmware's
+ * network stack stops polling it (its Receive answers EFI_NOT_STARTED). */
+static void nic_quiesce(EFI_HANDLE nic)
+{
+    EFI_DEVICE_PATH *np = DevicePathFromHandle(nic);
+    EFI_HANDLE *h = NULL;
+    UINTN n = 0, stopped = 0, len;
+
+    if (!np || EFI_ERROR(LibLocateHandle(ByProtocol, &SimpleNetworkProtocol, NULL,
+                                         &n, &h))) {
+        Print(L"veneer.efi: network controller: its firmware driver stays bound "
+              L"and it has no network interface to stop\n");
+        return;
+    }
+    len = DevicePathSize(np) - sizeof(EFI_DEVICE_PATH); /* without the end */
+    for (UINTN i = 0; i < n; i++) {
+        EFI_DEVICE_PATH *sp = DevicePathFromHandle(h[i]);
+        EFI_SIMPLE_NETWORK_PROTOCOL *snp;
+        if (!sp || DevicePathSize(sp) < len || CompareMem(sp, np, len) ||
+            EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, h[i],
+                                        &SimpleNetworkProtocol, (void **)&snp)))
+            continue;
+        EFI_STATUS sd = uefi_call_wrapper(snp->Shutdown, 1, snp);
+        EFI_STATUS sp_st = uefi_call_wrapper(snp->Stop, 1, snp);
+        Print(L"veneer.efi: network controller: its firmware driver stays bound; "
+              L"its network interface shut down (%r) and stopped (%r)\n", sd, sp_st);
+        stopped++;
+    }
+    FreePool(h);
+    if (!stopped)
+        Print(L"veneer.efi: network controller: its firmware driver stays bound "
+              L"and it has no network interface to stop\n");
+}
+
+void nic_disconnect(void)
+{
+    nnics = disconnect_pci(vmm_nic, L"network controller", nic_quiesce, nics, 8);
+}
+
+void nic_reconnect(void)
+{
+    for (UINTN i = 0; i < nnics; i++) {
+        EFI_PCI_IO_PROTOCOL *pio;
+        UINT32 id = 0;
+        if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, nics[i], &PciIoProtocol,
+                                         (void **)&pio)))
+            uefi_call_wrapper(pio->Pci.Read, 5, pio, EfiPciIoWidthUint32, 0, 1, &id);
+        if (id == 0xffffffff || id == 0) {
+            Print(L"veneer.efi: network controller %u taken by the VMM (it reads "
+                  L"as absent): left without a firmware driver\n", i);
+            continue;
+        }
+        EFI_STATUS st = uefi_call_wrapper(BS->ConnectController, 4, nics[i], NULL,
+                                          NULL, TRUE);
+        Print(L"veneer.efi: network controller %u reconnected: %r\n", i, st);
     }
 }
 

@@ -1,7 +1,9 @@
 /* veneer.efi: starts Veneer from UEFI (docs/uefi.md).
  *
  * From its own directory on the ESP it reads veneer.elf, veneer.cfg (the
- * option line, optional) and veneer.key (optional), reserves the VMM
+ * option line, optional) and the key methods' files (veneer.key,
+ * veneer.jwe, veneer.tpm: optional), measures veneer.elf and the option
+ * line into the TPM when the firmware has one (measure.c), reserves the VMM
  * region through boot services as EfiReservedMemoryType (the OS never gets
  * it), loads the image there, passes the VMM UUID-tagged parameter blocks
  * (platform/include/platform/uefi_params.h) and calls its UEFI entry. The
@@ -135,28 +137,101 @@ static void options_from_cfg(struct file *cfg, char *out, UINTN cap)
     out[n] = 0;
 }
 
-/* vmm.mem=SIZE from the option line (the VMM checks it again). */
-static UINT64 vmm_mem_option(const char *opts)
+/* The value of option `key` ("vmm.mem=") on the option line, NULL if it
+ * is not there (the VMM parses the line again; the loader reads only what
+ * it needs first). */
+static const char *option_value(const char *opts, const char *key)
 {
-    const char *key = "vmm.mem=";
-
     for (const char *p = opts; *p; p++) {
         if (p != opts && p[-1] != ' ')
             continue;
         UINTN k = 0;
         while (key[k] && p[k] == key[k])
             k++;
-        if (key[k])
-            continue;
-        UINT64 v = 0;
-        for (p += k; *p >= '0' && *p <= '9'; p++)
-            v = v * 10 + (UINT64)(*p - '0');
-        if (*p == 'G' || *p == 'g') v <<= 30;
-        else if (*p == 'M' || *p == 'm') v <<= 20;
-        else if (*p == 'K' || *p == 'k') v <<= 10;
-        return v ? v : DEFAULT_MEM;
+        if (!key[k])
+            return p + k;
     }
-    return DEFAULT_MEM;
+    return NULL;
+}
+
+/* vmm.mem=SIZE from the option line (the VMM checks it again). */
+static UINT64 vmm_mem_option(const char *opts)
+{
+    const char *p = option_value(opts, "vmm.mem=");
+    UINT64 v = 0;
+
+    if (!p)
+        return DEFAULT_MEM;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (UINT64)(*p - '0');
+    if (*p == 'G' || *p == 'g') v <<= 30;
+    else if (*p == 'M' || *p == 'm') v <<= 20;
+    else if (*p == 'K' || *p == 'k') v <<= 10;
+    return v ? v : DEFAULT_MEM;
+}
+
+/* TRUE when vmm.key= lists `method` (the default, auto, means the key
+ * file or the prompt). */
+static BOOLEAN key_method_listed(const char *opts, const char *method)
+{
+    const char *p = option_value(opts, "vmm.key=");
+
+    if (!p)
+        p = "auto";
+    while (*p && *p != ' ') {
+        UINTN k = 0;
+        while (method[k] && p[k] == method[k])
+            k++;
+        if (!method[k] && (p[k] == ',' || p[k] == ' ' || !p[k]))
+            return TRUE;
+        while (*p && *p != ' ' && *p != ',')
+            p++;
+        if (*p == ',')
+            p++;
+    }
+    return FALSE;
+}
+
+/* The files the VMM's key methods read, passed as MODULE blocks under
+ * the names GRUB's module2 gives them on the BIOS path: the key file
+ * (vmm.key=module, or auto), the Tang binding clevis wrote (tang) and the
+ * TPM-sealed object tools/tpm-seal.sh wrote (tpm). The VMM parses them
+ * and refuses what is malformed; the loader refuses only an empty or
+ * oversized file, and says when a method vmm.key= lists has no file. */
+static const struct {
+    CHAR16 *file;
+    char name[16];
+    const char *method;
+    UINTN max;
+} module_files[] = {
+    { L"veneer.key", "veneer.key", "module", 4 * 64 },
+    { L"veneer.jwe", "veneer.jwe", "tang", 16384 },  /* TANG_JWE_MAX */
+    { L"veneer.tpm", "veneer.tpm", "tpm", 4096 },    /* TPM_BUF_MAX */
+};
+#define NMODULES (sizeof(module_files) / sizeof(module_files[0]))
+
+static void read_modules(EFI_FILE_HANDLE root, CHAR16 *dir, const char *opts,
+                         struct file mods[NMODULES])
+{
+    for (UINTN i = 0; i < NMODULES; i++) {
+        struct file *f = &mods[i];
+        EFI_STATUS st = read_file(root, dir, module_files[i].file, f);
+        BOOLEAN wanted = key_method_listed(opts, module_files[i].method);
+
+        if (EFI_ERROR(st)) {
+            f->data = NULL;
+            if (st != EFI_NOT_FOUND || wanted)
+                Print(L"veneer.efi: vmm.key= %a %a but %s%s cannot be read: %r\n",
+                      wanted ? "lists" : "does not list", module_files[i].method,
+                      dir, module_files[i].file, st);
+        } else if (f->size == 0 || f->size > module_files[i].max) {
+            Print(L"veneer.efi: %s%s is %lu bytes (want 1 to %lu): not passed "
+                  L"to the VMM\n", dir, module_files[i].file, (UINT64)f->size,
+                  (UINT64)module_files[i].max);
+            ZeroMem(f->data, f->size);
+            f->data = NULL;
+        }
+    }
 }
 
 static EFI_STATUS get_memory_map(EFI_MEMORY_DESCRIPTOR **map, UINTN *size,
@@ -377,7 +452,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         u_wake[16] = UEFI_UUID_WAKE;
     EFI_LOADED_IMAGE *li;
     EFI_STATUS st;
-    struct file elf, cfg = { 0, 0 }, key = { 0, 0 };
+    struct file elf, cfg = { 0, 0 }, mods[NMODULES];
     void *wake = NULL; /* the S3 wake's page-table pages */
     static char opts[1024];
 
@@ -408,7 +483,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     }
     if (!EFI_ERROR(read_file(root, dir, L"veneer.cfg", &cfg)))
         options_from_cfg(&cfg, opts, sizeof(opts));
-    read_file(root, dir, L"veneer.key", &key);
+    read_modules(root, dir, opts, mods);
+    /* the firmware measured veneer.efi (PCR 4); what it loads, here */
+    if (have_tpm()) {
+        measure(9, elf.data, elf.size, "veneer.elf");
+        measure(8, opts, strlena((CHAR8 *)opts), "veneer.cfg option line");
+    }
 
     UINT64 size = vmm_mem_option(opts), base, entry, cr3;
     if (size % TWO_MB || size < TWO_MB * 8 || size > (1ULL << 30)) {
@@ -454,12 +534,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     struct uefi_param_options *o = ADD(o, sizeof(*o) + olen);
     head(o, u_opt, (UINT32)(sizeof(*o) + olen));
     CopyMem(o->line, opts, olen);
-    if (key.data) {
+    for (UINTN i = 0; i < NMODULES; i++) {
+        if (!mods[i].data)
+            continue;
         struct uefi_param_module *m = ADD(m, sizeof(*m));
         head(m, u_mod, sizeof(*m));
-        m->start = (UINT64)(UINTN)key.data;
-        m->end = m->start + key.size;
-        CopyMem(m->name, "veneer.key", 11);
+        m->start = (UINT64)(UINTN)mods[i].data;
+        m->end = m->start + mods[i].size;
+        CopyMem(m->name, (void *)module_files[i].name, sizeof(module_files[i].name));
     }
     /* Pages for a 64-bit S3 wake's page tables, reserved for good (the
      * VMM writes them at the wake; without them such a wake is refused). */
@@ -477,6 +559,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     ptrs[np] = 0;
 
     storage_disconnect();
+    const char *net = option_value(opts, "vmm.net=");
+    BOOLEAN take_nic = net && net[0] == 'v' && net[1] == 'm' && net[2] == 'm' &&
+                       (net[3] == ' ' || !net[3]);
+    if (take_nic)
+        nic_disconnect();
     /* the memory map last: nothing allocates after it */
     EFI_MEMORY_DESCRIPTOR *map;
     UINTN msize, dsize;
@@ -503,6 +590,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         Print(L"veneer.efi: no disk passphrase was passed on: encrypted "
               L"ranges stay unreadable\n");
     storage_reconnect();
+    if (take_nic)
+        nic_reconnect();
     /* Whoever started us may hold pointers into the drivers just
      * reconnected (GRUB does): go on with the boot option ourselves. */
     st = boot_next_option(image);
@@ -511,6 +600,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 fail_reconnect:
     storage_reconnect();
+    if (take_nic)
+        nic_reconnect();
 
 fail:
     Print(L"veneer.efi: cannot start Veneer: %r\n", st);

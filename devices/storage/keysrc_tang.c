@@ -91,8 +91,9 @@ static int load_binding(char *why, size_t whylen)
     int r;
 
     if (!m) {
-        ksnprintf(why, whylen, "no module named %s was loaded (module2 "
-                  "/boot/veneer.jwe %s)", JWE_MODULE, JWE_MODULE);
+        ksnprintf(why, whylen, "no module named %s was loaded (GRUB: module2 "
+                  "/boot/%s %s; UEFI: %s beside veneer.efi)", JWE_MODULE,
+                  JWE_MODULE, JWE_MODULE, JWE_MODULE);
         return -E_NOENT;
     }
     u64 len = m->end - m->start;

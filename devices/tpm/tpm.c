@@ -20,10 +20,12 @@
 #define TPM_LOCK_PCR 15
 #define KEY_BYTES 64
 
-static char pcrs_opt[64] = "0-7";
+static char pcrs_opt[64];
 OPTION_STRING("vmm.tpm_pcrs", pcrs_opt,
               "PCRs (SHA-256 bank) the TPM-sealed key's policy covers, e.g. 0-7 "
-              "(PCR 15, extended once the key is read, is always added)");
+              "(default 0-7, and 0-9 when veneer.efi started Veneer: it "
+              "measures veneer.elf into 9, the option line into 8; PCR 15, "
+              "extended once the key is read, is always added)");
 static u64 parent_handle = 0x81000001;
 OPTION_UINT("vmm.tpm_parent", parent_handle, 0x81000000, 0x81ffffff,
             "persistent handle of the storage key the sealed object was created "
@@ -37,6 +39,8 @@ static int tpm_options(void)
 {
     char why[80];
 
+    if (!pcrs_opt[0])
+        ksnprintf(pcrs_opt, sizeof(pcrs_opt), "%s", boot_info.uefi_entry ? "0-9" : "0-7");
     if (tpm_pcr_mask_parse(pcrs_opt, &pcr_mask, why, sizeof(why)) < 0) {
         log_err("tpm", "vmm.tpm_pcrs=%s: %s", pcrs_opt, why);
         return -E_INVAL;
@@ -45,6 +49,18 @@ static int tpm_options(void)
 }
 /* before storage_init (devices, 05) asks for the key */
 INIT_FUNC(devices, 01, tpm_options);
+
+/* Closes the TIS, saying once when locality 0 stays with the firmware */
+static void close_tis(void)
+{
+    static bool said;
+
+    if (tis_close() && !said) {
+        said = true;
+        log_info("tpm", "locality 0 was active before Veneer used the TPM (the "
+                 "firmware's): left active for it");
+    }
+}
 
 static struct tpm_cmd cmd;
 static u8 resp[TPM_BUF_MAX];
@@ -283,8 +299,9 @@ int keysrc_tpm_get(u8 key[KEY_BYTES], char *why, size_t whylen)
     if (r < 0) {
         /* nothing to unseal with: still close the door */
     } else if (!m) {
-        ksnprintf(why, whylen, "no module named %s was loaded (module2 "
-                  "/boot/veneer.tpm veneer.tpm)", TPM_MODULE);
+        ksnprintf(why, whylen, "no module named %s was loaded (GRUB: module2 "
+                  "/boot/%s %s; UEFI: %s beside veneer.efi)", TPM_MODULE,
+                  TPM_MODULE, TPM_MODULE, TPM_MODULE);
         r = -E_NOENT;
     } else {
         r = unseal(phys_to_virt(m->start), m->end - m->start, mask, key, why,
@@ -301,7 +318,7 @@ int keysrc_tpm_get(u8 key[KEY_BYTES], char *why, size_t whylen)
             log_warn("tpm", "PCR %d not extended: %s", TPM_LOCK_PCR, capwhy);
         }
     }
-    tis_close();
+    close_tis();
     if (r == 0)
         log_info("tpm", "key unsealed (PCRs %s and %d, parent 0x%llx)", pcrs_opt,
                  TPM_LOCK_PCR, (unsigned long long)parent_handle);
@@ -323,7 +340,7 @@ static int tpm_cap_boot(void)
     }
     if (cap(why, sizeof(why)) < 0)
         log_warn("tpm", "PCR %d not extended: %s", TPM_LOCK_PCR, why);
-    tis_close();
+    close_tis();
     return 0;
 }
 INIT_FUNC(late, 00, tpm_cap_boot);

@@ -100,6 +100,11 @@ static u32 burst(void)
     }
 }
 
+/* Locality 0 was already active at tis_open: the firmware holds it (EDK2
+ * requests it once at start and sends every later command, its
+ * measurements of what it loads among them, without asking again). */
+static bool found_active;
+
 int tis_open(char *why, size_t whylen)
 {
     u32 id = rd32(TIS_DID_VID), sts, intf;
@@ -118,7 +123,8 @@ int tis_open(char *why, size_t whylen)
                   id, intf, intf == INTF_CRB ? " (CRB)" : "");
         return -E_NOTSUP;
     }
-    if (!(acc & ACCESS_ACTIVE)) {
+    found_active = (acc & ACCESS_ACTIVE) != 0;
+    if (!found_active) {
         wr8(TIS_ACCESS, ACCESS_REQUEST);
         if (wait_access(ACCESS_VALID | ACCESS_ACTIVE, ACCESS_VALID | ACCESS_ACTIVE,
                         TIMEOUT_A_US) < 0) {
@@ -138,10 +144,13 @@ int tis_open(char *why, size_t whylen)
     return 0;
 }
 
-void tis_close(void)
+bool tis_close(void)
 {
     wr32(TIS_STS, STS_READY);
+    if (found_active)
+        return true;
     wr8(TIS_ACCESS, ACCESS_ACTIVE);
+    return false;
 }
 
 static int fail(char *why, size_t whylen, const char *what)

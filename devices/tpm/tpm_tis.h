@@ -15,7 +15,9 @@ int tis_open(char *why, size_t whylen);
  * into `resp`. < 0 with `why` on a timeout or a malformed exchange. */
 int tis_transact(const u8 *cmd, size_t len, u8 *resp, size_t cap, size_t *rlen,
                  char *why, size_t whylen);
-/* Leaves the TPM idle and gives locality 0 up. */
-void tis_close(void);
+/* Leaves the TPM idle and gives locality 0 up, unless it was active
+ * before tis_open (then true: whoever held it, the firmware, keeps it; a
+ * locality given up under it would drop its later commands). */
+bool tis_close(void);
 
 #endif

@@ -62,12 +62,14 @@ CFG
     rm -rf "$d"
 }
 
-#   uefi_veneer_esp OUT.img VMM_OPTIONS [KEY_FILE]
+#   uefi_veneer_esp OUT.img VMM_OPTIONS [KEY_FILE [FILE...]]
 #       a FAT ESP whose \EFI\BOOT\BOOTX64.EFI is veneer.efi itself (with
-#       veneer.elf, veneer.cfg, veneer.key beside it): the firmware starts
-#       Veneer first, and veneer.efi starts the next boot option
+#       veneer.elf, veneer.cfg, veneer.key and the FILEs - veneer.jwe,
+#       veneer.tpm - beside it): the firmware starts Veneer first, and
+#       veneer.efi starts the next boot option
 uefi_veneer_esp() {
-    local out=$1 opts=$2 key=${3:-} d
+    local out=$1 opts=$2 key=${3:-} d f
+    shift 2; [ $# -gt 0 ] && shift
     d=$(mktemp -d "$out.XXXXXX")
     printf '%s\n' "$opts" >"$d/veneer.cfg"
     rm -f "$out"
@@ -79,6 +81,9 @@ uefi_veneer_esp() {
         mcopy -i "$out" "$d/veneer.cfg" ::/EFI/BOOT/veneer.cfg &&
         { [ -z "$key" ] || mcopy -i "$out" "$key" ::/EFI/BOOT/veneer.key; } || {
             echo "uefi_veneer_esp: mtools failed"; rm -rf "$d"; exit 1; }
+    for f in "$@"; do
+        mcopy -i "$out" "$f" ::/EFI/BOOT/ || { echo "uefi_veneer_esp: $f"; exit 1; }
+    done
     rm -rf "$d"
 }
 
@@ -109,7 +114,7 @@ uefi_qemu() {
     fi
     note "qemu $name (OVMF): $*"
     qemu-system-x86_64 -nographic -no-reboot -m ${QEMU_MEM:-1024} \
-        -machine q35 -cpu EPYC,+svm,+npt -nic none \
+        -machine q35 -cpu EPYC,+svm,+npt -nic "${UEFI_NIC:-none}" \
         -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
         -drive if=pflash,format=raw,file="$LOG_DIR/$name.vars.fd" \
         $console -display none \
@@ -179,6 +184,11 @@ uefi_linux_run() {
 # uefi_crypt_boot_prepare: the disks, and a first boot (stopped once the
 # VMM names its region) that finds where the region goes; sets HIDDEN.
 # uefi_crypt_boot_start NAME: boots the machine for the real run.
+# CRYPT_ESP_FILES: more files beside veneer.efi (veneer.jwe, veneer.tpm);
+# uefi_crypt_hook NAME, when the scenario defines it, runs before each
+# boot and may set UEFI_EXTRA (more QEMU arguments: a TPM); UEFI_NIC the
+# -nic argument; UEFI_PROBE_UNTIL what ends the first boot (default: the
+# region's line).
 CRYPT_RULES="vmm.crypt=nvme@00:03.0/all/k0,nvme@00:04.0/all/k0"
 uefi_crypt_os_disk() {
     UEFI_BARE=1 uefi_esp "$LOG_DIR/os.img" "$1"
@@ -192,7 +202,10 @@ uefi_crypt_os_disk() {
     fi
 }
 uefi_crypt_boot_start() {
-    uefi_qemu "$1" "$LOG_DIR/veneer-esp.img" -smp 2 \
+    UEFI_EXTRA=
+    if declare -F uefi_crypt_hook >/dev/null; then uefi_crypt_hook "$1"; fi
+    # shellcheck disable=SC2086
+    uefi_qemu "$1" "$LOG_DIR/veneer-esp.img" -smp 2 $UEFI_EXTRA \
         -drive file="$LOG_DIR/os.img",format=raw,if=none,id=os \
         -device nvme,serial=veneer-os,drive=os,bootindex=1 \
         $(guest_qemu_nvme_args "$LOG_DIR/scratch.img")
@@ -200,10 +213,12 @@ uefi_crypt_boot_start() {
 uefi_crypt_boot_prepare() {
     local region
     crypt_guest_disk "$LOG_DIR/scratch.img" "$CRYPT_KEY" ""
-    uefi_veneer_esp "$LOG_DIR/veneer-esp.img" "$CRYPT_RULES $CRYPT_OPTS" "${CRYPT_ESP_KEY:-}"
+    # shellcheck disable=SC2086
+    uefi_veneer_esp "$LOG_DIR/veneer-esp.img" "$CRYPT_RULES $CRYPT_OPTS" "${CRYPT_ESP_KEY:-}" \
+        ${CRYPT_ESP_FILES:-}
     uefi_crypt_os_disk "veneer.test=none"
     uefi_crypt_boot_start probe
-    wait_for probe "I mem: VMM region|refusing|PANIC" 120
+    wait_for probe "${UEFI_PROBE_UNTIL:-I mem: VMM region}|refusing|PANIC" 180
     stop probe
     region=$(sed -n 's/.*I mem: VMM region \([0-9a-f]*\)-\([0-9a-f]*\) .*/0x\1-0x\2/p' "$LOG_DIR/probe.serial" | head -1)
     [ -n "$region" ] || { echo "FAIL probe: the VMM named no region"; exit 1; }
