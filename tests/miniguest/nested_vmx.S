@@ -35,9 +35,19 @@
  *   nmiblk: after that exit L1's NMIs are blocked (SDM: an NMI blocks
  *          NMIs once its VM exit completes): L1's own self-NMI is not
  *          taken until L1 executes an IRET, then once;
- *   hlt:   HLT -> exit 12 at the HLT; VMLAUNCH again -> error 4.
+ *   hlt:   HLT -> exit 12 at the HLT; VMLAUNCH again -> error 4;
+ * then L2 on L1's EPT (EPT12, identity but for a few pages):
+ *   ept:   L2 reads and writes a page EPT12 maps elsewhere;
+ *   eptinv: INVEPT of an unknown type -> error 28; L1 remaps that page
+ *          and INVEPTs (single-context): L2 reads the new page;
+ *   eptviol: a read of a page EPT12 leaves out -> exit 48, qualification
+ *          0x181, the guest-physical address;
+ *   eptro: a write to a read-only page -> exit 48, 0x18a;
+ *   eptmis: a write-only entry -> exit 49 with the address;
+ *   eptvmm: (cfg_vmm) EPT12 onto Veneer's region: L2's load is an exit 0
+ *          with 0x80000b0d, nothing loaded.
  * Prints "NESTED vmx=1 fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok
- * PASS|FAIL" (a check that fails prints what it got instead of ok) and
+ * ept=ok eptinv=ok eptviol=ok eptro=ok eptmis=ok eptvmm=ok PASS|FAIL" (a check that fails prints what it got instead of ok) and
  * stops the emulator. */
 #define BOOT32_SECTORS 15
 #include "boot32.inc"
@@ -443,6 +453,10 @@ ept_checks:
         movl    $m_eptinv, %esi
         call    bputs
         movl    $(EPB2 | 0x37), EPTAB + (EPA >> 12) * 8
+        movl    $3, %eax                /* no such type: VMfailValid(28) */
+        invept  eptp_desc, %eax
+        movl    $28, %ebx
+        call    expect_err
         movl    $1, %eax                /* single-context */
         invept  eptp_desc, %eax
         call    flags

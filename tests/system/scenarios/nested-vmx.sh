@@ -16,8 +16,9 @@
 # nor Veneer takes). Then L2 runs on L1's EPT (EPT12; IA32_VMX_PROCBASED_
 # CTLS2 must show EPT, EPT_VPID_CAP a 4-level walk, WB, INVEPT
 # single-context): ept: a page EPT12 remaps is read and written (L1 sees
-# L2's write in the page behind it); eptinv: L1 remaps it and INVEPTs, L2
-# reads the new page; eptviol: a read of a page EPT12 leaves out is exit
+# L2's write in the page behind it); eptinv: INVEPT of an unknown type is
+# VMfailValid(28), then L1 remaps the page and INVEPTs, L2 reads the new
+# page; eptviol: a read of a page EPT12 leaves out is exit
 # 48 with qualification 0x181 and the guest-physical address; eptro: a
 # write to a read-only page, 0x18a; eptmis: a write-only entry is exit
 # 49 with the address; eptvmm (cfg_vmm): EPT12 maps a page onto Veneer's
