@@ -130,6 +130,7 @@ int vmx_ept_protect(u64 gpa, u64 len, bool present);
 void vmx_ept_flush(void);
 extern u64 vmx_eptp;
 u64 vmx_ept_leaf(u64 gpa);
+void vmx_ept_nmi_unblock(u64 qual);
 
 /* vmx_nept.c: EPT02, the shadow of L1's EPT for L2 */
 int vmx_nept_create(struct vmx_nested *n);

@@ -105,6 +105,16 @@ int vmx_ept_protect(u64 gpa, u64 len, bool present)
     return r;
 }
 
+/* An EPT violation Veneer handles itself on an IRET that had unblocked
+ * NMIs (qualification bit 12, no event being delivered): the IRET runs
+ * again, so the virtual-NMI blocking it cleared is set again before the
+ * entry (SDM 28.2.3; the CPU leaves that to the VMM). */
+void vmx_ept_nmi_unblock(u64 qual)
+{
+    if ((qual & BIT(12)) && !(vmcs_read32(IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        vmcs_write32(GUEST_INTERRUPTIBILITY, vmcs_read32(GUEST_INTERRUPTIBILITY) | GI_NMI);
+}
+
 /* The leaf of Veneer's EPT for the page of gpa (its RWX and memory-type
  * bits), 0 where the map has none: the VMM region, an MMIO hook, past
  * the top. Nested EPT (vmx_nept.c) composes L1's entries with it. */

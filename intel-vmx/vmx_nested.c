@@ -1551,6 +1551,7 @@ static bool l2_ept_violation(struct vcpu *v, u64 qual)
     }
     n->nept_fills++;
     vcpu_count_exit(v, EXIT_NPF);
+    vmx_ept_nmi_unblock(qual); /* an IRET that unblocked NMIs runs again */
     return true;
 }
 

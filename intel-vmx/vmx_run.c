@@ -355,6 +355,7 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
         break;
     case VMX_EXIT_EPT_VIOLATION:
         e->kind = EXIT_NPF;
+        vmx_ept_nmi_unblock(qual);
         if (vmx_of(v)->nested.npf_l1) { /* L2's, through L1's EPT (vmx_nested.c) */
             e->npf.gpa = vmx_of(v)->nested.npf_l1pa;
             vmx_of(v)->nested.npf_l1 = false;
