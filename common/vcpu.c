@@ -109,7 +109,7 @@ static int backend_start(void)
                  "emulated, no nested paging)");
     else if (nested_vmx_exposed())
         log_info("guest", "vmm.nested=1: VMX shown to the guest (VMX "
-                 "instructions emulated, no EPT for L1)");
+                 "instructions emulated, EPT for L1)");
     panic_report_hook = vmm_panic_report;
     guest_mem_init(direct_map_top, vmm_region_base, vmm_region_size);
     if ((r = vcpu_ops->cpu_enable()) < 0)

@@ -410,4 +410,5 @@ const struct vcpu_ops vmx_ops = {
     .sipi_exits = true,
     .nested_vmx = true,
     .nested_msr_read = vmx_nested_msr_read,
+    .nested_phys = vmx_nested_phys,
 };

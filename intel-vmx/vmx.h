@@ -72,6 +72,25 @@ struct vmx_nested {
     u64 shadow_pa, vmread_bitmap_pa, vmwrite_bitmap_pa;
     bool shadow_on;
     bool lists_seen;       /* L1's MSR lists logged once */
+    /* EPT for L1 (vmx_nept.c): L2 on EPT02, EPT12 composed with Veneer's */
+    bool ept12;            /* vmcs02 runs on EPT02 (L1 enabled EPT) */
+    u64 eptp12;            /* L1's EPTP that EPT02 shadows */
+    u64 nept_pool;         /* NEPT_PAGES pages; the first is EPT02's root */
+    u32 nept_used;         /* pages handed out (the root included) */
+    u64 nept_gen;          /* slat_generation when EPT02 was last emptied */
+    u64 nept_fills, nept_flushes, nept_reflected;
+    bool npf_l1;           /* this EPT violation is Veneer's, at npf_l1pa */
+    u64 npf_l1pa;          /* (L2's access translated through EPT12) */
+};
+
+#define NEPT_PAGES 64
+
+/* A walk of L1's EPT (vmx_nept.c). */
+enum ept12_result { EPT12_OK, EPT12_VIOLATION, EPT12_MISCONFIG };
+struct ept12_walk {
+    u32 perms;             /* RWX: the AND over the entries walked */
+    u64 l1pa;              /* EPT12_OK: the L1-physical 4 KiB page */
+    u64 bits;              /* EPT12_OK: the leaf's memory type, ignore-PAT */
 };
 
 /* Per-vcpu state of the backend (v->arch). */
@@ -110,6 +129,16 @@ int vmx_ept_protect(u64 gpa, u64 len, bool present);
 /* INVEPT for the shared EPT on this CPU. */
 void vmx_ept_flush(void);
 extern u64 vmx_eptp;
+u64 vmx_ept_leaf(u64 gpa);
+void vmx_ept_nmi_unblock(u64 qual);
+
+/* vmx_nept.c: EPT02, the shadow of L1's EPT for L2 */
+int vmx_nept_create(struct vmx_nested *n);
+u64 vmx_nept_eptp(const struct vmx_nested *n);
+void vmx_nept_flush(struct vmx_nested *n);
+int vmx_nept_map(struct vmx_nested *n, u64 l2pa, u64 l1pa, u64 bits);
+bool vmx_ept12_eptp_ok(u64 eptp);
+enum ept12_result vmx_ept12_walk(u64 eptp, u64 l2pa, struct ept12_walk *w);
 
 void vmx_state_load(struct vcpu *v, u32 mask);
 void vmx_state_write_back(struct vcpu *v);
@@ -136,6 +165,8 @@ void vmx_nested_entry_failed(struct vcpu *v);
 void vmx_nested_reset(struct vcpu *v);
 int vmx_nested_msr_read(struct vcpu *v, u32 msr, u64 *val);
 void vmx_nested_set_tsc_offset(struct vcpu *v, u64 l1_offset);
+int vmx_nested_phys(struct vcpu *v, u64 gpa, bool write, u64 *l1pa);
+void vmx_nested_slat_changed(struct vcpu *v);
 
 int vmx_enter(struct guest_regs *regs, u64 launched, volatile u32 *nmis);
 /* vmx_entry.S: the vcpu op idle (HLT unless *wake). */

@@ -7,7 +7,9 @@
 #include <common/slat.h>
 #include <intel-vmx/vmx.h>
 #include <platform/bootinfo.h>
+#include <platform/layout.h>
 #include <platform/log.h>
+#include <platform/paging.h>
 #include <platform/spinlock.h>
 
 #define EPT_RWX 7ULL
@@ -101,4 +103,38 @@ int vmx_ept_protect(u64 gpa, u64 len, bool present)
     if (r == 0 && (read_cr4() & CR4_VMXE))
         vmx_ept_flush();
     return r;
+}
+
+/* An EPT violation Veneer handles itself on an IRET that had unblocked
+ * NMIs (qualification bit 12, no event being delivered): the IRET runs
+ * again, so the virtual-NMI blocking it cleared is set again before the
+ * entry (SDM 28.2.3; the CPU leaves that to the VMM). */
+void vmx_ept_nmi_unblock(u64 qual)
+{
+    if ((qual & BIT(12)) && !(vmcs_read32(IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        vmcs_write32(GUEST_INTERRUPTIBILITY, vmcs_read32(GUEST_INTERRUPTIBILITY) | GI_NMI);
+}
+
+/* The leaf of Veneer's EPT for the page of gpa (its RWX and memory-type
+ * bits), 0 where the map has none: the VMM region, an MMIO hook, past
+ * the top. Nested EPT (vmx_nept.c) composes L1's entries with it. */
+u64 vmx_ept_leaf(u64 gpa)
+{
+    u64 f, table = ept.root, e = 0, leaf = 0;
+
+    if (gpa >> 48)
+        return 0; /* past the 4-level map: never an alias of a lower page */
+    f = spin_lock_irqsave(&ept_lock);
+    for (int level = 3; level >= 0; level--) {
+        e = ((const u64 *)phys_to_virt(table))[(gpa >> (12 + 9 * level)) & 511];
+        if (!(e & EPT_RWX))
+            break;
+        if (level == 0 || (e & EPT_LARGE)) {
+            leaf = e;
+            break;
+        }
+        table = e & PTE_ADDR;
+    }
+    spin_unlock_irqrestore(&ept_lock, f);
+    return leaf;
 }

@@ -5,11 +5,11 @@
  * and common/msr.c); everything here runs only once L1 has done VMXON.
  *
  * - VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH,
- *   VMRESUME and INVVPID are emulated with the checks and failures of the
- *   SDM's pseudo-code (#UD, #GP, VMfailInvalid, VMfailValid with the
- *   VM-instruction error number): a bad pointer, a VMCS in the VMM region
- *   (not memory of L1's machine), an unknown field or an unsupported
- *   control never reach the CPU. INVEPT is #UD: EPT is not shown to L1.
+ *   VMRESUME, INVEPT and INVVPID are emulated with the checks and failures
+ *   of the SDM's pseudo-code (#UD, #GP, VMfailInvalid, VMfailValid with
+ *   the VM-instruction error number): a bad pointer, a VMCS in the VMM
+ *   region (not memory of L1's machine), an unknown field or an
+ *   unsupported control never reach the CPU.
  * - vmcs12 lies in L1's memory in Veneer's own layout (struct vmcs12,
  *   the fields of vmcs12.h) and is cached while it is current: VMPTRLD
  *   reads it, VMCLEAR/VMPTRLD of another/VMXOFF write it back, as a CPU
@@ -17,10 +17,14 @@
  * - VMLAUNCH/VMRESUME build vmcs02: L2's state from vmcs12, L1's controls
  *   OR'ed with Veneer's (its NMI exiting, I/O and MSR bitmaps merged so a
  *   port or MSR Veneer owns exits to Veneer whatever L1 wants), Veneer's
- *   host state. No EPT for L1 (like nested SVM without nested paging):
- *   L2 runs on Veneer's EPT with L1's paging (L1 shadows L2's page tables
- *   itself), L2-physical == L1-physical, so the VMM region is as absent
- *   for L2 as for L1 and an MMIO hook sees the same addresses.
+ *   host state. Without EPT in vmcs12 L2 runs on Veneer's EPT with L1's
+ *   paging (L1 shadows L2's page tables itself), L2-physical ==
+ *   L1-physical, so the VMM region is as absent for L2 as for L1 and an
+ *   MMIO hook sees the same addresses. With it, L2 runs on EPT02 (L1's
+ *   EPT composed with Veneer's, vmx_nept.c), filled at L2's EPT
+ *   violations: one EPT12 has no translation or permission for is L1's
+ *   (exit 48/49); one onto a page Veneer's map leaves out (the VMM
+ *   region, an MMIO hook) is Veneer's, at the L1-physical address.
  * - An L2 exit goes to L1 (an emulated VM exit: L2's state and the exit
  *   information into vmcs12, L1's host state from vmcs12 into vmcs01)
  *   when L1 asked for it; otherwise Veneer handles it on L2's state as it
@@ -44,6 +48,7 @@
 #include <platform/layout.h>
 #include <platform/log.h>
 #include <platform/mem.h>
+#include <platform/paging.h>
 #include <platform/trap.h>
 #include <string.h>
 
@@ -93,7 +98,7 @@ static const struct field12 {
 
 static u32 proc2_l1(void)
 {
-    u32 p = PROC2_DESC_TABLE | PROC2_WBINVD_EXITING;
+    u32 p = PROC2_DESC_TABLE | PROC2_WBINVD_EXITING | PROC2_EPT;
 
     if (vmx_caps.vpid && vmx_caps.invvpid)
         p |= PROC2_VPID;
@@ -165,8 +170,13 @@ int vmx_nested_msr_read(struct vcpu *v, u32 msr, u64 *val)
         *val = (u64)proc2_l1() << 32;
         return EMU_DONE;
     case MSR_IA32_VMX_EPT_VPID_CAP:
-        /* no EPT; INVVPID single-context (41) and all-context (42) */
-        *val = (proc2_l1() & PROC2_VPID) ? BIT(32) | BIT(41) | BIT(42) : 0;
+        /* EPT (vmx_nept.c): a 4-level walk (6), write-back (14), 2 MiB
+         * and 1 GiB pages (16, 17), INVEPT (20) single-context (25) and
+         * all-context (26); no execute-only, no accessed/dirty flags, no
+         * UC EPTP. INVVPID single-context (41) and all-context (42). */
+        *val = BIT(6) | BIT(14) | BIT(16) | BIT(17) | BIT(20) | BIT(25) | BIT(26);
+        if (proc2_l1() & PROC2_VPID)
+            *val |= BIT(32) | BIT(41) | BIT(42);
         return EMU_DONE;
     default:
         return EMU_GP; /* VMFUNC (0x491) and the rest: not shown */
@@ -198,6 +208,8 @@ int vmx_nested_create(struct vcpu *v)
     n->msr02_pa = msr;
     n->vmcs02_pa = v02;
     *(u32 *)phys_to_virt(v02) = vmx_caps.revision;
+    if (vmx_nept_create(n) < 0)
+        return -E_NOMEM;
     if (!vmx_caps.vmcs_shadowing)
         return 0;
     n->shadow_pa = alloc_pages(1);
@@ -510,6 +522,11 @@ static void emulate_vmxoff(struct vcpu *v)
              v->index, (unsigned long long)n->entries,
              (unsigned long long)n->reflected, (unsigned long long)n->vmrw_exits,
              n->shadow_pa ? "on" : "off");
+    if (n->nept_fills || n->nept_reflected)
+        log_info("vmx", "vcpu %u: L1's EPT: %llu EPT02 fills, %llu EPT02 flushes, "
+                 "%llu EPT exits reflected", v->index, (unsigned long long)n->nept_fills,
+                 (unsigned long long)n->nept_flushes,
+                 (unsigned long long)n->nept_reflected);
 }
 
 static void emulate_vmclear(struct vcpu *v)
@@ -673,7 +690,35 @@ static void emulate_vmread_write(struct vcpu *v, bool write)
     succeed(v);
 }
 
-/* ---- INVVPID (INVEPT is #UD: no EPT for L1) ----------------------------- */
+/* ---- INVEPT, INVVPID ------------------------------------------------------- */
+
+/* L1's INVEPT: EPT02 is emptied for all-context, and for single-context
+ * of the EPTP it shadows (it holds that one only). */
+static void emulate_invept(struct vcpu *v)
+{
+    struct vmx_nested *n = &vmx_of(v)->nested;
+    u32 info;
+    u64 type;
+    struct { u64 eptp, zero; } desc;
+
+    if (!l1_insn_ok(v, false))
+        return;
+    info = vmcs_read32(VM_EXIT_INSTRUCTION_INFO);
+    type = v->regs.gpr[(info >> 28) & 15];
+    if (!long_mode_64(v))
+        type &= 0xffffffff;
+    if (!operand_access(v, operand_addr(v, info, vmx_of(v)->exit_qual), &desc,
+                        sizeof(desc), false))
+        return;
+    if ((type != 1 && type != 2) || (type == 1 && !vmx_ept12_eptp_ok(desc.eptp))) {
+        fail_valid(v, VMXERR_INVALID_INV);
+        return;
+    }
+    if (n->nept_used > 1 &&
+        (type == 2 || (desc.eptp & PTE_ADDR) == (n->eptp12 & PTE_ADDR)))
+        vmx_nept_flush(n);
+    succeed(v);
+}
 
 static void flush_l2(struct vcpu *v)
 {
@@ -883,6 +928,8 @@ static const char *controls_invalid(struct vmx_nested *n)
         return "MSR bitmap address";
     if ((proc2 & PROC2_VPID) && !C12(n, VMCS_VPID))
         return "VPID 0";
+    if ((proc2 & PROC2_EPT) && !vmx_ept12_eptp_ok(C12(n, EPT_POINTER)))
+        return "EPT pointer";
     if (C12(n, VM_EXIT_MSR_STORE_COUNT) > MSR_LIST_MAX ||
         C12(n, VM_EXIT_MSR_LOAD_COUNT) > MSR_LIST_MAX ||
         C12(n, VM_ENTRY_MSR_LOAD_COUNT) > MSR_LIST_MAX)
@@ -1092,7 +1139,20 @@ static void build_vmcs02(struct vcpu *v)
                                           !(proc12 & PROC_MSR_BITMAPS), &n->msr02_all));
     vmcs_write64(TSC_OFFSET, v->tsc_offset +
                  ((proc12 & PROC_TSC_OFFSETTING) ? C12(n, TSC_OFFSET) : 0));
-    vmcs_write64(EPT_POINTER, vmx_eptp); /* Veneer's: L2-physical == L1-physical */
+    if (proc2_12 & PROC2_EPT) {
+        /* EPT02 (vmx_nept.c): emptied for another EPTP12 or when
+         * Veneer's map changed, as the CPU's cached translations */
+        u64 eptp12 = C12(n, EPT_POINTER);
+        if ((n->nept_used > 1 && (eptp12 & PTE_ADDR) != (n->eptp12 & PTE_ADDR)) ||
+            __atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE) != n->nept_gen)
+            vmx_nept_flush(n);
+        n->eptp12 = eptp12;
+        n->ept12 = true;
+        vmcs_write64(EPT_POINTER, vmx_nept_eptp(n));
+    } else {
+        n->ept12 = false;
+        vmcs_write64(EPT_POINTER, vmx_eptp); /* Veneer's: L2-physical == L1-physical */
+    }
 
     /* CR0/CR4: L1's mask and Veneer's; what L2 reads is L1's shadow for
      * L1's bits, L2's own value for bits only Veneer owns */
@@ -1115,10 +1175,11 @@ static void build_vmcs02(struct vcpu *v)
     }
     if (!(entry12 & ENTRY_LOAD_PAT))
         vmcs_write64(GUEST_IA32_PAT, l1->pat);
-    /* With EPT on, the CPU takes a PAE L2's PDPTEs from the VMCS: load
-     * them from L2's page tables (L1-physical), as L1's CPU would. */
+    /* With EPT on, the CPU takes a PAE L2's PDPTEs from the VMCS: without
+     * EPT12 load them from L2's page tables (L1-physical), as L1's CPU
+     * would; with it they are vmcs12's, as L1 gave them. */
     u64 cr0 = C12(n, GUEST_CR0), cr4 = C12(n, GUEST_CR4), pdpte[4];
-    if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(entry12 & ENTRY_IA32E_GUEST) &&
+    if (!n->ept12 && (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(entry12 & ENTRY_IA32E_GUEST) &&
         guest_phys_read(C12(n, GUEST_CR3) & 0xffffffe0, pdpte, sizeof(pdpte)) == 0) {
         vmcs_write64(GUEST_PDPTE0, pdpte[0]);
         vmcs_write64(GUEST_PDPTE1, pdpte[1]);
@@ -1439,6 +1500,89 @@ static bool cr_to_l1(struct vcpu *v, struct vmx_nested *n, u64 qual)
     }
 }
 
+/* ---- L2 on L1's EPT (EPT02, vmx_nept.c) ------------------------------------ */
+
+/* An EPT violation of L2 running on EPT02. Returns true when it is done
+ * with: EPT02 got the page, or the exit is L1's (EPT12 has no such
+ * translation or permission: exit 48 with the CPU's access bits and
+ * EPT12's permissions; a misconfigured EPT12 entry: exit 49), as L1's CPU
+ * would exit. Returns false when Veneer's map is what stops it (the VMM
+ * region, an MMIO hook): the exit goes on as Veneer's own at the
+ * L1-physical address (decode reads npf_l1pa). */
+static bool l2_ept_violation(struct vcpu *v, u64 qual)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    struct vmx_nested *n = &x->nested;
+    u64 l2pa = vmcs_read64(GUEST_PHYSICAL_ADDRESS), leaf01, bits;
+    struct ept12_walk w;
+    enum ept12_result r = vmx_ept12_walk(n->eptp12, l2pa, &w);
+
+    if (r != EPT12_OK || (qual & 7 & ~w.perms)) {
+        bool mis = r == EPT12_MISCONFIG;
+        /* the access (bits 2:0), the linear-address bits (7, 8) and NMI
+         * unblocking (12) as the CPU gave them; EPT12's RWX in 5:3 */
+        u64 q12 = mis ? 0 : (qual & (7 | BIT(7) | BIT(8) | BIT(12))) | ((u64)w.perms << 3);
+        C12(n, GUEST_PHYSICAL_ADDRESS) = l2pa;
+        n->nept_reflected++;
+        log_debug("vmx", "L2 EPT %s at 0x%llx is L1's (EPT12): qualification 0x%llx",
+                  mis ? "misconfiguration" : "violation", (unsigned long long)l2pa,
+                  (unsigned long long)q12);
+        vmexit_to_l1(v, mis ? VMX_EXIT_EPT_MISCONFIG : VMX_EXIT_EPT_VIOLATION, q12,
+                     0, 0, true);
+        return true;
+    }
+    leaf01 = vmx_ept_leaf(w.l1pa);
+    if (!leaf01) {
+        n->npf_l1 = true;
+        n->npf_l1pa = w.l1pa | (l2pa & 0xfff);
+        log_debug("vmx", "L2 EPT violation at 0x%llx: L1-physical 0x%llx is the "
+                  "VMM's to handle", (unsigned long long)l2pa,
+                  (unsigned long long)n->npf_l1pa);
+        return false;
+    }
+    if (__atomic_load_n(&slat_generation, __ATOMIC_ACQUIRE) != n->nept_gen)
+        vmx_nept_flush(n);
+    /* EPT12's permissions and memory type, uncacheable where Veneer's map
+     * has the page so (a device, which L1 cannot make write-back) */
+    bits = w.perms | (((leaf01 >> 3) & 7) == 0 ? 0 : w.bits);
+    if (vmx_nept_map(n, l2pa, w.l1pa, bits) < 0) {
+        vmx_nept_flush(n); /* pool used up: start again */
+        vmx_nept_map(n, l2pa, w.l1pa, bits);
+    }
+    n->nept_fills++;
+    vcpu_count_exit(v, EXIT_NPF);
+    vmx_ept_nmi_unblock(qual); /* an IRET that unblocked NMIs runs again */
+    return true;
+}
+
+/* L2-physical to L1-physical through EPT12 (the VMM's accesses for L2:
+ * instruction bytes, page walks, string I/O). -E_FAULT if EPT12 has no
+ * such translation or permission. */
+int vmx_nested_phys(struct vcpu *v, u64 gpa, bool write, u64 *l1pa)
+{
+    struct vmx_nested *n = &vmx_of(v)->nested;
+    struct ept12_walk w;
+
+    if (!n->in_l2 || !n->ept12) {
+        *l1pa = gpa;
+        return 0;
+    }
+    if (vmx_ept12_walk(n->eptp12, gpa, &w) != EPT12_OK ||
+        !(w.perms & (write ? 2 : 1)))
+        return -E_FAULT;
+    *l1pa = w.l1pa | (gpa & 0xfff);
+    return 0;
+}
+
+/* Veneer's map changed: EPT02 may hold a page it no longer has. */
+void vmx_nested_slat_changed(struct vcpu *v)
+{
+    struct vmx_nested *n = &vmx_of(v)->nested;
+
+    if (n->nept_used > 1)
+        vmx_nept_flush(n);
+}
+
 bool vmx_nested_l2_exit(struct vcpu *v, u32 full, u64 qual)
 {
     struct vmx_vcpu *x = vmx_of(v);
@@ -1507,8 +1651,11 @@ bool vmx_nested_l2_exit(struct vcpu *v, u32 full, u64 qual)
     case VMX_EXIT_PAUSE: to_l1 = proc & PROC_PAUSE_EXITING; break;
     case 46: case 47: to_l1 = proc2 & PROC2_DESC_TABLE; break; /* GDTR.., LDTR.. */
     case 54: to_l1 = proc2 & PROC2_WBINVD_EXITING; break; /* WBINVD */
+    case VMX_EXIT_EPT_VIOLATION:
+        /* on EPT02: filled, L1's, or Veneer's at the L1-physical address */
+        return n->ept12 && l2_ept_violation(v, qual);
     default:
-        to_l1 = false; /* EPT violations and the rest are Veneer's */
+        to_l1 = false; /* Veneer's EPT violations and the rest are Veneer's */
         break;
     }
     if (!to_l1)
@@ -1610,9 +1757,10 @@ bool vmx_nested_l1_insn(struct vcpu *v, u32 reason)
 
     if (!nested_vmx_exposed())
         return false; /* common code: #UD, VMX is hidden */
-    if (reason == VMX_EXIT_INVEPT || reason == VMX_EXIT_VMFUNC ||
-        reason < VMX_EXIT_VMCLEAR || (reason > VMX_EXIT_VMXON && reason != VMX_EXIT_INVVPID))
-        return false; /* INVEPT, VMFUNC: #UD (not shown to L1); not VMX */
+    if (reason == VMX_EXIT_VMFUNC || reason < VMX_EXIT_VMCLEAR ||
+        (reason > VMX_EXIT_VMXON && reason != VMX_EXIT_INVVPID &&
+         reason != VMX_EXIT_INVEPT))
+        return false; /* VMFUNC: #UD (not shown to L1); not VMX */
     shadow_store(v); /* what L1 wrote without exits, into the cache */
     switch (reason) {
     case VMX_EXIT_VMXON: emulate_vmxon(v); break;
@@ -1624,6 +1772,7 @@ bool vmx_nested_l1_insn(struct vcpu *v, u32 reason)
     case VMX_EXIT_VMWRITE: emulate_vmread_write(v, true); break;
     case VMX_EXIT_VMLAUNCH: emulate_vmentry(v, true); break;
     case VMX_EXIT_VMRESUME: emulate_vmentry(v, false); break;
+    case VMX_EXIT_INVEPT: emulate_invept(v); break;
     case VMX_EXIT_INVVPID: emulate_invvpid(v); break;
     default:
         break;

@@ -355,7 +355,13 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
         break;
     case VMX_EXIT_EPT_VIOLATION:
         e->kind = EXIT_NPF;
-        e->npf.gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+        vmx_ept_nmi_unblock(qual);
+        if (vmx_of(v)->nested.npf_l1) { /* L2's, through L1's EPT (vmx_nested.c) */
+            e->npf.gpa = vmx_of(v)->nested.npf_l1pa;
+            vmx_of(v)->nested.npf_l1 = false;
+        } else {
+            e->npf.gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+        }
         e->npf.read = qual & 1;
         e->npf.write = qual & 2;
         e->npf.exec = qual & 4;
@@ -385,7 +391,7 @@ static void decode(struct vcpu *v, struct vcpu_exit *e, u32 reason, u64 qual)
 static bool vmx_insn_exit(u32 reason)
 {
     return (reason >= VMX_EXIT_VMCLEAR && reason <= VMX_EXIT_VMXON) ||
-           reason == VMX_EXIT_INVVPID;
+           reason == VMX_EXIT_INVEPT || reason == VMX_EXIT_INVVPID;
 }
 
 /* Exit reasons (< 64, no flag bits) that only common code handles: none
@@ -515,6 +521,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             /* the shared EPT changed (common/smp.c: slat_changed) */
             v->slat_gen = gen;
             vmx_ept_flush();
+            vmx_nested_slat_changed(v); /* EPT02 is built on it */
         }
         if (x->nested.in_l2) {
             /* NMIs taken in root mode count before L1 decides on them */

@@ -13,7 +13,9 @@
 # GUEST_RIP, its VMRESUME and L2's CPUID exit back to L1 (CPUID exits
 # unconditionally in VMX non-root operation); handled is L2's read of port
 # 0xcf8 (Veneer's PCI configuration port, not in L1's I/O bitmap), which
-# Veneer answers for L2 itself; l1 the same read by L1.
+# Veneer answers for L2 itself; l1 the same read by L1; fill is an L2 on
+# L1's EPT reading N pages it has not touched (each an EPT violation
+# Veneer handles itself, filling EPT02), warm the same reads again.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export LOG_DIR=${LOG_DIR:-$ROOT/build/bench/nested}
@@ -64,10 +66,10 @@ fi
 
 # VMX
 VIMG=$ROOT/build/miniguest/nested_bench_vmx.img
-VRE='NESTED-BENCH-VMX n=([0-9a-f]+) refl=([0-9a-f]+) handled=([0-9a-f]+) l1=([0-9a-f]+) base=([0-9a-f]+)'
+VRE='NESTED-BENCH-VMX n=([0-9a-f]+) refl=([0-9a-f]+) handled=([0-9a-f]+) l1=([0-9a-f]+) base=([0-9a-f]+) fill=([0-9a-f]+) warm=([0-9a-f]+)'
 M=corei7_skylake_x
-read -r n r h l b < <(run veneer-vmx "$LOG_DIR/veneer.iso" $M "$VIMG" "$VRE")
-read -r bn br bh bl bb < <(run bare-vmx "" $M "$VIMG" "$VRE")
+read -r n r h l b f w < <(run veneer-vmx "$LOG_DIR/veneer.iso" $M "$VIMG" "$VRE")
+read -r bn br bh bl bb bf bw < <(run bare-vmx "" $M "$VIMG" "$VRE")
 if [ -z "${n:-}" ] || [ -z "${bn:-}" ]; then
     echo "BENCH nested model=$M: no result (see $LOG_DIR)"
     exit 0
@@ -79,3 +81,6 @@ vl=$(per "$n" "$l" "$b"); bl_=$(per "$bn" "$bl" "$bb")
 echo "BENCH nested model=$M instructions per L2 CPUID exit reflected to L1 (with L1's VMWRITE and VMRESUME): veneer=$vr bare=$br_"
 echo "BENCH nested model=$M instructions per L2 exit Veneer handles itself (IN from 0xcf8): veneer=$vh bare=$bh_"
 echo "BENCH nested model=$M instructions per L1 exit Veneer handles (IN from 0xcf8): veneer=$vl bare=$bl_"
+# fill - warm: N EPT violations of L2 on L1's EPT, each handled by Veneer
+vf=$(( (0x$f - 0x$w) / 0x$n )); bf_=$(( (0x$bf - 0x$bw) / 0x$bn ))
+echo "BENCH nested model=$M instructions per L2 EPT violation Veneer handles itself (EPT02 filled from L1's EPT): veneer=$vf bare=$bf_"

@@ -11,8 +11,14 @@
  *            configuration ports, each one an exit Veneer answers for L2
  *            itself), then HLT, which L1 asks for;
  *   l1:      N reads of port 0xcf8 in L1 itself;
- *   base:    the same loop without the read.
- * Prints "NESTED-BENCH-VMX n=N refl=D handled=D l1=D base=D" (hex) and
+ *   base:    the same loop without the read;
+ *   fill:    (when EPT is shown to L1) one VMRESUME of an L2 on L1's EPT
+ *            (identity, 2 MiB pages) that reads N pages it has not
+ *            touched, then HLT (under Veneer: each read an EPT violation
+ *            Veneer handles itself, filling EPT02 from L1's EPT);
+ *   warm:    the same again (the pages in EPT02 now).
+ * Prints "NESTED-BENCH-VMX n=N refl=D handled=D l1=D base=D fill=D
+ * warm=D" (hex) and
  * stops the emulator; "NESTED-BENCH-VMX no VMX" if CPUID shows none. A
  * measurement only: nothing here is judged. */
 #define BOOT32_SECTORS 7
@@ -27,6 +33,10 @@
 #define HSTACK  0x19000
 #define L1PORT  0x99
 #define N       0x400
+#define EPML4   0x30000                 /* L1's EPT (fill, warm) */
+#define EPDPT   0x31000
+#define EPDIR   0x32000
+#define PAGES   0x800000                /* the N pages L2 reads */
 #include "vmx32_defs.inc"
 
         .code32
@@ -101,6 +111,33 @@ pm32:
         subl    t0, %eax
         movl    %eax, d_base
 
+        /* fill, warm (EPT shown to L1) */
+        movl    $0x48b, %ecx
+        rdmsr
+        testl   $2, %edx
+        jz      7f
+        call    ept_identity
+        VMR     F_PROC
+        orl     $0x80000000, %eax       /* secondary controls */
+        VMW     F_PROC, %eax
+        VMW     F_PROC2, $2             /* enable EPT */
+        VMW     F_EPTP, $(EPML4 | 0x1e)
+        VMW     F_EPTP + 1, $0
+        VMW     F_GRIP, $l2_pages
+        rdtsc
+        movl    %eax, t0
+        call    resume
+        rdtsc
+        subl    t0, %eax
+        movl    %eax, d_fill
+        VMW     F_GRIP, $l2_pages
+        rdtsc
+        movl    %eax, t0
+        call    resume
+        rdtsc
+        subl    t0, %eax
+        movl    %eax, d_warm
+7:
         movl    $m_n, %esi
         call    puts
         movl    $N, %eax
@@ -121,6 +158,14 @@ pm32:
         call    puts
         movl    d_base, %eax
         call    puthex32
+        movl    $m_fill, %esi
+        call    puts
+        movl    d_fill, %eax
+        call    puthex32
+        movl    $m_warm, %esi
+        call    puts
+        movl    d_warm, %eax
+        call    puthex32
         movl    $m_nl, %esi
         call    puts
         jmp     stop
@@ -137,6 +182,31 @@ l2_many:
         decl    %edi
         jnz     5b
         hlt
+l2_pages:
+        movl    $PAGES, %ebx
+        movl    $N, %edi
+6:      movl    (%ebx), %eax
+        addl    $0x1000, %ebx
+        decl    %edi
+        jnz     6b
+        hlt
+
+/* L1's EPT: identity over 1 GiB in 2 MiB pages, RWX, write-back. */
+ept_identity:
+        movl    $EPML4, %edi
+        xorl    %eax, %eax
+        movl    $3072, %ecx
+        rep stosl
+        movl    $(EPDPT | 7), EPML4
+        movl    $(EPDIR | 7), EPDPT
+        movl    $EPDIR, %edi
+        movl    $0xb7, %eax
+        movl    $512, %ecx
+1:      movl    %eax, (%edi)
+        addl    $0x200000, %eax
+        addl    $8, %edi
+        loop    1b
+        ret
 
 unexpected:
         movl    $m_unexp, %esi
@@ -152,6 +222,8 @@ m_refl: .asciz  " refl="
 m_handled: .asciz " handled="
 m_l1:   .asciz  " l1="
 m_base: .asciz  " base="
+m_fill: .asciz  " fill="
+m_warm: .asciz  " warm="
 m_nl:   .asciz  "\r\n"
 m_unexp: .asciz "\r\nNESTED-BENCH-VMX unexpected exception\r\n"
         .balign 8
@@ -162,6 +234,8 @@ d_refl: .long   0
 d_handled: .long 0
 d_l1:   .long   0
 d_base: .long   0
+d_fill: .long   0
+d_warm: .long   0
 idt_desc:
         .word   256 * 8 - 1
         .long   idt

@@ -35,9 +35,19 @@
  *   nmiblk: after that exit L1's NMIs are blocked (SDM: an NMI blocks
  *          NMIs once its VM exit completes): L1's own self-NMI is not
  *          taken until L1 executes an IRET, then once;
- *   hlt:   HLT -> exit 12 at the HLT; VMLAUNCH again -> error 4.
+ *   hlt:   HLT -> exit 12 at the HLT; VMLAUNCH again -> error 4;
+ * then L2 on L1's EPT (EPT12, identity but for a few pages):
+ *   ept:   L2 reads and writes a page EPT12 maps elsewhere;
+ *   eptinv: INVEPT of an unknown type -> error 28; L1 remaps that page
+ *          and INVEPTs (single-context): L2 reads the new page;
+ *   eptviol: a read of a page EPT12 leaves out -> exit 48, qualification
+ *          0x181, the guest-physical address;
+ *   eptro: a write to a read-only page -> exit 48, 0x18a;
+ *   eptmis: a write-only entry -> exit 49 with the address;
+ *   eptvmm: (cfg_vmm) EPT12 onto Veneer's region: L2's load is an exit 0
+ *          with 0x80000b0d, nothing loaded.
  * Prints "NESTED vmx=1 fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok
- * PASS|FAIL" (a check that fails prints what it got instead of ok) and
+ * ept=ok eptinv=ok eptviol=ok eptro=ok eptmis=ok eptvmm=ok PASS|FAIL" (a check that fails prints what it got instead of ok) and
  * stops the emulator. */
 #define BOOT32_SECTORS 15
 #include "boot32.inc"
@@ -52,6 +62,17 @@
 #define HSTACK  0x19000                 /* L1's stack after an exit */
 #define MSRL    0x1a000                 /* the MSR lists (msr) */
 #define OUTBUF  0x20000
+#define EPML4   0x30000                 /* L1's EPT for L2 (ept): 4 tables */
+#define EPDPT   0x31000
+#define EPDIR   0x32000
+#define EPTAB   0x33000                 /* 4 KiB pages of 0-2 MiB */
+#define EPB     0x40000                 /* L1-physical pages behind EPA */
+#define EPB2    0x41000
+#define EPA     0x1fe000                /* L2-physical: -> EPB, then EPB2 */
+#define EPC     0x1fd000                /* not present */
+#define EPRO    0x1fc000                /* read-only */
+#define EPMIS   0x1fb000                /* write-only: a misconfiguration */
+#define EPVMM   0x1fa000                /* -> the VMM region (cfg_vmm) */
 #define APIC    0xfee00000
 #define L1PORT  0x99
 #define WAIT    200000
@@ -369,6 +390,7 @@ vmx_on:
         movl    $4, %ebx
         call    expect_err
 21:     call    say_ok
+        call    ept_checks
         vmxoff
 
 verdict:
@@ -382,6 +404,195 @@ verdict:
         movl    $OUTBUF, %esi           /* one write: no VMM log line inside */
         call    puts
         jmp     stop
+
+/* ---- L2 on L1's EPT: ept, eptinv, eptviol, eptro, eptmis, eptvmm ---- */
+ept_checks:
+        movl    $m_ept, %esi
+        call    bputs
+        movl    $0x48b, %ecx            /* secondary controls: EPT allowed */
+        rdmsr
+        testl   $2, %edx
+        jz      1f
+        movl    $0x48c, %ecx            /* 4-level, WB, INVEPT single-context */
+        rdmsr
+        andl    $0x02104040, %eax
+        cmpl    $0x02104040, %eax
+        je      2f
+        orl     $0xe0000000, %eax
+        jmp     3f
+1:      movl    %edx, %eax
+3:      call    bad
+        call    say_ok
+        ret
+2:      call    ept_tables
+        movl    $0x11223344, EPB
+        movl    $0x55667788, EPB2
+        VMR     F_PROC
+        orl     $0x80000000, %eax       /* secondary controls */
+        VMW     F_PROC, %eax
+        VMW     F_PROC2, $2             /* enable EPT */
+        VMW     F_EPTP, $(EPML4 | 0x1e) /* WB, 4-level */
+        VMW     F_EPTP + 1, $0
+        VMW     F_GRIP, $l2_ept
+        call    resume
+        movl    $10, %eax
+        movl    $l2_ept_c1, %ebx
+        call    check_exit
+        jc      4f
+        movl    l2_eax, %eax            /* L2 read EPB's value at EPA */
+        cmpl    $0x11223344, %eax
+        jne     5f
+        movl    EPB, %eax               /* and its write landed in EPB */
+        cmpl    $0x5a5aa5a5, %eax
+        je      4f
+5:      call    bad
+4:      call    say_ok
+        call    skip_insn
+
+        /* eptinv: EPA -> EPB2 and INVEPT: L2's next read sees EPB2 */
+        movl    $m_eptinv, %esi
+        call    bputs
+        movl    $(EPB2 | 0x37), EPTAB + (EPA >> 12) * 8
+        movl    $3, %eax                /* no such type: VMfailValid(28) */
+        invept  eptp_desc, %eax
+        movl    $28, %ebx
+        call    expect_err
+        movl    $1, %eax                /* single-context */
+        invept  eptp_desc, %eax
+        call    flags
+        testl   %eax, %eax
+        jz      6f
+        orl     $0x100, %eax
+        call    bad
+6:      call    resume
+        movl    $10, %eax
+        movl    $l2_ept_c2, %ebx
+        call    check_exit
+        jc      7f
+        movl    l2_eax, %eax
+        cmpl    $0x55667788, %eax
+        je      7f
+        call    bad
+7:      call    say_ok
+        call    skip_insn
+
+        /* eptviol: a read of a page EPT12 leaves out: exit 48, read,
+         * linear address valid and translated, no permissions */
+        movl    $m_eptviol, %esi
+        call    bputs
+        call    resume
+        movl    $48, %eax
+        movl    $l2_ept_v, %ebx
+        movl    $0x181, %esi
+        movl    $EPC + 0x10, %edi
+        call    check_ept_exit
+        call    say_ok
+        VMW     F_GRIP, $l2_ept_ro
+
+        /* eptro: a write to a read-only page: write, readable */
+        movl    $m_eptro, %esi
+        call    bputs
+        call    resume
+        movl    $48, %eax
+        movl    $l2_ept_ro, %ebx
+        movl    $0x18a, %esi
+        movl    $EPRO + 0x20, %edi
+        call    check_ept_exit
+        call    say_ok
+        VMW     F_GRIP, $l2_ept_mis
+
+        /* eptmis: a write-only entry: exit 49 with the address */
+        movl    $m_eptmis, %esi
+        call    bputs
+        call    resume
+        movl    $49, %eax
+        movl    $l2_ept_mis, %ebx
+        movl    $-1, %esi               /* (the qualification is undefined) */
+        movl    $EPMIS + 0x8, %edi
+        call    check_ept_exit
+        call    say_ok
+        VMW     F_GRIP, $l2_ept_vmm
+
+        /* eptvmm: (cfg_vmm) EPT12 maps EPVMM onto Veneer's region: L2's
+         * load is the #GP L1's own load gets, nothing loaded */
+        movl    $m_eptvmm, %esi
+        call    bputs
+        cmpl    $0, cfg_vmm
+        jne     8f
+        movl    $m_skip, %esi
+        call    bputs
+        VMW     F_GRIP, $l2_ept_end
+        jmp     9f
+8:      call    resume
+        xorl    %eax, %eax
+        movl    $l2_ept_vmm_load, %ebx
+        call    check_exit
+        jc      10f
+        VMR     F_INTR
+        cmpl    $0x80000b0d, %eax
+        jne     11f
+        cmpl    $0xdeadbeef, l2_eax
+        je      10f
+        movl    l2_eax, %eax
+11:     call    bad
+10:     call    say_ok
+        VMW     F_GRIP, $l2_ept_end
+9:      call    resume                  /* L2's HLT: back to L1 */
+        movl    $12, %eax
+        movl    $l2_ept_end, %ebx
+        call    check_exit
+        ret
+
+/* An EPT exit: reason EAX at L2's RIP EBX, qualification bits 8:0 ESI
+ * (-1: any), guest-physical address EDI. */
+check_ept_exit:
+        call    check_exit
+        jc      2f
+        cmpl    $-1, %esi
+        je      1f
+        VMR     F_QUAL
+        andl    $0x1ff, %eax
+        cmpl    %esi, %eax
+        jne     3f
+1:      VMR     F_GPA
+        cmpl    %edi, %eax
+        je      2f
+3:      call    bad
+2:      ret
+
+/* L1's EPT: identity over 1 GiB (2 MiB pages above 2 MiB, 4 KiB below),
+ * write-back, but for EPA..EPVMM (see the defines). */
+ept_tables:
+        movl    $EPML4, %edi
+        xorl    %eax, %eax
+        movl    $4096, %ecx
+        rep stosl
+        movl    $(EPDPT | 7), EPML4
+        movl    $(EPDIR | 7), EPDPT
+        movl    $(EPTAB | 7), EPDIR
+        movl    $EPDIR + 8, %edi
+        movl    $(0x200000 | 0xb7), %eax /* RWX, WB, 2 MiB */
+        movl    $511, %ecx
+1:      movl    %eax, (%edi)
+        addl    $0x200000, %eax
+        addl    $8, %edi
+        loop    1b
+        movl    $EPTAB, %edi
+        movl    $0x37, %eax             /* RWX, WB */
+        movl    $512, %ecx
+2:      movl    %eax, (%edi)
+        addl    $0x1000, %eax
+        addl    $8, %edi
+        loop    2b
+        movl    $(EPB | 0x37), EPTAB + (EPA >> 12) * 8
+        movl    $0, EPTAB + (EPC >> 12) * 8
+        movl    $(EPRO | 0x31), EPTAB + (EPRO >> 12) * 8
+        movl    $(EPMIS | 0x32), EPTAB + (EPMIS >> 12) * 8
+        movl    cfg_vmm, %eax
+        andl    $~0xfff, %eax
+        orl     $0x37, %eax
+        movl    %eax, EPTAB + (EPVMM >> 12) * 8
+        ret
 
 /* The last instruction failed with VMfailValid and error EBX. */
 expect_err:
@@ -464,6 +675,30 @@ l2_nmi: call    self_nmi
         call    puts
 l2_hlt: hlt
         jmp     l2_hlt
+
+/* L2 on L1's EPT (ept_checks) */
+l2_ept:
+        movl    $EPA, %ebx
+        movl    (%ebx), %eax
+        movl    $0x5a5aa5a5, (%ebx)
+l2_ept_c1:
+        cpuid
+        movl    EPA, %eax               /* (L1 gave L2 its own registers) */
+l2_ept_c2:
+        cpuid
+l2_ept_v:
+        movl    EPC + 0x10, %eax
+l2_ept_ro:
+        movl    %eax, EPRO + 0x20
+l2_ept_mis:
+        movl    EPMIS + 0x8, %eax
+l2_ept_vmm:
+        movl    $0xdeadbeef, %eax
+l2_ept_vmm_load:
+        movl    EPVMM + 0x10, %eax
+l2_ept_end:
+        hlt
+        jmp     l2_ept_end
 
 ud_handler:
         movl    $6, fault_vec
@@ -581,6 +816,12 @@ m_nmiblk: .asciz " nmiblk="
 m_l1:   .asciz  "L1:"
 m_skip: .asciz  "-"
 m_hlt:  .asciz  " hlt="
+m_ept:  .asciz  " ept="
+m_eptinv: .asciz " eptinv="
+m_eptviol: .asciz " eptviol="
+m_eptro: .asciz " eptro="
+m_eptmis: .asciz " eptmis="
+m_eptvmm: .asciz " eptvmm="
 m_ok:   .asciz  "ok"
 m_l2:   .asciz  "L2: hello\r\n"
 m_nonmi: .asciz "L2: no NMI exit\r\n"
@@ -600,6 +841,7 @@ vmcs_ptr: .quad VMCS
 bad_ptr: .quad  VMCS + 8
 badrev_ptr: .quad BADREV
 vmm_ptr: .quad  0
+eptp_desc: .quad EPML4 | 0x1e, 0         /* INVEPT's descriptor */
 ok:     .long   0
 printed: .long  0
 fault_vec: .long -1

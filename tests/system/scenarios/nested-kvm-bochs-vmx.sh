@@ -4,11 +4,14 @@
 # kvm_intel and runs a tiny VM through /dev/kvm (tests/guest/kvmtest.c: a
 # real-mode vcpu that writes port 0x10 and 0x11 and halts; the guest's
 # `kvm` check, docs/guest.md). Bochs corei7_skylake_x, under Veneer with
-# vmm.nested=1. Veneer shows L1 no EPT (docs/backends.md), so kvm_intel
-# runs with ept=N: KVM's shadow paging in L1, no unrestricted guest (the
-# real-mode vcpu runs as virtual-8086 in L2), L2 on Veneer's own EPT.
-# In virtual-8086 mode the VM's OUTs and HLT are #GP exits KVM emulates;
-# its loop (0x1004-0x1010) runs in L2 between them.
+# vmm.nested=1. Veneer shows L1 EPT (docs/backends.md), so kvm_intel
+# runs with ept=Y: L2 on EPT02, KVM's EPT (EPT12) composed with Veneer's,
+# filled at L2's EPT violations, KVM's own EPT violations and
+# misconfigurations (its MMIO entries) reflected to it; no unrestricted
+# guest (the real-mode vcpu runs as virtual-8086 in L2, on KVM's
+# identity page table). In virtual-8086 mode the VM's OUTs and HLT are
+# #GP exits KVM emulates; its loop (0x1004-0x1010) runs in L2 between
+# them.
 # kvm_intel needs "acknowledge interrupt on exit" (Linux 6.1's
 # setup_vmcs_config): an external interrupt while L2 runs is L1's exit
 # with its vector, the CPU acknowledging it at L1's interrupt controller.
@@ -26,7 +29,7 @@ guest_verdict on 2700; stop on
 grep -a "kvm\|vmx" "$LOG_DIR/on.serial" | grep -av "^D \|GUEST-" | head -20 | sed 's/^/    /'
 expect on "I guest: vmm.nested=1: VMX shown to the guest" "vmm.nested=1: announced"
 expect on "I vmx: vcpu 0: L1 entered VMX operation" "kvm_intel's VMXON emulated"
-expect on "^GUEST-KVM kvm_intel/parameters/ept=N" "kvm_intel without EPT (none shown to L1)"
+expect on "^GUEST-KVM kvm_intel/parameters/ept=Y" "kvm_intel with EPT (shown to L1)"
 expect on "^GUEST-KVM KVMTEST exit io dir=out port=0x10 size=1 data=0x5a" "the VM's first OUT"
 expect on "^GUEST-KVM KVMTEST exit io dir=out port=0x11 size=2 data=0x13ba" "the VM's second OUT, after its loop"
 expect on "^GUEST-KVM KVMTEST exit hlt rip=0x1012 ax=0x13ba" "the VM halted"
@@ -35,6 +38,8 @@ expect on "D vmx: L1 VMLAUNCH of the VMCS at 0x[0-9a-f]+: L2 at 0000:1000" "KVM'
 expect on "D vmx: L1 VMRESUME of the VMCS at 0x[0-9a-f]+: L2 at 0000:1004" "L2 resumed after the first OUT: the loop runs in L2"
 expect on "D vmx: L1 VMRESUME of the VMCS at 0x[0-9a-f]+: L2 at 0000:1011" "L2 resumed after the second OUT, at the HLT"
 expect on "I vmx: vcpu 0: L1 left VMX operation \([0-9]+ VM entries, [0-9]+ exits reflected" "KVM's VMXOFF emulated"
+expect on "I vmx: vcpu 0: L1's EPT: [1-9][0-9]* EPT02 fills, [0-9]+ EPT02 flushes, [1-9][0-9]* EPT exits reflected" \
+    "L2 ran on EPT02 (KVM's EPT composed with Veneer's), KVM's own EPT exits reflected"
 expect on "^GUEST-CHECK cpu PASS" "the guest's own work after KVM"
 expect_not on "PANIC|Kernel panic" "no panic"
 finish

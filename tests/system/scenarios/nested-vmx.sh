@@ -13,8 +13,17 @@
 # APIC (exit 0, NMI, with L1's NMI exiting; after it L1's NMIs are
 # blocked until its IRET: its own self-NMI waits for it), HLT (exit 12), and VMLAUNCH
 # of a launched VMCS (error 4). L2 writes COM1 itself (ports neither L1
-# nor Veneer takes).
-#   control: bare Bochs runs the same L1 on its own VMX (vmm=-).
+# nor Veneer takes). Then L2 runs on L1's EPT (EPT12; IA32_VMX_PROCBASED_
+# CTLS2 must show EPT, EPT_VPID_CAP a 4-level walk, WB, INVEPT
+# single-context): ept: a page EPT12 remaps is read and written (L1 sees
+# L2's write in the page behind it); eptinv: INVEPT of an unknown type is
+# VMfailValid(28), then L1 remaps the page and INVEPTs, L2 reads the new
+# page; eptviol: a read of a page EPT12 leaves out is exit
+# 48 with qualification 0x181 and the guest-physical address; eptro: a
+# write to a read-only page, 0x18a; eptmis: a write-only entry is exit
+# 49 with the address; eptvmm (cfg_vmm): EPT12 maps a page onto Veneer's
+# region: L2's load is the #GP exit, nothing loaded.
+#   control: bare Bochs runs the same L1 on its own VMX (vmm=-, eptvmm=-).
 #   off:     Veneer, default options: CPUID shows no VMX, CR4.VMXE #GP,
 #            VMXON #UD.
 #   on:      Veneer with vmm.nested=1: the same line as bare, and (c): a
@@ -26,12 +35,13 @@
 . "$(dirname "$0")/../lib.sh"
 IMG=$ROOT/build/miniguest/nested_vmx.img
 MODEL=corei7_skylake_x
-LINE="fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok PASS"
+LINE="fail=ok cpuid=ok io=ok msr=ok exc=ok vmm=ok nmi=ok nmiblk=ok hlt=ok ept=ok eptinv=ok eptviol=ok eptro=ok eptmis=ok eptvmm=ok PASS"
 
 cp "$IMG" "$LOG_DIR/bare.img"
 bochs_start_disk bare $MODEL "$LOG_DIR/bare.img"
 wait_for bare "NESTED .*(PASS|FAIL)" 300; stop bare
-expect bare "NESTED vmx=1 ${LINE/vmm=ok/vmm=-}" "control: the L1 passes on Bochs' own VMX"
+BARE_LINE=${LINE/ vmm=ok/ vmm=-}
+expect bare "NESTED vmx=1 ${BARE_LINE/eptvmm=ok/eptvmm=-}" "control: the L1 passes on Bochs' own VMX"
 expect bare "L2: hello" "control: L2 wrote COM1"
 
 mkiso "$LOG_DIR/off.iso" "vmm.loglevel=debug"
@@ -73,8 +83,20 @@ expect on "D vmx: exception 13 raised in L2 by the VMM goes to L1" \
 expect_count on "access to guest-physical 0x$VMM_ADDR \(read\)" 2 \
     "vmm.nested=1: both loads (L1's, L2's) refused at the VMM region"
 expect on "D vmx: NMI while L2 runs: exit to L1" "vmm.nested=1: the NMI exit is L1's"
-expect on "I vmx: vcpu 0: L1 left VMX operation \(6 VM entries, 7 exits reflected, 2 VMREAD/VMWRITE exits; VMCS shadowing on\)" \
+expect on "I vmx: vcpu 0: L1 left VMX operation \(13 VM entries, 14 exits reflected, 2 VMREAD/VMWRITE exits; VMCS shadowing on\)" \
     "vmm.nested=1: VMCS shadowing (Bochs has it): of L1's ~90 VMREAD/VMWRITEs only the unknown field's and the read-only field's exit"
 expect on "I vmx: vcpu 0: L1 uses MSR lists \(entry load 2, exit store 2, exit load 2 entries\)" "vmm.nested=1: the MSR lists processed"
+expect on "D vmx: L2 EPT violation at 0x1fd010 is L1's \(EPT12\): qualification 0x181" \
+    "vmm.nested=1, ept: L2's read of a page EPT12 leaves out is L1's exit 48 (read, linear address, no permissions)"
+expect on "D vmx: L2 EPT violation at 0x1fc020 is L1's \(EPT12\): qualification 0x18a" \
+    "vmm.nested=1, ept: L2's write to a read-only page is L1's exit 48 (write, readable)"
+expect on "D vmx: L2 EPT misconfiguration at 0x1fb008 is L1's \(EPT12\)" \
+    "vmm.nested=1, ept: a write-only EPT12 entry is L1's exit 49"
+expect on "D vmx: L2 EPT violation at 0x1fa010: L1-physical 0x$(printf %x $((addr + 0x10))) is the VMM's to handle" \
+    "vmm.nested=1, ept: EPT12 onto the VMM region: Veneer's exit at the L1-physical address"
+expect on "access to guest-physical 0x$(printf %x $((addr + 0x10))) \(read\)" \
+    "vmm.nested=1, ept: refused there (the #GP L1's own load gets)"
+expect on "I vmx: vcpu 0: L1's EPT: 6 EPT02 fills, 2 EPT02 flushes, 3 EPT exits reflected" \
+    "vmm.nested=1, ept: L2 ran on EPT02 (emptied at the first entry and at L1's INVEPT)"
 expect_not on "PANIC" "vmm.nested=1: no VMM panic"
 finish
