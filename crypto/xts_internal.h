@@ -32,19 +32,20 @@ xts_block_fn xts_aesni_block;
 xts_units_fn xts_vaes256_enc, xts_vaes256_dec;
 xts_units_fn xts_vaes512_enc, xts_vaes512_dec;
 
+/* x86 is little-endian: one 8-byte access each (the byte loops these
+ * replace were not merged by the compiler, about 200 instructions a block
+ * on the ct64 path). */
 static inline uint64_t load64le(const uint8_t *p)
 {
-    uint64_t v = 0;
+    uint64_t v;
 
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
+    __builtin_memcpy(&v, p, sizeof(v));
     return v;
 }
 
 static inline void store64le(uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    __builtin_memcpy(p, &v, sizeof(v));
 }
 
 static inline void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
