@@ -171,11 +171,16 @@ static inline __attribute__((always_inline)) void choose_events(struct vcpu *v, 
     if (!(s->reinject | s->exception | s->pending_nmis | s->irq_window) &&
         s->nested.gif && s->pending_irq < 0 && !exit_idle_wanted()) {
         /* Nothing to deliver and no mediator polling at idle (the usual
-         * exit): no window is needed, HLT and MWAIT go to the guest. */
-        if (b->ctl.intercept1 & SVM_INTERCEPT_HLT)
-            vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, false);
-        if (!s->nested.in_l2 && (b->ctl.intercept2 & SVM_INTERCEPT_MWAIT))
-            vmcb_set_intercept2(b, SVM_INTERCEPT_MWAIT, false);
+         * exit): no window is needed, HLT and MWAIT go to the guest. One
+         * test for both intercepts (intercept2 follows intercept1). */
+        u64 both;
+        __builtin_memcpy(&both, &b->ctl.intercept1, sizeof(both));
+        if (both & (SVM_INTERCEPT_HLT | (u64)SVM_INTERCEPT_MWAIT << 32)) {
+            if (b->ctl.intercept1 & SVM_INTERCEPT_HLT)
+                vmcb_set_intercept1(b, SVM_INTERCEPT_HLT, false);
+            if (!s->nested.in_l2 && (b->ctl.intercept2 & SVM_INTERCEPT_MWAIT))
+                vmcb_set_intercept2(b, SVM_INTERCEPT_MWAIT, false);
+        }
         return;
     }
     if (s->reinject) {
@@ -502,10 +507,10 @@ static void decode_cr_write(struct vcpu *v, struct vcpu_exit *e, u8 cr)
     e->insn_len = (u8)len;
 }
 
-static void decode(struct vcpu *v, struct vcpu_exit *e)
+/* code: the exit code (QEMU: VMEXIT_INVALID as 0xffffffff). */
+static void decode(struct vcpu *v, struct vcpu_exit *e, u32 code)
 {
     struct vmcb *b = svm_of(v)->vmcb;
-    u32 code = (u32)b->ctl.exitcode; /* QEMU: VMEXIT_INVALID as 0xffffffff */
     u64 *g = v->regs.gpr;
     const char *vi;
 
@@ -615,8 +620,10 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
          * is an NMI or interrupt for the guest when L1 intercepts those. */
         if (s->nested.in_l2 && svm_nested_l2_pending(v))
             b = s->vmcb;
-        /* (V_INTR_MASKING follows L1's GIF: only a change calls) */
-        if (!s->nested.in_l2 &&
+        /* (V_INTR_MASKING follows L1's GIF: only a change calls; the
+         * usual GIF set and masking clear costs two tests) */
+        if ((!s->nested.gif || (b->ctl.vintr & SVM_VINTR_MASKING)) &&
+            !s->nested.in_l2 &&
             !s->nested.gif != !!(b->ctl.vintr & SVM_VINTR_MASKING))
             svm_nested_gif_masking(s);
         /* APM 15.5.1: VMRUN fails unless the guest EFER.SVME is 1. An
@@ -677,7 +684,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
                 return;
             }
         }
-        decode(v, e);
+        decode(v, e, code);
         return;
     }
 }
@@ -755,7 +762,10 @@ static __attribute__((noinline)) bool decoded_next_rip(struct vcpu *v,
     return true;
 }
 
-void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
+/* Every case but the usual one: IOIO's next RIP, no NRIPS, RIP or
+ * RFLAGS not loaded (an exit that did not come from svm_run's). */
+static __attribute__((noinline)) void skip_slow(struct vcpu *v,
+                                                const struct vcpu_exit *e)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vcpu_state *st = vcpu_state_get(v, VS_RIP | VS_RFLAGS);
@@ -771,6 +781,25 @@ void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
     vcpu_state_set(v, VS_RIP);
     s->vmcb->ctl.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW;
     if (st->rflags & RFLAGS_TF)
+        svm_inject_exception(v, 1, 0); /* the single step the CPU would take */
+}
+
+/* The usual case (NRIPS, RIP and RFLAGS valid since the exit, not IOIO)
+ * without a stack frame; the rest in skip_slow. */
+void svm_skip_instruction(struct vcpu *v, const struct vcpu_exit *e)
+{
+    struct vmcb *b = svm_of(v)->vmcb;
+    u64 next = b->ctl.next_rip;
+
+    if (!svm_caps.nrips || !next || e->kind == EXIT_IO ||
+        (v->state.valid & (VS_RIP | VS_RFLAGS)) != (VS_RIP | VS_RFLAGS)) {
+        skip_slow(v, e);
+        return;
+    }
+    v->state.rip = next;
+    vcpu_state_set(v, VS_RIP);
+    b->ctl.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW;
+    if (v->state.rflags & RFLAGS_TF)
         svm_inject_exception(v, 1, 0); /* the single step the CPU would take */
 }
 

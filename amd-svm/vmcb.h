@@ -53,6 +53,7 @@ struct vmcb_control {
 } __packed;
 CHECK_SIZE(struct vmcb_control, 0x400);
 CHECK_OFFSET(struct vmcb_control, intercept1, 0x00c);
+CHECK_OFFSET(struct vmcb_control, intercept2, 0x010);
 CHECK_OFFSET(struct vmcb_control, iopm_base_pa, 0x040);
 CHECK_OFFSET(struct vmcb_control, guest_asid, 0x058);
 CHECK_OFFSET(struct vmcb_control, vintr, 0x060);

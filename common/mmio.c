@@ -167,6 +167,8 @@ bool mmio_dispatch(struct vcpu *v, const struct vcpu_exit *e)
         return true;
     }
     __atomic_fetch_add(&o->count, 1, __ATOMIC_RELAXED);
+    if (!write)
+        __atomic_fetch_add(&o->reads, 1, __ATOMIC_RELAXED);
     if (test) {
         struct vcpu_state *f = vcpu_state_get(v, VS_RFLAGS);
         f->rflags = mmio_test_flags(f->rflags, &in, value, operand);
@@ -191,10 +193,12 @@ static int mmio_summary(void)
 {
     for (unsigned i = 0; i < nowners; i++)
         if (owners[i]->count)
-            log_info("mmio", "%s (0x%llx-0x%llx): %llu accesses", owners[i]->name,
+            log_info("mmio", "%s (0x%llx-0x%llx): %llu accesses, %llu of them "
+                     "reads", owners[i]->name,
                      (unsigned long long)owners[i]->base,
                      (unsigned long long)(owners[i]->base + owners[i]->len - 1),
-                     (unsigned long long)owners[i]->count);
+                     (unsigned long long)owners[i]->count,
+                     (unsigned long long)owners[i]->reads);
     return 0;
 }
 INIT_FUNC(poweroff, 46, mmio_summary);

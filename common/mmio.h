@@ -45,6 +45,7 @@ struct mmio_owner {
     const char *name;
     int (*access)(u64 gpa, unsigned size, bool write, u64 *value);
     u64 count;     /* accesses served */
+    u64 reads;     /* ... of which reads (what a write-only hook would save) */
 };
 
 /* One access of `size` bytes (1, 2, 4 or 8) to device memory at `p`, done

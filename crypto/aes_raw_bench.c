@@ -16,12 +16,12 @@
 
 /* rk: (rounds + 1) round keys; for the vector widths each one replicated
  * (the layout struct xts_key keeps: 64 bytes per round key). */
-AESNI_TARGET static void raw_aesni(const struct xts_key *k, int dec,
-                                   const uint8_t *in, uint8_t *out,
-                                   size_t nblocks)
+AESNI_TARGET INLINE void raw_aesni_r(const struct xts_key *k, const int dec,
+                                     const uint8_t *in, uint8_t *out,
+                                     size_t nblocks,
+                                     const unsigned rounds)
 {
     const __m128i *rk = (const __m128i *)(dec ? k->data_dec : k->data_enc);
-    const unsigned rounds = k->rounds;
 
     for (size_t b = 0; b + 8 <= nblocks; b += 8) {
         __m128i x[8];
@@ -30,6 +30,7 @@ AESNI_TARGET static void raw_aesni(const struct xts_key *k, int dec,
         for (int i = 0; i < 8; i++)
             x[i] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)in + i),
                                  rk[0]);
+#pragma GCC unroll 14
         for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++)
@@ -46,12 +47,12 @@ AESNI_TARGET static void raw_aesni(const struct xts_key *k, int dec,
     }
 }
 
-VAES256_TARGET static void raw_vaes256(const struct xts_key *k, int dec,
-                                       const uint8_t *in, uint8_t *out,
-                                       size_t nblocks)
+VAES256_TARGET INLINE void raw_vaes256_r(const struct xts_key *k, const int dec,
+                                         const uint8_t *in, uint8_t *out,
+                                         size_t nblocks,
+                                         const unsigned rounds)
 {
     const __m256i *rk2 = (const __m256i *)(dec ? k->vdata_dec : k->vdata_enc);
-    const unsigned rounds = k->rounds;
 
     for (size_t b = 0; b + 16 <= nblocks; b += 16) {
         __m256i x[8];
@@ -60,6 +61,7 @@ VAES256_TARGET static void raw_vaes256(const struct xts_key *k, int dec,
         for (int i = 0; i < 8; i++)
             x[i] = _mm256_xor_si256(
                 _mm256_loadu_si256((const __m256i *)in + i), rk2[0]);
+#pragma GCC unroll 14
         for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++)
@@ -77,12 +79,12 @@ VAES256_TARGET static void raw_vaes256(const struct xts_key *k, int dec,
     }
 }
 
-VAES512_TARGET static void raw_vaes512(const struct xts_key *k, int dec,
-                                       const uint8_t *in, uint8_t *out,
-                                       size_t nblocks)
+VAES512_TARGET INLINE void raw_vaes512_r(const struct xts_key *k, const int dec,
+                                         const uint8_t *in, uint8_t *out,
+                                         size_t nblocks,
+                                         const unsigned rounds)
 {
     const __m512i *rk4 = (const __m512i *)(dec ? k->vdata_dec : k->vdata_enc);
-    const unsigned rounds = k->rounds;
 
     for (size_t b = 0; b + 32 <= nblocks; b += 32) {
         __m512i x[8];
@@ -91,6 +93,7 @@ VAES512_TARGET static void raw_vaes512(const struct xts_key *k, int dec,
         for (int i = 0; i < 8; i++)
             x[i] = _mm512_xor_si512(
                 _mm512_loadu_si512((const __m512i *)in + i), rk4[0]);
+#pragma GCC unroll 14
         for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++)
@@ -107,6 +110,25 @@ VAES512_TARGET static void raw_vaes512(const struct xts_key *k, int dec,
         out += 512;
     }
 }
+
+/* A copy per key size, the rounds unrolled with their count known, as
+ * the XTS paths do (xts_vaes.c, xts_aesni.c). */
+#define RAW_BY_ROUNDS(tgt, name)                                            \
+    tgt static void name(const struct xts_key *k, int dec,                  \
+                         const uint8_t *in, uint8_t *out, size_t nblocks)   \
+    {                                                                       \
+        if (k->rounds == 10 && dec)                                         \
+            name##_r(k, 1, in, out, nblocks, 10);                           \
+        else if (k->rounds == 10)                                           \
+            name##_r(k, 0, in, out, nblocks, 10);                           \
+        else if (dec)                                                       \
+            name##_r(k, 1, in, out, nblocks, 14);                           \
+        else                                                                \
+            name##_r(k, 0, in, out, nblocks, 14);                           \
+    }
+RAW_BY_ROUNDS(AESNI_TARGET, raw_aesni)
+RAW_BY_ROUNDS(VAES256_TARGET, raw_vaes256)
+RAW_BY_ROUNDS(VAES512_TARGET, raw_vaes512)
 
 /* BearSSL's aes_ct64 on the same bytes: CTR (encryption runs four
  * counter blocks per pass) and CBC decryption (four ciphertext blocks per

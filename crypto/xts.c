@@ -239,11 +239,12 @@ int xts_key_setup(struct xts_key *k, const void *key, size_t key_len,
 /* The paths keep tweaks (E_K2 outputs) in registers, but the compiler
  * spills some. Called right after a path returns, from the same frame,
  * these overwrite the stack the path used: the vector paths' frames are
- * below 1.1 KiB (objdump, host build: vaes256 about 0x3f8 bytes with its
- * pushes, vaes512 0x300 plus alignment); ct64 zeroes its own 2 KiB of
- * arrays, and below them BearSSL's bitsliced rounds spill their state, so
- * it gets the deeper scrub. */
-#define SCRUB_BYTES 1536
+ * below 1.6 KiB (objdump of the VMM's objects, with the rounds unrolled
+ * per key size: vaes256 0x560 and vaes512 0x580 bytes below six pushes
+ * and up to 63 bytes of alignment; the host build's are smaller); ct64
+ * zeroes its own 2 KiB of arrays, and below them BearSSL's bitsliced
+ * rounds spill their state, so it gets the deeper scrub. */
+#define SCRUB_BYTES 2048
 #define SCRUB_DEEP_BYTES 4096
 
 /* Plain stores (not rep stos, which the compiler would pick for a loop

@@ -3,12 +3,12 @@
  * requests encrypt 8 units' tweaks together. */
 #include "crypto/xts_internal.h"
 
-AESNI_TARGET INLINE void aesni_units(const struct xts_key *k, uint64_t unit,
+AESNI_TARGET INLINE void aesni_units(const struct xts_key *k,
+                                     const unsigned rounds, uint64_t unit,
                                      size_t unit_blocks, size_t nunits,
                                      const uint8_t *in, uint8_t *out,
                                      const int dec)
 {
-    const unsigned rounds = k->rounds;
     const __m128i *rk = (const __m128i *)(dec ? k->data_dec : k->data_enc);
     const __m128i *tk = (const __m128i *)k->tweak_enc;
 
@@ -86,18 +86,26 @@ AESNI_TARGET INLINE void aesni_units(const struct xts_key *k, uint64_t unit,
     __asm__ volatile("" : : "r"(tb) : "memory");
 }
 
+/* A copy per key size (xts_key_setup allows 10 and 14 rounds), so that
+ * the rounds unroll with their count known. */
 AESNI_TARGET void xts_aesni_enc(const struct xts_key *k, uint64_t unit,
                                    size_t ub, size_t n, const uint8_t *in,
                                    uint8_t *out)
 {
-    aesni_units(k, unit, ub, n, in, out, 0);
+    if (k->rounds == 10)
+        aesni_units(k, 10, unit, ub, n, in, out, 0);
+    else
+        aesni_units(k, 14, unit, ub, n, in, out, 0);
 }
 
 AESNI_TARGET void xts_aesni_dec(const struct xts_key *k, uint64_t unit,
                                    size_t ub, size_t n, const uint8_t *in,
                                    uint8_t *out)
 {
-    aesni_units(k, unit, ub, n, in, out, 1);
+    if (k->rounds == 10)
+        aesni_units(k, 10, unit, ub, n, in, out, 1);
+    else
+        aesni_units(k, 14, unit, ub, n, in, out, 1);
 }
 
 AESNI_TARGET void xts_aesni_block(const struct xts_key *k, int op,

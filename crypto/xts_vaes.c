@@ -92,11 +92,11 @@ VAES256_TARGET INLINE void y_chunk_tweaks(__m256i t, __m256i *tw,
 }
 
 VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
-                                         uint64_t unit, size_t unit_blocks,
-                                         size_t nunits, const uint8_t *in,
-                                         uint8_t *out, const int dec)
+                                         const unsigned rounds, uint64_t unit,
+                                         size_t unit_blocks, size_t nunits,
+                                         const uint8_t *in, uint8_t *out,
+                                         const int dec)
 {
-    const unsigned rounds = k->rounds;
     /* The replicated schedule, 64 bytes per round key; a ymm reads the
      * first 32 (hence the stride of 2). */
     const __m256i *rk2 = (const __m256i *)(dec ? k->vdata_dec : k->vdata_enc);
@@ -112,17 +112,17 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
 
     if (unit_blocks % 16 == 0) {
         /* Whole 16-block chunks (512- and 4096-byte sectors): tweaks of 8
-         * sectors encrypted together, the next chunk's computed while the
-         * current chunk's rounds run (as in the zmm path). */
+         * sectors encrypted together. Each tweak is read once, at the
+         * whitening, where it also gives the last round's key (folded in:
+         * AESENCLAST(x, k ^ t) = AESENCLAST(x, k) ^ t, kept in lk) and the
+         * next chunk's tweak (the same lanes 16 blocks on: times x^16),
+         * written back in place; the rounds of the chunk then run with
+         * nothing else in the way. At a sector's last chunk the next
+         * sector's tweaks are made instead, after the whitening. */
         const __m256i *tk2 = (const __m256i *)k->vtweak_enc;
         const size_t chunks = unit_blocks / 16;
-        /* Two sets of chunk tweaks in memory, the current one and the
-         * next: with 16 ymm registers, x[8] and two register sets of
-         * tweaks would spill anyway; here each tweak is read where it is
-         * used (folded into round key 0 and into the last round key:
-         * AESENCLAST(x, k ^ t) = AESENCLAST(x, k) ^ t). */
-        __m256i tb[Y_TWEAK_BATCH / 2] = { 0 }, twbuf[2][8];
-        __m256i *tw = twbuf[0], *nt = twbuf[1];
+        const __m256i p87 = _mm256_set1_epi64x(0x87);
+        __m256i tb[Y_TWEAK_BATCH / 2] = { 0 }, tw[8], lk[8];
         size_t left = nunits;
 
         y_tweaks(tk2, rounds, unit,
@@ -130,45 +130,56 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
         y_chunk_tweaks(y_unit_tweak(tb, 0, cl01, cr01), tw, cl2, cr2, cl4, cr4);
         for (size_t u = 0; u < nunits; u++) {
             for (size_t c = 0; c < chunks; c++) {
-                __m256i x[8], *swap;
+                __m256i x[8];
+
+                if (c + 1 < chunks) {
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++) {
+                        __m256i t = tw[i];
+
+                        x[i] = _mm256_xor_si256(
+                            _mm256_loadu_si256((const __m256i *)in + i),
+                            _mm256_xor_si256(t, rk(0)));
+                        lk[i] = _mm256_xor_si256(t, rk(rounds));
+                        tw[i] = _mm256_xor_si256(
+                            _mm256_bslli_epi128(t, 2),
+                            _mm256_clmulepi64_epi128(
+                                _mm256_bsrli_epi128(t, 14), p87, 0x00));
+                    }
+                } else {
+#pragma GCC unroll 8
+                    for (int i = 0; i < 8; i++) {
+                        x[i] = _mm256_xor_si256(
+                            _mm256_loadu_si256((const __m256i *)in + i),
+                            _mm256_xor_si256(tw[i], rk(0)));
+                        lk[i] = _mm256_xor_si256(tw[i], rk(rounds));
+                    }
+                    if (u + 1 < nunits) {
+                        if ((u + 1) % Y_TWEAK_BATCH == 0) {
+                            left = nunits - u - 1;
+                            y_tweaks(tk2, rounds, unit + u + 1,
+                                     left >= Y_TWEAK_BATCH ? Y_TWEAK_BATCH / 2
+                                                           : (left + 1) / 2, tb);
+                        }
+                        y_chunk_tweaks(y_unit_tweak(tb, u + 1, cl01, cr01), tw,
+                                       cl2, cr2, cl4, cr4);
+                    }
+                }
+#pragma GCC unroll 14
+                for (unsigned r = 1; r < rounds; r++) {
+                    const __m256i key = rk(r);
 
 #pragma GCC unroll 8
-                for (int i = 0; i < 8; i++)
-                    x[i] = _mm256_xor_si256(
-                        _mm256_loadu_si256((const __m256i *)in + i),
-                        _mm256_xor_si256(tw[i], rk(0)));
-                if (c + 1 < chunks) {
-                    /* The same lanes 16 blocks on: each times x^16. */
-#pragma GCC unroll 8
                     for (int i = 0; i < 8; i++)
-                        nt[i] = Y_MULX_BYTES(tw[i], 2);
-                } else if (u + 1 < nunits) {
-                    if ((u + 1) % Y_TWEAK_BATCH == 0) {
-                        left = nunits - u - 1;
-                        y_tweaks(tk2, rounds, unit + u + 1,
-                                 left >= Y_TWEAK_BATCH ? Y_TWEAK_BATCH / 2
-                                                       : (left + 1) / 2, tb);
-                    }
-                    y_chunk_tweaks(y_unit_tweak(tb, u + 1, cl01, cr01), nt,
-                                   cl2, cr2, cl4, cr4);
-                }
-                for (unsigned r = 1; r < rounds; r++) {
-#pragma GCC unroll 8
-                    for (int i = 0; i < 8; i++)
-                        x[i] = dec ? _mm256_aesdec_epi128(x[i], rk(r))
-                                   : _mm256_aesenc_epi128(x[i], rk(r));
+                        x[i] = dec ? _mm256_aesdec_epi128(x[i], key)
+                                   : _mm256_aesenc_epi128(x[i], key);
                 }
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++) {
-                    __m256i lk = _mm256_xor_si256(tw[i], rk(rounds));
-
-                    x[i] = dec ? _mm256_aesdeclast_epi128(x[i], lk)
-                               : _mm256_aesenclast_epi128(x[i], lk);
+                    x[i] = dec ? _mm256_aesdeclast_epi128(x[i], lk[i])
+                               : _mm256_aesenclast_epi128(x[i], lk[i]);
                     _mm256_storeu_si256((__m256i *)out + i, x[i]);
                 }
-                swap = tw;
-                tw = nt;
-                nt = swap;
                 in += 256;
                 out += 256;
             }
@@ -176,11 +187,11 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
         /* Encrypted tweaks: not left on the stack. */
 #pragma GCC unroll 8
         for (int i = 0; i < 8; i++)
-            twbuf[0][i] = twbuf[1][i] = _mm256_setzero_si256();
+            tw[i] = lk[i] = _mm256_setzero_si256();
 #pragma GCC unroll 4
         for (int i = 0; i < Y_TWEAK_BATCH / 2; i++)
             tb[i] = _mm256_setzero_si256();
-        __asm__ volatile("" : : "r"(twbuf), "r"(tb) : "memory");
+        __asm__ volatile("" : : "r"(tw), "r"(lk), "r"(tb) : "memory");
         return;
     }
     for (size_t u = 0; u < nunits; u++, unit++) {
@@ -254,18 +265,26 @@ VAES256_TARGET INLINE void vaes256_units(const struct xts_key *k,
 #undef rk
 }
 
+/* A copy per key size (xts_key_setup allows 10 and 14 rounds), so that
+ * the rounds unroll with their count known. */
 VAES256_TARGET void xts_vaes256_enc(const struct xts_key *k, uint64_t unit,
                                        size_t ub, size_t n, const uint8_t *in,
                                        uint8_t *out)
 {
-    vaes256_units(k, unit, ub, n, in, out, 0);
+    if (k->rounds == 10)
+        vaes256_units(k, 10, unit, ub, n, in, out, 0);
+    else
+        vaes256_units(k, 14, unit, ub, n, in, out, 0);
 }
 
 VAES256_TARGET void xts_vaes256_dec(const struct xts_key *k, uint64_t unit,
                                        size_t ub, size_t n, const uint8_t *in,
                                        uint8_t *out)
 {
-    vaes256_units(k, unit, ub, n, in, out, 1);
+    if (k->rounds == 10)
+        vaes256_units(k, 10, unit, ub, n, in, out, 1);
+    else
+        vaes256_units(k, 14, unit, ub, n, in, out, 1);
 }
 
 /* ---- path: VAES on zmm (4 blocks per register) ------------------------- */
@@ -374,11 +393,11 @@ VAES512_TARGET INLINE void z_chunk_tweaks(__m512i t, __m512i *tw,
 }
 
 VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
-                                         uint64_t unit, size_t unit_blocks,
-                                         size_t nunits, const uint8_t *in,
-                                         uint8_t *out, const int dec)
+                                         const unsigned rounds, uint64_t unit,
+                                         size_t unit_blocks, size_t nunits,
+                                         const uint8_t *in, uint8_t *out,
+                                         const int dec)
 {
-    const unsigned rounds = k->rounds;
     const __m512i *rk = (const __m512i *)(dec ? k->vdata_dec : k->vdata_enc);
     const __m512i *tk = (const __m512i *)k->vtweak_enc;
     __m512i tbatch[Z_TWEAK_BATCH / 4] = { 0 };
@@ -422,6 +441,7 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
                     z_chunk_tweaks(z_unit_tweak(tbatch, u + 1, cl03, cr03), nt,
                                    cl4, cr4);
                 }
+#pragma GCC unroll 14
                 for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
                     for (int i = 0; i < 8; i++)
@@ -465,6 +485,7 @@ VAES512_TARGET INLINE void vaes512_units(const struct xts_key *k,
                 x[i] = _mm512_ternarylogic_epi64(
                     _mm512_loadu_si512((const __m512i *)in + i), tw[i],
                     rk[0], 0x96);
+#pragma GCC unroll 14
             for (unsigned r = 1; r < rounds; r++) {
 #pragma GCC unroll 8
                 for (int i = 0; i < 8; i++)
@@ -511,12 +532,18 @@ VAES512_TARGET void xts_vaes512_enc(const struct xts_key *k, uint64_t unit,
                                        size_t ub, size_t n, const uint8_t *in,
                                        uint8_t *out)
 {
-    vaes512_units(k, unit, ub, n, in, out, 0);
+    if (k->rounds == 10)
+        vaes512_units(k, 10, unit, ub, n, in, out, 0);
+    else
+        vaes512_units(k, 14, unit, ub, n, in, out, 0);
 }
 
 VAES512_TARGET void xts_vaes512_dec(const struct xts_key *k, uint64_t unit,
                                        size_t ub, size_t n, const uint8_t *in,
                                        uint8_t *out)
 {
-    vaes512_units(k, unit, ub, n, in, out, 1);
+    if (k->rounds == 10)
+        vaes512_units(k, 10, unit, ub, n, in, out, 1);
+    else
+        vaes512_units(k, 14, unit, ub, n, in, out, 1);
 }
