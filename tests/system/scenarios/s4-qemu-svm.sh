@@ -45,13 +45,28 @@ boot() {
 swap_page() {
     dd if="$1" bs=512 skip="$swap_start" count=8 2>/dev/null
 }
-# decrypted SIG: the swap signature of the image with the swap range
-# decrypted under key 1 (the last 10 bytes of the swap area's first page)
-decrypted_sig() {
-    local plain=$LOG_DIR/swap.plain
+# swap_sig WANT WHAT: the image with the swap range decrypted under key 1
+# has the swap signature WANT (the last 10 bytes of the area's first page)
+swap_sig() {
+    local plain=$LOG_DIR/swap.plain sig
     "$VDISK" decrypt "$img" --key-file "$k1" --offset "$swap_start" --output "$plain" >/dev/null 2>&1
-    swap_page "$plain" | tail -c 10 | tr -d '\0' | tr -c '[:print:]' '.'
+    sig=$(swap_page "$plain" | tail -c 10 | tr -d '\0' | tr -c '[:print:]' '.')
     rm -f "$plain"
+    if [ "$sig" = "$1" ]; then
+        echo "ok   offline: $2: the swap signature decrypted with key 1 is $1"
+    else
+        echo "FAIL offline: $2: the swap signature decrypted with key 1 is '$sig', not $1"
+        FAILS=$((FAILS + 1))
+    fi
+}
+# not_raw TEXT WHAT: TEXT is nowhere in the raw image
+not_raw() {
+    if grep -aqF "$1" "$img"; then
+        echo "FAIL offline: $1 is in the raw image: $2 in plaintext"
+        FAILS=$((FAILS + 1))
+    else
+        echo "ok   offline: no $1 in the raw image"
+    fi
 }
 
 # ---- first boot: the guest hibernates; QEMU powers off at its S4 ----------
@@ -89,25 +104,9 @@ mark=$(tr -d '\r' <"$LOG_DIR/hib.serial" | sed -n 's/^GUEST-S4 hibernating.*tmpf
 boot_id=${mark#* } mark=${mark%% *}
 
 # ---- offline: the image on the disk is ciphertext ---------------------------
-if grep -aqF S1SUSPEND "$img"; then
-    echo "FAIL offline: the hibernation signature S1SUSPEND is in the raw image (the swap partition in plaintext)"
-    FAILS=$((FAILS + 1))
-else
-    echo "ok   offline: no S1SUSPEND in the raw image"
-fi
-if grep -aqF SWAPSPACE2 "$img"; then
-    echo "FAIL offline: the swap header (SWAPSPACE2) is in the raw image in plaintext"
-    FAILS=$((FAILS + 1))
-else
-    echo "ok   offline: no SWAPSPACE2 in the raw image"
-fi
-sig=$(decrypted_sig)
-if [ "$sig" = S1SUSPEND ]; then
-    echo "ok   offline: the swap partition decrypted with key 1 has the hibernation signature S1SUSPEND"
-else
-    echo "FAIL offline: the swap partition decrypted with key 1 has the signature '$sig', not S1SUSPEND"
-    FAILS=$((FAILS + 1))
-fi
+not_raw S1SUSPEND "the hibernation image's signature"
+not_raw SWAPSPACE2 "the swap area's header"
+swap_sig S1SUSPEND "after the hibernation"
 
 # ---- second boot of the same image: the guest resumes ---------------------
 boot res
@@ -128,12 +127,6 @@ expect_not res "^GUEST-S4 hibernating" "no second hibernation"
 expect res "I acpi: the guest requests S5 \(soft off\) through PM1a" "the resumed guest powered off"
 expect_not res "PANIC|Kernel panic|refusing|refused|request is dropped" "second boot: no panic, no refusal"
 expect_not res "nvme nvme0: .*timeout|I/O error" "no NVMe timeout or I/O error in the guest"
-sig=$(decrypted_sig)
-if [ "$sig" = SWAPSPACE2 ]; then
-    echo "ok   offline: after the resume the swap partition decrypted with key 1 is a swap area again (SWAPSPACE2)"
-else
-    echo "FAIL offline: after the resume the swap signature decrypted with key 1 is '$sig'"
-    FAILS=$((FAILS + 1))
-fi
+swap_sig SWAPSPACE2 "after the resume, a swap area again"
 crypt_check_marker res "$img" "$k0"
 finish
