@@ -7,6 +7,8 @@
 #   2  2 KiB   GRUB environment block: veneer_args (extra kernel params)
 #   3  4 MiB   scratch area: sector 0 = "VENEER-SCRATCH v1" header, the
 #              guest's disk check writes at byte 4096 onwards
+#   4  SWAP_MB MiB (default 64) swap area (type 0x82), zeros: the s4 check
+#              makes it swap and hibernates to it
 #
 # then padded to a whole number of 16-head/63-sector cylinders (Bochs).
 # The ISO volume UUID (which GRUB searches for its root) comes from
@@ -35,6 +37,9 @@ grub-editenv "$tmp/env1" create
 { printf 'VENEER-SCRATCH v1\nscratch area of the Veneer test guest; the disk check writes at byte 4096\n'; \
   cat /dev/zero; } 2>/dev/null | head -c $((4 * 1024 * 1024)) >"$tmp/scratch"
 
+# partition 4: the swap area (zeros; the image is made sparse below)
+truncate -s $((${SWAP_MB:-64} * 1024 * 1024)) "$tmp/swap"
+
 # grub-mkrescue takes the volume date and UUID (which its embedded config
 # searches for) from the clock: freeze it at SOURCE_DATE_EPOCH when
 # faketime is there, for a bit-identical image.
@@ -50,13 +55,17 @@ fixed_time grub-mkrescue -d /usr/lib/grub/i386-pc -o "$tmp/disk.img" \
     --install-modules="linux normal serial terminal terminfo loadenv regexp echo test iso9660 biosdisk search search_fs_uuid search_label configfile blocklist cat $(cd /usr/lib/grub/i386-pc && ls part_*.mod | sed "s/\.mod$//" | tr "\n" " ")" \
     "$tmp/iso" -- \
     -append_partition 2 0xda "$tmp/env" \
-    -append_partition 3 0xda "$tmp/scratch" >"$tmp/log" 2>&1 || {
+    -append_partition 3 0xda "$tmp/scratch" \
+    -append_partition 4 0x82 "$tmp/swap" >"$tmp/log" 2>&1 || {
         cat "$tmp/log" >&2; exit 1; }
 
 # whole cylinders of 16 heads x 63 sectors, for Bochs' geometry
 size=$(stat -c %s "$tmp/disk.img")
 cyl=$((16 * 63 * 512))
 truncate -s $(( (size + cyl - 1) / cyl * cyl )) "$tmp/disk.img"
+# the zeros of the swap area take no space (copies keep it sparse:
+# lib.sh's guest_disk copies with --sparse=always)
+fallocate --dig-holes "$tmp/disk.img" 2>/dev/null || true
 
 "$here/set-params.sh" --check "$tmp/disk.img"
 mv "$tmp/disk.img" "$out"

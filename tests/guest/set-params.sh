@@ -8,12 +8,14 @@
 #   set-params.sh --check IMG     verify the partition layout only
 #   set-params.sh --show IMG      print the current parameters
 #   set-params.sh --scratch IMG   print "START_LBA SECTORS" of partition 3
+#   set-params.sh --swap IMG      print "START_LBA SECTORS" of partition 4
+#                                 (the swap area)
 set -eu
 mode=set
 case "${1:-}" in
-    --check|--show|--scratch) mode=${1#--}; shift ;;
+    --check|--show|--scratch|--swap) mode=${1#--}; shift ;;
 esac
-img=${1:?usage: set-params.sh [--check|--show|--scratch] IMG [PARAMS]}
+img=${1:?usage: set-params.sh [--check|--show|--scratch|--swap] IMG [PARAMS]}
 
 # MBR partition entry N: type, start LBA, sector count
 part() {
@@ -34,9 +36,19 @@ part 3
 od -An -c -j $((pstart * 512)) -N 17 "$img" | tr -d ' \n' | grep -q 'VENEER-SCRATCHv1' || {
     echo "set-params: $img: partition 3 lacks the VENEER-SCRATCH header" >&2; exit 1; }
 
+scratch="$pstart $pcount"
+# partition 4, the swap area: checked where it is asked for (a disk built
+# before it existed still takes parameters)
+if [ $mode = check ] || [ $mode = swap ]; then
+    part 4
+    [ "$ptype" = 82 ] && [ "$pcount" -ge 2048 ] || {
+        echo "set-params: $img: partition 4 is not the swap area" >&2; exit 1; }
+fi
+
 case $mode in
     check) exit 0 ;;
-    scratch) echo "$pstart $pcount"; exit 0 ;;
+    scratch) echo "$scratch"; exit 0 ;;
+    swap) echo "$pstart $pcount"; exit 0 ;;
     show)
         dd if="$img" bs=512 skip="$envstart" count=2 2>/dev/null | \
             sed -n 's/^veneer_args=//p'
