@@ -53,3 +53,17 @@ crypt_check_marker() {
     fi
     rm -f "$plain"
 }
+
+# tpm_expect_pcr15 LABEL: the guest's GUEST-CHECK tpm line in LABEL's serial
+# log shows PCR 15 as Veneer leaves it (one extend of "Veneer started the
+# guest" from zeros), the value a sealing policy after Veneer can expect.
+tpm_expect_pcr15() {
+    local want got
+    want=$(python3 -c 'import hashlib; print(hashlib.sha256(bytes(32) + hashlib.sha256(b"Veneer started the guest").digest()).hexdigest())')
+    got=$(grep -a '^GUEST-CHECK tpm' "$LOG_DIR/$1.serial" | sed -n 's/.*pcr15=\([0-9A-Fa-f]*\).*/\1/p' | tr 'A-F' 'a-f')
+    if [ "$got" = "$want" ]; then
+        echo "ok   $1: the guest sees PCR 15 = SHA-256(zeros || SHA-256(\"Veneer started the guest\"))"
+    else
+        echo "FAIL $1: the guest sees PCR 15 = '$got', want $want"; FAILS=$((FAILS + 1))
+    fi
+}
