@@ -692,23 +692,32 @@ static void emulate_vmread_write(struct vcpu *v, bool write)
 
 /* ---- INVEPT, INVVPID ------------------------------------------------------- */
 
+/* The operands both take (SDM 30.3): the type from the register the
+ * instruction names (32 bits outside 64-bit mode) and the 16-byte
+ * descriptor from memory. false: a fault or failure was raised. */
+static bool inv_operands(struct vcpu *v, u64 *type, void *desc16)
+{
+    u32 info;
+
+    if (!l1_insn_ok(v, false))
+        return false;
+    info = vmcs_read32(VM_EXIT_INSTRUCTION_INFO);
+    *type = v->regs.gpr[(info >> 28) & 15];
+    if (!long_mode_64(v))
+        *type &= 0xffffffff;
+    return operand_access(v, operand_addr(v, info, vmx_of(v)->exit_qual),
+                          desc16, 16, false);
+}
+
 /* L1's INVEPT: EPT02 is emptied for all-context, and for single-context
  * of the EPTP it shadows (it holds that one only). */
 static void emulate_invept(struct vcpu *v)
 {
     struct vmx_nested *n = &vmx_of(v)->nested;
-    u32 info;
     u64 type;
     struct { u64 eptp, zero; } desc;
 
-    if (!l1_insn_ok(v, false))
-        return;
-    info = vmcs_read32(VM_EXIT_INSTRUCTION_INFO);
-    type = v->regs.gpr[(info >> 28) & 15];
-    if (!long_mode_64(v))
-        type &= 0xffffffff;
-    if (!operand_access(v, operand_addr(v, info, vmx_of(v)->exit_qual), &desc,
-                        sizeof(desc), false))
+    if (!inv_operands(v, &type, &desc))
         return;
     if ((type != 1 && type != 2) || (type == 1 && !vmx_ept12_eptp_ok(desc.eptp))) {
         fail_valid(v, VMXERR_INVALID_INV);
@@ -730,7 +739,6 @@ static void flush_l2(struct vcpu *v)
 
 static void emulate_invvpid(struct vcpu *v)
 {
-    u32 info;
     u64 type;
     struct { u64 vpid, addr; } desc;
 
@@ -738,14 +746,7 @@ static void emulate_invvpid(struct vcpu *v)
         vmx_inject_exception(v, 6, 0);
         return;
     }
-    if (!l1_insn_ok(v, false))
-        return;
-    info = vmcs_read32(VM_EXIT_INSTRUCTION_INFO);
-    type = v->regs.gpr[(info >> 28) & 15];
-    if (!long_mode_64(v))
-        type &= 0xffffffff;
-    if (!operand_access(v, operand_addr(v, info, vmx_of(v)->exit_qual), &desc,
-                        sizeof(desc), false))
+    if (!inv_operands(v, &type, &desc))
         return;
     if ((type != 1 && type != 2) || (desc.vpid >> 16) || (type == 1 && !desc.vpid)) {
         fail_valid(v, VMXERR_INVALID_INV);
