@@ -61,11 +61,6 @@ static enum emu_result vm_cr_wr(struct vcpu *v, u32 msr, u64 val)
     return EMU_GP; /* locked */
 }
 
-static u32 phys_addr_bits(void)
-{
-    return cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
-}
-
 static enum emu_result hsave_rd(struct vcpu *v, u32 msr, u64 *val)
 {
     u64 real;
@@ -79,7 +74,7 @@ static enum emu_result hsave_rd(struct vcpu *v, u32 msr, u64 *val)
 static enum emu_result hsave_wr(struct vcpu *v, u32 msr, u64 val)
 {
     /* APM 15.30.4: 4 KiB aligned, within the physical address width */
-    if ((val & 0xfff) || (val >> phys_addr_bits()))
+    if ((val & 0xfff) || (val >> cpu_phys_addr_bits()))
         return EMU_GP;
     /* Never the real one: that is the VMM's. The SVM backend keeps the
      * host state of an emulated VMRUN itself, not in this page. */

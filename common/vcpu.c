@@ -79,10 +79,8 @@ static void vmm_panic_report(void)
  * would cost too much. */
 u64 guest_space_top(void)
 {
-    u32 bits = 36;
+    u32 bits = cpu_phys_addr_bits();
 
-    if (cpuid(0x80000000).eax >= 0x80000008)
-        bits = cpuid(0x80000008).eax & 0xff;
     if (bits > 46)
         bits = 46;
     u64 top = 1ULL << bits;

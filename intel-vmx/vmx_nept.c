@@ -77,7 +77,7 @@ int vmx_nept_map(struct vmx_nested *n, u64 l2pa, u64 l1pa, u64 bits)
 /* The physical-address width: EPT entries' bits above it are reserved. */
 static unsigned phys_bits(void)
 {
-    return cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
+    return cpu_phys_addr_bits();
 }
 
 bool vmx_ept12_eptp_ok(u64 eptp)

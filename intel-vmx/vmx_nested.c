@@ -894,9 +894,7 @@ static bool ctl_ok(u64 v, u32 default1, u32 allowed1)
  * physical-address width (SDM 26.2.1.2). */
 static bool list_addr_ok(u64 pa)
 {
-    u32 bits = cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
-
-    return !(pa & 15) && ((pa + MSR_LIST_MAX * 16 - 1) >> bits) == 0;
+    return !(pa & 15) && ((pa + MSR_LIST_MAX * 16 - 1) >> cpu_phys_addr_bits()) == 0;
 }
 
 /* The controls (SDM 26.2.1.1-26.2.1.3) as far as L1 is shown them. */

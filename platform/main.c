@@ -105,8 +105,7 @@ static u64 highest_address(void)
      * mediators must reach them: with 1 GiB pages the direct map covers
      * the physical address space (to 1 TiB) for two table pages. */
     if (boot_info.uefi_entry && cpu_has_1g_pages_for_direct_map()) {
-        u32 bits = cpuid(0x80000000).eax >= 0x80000008
-                       ? (cpuid(0x80000008).eax & 0xff) : 36;
+        u32 bits = cpu_phys_addr_bits();
         u64 space = 1ULL << (bits > 40 ? 40 : bits);
         if (space > top)
             top = space;

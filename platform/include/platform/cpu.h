@@ -110,6 +110,12 @@ static inline struct cpuid_regs cpuid(u32 leaf)
     return r;
 }
 
+/* The physical-address width (CPUID 8000_0008 EAX[7:0]; 36 without it). */
+static inline u32 cpu_phys_addr_bits(void)
+{
+    return cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
+}
+
 static inline u64 rdmsr(u32 msr)
 {
     u32 lo, hi;
