@@ -216,6 +216,24 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo)
               (unsigned long long)info2);
 }
 
+/* VMEXIT_INVALID for a vmcb02 the CPU refused: L2 never ran, so L1 gets
+ * the exit fields only, as from the checks at VMRUN. vmcb02's state area
+ * is not L2's: a CPU may have stored its own state there at the failed
+ * entry (QEMU stores the host's: Veneer's RIP, RSP, CR3, GDT and IDT),
+ * and none of it may reach L1's VMCB or vmcb01. */
+static void vmexit_invalid(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct svm_nested *n = &s->nested;
+
+    s->reinject = 0;
+    s->after_iret = false;
+    s->nmi_step = false;        /* the #DB intercept went with vmcb02 */
+    write_exit_fields(n, SVM_EXIT_CODE_INVALID, 0, 0, 0);
+    n->gif = false;
+    switch_level(v, false);     /* L1's RAX and RSP from vmcb01 */
+}
+
 /* ---- which L2 exits L1 asked for ---------------------------------------- */
 
 /* L1's I/O bitmap: an access of `size` bytes at `port` exits if any of
@@ -411,11 +429,10 @@ bool svm_nested_l2_exit(struct vcpu *v, u32 code)
     if (code == SVM_EXIT_INVALID) {
         /* vmcb02 was refused by the CPU for something the checks at
          * VMRUN did not catch: L1's VMCB was invalid after all. */
-        log_info("svm", "the CPU refused L2's state from L1's VMCB at "
-                 "0x%llx; VMEXIT_INVALID to L1",
-                 (unsigned long long)s->nested.vmcb12_pa);
-        s->reinject = 0;
-        vmexit(v, SVM_EXIT_CODE_INVALID, 0, 0, 0);
+        log_ratelimited(LOG_INFO, "svm", "the CPU refused L2's state from "
+                        "L1's VMCB at 0x%llx; VMEXIT_INVALID to L1",
+                        (unsigned long long)s->nested.vmcb12_pa);
+        vmexit_invalid(v);
         return true;
     }
     if (code == SVM_EXIT_EXCP_BASE + 1 && s->nmi_step)
@@ -561,8 +578,8 @@ static const char *vmcb12_invalid(const struct vmcb *b)
         return "CR0.NW=1 with CR0.CD=0";
     if (g->cr0 >> 32)
         return "CR0 bits 63:32 set";
-    if (long_pg && (g->cr3 >> 52))
-        return "CR3 bits 63:52 set";
+    if (long_pg && (g->cr3 >> cpu_phys_addr_bits()))
+        return "CR3 bits above the physical-address width set";
     if (g->cr4 & ~cr4_guest_valid())
         return "reserved CR4 bits set";
     if ((g->dr6 >> 32) || (g->dr7 >> 32))
@@ -687,8 +704,8 @@ static void emulate_vmrun(struct vcpu *v)
     n->vmcb12_pa = pa;
     n->vmruns++;
     if ((why = vmcb12_invalid(n->vmcb12))) {
-        log_info("svm", "L1's VMRUN of the VMCB at 0x%llx: %s; VMEXIT_INVALID",
-                 (unsigned long long)pa, why);
+        log_ratelimited(LOG_INFO, "svm", "L1's VMRUN of the VMCB at 0x%llx: "
+                        "%s; VMEXIT_INVALID", (unsigned long long)pa, why);
         write_exit_fields(n, SVM_EXIT_CODE_INVALID, 0, 0, 0);
         n->gif = false;
         return;

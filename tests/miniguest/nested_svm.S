@@ -35,7 +35,9 @@
  * EFER.SVME clear, with ASID 0, with CR0.NW set and CD clear, and with CR0
  * bit 32 set, each giving VMEXIT_INVALID (the low 32 bits of
  * EXITCODE all ones: QEMU writes 0x00000000ffffffff) and L1 going on
- * after the VMRUN; gif: an NMI L1 sends itself through its local APIC
+ * after the VMRUN; then with CR3 bit 63 (no paging in L2): either L2
+ * runs to its HLT, or VMEXIT_INVALID with a VMCB RIP of L1's or L2's
+ * (never the VMM's: QEMU stores its host's state at a failed entry); gif: an NMI L1 sends itself through its local APIC
  * between CLGI and STGI does not arrive (after WAIT PAUSEs) before the
  * STGI and arrives right after it; addr: VMRUN of an address that is not 4 KiB aligned,
  * and (cfg_vmm) VMRUN and VMSAVE of a page in the VMM region, are #GP in
@@ -393,7 +395,28 @@ svm_on:
         xorl    %ebx, %ebx
         call    check_exit
         movl    $0, VMCB + S_CR0 + 4
-        call    say_ok
+        /* CR3 bit 63 for this L2 without paging: a CPU may run it (it
+         * halts at once) or refuse it (QEMU does when its host is in long
+         * mode, as under Veneer). A refusal leaves the VMCB's state area
+         * as L1 wrote it, or (QEMU, Bochs) L1's own state at its VMRUN:
+         * a RIP in this image, never one from above (the VMM's) */
+        movl    $l2_hlt, VMCB + S_RIP   /* the refusals above may store L1's */
+        movl    $0x80000000, VMCB + S_CR3 + 4
+        call    run_l2
+        movl    $0, VMCB + S_CR3 + 4
+        cmpl    $-1, VMCB + C_EXITCODE
+        je      19f
+        movl    $0x78, %eax
+        movl    $l2_hlt, %ebx
+        call    check_exit
+        jmp     20f
+19:     cmpl    $0, VMCB + S_RIP + 4
+        jne     21f
+        cmpl    $0x100000, VMCB + S_RIP
+        jb      20f
+21:     movl    VMCB + S_RIP + 4, %eax  /* the state the failed entry left */
+        call    bad
+20:     call    say_ok
 
         /* ---- gif: a self-NMI sent while L1's GIF is 0 waits for its
          * STGI and arrives right after it ---- */

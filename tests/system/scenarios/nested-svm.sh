@@ -6,7 +6,11 @@
 # an I/O port of its I/O bitmap, #UD, HLT (exit code, EXITINFO1/2, L2's
 # RIP and RAX); a VMCB with the VMRUN intercept clear, EFER.SVME clear,
 # ASID 0, CR0.NW without CD, CR0 bit 32 (VMEXIT_INVALID, on the CPUs as
-# under Veneer); VMSAVE/VMLOAD of STAR and FS. L2 also writes COM1
+# under Veneer); CR3 bit 63 for an L2 without paging: it runs (QEMU and
+# Bochs under a 32-bit L1) or is refused (QEMU under Veneer, whose host is
+# in long mode), and then L1's VMCB never gets the state QEMU stores at a
+# failed entry (Veneer's own RIP, RSP, CR3: before, invalid=ffffffff);
+# VMSAVE/VMLOAD of STAR and FS. L2 also writes COM1
 # itself, through ports L1 leaves to it, its CPUID and PCI config reads
 # (0xcf8/0xcfc, Veneer's ports) answer as L1's, and its VMMCALL with
 # Veneer's magic is a #UD that L1 gets (own=). An interrupt L1 injects
@@ -104,6 +108,8 @@ for why in "ASID 0" "CR0.NW=1 with CR0.CD=0" "CR0 bits 63:32 set"; do
     expect on "I svm: L1's VMRUN of the VMCB at 0x11000: $why; VMEXIT_INVALID" \
         "vmm.nested=1: a VMCB with $why refused as the CPU does"
 done
+expect on "I svm: the CPU refused L2's state from L1's VMCB at 0x11000; VMEXIT_INVALID to L1" \
+    "vmm.nested=1: the vmcb02 QEMU refuses (CR3 bit 63) is L1's VMEXIT_INVALID, exit fields only"
 expect on "D svm: exception 13 raised in L2 by the VMM goes to L1" \
     "vmm.nested=1: L2's access to the VMM region is L1's #GP exit"
 expect_count on "access to guest-physical 0x$VMM_ADDR \(read\)" 3 \
