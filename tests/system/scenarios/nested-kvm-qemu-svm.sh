@@ -18,16 +18,27 @@
 #            own L2s with its own VMCB12, host save area and NPT02
 #            (per vcpu in amd-svm/svm_nested.c). Bare control too.
 #   off:     under Veneer, default options: no svm flag, no /dev/kvm.
+#   Two vcpus run on single-threaded TCG (-accel tcg,thread=single): with
+#   one host thread per vcpu, QEMU 7.2 can lose a code write. It reads the
+#   guest's code while translating and write-protects the page only after,
+#   so a byte another vcpu's thread stores in between leaves a stale
+#   translation that nothing invalidates. L1 patches its text at every VM
+#   creation and destruction (the preempt notifier static key); when the
+#   race hits, L1's CPUs run the INT3 of text_poke_bp for ever although
+#   memory holds the new instruction (kprobe_int3_handler backs RIP up over
+#   an INT3 it no longer finds): soft lockups, no VMM line. One thread
+#   never translates while another vcpu writes (docs/backends.md).
 . "$(dirname "$0")/../lib.sh"
 CPU="-cpu EPYC,+svm,+npt"
 start() {
-    local name=$1 iso=$2 disk=$3 cpus=${4:-1}
+    local name=$1 iso=$2 disk=$3 cpus=${4:-1} accel=()
+    [ "$cpus" -gt 1 ] && accel=(-accel tcg,thread=single)
     if [ -n "$iso" ]; then
         # shellcheck disable=SC2046
-        qemu_start "$name" "$iso" $CPU -machine q35 -nic none -smp "$cpus" \
-            $(guest_qemu_disk_args "$disk")
+        qemu_start "$name" "$iso" $CPU "${accel[@]}" -machine q35 -nic none \
+            -smp "$cpus" $(guest_qemu_disk_args "$disk")
     else
-        qemu_start_disk "$name" "$disk" $CPU -smp "$cpus"
+        qemu_start_disk "$name" "$disk" $CPU "${accel[@]}" -smp "$cpus"
     fi
 }
 PASS_LINE="^GUEST-CHECK kvm PASS a VM ran through /dev/kvm: I/O exits 0x10=0x5a 0x11=0x13ba, HLT"
