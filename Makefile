@@ -159,7 +159,8 @@ fuzz: deps
 	$(MAKE) $(fuzz-targets)
 
 # Loops of a scenario that failed intermittently (tools/soak-smp.sh).
-# SOAK_TEST=ipi: the smp-ipi miniguest instead of Linux (no guest disk).
+# SOAK_TEST=ipi: the smp-ipi miniguest instead of Linux (no guest disk);
+# SOAK_TEST=nested: the nested SVM two-vcpu boot (docs/backends.md).
 soak: deps
 	$(MAKE) all $(TOP)/miniguest/ipi_test.img \
 		$(if $(filter ipi,$(SOAK_TEST)),,$(TOP)/guest/disk.img)
